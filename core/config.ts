@@ -1,0 +1,276 @@
+/**
+ * The configuration file (YAML): the site registry plus broker, ingest, store, API
+ * and alert settings. Validated once at start-up; every problem is reported together
+ * with file, path and line; the result is frozen.
+ */
+import { readFileSync, existsSync } from 'node:fs'
+import { z } from 'zod'
+import { parseDocument, LineCounter, isNode } from 'yaml'
+import { siteSchema, SEVERITIES } from './sites.js'
+import { KINDS } from './kinds.js'
+import { SCRYPT_HASH_PATTERN } from './secrets.js'
+import { MinewatchError } from './errors.js'
+import { DAY } from './time.js'
+
+const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
+const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
+const sitesList = z.union([z.literal('*'), z.array(z.string().min(1)).min(1)])
+
+/** MQTT accounts that are not devices: ingest services, regulators' forwarders, dashboards. */
+export const accountSchema = z.strictObject({
+  username: z.string().min(1),
+  /**
+   * service: may subscribe to mines/# and alerts/# of its sites (e.g. an external ingest);
+   * regulator: may subscribe to alerts/ and mines/ of its sites; neither may publish telemetry.
+   */
+  role: z.enum(['service', 'regulator']),
+  sites: sitesList.default('*'),
+  password: z.string().min(8).optional(),
+  passwordHash: hash.optional()
+}).refine(secretRefine, { message: 'an account needs passwordHash (or password in a demo config)', path: ['passwordHash'] })
+
+export const apiTokenSchema = z.strictObject({
+  name: z.string().min(1),
+  role: z.enum(['regulator', 'operator', 'admin']),
+  /** Sites this token may see: '*' or a list (an operator has exactly one). */
+  sites: sitesList.default('*'),
+  token: z.string().min(16).optional(),
+  tokenHash: hash.optional()
+}).refine((t) => Boolean(t.token ?? t.tokenHash), { message: 'a token needs tokenHash (or token in a demo config)', path: ['tokenHash'] })
+  .refine((t) => t.role !== 'operator' || (Array.isArray(t.sites) && t.sites.length === 1), { message: 'an operator token has exactly one site', path: ['sites'] })
+
+export const brokerSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  /** Largest MQTT packet accepted, bytes (payload limit 256 KiB plus headers). */
+  maxPacketBytes: z.number().int().positive().default(256 * 1024 + 1024),
+  maxTopicLevels: z.number().int().min(4).max(100).default(8),
+  /** A client that does not drain its socket within this is disconnected, ms. */
+  drainTimeoutMs: z.number().int().positive().default(30_000), // 30 s
+  /** Per-device publish rate: token bucket refilled at `messagesPerSecond`, holding `burst`. */
+  rate: z.strictObject({ messagesPerSecond: z.number().positive().default(50), burst: z.number().positive().default(200) }).prefault({}),
+  /** Failed logins per client address before it is refused for `blockMs`. */
+  failedLogins: z.strictObject({ max: z.number().int().positive().default(5), windowMs: z.number().int().positive().default(60_000), blockMs: z.number().int().positive().default(300_000) })
+    .prefault({}),
+  tls: z.strictObject({ port: z.number().int().min(0).max(65535), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() }).optional(),
+  ws: z.strictObject({ port: z.number().int().min(0).max(65535), path: z.string().default('/mqtt') }).optional()
+}).prefault({})
+
+export const ingestSchema = z.strictObject({
+  /** Readings older than this (by their own ts) are rejected, ms. Default 7 days. */
+  maxLateMs: z.number().int().positive().default(7 * DAY),
+  /** A batch is written when it holds this many readings ... */
+  batchMaxReadings: z.number().int().positive().default(20_000),
+  /** ... or this long after its first reading arrived, ms (PUBACK waits for the write). */
+  batchMaxWaitMs: z.number().int().nonnegative().default(5),
+  /** Recent reading keys remembered per device to drop redelivered duplicates. */
+  dedupPerDevice: z.number().int().positive().default(2048),
+  /** External broker to subscribe to instead of (or besides) the embedded one. */
+  external: z.strictObject({
+    url: z.string().url(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    clientId: z.string().default('minewatch-ingest'),
+    topic: z.string().default('mines/#')
+  }).optional(),
+  rejects: z.strictObject({
+    /** Rejects kept; the oldest are dropped past this. */
+    maxRows: z.number().int().positive().default(100_000)
+  }).prefault({})
+}).prefault({})
+
+export const influxSchema = z.strictObject({
+  url: z.string().url(),
+  api: z.enum(['v1', 'v2']).default('v1'),
+  db: z.string().default('minewatch'),
+  rp: z.string().optional(),
+  org: z.string().optional(),
+  bucket: z.string().optional(),
+  token: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(10_000)
+}).refine((c) => c.api !== 'v2' || (c.org && c.bucket && c.token), { message: 'api v2 needs org, bucket and token', path: ['api'] })
+
+export const spoolSchema = z.strictObject({
+  /** Spool size bound, bytes. */
+  maxBytes: z.number().int().positive().default(2 * 1024 ** 3), // 2 GiB
+  /** At the bound: drop the oldest segment (counted, logged) or push back on intake. */
+  onFull: z.enum(['drop-oldest', 'backpressure']).default('backpressure'),
+  /** fsync every append ('always') or every `fsyncIntervalMs` ('interval'). */
+  fsync: z.enum(['always', 'interval']).default('always'),
+  fsyncIntervalMs: z.number().int().positive().default(100),
+  segmentBytes: z.number().int().positive().default(16 * 1024 ** 2)
+}).prefault({})
+
+export const storeSchema = z.strictObject({
+  kind: z.enum(['duckdb', 'influx']).default('duckdb'),
+  influx: influxSchema.optional(),
+  spool: spoolSchema
+}).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
+  .prefault({})
+
+export const subscriptionSchema = z.strictObject({
+  id: z.string().min(1),
+  type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt']),
+  url: z.string().url().optional(),
+  /** HMAC key for webhooks; DingTalk robot signing secret. */
+  secret: z.string().optional(),
+  sites: sitesList.default('*'),
+  kinds: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
+  minSeverity: z.enum(SEVERITIES).default('warning'),
+  language: z.enum(['zh', 'en']).optional()
+}).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+
+export const alertsSchema = z.strictObject({
+  language: z.enum(['zh', 'en']).default('zh'),
+  /** device_offline fires after this many expected intervals without a reading. */
+  offlineFactor: z.number().positive().default(3),
+  /** data_quality: a value unchanged this long is a frozen sensor, seconds. */
+  stuckAfterS: z.number().int().positive().default(3600),
+  subscriptions: z.array(subscriptionSchema).default([]),
+  /** Outbox retry: first delay and ceiling, ms. */
+  retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})
+}).prefault({})
+
+export const apiSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  tokens: z.array(apiTokenSchema).default([]),
+  /** /healthz, /readyz and /metrics need no token when true. */
+  openOps: z.boolean().default(true),
+  /** Requests per minute per token. */
+  rateLimitPerMin: z.number().int().positive().default(600)
+}).prefault({})
+
+export const configSchema = z.strictObject({
+  /** Demo configs may hold plain passwords and tokens (each logged as a warning). */
+  demo: z.boolean().default(false),
+  sites: z.array(siteSchema).min(1, 'at least one site'),
+  accounts: z.array(accountSchema).default([]),
+  broker: brokerSchema,
+  ingest: ingestSchema,
+  store: storeSchema,
+  alerts: alertsSchema,
+  api: apiSchema
+}).superRefine((c, ctx) => {
+  const siteIds = new Set<string>()
+  const deviceIds = new Map<string, string>()
+  c.sites.forEach((s, i) => {
+    if (siteIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: `duplicate site id '${s.id}'` })
+    siteIds.add(s.id)
+    s.devices.forEach((d, j) => {
+      const other = deviceIds.get(d.id)
+      if (other) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'id'], message: `device id '${d.id}' is already used in ${other} (device ids are MQTT usernames: unique across sites)` })
+      deviceIds.set(d.id, `site '${s.id}'`)
+      if (!c.demo && d.password) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'password'], message: 'plain passwords are allowed only in demo configs (demo: true); use secretHash' })
+    })
+    const zoneIds = new Set<string>()
+    s.zones.forEach((z, j) => {
+      if (zoneIds.has(z.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'zones', j, 'id'], message: `duplicate zone id '${z.id}'` })
+      zoneIds.add(z.id)
+    })
+  })
+  const checkSites = (sites: '*' | string[], path: (string | number)[]) => {
+    if (sites === '*') return
+    sites.forEach((s, k) => { if (!siteIds.has(s)) ctx.addIssue({ code: 'custom', path: [...path, k], message: `unknown site '${s}'` }) })
+  }
+  c.accounts.forEach((a, i) => {
+    if (deviceIds.has(a.username)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'username'], message: `username '${a.username}' is also a device id` })
+    if (!c.demo && a.password) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'password'], message: 'plain passwords are allowed only in demo configs; use passwordHash' })
+    checkSites(a.sites, ['accounts', i, 'sites'])
+  })
+  c.api.tokens.forEach((t, i) => {
+    if (!c.demo && t.token) ctx.addIssue({ code: 'custom', path: ['api', 'tokens', i, 'token'], message: 'plain tokens are allowed only in demo configs; use tokenHash' })
+    checkSites(t.sites, ['api', 'tokens', i, 'sites'])
+  })
+  c.alerts.subscriptions.forEach((s, i) => checkSites(s.sites, ['alerts', 'subscriptions', i, 'sites']))
+  void KINDS
+})
+
+export type Config = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+export interface LoadedConfig {
+  config: Config
+  /** Things worth a warning at start-up (e.g. plain demo passwords). Never holds a secret. */
+  warnings: string[]
+  file: string
+}
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string with environment values. */
+function interpolate (value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def: string | undefined) => {
+      const v = env[name]
+      if (v !== undefined && v !== '') return v
+      if (def !== undefined) return def
+      missing.push(`${path}: environment variable ${name} is not set`)
+      return ''
+    })
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, missing, `${path}[${i}]`))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, missing, path ? `${path}.${k}` : k)]))
+  }
+  return value
+}
+
+function pathText (path: readonly PropertyKey[]): string {
+  let p = ''
+  for (const seg of path) p += typeof seg === 'number' ? `[${seg}]` : (p === '' ? String(seg) : `.${String(seg)}`)
+  return p
+}
+
+/** Parses and validates config text; throws MW_CONFIG_INVALID listing every problem as `file:line: path: message`. */
+export function parseConfig (text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const pos = lineCounter.linePos(e.pos[0])
+      return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}`
+    })
+    throw new MinewatchError('MW_CONFIG_INVALID', `\n  ${problems.join('\n  ')}`, { details: problems })
+  }
+  const missing: string[] = []
+  const raw = interpolate(doc.toJS(), env, missing, '')
+  const result = configSchema.safeParse(raw)
+  const problems = missing.map((m) => `${file}: ${m}`)
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const node = doc.getIn(issue.path as (string | number)[], true)
+      let where = file
+      if (isNode(node) && node.range) {
+        where += `:${lineCounter.linePos(node.range[0]).line}`
+      } else {
+        // the path may end at a missing key: point at its parent
+        const parent = doc.getIn(issue.path.slice(0, -1) as (string | number)[], true)
+        if (isNode(parent) && parent.range) where += `:${lineCounter.linePos(parent.range[0]).line}`
+      }
+      problems.push(`${where}: ${pathText(issue.path) || '(root)'}: ${issue.message}`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new MinewatchError('MW_CONFIG_INVALID', `${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { details: problems })
+  }
+  const config = result.data!
+  const warnings: string[] = []
+  if (config.demo) {
+    const plain = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.password).length, 0) +
+      config.accounts.filter((a) => a.password).length + config.api.tokens.filter((t) => t.token).length
+    if (plain > 0) warnings.push(`demo config ${file}: ${plain} plain password(s)/token(s) in use; never use a demo config in production`)
+  }
+  return { config: deepFreeze(config), warnings, file }
+}
+
+export function loadConfig (file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  if (!existsSync(file)) throw new MinewatchError('MW_CONFIG_NOT_FOUND', file)
+  return parseConfig(readFileSync(file, 'utf8'), file, env)
+}
+
+function deepFreeze<T> (o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o)) deepFreeze(v)
+  }
+  return o
+}

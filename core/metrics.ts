@@ -1,0 +1,39 @@
+/**
+ * Every Prometheus metric minewatch exposes, defined once. Parts receive the Metrics
+ * object through their options; GET /metrics serialises its registry.
+ */
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client'
+
+export function createMetrics (opts: { defaults?: boolean } = {}) {
+  const registry = new Registry()
+  if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: 'minewatch_' })
+  const r = [registry]
+  return {
+    registry,
+    messagesIn: new Counter({ name: 'minewatch_messages_in_total', help: 'MQTT telemetry messages received', labelNames: ['kind'], registers: r }),
+    readingsStored: new Counter({ name: 'minewatch_readings_stored_total', help: 'Readings durably written to the telemetry store (or its spool)', labelNames: ['kind'], registers: r }),
+    duplicates: new Counter({ name: 'minewatch_readings_duplicate_total', help: 'Redelivered readings dropped as duplicates', registers: r }),
+    rejects: new Counter({ name: 'minewatch_rejects_total', help: 'Rejected messages or readings, by reason', labelNames: ['reason'], registers: r }),
+    rejectsDropped: new Counter({ name: 'minewatch_rejects_dropped_total', help: 'Reject records dropped at the rejects store bound', registers: r }),
+    storeWriteSeconds: new Histogram({
+      name: 'minewatch_store_write_seconds', help: 'Telemetry store batch write latency', labelNames: ['store'], registers: r,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+    }),
+    storeWriteErrors: new Counter({ name: 'minewatch_store_write_errors_total', help: 'Failed telemetry store writes', labelNames: ['store'], registers: r }),
+    batchSize: new Histogram({ name: 'minewatch_batch_readings', help: 'Readings per store batch', registers: r, buckets: [1, 10, 100, 1000, 5000, 20000] }),
+    spoolBytes: new Gauge({ name: 'minewatch_spool_bytes', help: 'Bytes waiting in the outage spool', registers: r }),
+    spoolBatches: new Gauge({ name: 'minewatch_spool_batches', help: 'Batches waiting in the outage spool', registers: r }),
+    spoolDropped: new Counter({ name: 'minewatch_spool_dropped_readings_total', help: 'Readings dropped at the spool bound (onFull: drop-oldest)', registers: r }),
+    brokerConnections: new Gauge({ name: 'minewatch_broker_connections', help: 'Connected MQTT clients', registers: r }),
+    brokerAuthFailures: new Counter({ name: 'minewatch_broker_auth_failures_total', help: 'Refused MQTT logins, by reason', labelNames: ['reason'], registers: r }),
+    brokerDenied: new Counter({ name: 'minewatch_broker_denied_total', help: 'Refused publishes and subscriptions, by action', labelNames: ['action'], registers: r }),
+    alerts: new Gauge({ name: 'minewatch_alerts', help: 'Alerts by kind and state (open ones and those resolved since start)', labelNames: ['kind', 'state'], registers: r }),
+    alertTransitions: new Counter({ name: 'minewatch_alert_transitions_total', help: 'Alert lifecycle transitions', labelNames: ['kind', 'to'], registers: r }),
+    deliveries: new Counter({ name: 'minewatch_deliveries_total', help: 'Alert deliveries attempted, by channel and outcome', labelNames: ['channel', 'outcome'], registers: r }),
+    deliveryFailures: new Counter({ name: 'minewatch_delivery_failures_total', help: 'Failed alert delivery attempts', labelNames: ['channel'], registers: r }),
+    outboxPending: new Gauge({ name: 'minewatch_outbox_pending', help: 'Alert deliveries waiting in the outbox', registers: r }),
+    httpRequests: new Counter({ name: 'minewatch_http_requests_total', help: 'API requests', labelNames: ['route', 'status'], registers: r })
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

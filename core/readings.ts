@@ -1,0 +1,108 @@
+/**
+ * The device contract: payload schemas per kind (zod) and the normalised Reading.
+ * docs/device-contract.md documents this file; its examples are test fixtures.
+ */
+import { z } from 'zod'
+import type { Kind } from './kinds.js'
+
+/** At most this many readings in one MQTT message. */
+export const MAX_READINGS_PER_MESSAGE = 5000
+/** At most this many bytes of payload in one MQTT message (256 KiB). */
+export const MAX_PAYLOAD_BYTES = 256 * 1024
+/** Readings stamped further ahead than this are rejected (device clock wrong). */
+export const MAX_FUTURE_MS = 5 * 60_000 // 5 min
+
+/** A reading after decoding, validation and normalisation: what stores hold. */
+export interface Reading {
+  site: string
+  device: string
+  kind: Kind
+  /** Epoch milliseconds, UTC. */
+  ts: number
+  /** The device's own counter, when it sends one. */
+  seq?: number
+  /** Field values in canonical units; names from core/kinds.ts FIELDS. */
+  values: Record<string, number | string>
+}
+
+const tsSchema = z.union([
+  z.number().int('ts in epoch milliseconds must be an integer').nonnegative(),
+  z.string().min(1)
+])
+
+const seqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional()
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number')
+
+/** HJ 212-2017 data flags. */
+export const DATA_FLAGS = ['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'] as const
+export type DataFlag = (typeof DATA_FLAGS)[number]
+
+const base = { ts: tsSchema, seq: seqSchema }
+
+export const dustReadingSchema = z.strictObject({
+  ...base,
+  tsp: finite.optional(),
+  pm10: finite.optional(),
+  pm25: finite.optional(),
+  temp: finite.min(-60).max(70).optional(),
+  rh: finite.min(0).max(100).optional(),
+  windSpeed: finite.min(0).max(100).optional(),
+  windDir: finite.min(0).max(360).optional(),
+  noise: finite.min(0).max(200).optional(),
+  flag: z.enum(DATA_FLAGS).default('N')
+}).refine((r) => r.tsp !== undefined || r.pm10 !== undefined || r.pm25 !== undefined, {
+  message: 'a dust reading needs at least one of tsp, pm10, pm25',
+  path: ['tsp']
+})
+
+export const waterReadingSchema = z.strictObject({
+  ...base,
+  totalM3: finite.min(0),
+  flowM3h: finite.optional()
+})
+
+export const locatorReadingSchema = z.strictObject({
+  ...base,
+  entity: z.enum(['person', 'vehicle']),
+  entityId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'entityId: letters, digits, . _ - (1–64)'),
+  lat: finite.min(-90).max(90),
+  lon: finite.min(-180).max(180),
+  alt: finite.optional(),
+  accuracyM: finite.min(0).optional(),
+  speedKmh: finite.min(0).optional(),
+  heading: finite.min(0).max(360).optional()
+})
+
+export const oreReadingSchema = z.strictObject({
+  ...base,
+  tonnes: finite,
+  totalT: finite.min(0).optional(),
+  truckId: z.string().min(1).max(64).optional()
+})
+
+export const statusReadingSchema = z.strictObject({
+  ...base,
+  batteryPct: finite.min(0).max(100).optional(),
+  rssiDbm: finite.min(-200).max(0).optional(),
+  fw: z.string().max(64).optional(),
+  uptimeS: z.number().int().nonnegative().optional()
+})
+
+export const READING_SCHEMAS = {
+  dust: dustReadingSchema,
+  water: waterReadingSchema,
+  locator: locatorReadingSchema,
+  ore: oreReadingSchema,
+  status: statusReadingSchema
+} as const satisfies Record<Kind, z.ZodType>
+
+export type RawReading = { ts: number | string, seq?: number } & Record<string, unknown>
+
+/** Formats a zod issue as `path: message`, e.g. `[3].pm10: Invalid input: expected number`. */
+export function formatIssue (issue: z.core.$ZodIssue, prefix: (string | number)[] = []): string {
+  const path = [...prefix, ...issue.path]
+  let p = ''
+  for (const seg of path) p += typeof seg === 'number' ? `[${seg}]` : (p === '' ? String(seg) : `.${String(seg)}`)
+  return p === '' ? issue.message : `${p}: ${issue.message}`
+}

@@ -1,0 +1,169 @@
+/**
+ * Site registry schema: sites, their licence boundary and zones, per-site limits,
+ * and their devices. Loaded from YAML by core/config.ts.
+ */
+import { z } from 'zod'
+import { KINDS } from './kinds.js'
+import { DUST_UNITS } from './units.js'
+import { ID_PATTERN } from './topics.js'
+import { SCRYPT_HASH_PATTERN } from './secrets.js'
+
+const id = z.string().regex(ID_PATTERN, 'ids use letters, digits, . _ - (1–64 characters, starting with a letter or digit)')
+const lon = z.number().min(-180).max(180)
+const lat = z.number().min(-90).max(90)
+export const lonLatSchema = z.tuple([lon, lat])
+
+/** GeoJSON Polygon in lon/lat (CGCS2000 ≈ WGS84). Rings need at least 4 positions (closed). */
+export const polygonSchema = z.strictObject({
+  type: z.literal('Polygon'),
+  coordinates: z.array(z.array(lonLatSchema).min(4, 'a ring needs at least 4 positions (first = last)')).min(1)
+}).superRefine((p, ctx) => {
+  p.coordinates.forEach((ring, i) => {
+    const a = ring[0]; const b = ring[ring.length - 1]
+    if (a && b && (a[0] !== b[0] || a[1] !== b[1])) {
+      ctx.addIssue({ code: 'custom', path: ['coordinates', i], message: 'ring must be closed: last position equals the first' })
+    }
+  })
+})
+export type Polygon = z.infer<typeof polygonSchema>
+
+export const DUST_METRICS = ['tsp', 'pm10', 'pm25'] as const
+export type DustMetric = (typeof DUST_METRICS)[number]
+export const SEVERITIES = ['warning', 'alarm'] as const
+export type Severity = (typeof SEVERITIES)[number]
+
+export const dustLimitSchema = z.strictObject({
+  metric: z.enum(DUST_METRICS),
+  /** Limit in mg/m³. */
+  limit: z.number().positive(),
+  /** Averaging window, seconds. */
+  windowS: z.number().int().positive(),
+  /** The average must stay above the limit this long before the alert fires, seconds. */
+  holdS: z.number().int().nonnegative().default(300),
+  /** Clears only when the average is below this level (mg/m³) ... */
+  clearBelow: z.number().nonnegative().optional(),
+  /** ... for this long, seconds. */
+  clearHoldS: z.number().int().nonnegative().default(600),
+  /** Exceedances tolerated per day before the severity becomes alarm (local rules, e.g. DB13/2934-2019). */
+  maxPerDay: z.number().int().nonnegative().optional(),
+  severity: z.enum(SEVERITIES).default('alarm'),
+  /** The standard the limit comes from, quoted in alert texts. */
+  standard: z.string().min(1)
+}).refine((l) => l.clearBelow === undefined || l.clearBelow <= l.limit, { message: 'clearBelow must not exceed limit', path: ['clearBelow'] })
+export type DustLimit = z.infer<typeof dustLimitSchema>
+
+/**
+ * Defaults (domain.md §2): TSP 1.0 mg/m³ 1 h at the site boundary (GB 16297-1996),
+ * PM10 0.150 and PM2.5 0.075 mg/m³ 24 h (GB 3095-2012 class II) as warnings.
+ */
+export const DEFAULT_DUST_LIMITS: DustLimit[] = [
+  { metric: 'tsp', limit: 1.0, windowS: 3600, holdS: 300, clearBelow: 0.8, clearHoldS: 900, severity: 'alarm', standard: 'GB 16297-1996' },
+  { metric: 'pm10', limit: 0.15, windowS: 86_400, holdS: 600, clearBelow: 0.12, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' },
+  { metric: 'pm25', limit: 0.075, windowS: 86_400, holdS: 600, clearBelow: 0.06, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' }
+]
+
+export const WATER_ROLES = ['fresh_intake', 'mill_feed', 'thickener_return', 'tailings_return', 'recycled_return', 'discharge'] as const
+export type WaterRole = (typeof WATER_ROLES)[number]
+
+export const waterSettingsSchema = z.strictObject({
+  /** Minimum recycling rate, 0–1 (Gansu 甘资字〔2023〕11号: 0.85). */
+  floor: z.number().min(0).max(1).default(0.85),
+  /**
+   * reuse: recycled ÷ (recycled + fresh intake);
+   * beneficiation: returned ÷ (returned + discharge), i.e. process water returned over wastewater generated.
+   */
+  formula: z.enum(['reuse', 'beneficiation']).default('reuse'),
+  /** Totaliser rollover value, m³ (a drop larger than 90 % of it is a rollover, any other drop a reset). */
+  rolloverM3: z.number().positive().default(1e9),
+  standard: z.string().default('甘资字〔2023〕11号')
+})
+export type WaterSettings = z.infer<typeof waterSettingsSchema>
+
+export const oreSettingsSchema = z.strictObject({
+  /** Warning when month-to-date exceeds its pro-rata share of the licence by this fraction. */
+  monthlyMargin: z.number().min(0).default(0.1),
+  standard: z.string().default('采矿许可证生产规模')
+})
+
+export const fenceSettingsSchema = z.strictObject({
+  /** Consecutive fixes outside (error circle clear of the fence) before 越界 fires. */
+  consecutiveFixes: z.number().int().positive().default(3),
+  /** Accuracy assumed when a fix carries none, metres. */
+  defaultAccuracyM: z.number().nonnegative().default(5)
+})
+
+export const ZONE_KINDS = ['blasting', 'restricted', 'tailings', 'plant', 'other'] as const
+export const zoneSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  kind: z.enum(ZONE_KINDS).default('restricted'),
+  geometry: polygonSchema
+})
+export type Zone = z.infer<typeof zoneSchema>
+
+export const DUST_AREAS = ['extraction', 'processing', 'transport', 'boundary'] as const
+export const ORE_ROLES = ['truck_scale', 'belt_scale'] as const
+export const LOCATOR_ROLES = ['personnel', 'vehicle'] as const
+
+export const deviceSchema = z.strictObject({
+  id,
+  kind: z.enum(KINDS),
+  name: z.string().optional(),
+  /**
+   * dust: extraction|processing|transport|boundary; water: a WATER_ROLES value;
+   * ore: truck_scale|belt_scale; locator: personnel|vehicle.
+   */
+  role: z.string().optional(),
+  /** Dust monitors only: the unit the device sends particulates in. */
+  unit: z.enum(DUST_UNITS).optional(),
+  /** Expected reporting interval, seconds (offline detection uses a multiple of it). */
+  intervalS: z.number().positive(),
+  location: lonLatSchema.optional(),
+  /** Plain secret: demo configs only (logged as a warning). */
+  password: z.string().min(8).optional(),
+  /** scrypt hash made by `minewatch hash-secret`. */
+  secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional()
+}).superRefine((d, ctx) => {
+  if (!d.password && !d.secretHash) ctx.addIssue({ code: 'custom', path: ['secretHash'], message: 'a device needs secretHash (or password in a demo config)' })
+  if (d.kind === 'dust' && !d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'a dust monitor needs its unit: mg/m3, ug/m3 or ng/m3' })
+  if (d.kind !== 'dust' && d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'unit applies to dust monitors only' })
+  const roles: Record<string, readonly string[]> = { water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, dust: DUST_AREAS }
+  const allowed = roles[d.kind]
+  if (d.kind === 'water' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `a water meter needs a role: ${WATER_ROLES.join(', ')}` })
+  if (allowed && d.role && !allowed.includes(d.role)) {
+    ctx.addIssue({ code: 'custom', path: ['role'], message: `role of a ${d.kind} device is one of ${allowed.join(', ')}` })
+  }
+})
+export type Device = z.infer<typeof deviceSchema>
+
+/** Hints for simulators: how many people and vehicles, where they go. Not used by ingest. */
+export const simulationSchema = z.strictObject({
+  people: z.number().int().nonnegative().default(0),
+  vehicles: z.number().int().nonnegative().default(0),
+  /** Haul roads: polylines inside the boundary (pit → crusher → dump). */
+  haulRoads: z.array(z.strictObject({ id, path: z.array(lonLatSchema).min(2) })).default([]),
+  /** Work areas people move between. */
+  workAreas: z.array(z.strictObject({ id, name: z.string(), center: lonLatSchema, radiusM: z.number().positive() })).default([])
+})
+
+export const siteSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  province: z.string().min(1),
+  /** 采矿许可证号 */
+  licence: z.string().min(1),
+  mineral: z.string().default(''),
+  /** Licensed production scale, tonnes per year. */
+  scaleTPerYear: z.number().positive(),
+  boundary: polygonSchema,
+  /** Licensed elevation range, metres (below minM is 超层 mining). */
+  elevation: z.strictObject({ minM: z.number(), maxM: z.number() }).optional(),
+  zones: z.array(zoneSchema).default([]),
+  dust: z.strictObject({ limits: z.array(dustLimitSchema).default(DEFAULT_DUST_LIMITS) }).default({ limits: DEFAULT_DUST_LIMITS }),
+  water: waterSettingsSchema.prefault({}),
+  ore: oreSettingsSchema.prefault({}),
+  fence: fenceSettingsSchema.prefault({}),
+  devices: z.array(deviceSchema).default([]),
+  simulation: simulationSchema.optional()
+})
+export type Site = z.infer<typeof siteSchema>

@@ -1,0 +1,90 @@
+/**
+ * TelemetryStore: the one interface every telemetry backend implements (DuckDB,
+ * InfluxDB v1, InfluxDB v2). test/contract/telemetry-store.ts is its contract suite.
+ */
+import type { Kind } from '../core/kinds.js'
+import type { Reading } from '../core/readings.js'
+import type { AlertTransition } from '../core/alerts.js'
+
+export const AGGREGATES = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last'] as const
+export type Aggregate = (typeof AGGREGATES)[number]
+
+export interface SeriesQuery {
+  site: string
+  kind: Kind
+  /** A numeric field of the kind (core/kinds.ts). */
+  field: string
+  /** Limit to one device. */
+  device?: string
+  /** Limit to one locator entity. */
+  entityId?: string
+  /** Inclusive start, epoch ms. */
+  from: number
+  /** Exclusive end, epoch ms. */
+  to: number
+  /** Bucket width, ms; buckets are aligned to multiples of step since the epoch. */
+  stepMs: number
+  agg: Aggregate
+}
+
+export interface SeriesPoint {
+  device: string
+  /** Bucket start, epoch ms. */
+  t: number
+  value: number
+}
+
+export interface LatestQuery {
+  site: string
+  kind?: Kind
+  device?: string
+}
+
+export interface CountQuery {
+  site?: string
+  kind?: Kind
+  device?: string
+  /** Inclusive, epoch ms. */
+  from?: number
+  /** Exclusive, epoch ms. */
+  to?: number
+}
+
+/** A reading's identity for duplicate detection. */
+export interface ReadingKey {
+  device: string
+  ts: number
+  seq: number | null
+  entityId: string | null
+}
+
+export interface StoreHealth {
+  ok: boolean
+  detail?: string
+  /** Readings waiting in a spool (stores that have one). */
+  spooledReadings?: number
+  spoolBytes?: number
+}
+
+export interface TelemetryStore {
+  readonly name: string
+  /** Creates tables, checks connectivity. Idempotent. */
+  init(): Promise<void>
+  /**
+   * Writes a batch. When the promise resolves, the batch is durable (committed, or
+   * fsynced to a spool that will deliver it). Rejects only when it is not.
+   */
+  write(batch: readonly Reading[]): Promise<void>
+  /** Latest reading per device (per device and entity for locator readings) of a site. */
+  latest(q: LatestQuery): Promise<Reading[]>
+  /** One aggregated value per device per bucket; buckets without data are omitted. Sorted by device, t. */
+  series(q: SeriesQuery): Promise<SeriesPoint[]>
+  /** Number of readings stored that match. */
+  count(q: CountQuery): Promise<number>
+  /** Keys of readings whose ts ≥ sinceTs, to seed duplicate detection after a restart. */
+  recentKeys(sinceTs: number): Promise<ReadingKey[]>
+  /** Alert lifecycle events, for dashboards (measurement alert_events). */
+  writeAlertEvents(events: readonly AlertTransition[]): Promise<void>
+  health(): Promise<StoreHealth>
+  close(): Promise<void>
+}
