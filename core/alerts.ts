@@ -53,3 +53,11 @@ export interface AlertTransition {
   by: string | null
   message: string
 }
+
+/** What the API needs from the alert engine: acknowledge, and a live feed of transitions. */
+export interface AlertService {
+  /** Acknowledges a firing alert. Throws MinewatchError MW_NOT_FOUND, or MW_CONFLICT when it is not firing. */
+  ack(id: string, by: string, note: string): Promise<Alert>
+  /** Calls `listener` after each stored transition; returns an unsubscribe function. */
+  onTransition(listener: (t: AlertTransition) => void): () => void
+}
