@@ -1,0 +1,97 @@
+import { describe, it, expect } from 'vitest'
+import { parseTelemetryTopic, telemetryTopic } from '../../../core/topics.js'
+import { parseTimestamp, beijingDayStart, beijingDateToMs, beijingDate, beijingMonthStart, beijingYearStart } from '../../../core/time.js'
+import { dustToMgM3, parseDustUnit } from '../../../core/units.js'
+import { READING_SCHEMAS, formatIssue } from '../../../core/readings.js'
+import { pointInPolygon, distanceToBoundaryM, distanceM, offsetM } from '../../../core/geo.js'
+import { verifySecret, hashSecret, SecretVerifier } from '../../../core/secrets.js'
+
+describe('topics', () => {
+  it.each([
+    ['mines/s1/dust/D1', { site: 's1', kind: 'dust', device: 'D1' }],
+    ['mines/s1/smoke/D1', { error: "unknown kind 'smoke' in topic (dust, water, locator, ore, status)" }],
+    ['mines/s1/dust', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],
+    ['mines/s1/dust/D1/extra', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],
+    ['other/s1/dust/D1', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],
+    ['mines/s 1/dust/D1', { error: "bad site id 's 1' in topic" }],
+    ['mines/s1/dust/', { error: "bad device id '' in topic" }]
+  ])('%s', (topic, expected) => {
+    expect(parseTelemetryTopic(topic)).toEqual(expected)
+  })
+  it('formats', () => expect(telemetryTopic('a', 'ore', 'b')).toBe('mines/a/ore/b'))
+})
+
+describe('time', () => {
+  it.each([
+    [1740796200000, 1740796200000],
+    ['2025-03-01T10:30:00+08:00', Date.UTC(2025, 2, 1, 2, 30)],
+    ['2025-03-01T02:30:00.250Z', Date.UTC(2025, 2, 1, 2, 30, 0, 250)],
+    ['2025-03-01 02:30:00Z', Date.UTC(2025, 2, 1, 2, 30)],
+    ['2025-03-01T10:30:00', NaN], // no offset
+    ['20250301103000', NaN],
+    [1.5, NaN],
+    ['', NaN]
+  ])('parseTimestamp(%s)', (input, expected) => {
+    expect(parseTimestamp(input as number | string)).toEqual(expected)
+  })
+  it('Beijing calendar boundaries', () => {
+    const t = Date.UTC(2025, 2, 31, 17, 0) // 2025-04-01 01:00 Beijing
+    expect(beijingDate(t)).toBe('2025-04-01')
+    expect(beijingDayStart(t)).toBe(Date.UTC(2025, 2, 31, 16, 0))
+    expect(beijingMonthStart(t)).toBe(Date.UTC(2025, 2, 31, 16, 0))
+    expect(beijingYearStart(t)).toBe(Date.UTC(2024, 11, 31, 16, 0))
+    expect(beijingDateToMs('2025-04-01')).toBe(Date.UTC(2025, 2, 31, 16, 0))
+    expect(beijingDateToMs('2025-02-30')).toBeNaN()
+  })
+})
+
+describe('units', () => {
+  it('normalises dust to mg/m³', () => {
+    expect(dustToMgM3(312.5, 'ug/m3')).toBeCloseTo(0.3125)
+    expect(dustToMgM3(312_500, 'ng/m3')).toBeCloseTo(0.3125)
+    expect(dustToMgM3(0.3125, 'mg/m3')).toBe(0.3125)
+    expect(parseDustUnit('µg/m³')).toBe('ug/m3')
+    expect(parseDustUnit('ppm')).toBeUndefined()
+  })
+})
+
+describe('reading schemas', () => {
+  it('needs at least one particulate metric and a known flag', () => {
+    const r = READING_SCHEMAS.dust.safeParse({ ts: 1, temp: 3, flag: 'X' })
+    expect(r.success).toBe(false)
+    const msgs = r.error!.issues.map((i) => formatIssue(i, [2]))
+    expect(msgs).toEqual(expect.arrayContaining([expect.stringMatching(/^\[2\]\.flag: /)]))
+    const ok = READING_SCHEMAS.dust.parse({ ts: 1, pm10: 0.1 })
+    expect(ok.flag).toBe('N')
+    expect(READING_SCHEMAS.dust.safeParse({ ts: 1 }).error?.issues[0]?.message).toMatch(/at least one of tsp, pm10, pm25/)
+  })
+  it('rejects unknown fields and out-of-range positions', () => {
+    expect(READING_SCHEMAS.water.safeParse({ ts: 1, totalM3: 5, volume: 3 }).success).toBe(false)
+    expect(READING_SCHEMAS.locator.safeParse({ ts: 1, entity: 'person', entityId: 'P1', lat: 95, lon: 120 }).success).toBe(false)
+    expect(READING_SCHEMAS.locator.safeParse({ ts: 1, entity: 'robot', entityId: 'P1', lat: 30, lon: 120 }).success).toBe(false)
+  })
+})
+
+describe('geo', () => {
+  const square = [[[120, 30], [120.01, 30], [120.01, 30.01], [120, 30.01], [120, 30]]] as [number, number][][]
+  it('point in polygon and distances', () => {
+    expect(pointInPolygon([120.005, 30.005], square)).toBe(true)
+    expect(pointInPolygon([120.02, 30.005], square)).toBe(false)
+    const inside = offsetM([120, 30.005], 10, 0)
+    expect(distanceToBoundaryM(inside, square)).toBeCloseTo(10, 0)
+    expect(distanceM([120, 30], [120, 30.01])).toBeCloseTo(1111.9, 0)
+  })
+})
+
+describe('secrets', () => {
+  it('hashes with scrypt and verifies', () => {
+    const h = hashSecret('correct horse')
+    expect(h).toMatch(/^scrypt\$16384\$8\$1\$/)
+    expect(verifySecret('correct horse', h)).toBe(true)
+    expect(verifySecret('wrong horse', h)).toBe(false)
+    const v = new SecretVerifier()
+    expect(v.verify('correct horse', h)).toBe(true)
+    expect(v.verify('correct horse', h)).toBe(true)
+    expect(v.verify('wrong', h)).toBe(false)
+  })
+})
