@@ -1,0 +1,51 @@
+/**
+ * Telemetry table layout, derived from core/kinds.ts: one table per kind named by
+ * MEASUREMENT, plus alert_events. docs/storage.md describes the same layout.
+ */
+import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, type Kind, type FieldType } from '../../core/kinds.js'
+
+/** SQL type of a stored field. */
+export const SQL_TYPE: Readonly<Record<FieldType, string>> = Object.freeze({
+  float: 'DOUBLE',
+  int: 'BIGINT',
+  string: 'VARCHAR'
+})
+
+/** Double-quotes an identifier (field names are camelCase, e.g. "windSpeed"). */
+export function ident (name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** Columns every reading table starts with; ts is a UTC TIMESTAMP (µs precision, ms stored). */
+export const READING_BASE_COLUMNS = ['site VARCHAR NOT NULL', 'device VARCHAR NOT NULL', 'ts TIMESTAMP NOT NULL', 'seq BIGINT'] as const
+
+export function readingTableDdl (kind: Kind): string {
+  const cols = [...READING_BASE_COLUMNS, ...FIELDS[kind].map((f) => `${ident(f.name)} ${SQL_TYPE[f.type]}`)]
+  return `CREATE TABLE IF NOT EXISTS ${ident(MEASUREMENT[kind])} (${cols.join(', ')})`
+}
+
+/** Columns of alert_events, in order (one row per AlertTransition; `at` is stored as ts). */
+export const ALERT_EVENT_COLUMNS = [
+  ['ts', 'TIMESTAMP NOT NULL'],
+  ['seq', 'BIGINT NOT NULL'],
+  ['alertId', 'VARCHAR NOT NULL'],
+  ['site', 'VARCHAR NOT NULL'],
+  ['kind', 'VARCHAR NOT NULL'],
+  ['from', 'VARCHAR'],
+  ['to', 'VARCHAR NOT NULL'],
+  ['severity', 'VARCHAR NOT NULL'],
+  ['reason', 'VARCHAR NOT NULL'],
+  ['value', 'DOUBLE'],
+  ['limit', 'DOUBLE'],
+  ['by', 'VARCHAR'],
+  ['message', 'VARCHAR NOT NULL']
+] as const
+
+export function alertEventsDdl (): string {
+  return `CREATE TABLE IF NOT EXISTS ${ident(ALERT_EVENTS_MEASUREMENT)} (${ALERT_EVENT_COLUMNS.map(([n, t]) => `${ident(n)} ${t}`).join(', ')})`
+}
+
+/** Every CREATE statement of the telemetry file, idempotent. */
+export function telemetryDdl (): string[] {
+  return [...KINDS.map(readingTableDdl), alertEventsDdl()]
+}

@@ -1,0 +1,123 @@
+/**
+ * SQL for the telemetry read side (latest, series, count, recentKeys) and the
+ * conversion of result rows back to Readings. Values are bound as named parameters;
+ * identifiers come only from core/kinds.ts, never from the caller.
+ */
+import { FIELDS, KINDS, MEASUREMENT, fieldDef, numericFields, type Kind } from '../../core/kinds.js'
+import { MinewatchError } from '../../core/errors.js'
+import type { Reading } from '../../core/readings.js'
+import { AGGREGATES, type Aggregate, type CountQuery, type LatestQuery, type SeriesQuery } from '../telemetry.js'
+import { ident } from './schema.js'
+
+export type Params = Record<string, string | number>
+export interface Sql { sql: string, params: Params }
+
+/** JS value of a DuckDB number column (BIGINT comes back as bigint). */
+export function num (v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number)
+}
+
+function selectReadingColumns (kind: Kind): string {
+  const fields = FIELDS[kind].map((f) => ident(f.name))
+  return ['site', 'device', 'epoch_ms(ts) AS ts', 'seq', ...fields].join(', ')
+}
+
+/** Latest row per device (per device and entity for locator) of one kind. */
+export function latestSql (kind: Kind, q: LatestQuery): Sql {
+  const params: Params = { site: q.site }
+  let where = 'site = $site'
+  if (q.device !== undefined) { where += ' AND device = $device'; params.device = q.device }
+  const partition = kind === 'locator' ? `device, ${ident('entityId')}` : 'device'
+  return {
+    sql: `SELECT ${selectReadingColumns(kind)} FROM ${ident(MEASUREMENT[kind])} WHERE ${where} ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ts DESC, seq DESC NULLS LAST) = 1`,
+    params
+  }
+}
+
+/** A result row of latestSql → Reading; NULL fields are left out of values. */
+export function rowToReading (kind: Kind, row: Record<string, unknown>): Reading {
+  const values: Record<string, number | string> = {}
+  for (const f of FIELDS[kind]) {
+    const v = row[f.name]
+    if (v === null || v === undefined) continue
+    values[f.name] = f.type === 'string' ? (v as string) : num(v)
+  }
+  const r: Reading = { site: row.site as string, device: row.device as string, kind, ts: num(row.ts), values }
+  if (row.seq !== null && row.seq !== undefined) r.seq = num(row.seq)
+  return r
+}
+
+const AGG_SQL: Readonly<Record<Aggregate, (col: string) => string>> = {
+  mean: (c) => `avg(${c})`,
+  min: (c) => `min(${c})`,
+  max: (c) => `max(${c})`,
+  sum: (c) => `sum(${c})`,
+  count: (c) => `count(${c})`,
+  first: (c) => `arg_min(${c}, ts)`,
+  last: (c) => `arg_max(${c}, ts)`
+}
+
+function badRequest (detail: string): MinewatchError {
+  return new MinewatchError('MW_BAD_REQUEST', detail)
+}
+
+function checkTime (name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badRequest(`${name} must be an integer of epoch ms, got ${String(v)}`)
+}
+
+/** Throws MW_BAD_REQUEST with the precise problem of a series query. */
+export function validateSeries (q: SeriesQuery): void {
+  if (!(KINDS as readonly string[]).includes(q.kind)) throw badRequest(`unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
+  const def = fieldDef(q.kind, q.field)
+  if (def === undefined) throw badRequest(`unknown field "${q.field}" for kind ${q.kind} (numeric fields: ${numericFields(q.kind).join(', ')})`)
+  if (def.type === 'string') throw badRequest(`field "${q.field}" of kind ${q.kind} is not numeric and cannot be aggregated (numeric fields: ${numericFields(q.kind).join(', ')})`)
+  if (!(AGGREGATES as readonly string[]).includes(q.agg)) throw badRequest(`unknown aggregate ${JSON.stringify(q.agg)} (expected one of ${AGGREGATES.join(', ')})`)
+  checkTime('from', q.from)
+  checkTime('to', q.to)
+  if (q.to < q.from) throw badRequest(`to (${q.to}) is before from (${q.from})`)
+  if (!Number.isSafeInteger(q.stepMs) || q.stepMs <= 0) throw badRequest(`stepMs must be a positive integer, got ${String(q.stepMs)}`)
+  if (q.entityId !== undefined && q.kind !== 'locator') throw badRequest(`entityId applies to locator readings only, not ${q.kind}`)
+}
+
+export function seriesSql (q: SeriesQuery): Sql {
+  const col = ident(q.field)
+  const params: Params = { site: q.site, from: q.from, to: q.to, step: q.stepMs }
+  let where = `site = $site AND ts >= epoch_ms($from::BIGINT) AND ts < epoch_ms($to::BIGINT) AND ${col} IS NOT NULL`
+  if (q.device !== undefined) { where += ' AND device = $device'; params.device = q.device }
+  if (q.entityId !== undefined) { where += ` AND ${ident('entityId')} = $entityId`; params.entityId = q.entityId }
+  return {
+    // Buckets aligned to multiples of step since the epoch (ts is never negative).
+    sql: `SELECT device, (epoch_ms(ts) // $step::BIGINT) * $step::BIGINT AS t, ${AGG_SQL[q.agg](col)}::DOUBLE AS value ` +
+      `FROM ${ident(MEASUREMENT[q.kind])} WHERE ${where} GROUP BY ALL ORDER BY device, t`,
+    params
+  }
+}
+
+/** Throws MW_BAD_REQUEST for a malformed count query. */
+export function validateCount (q: CountQuery): void {
+  if (q.kind !== undefined && !(KINDS as readonly string[]).includes(q.kind)) throw badRequest(`unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
+  if (q.from !== undefined) checkTime('from', q.from)
+  if (q.to !== undefined) checkTime('to', q.to)
+}
+
+export function countSql (q: CountQuery): Sql {
+  const params: Params = {}
+  const conds: string[] = []
+  if (q.site !== undefined) { conds.push('site = $site'); params.site = q.site }
+  if (q.device !== undefined) { conds.push('device = $device'); params.device = q.device }
+  if (q.from !== undefined) { conds.push('ts >= epoch_ms($from::BIGINT)'); params.from = q.from }
+  if (q.to !== undefined) { conds.push('ts < epoch_ms($to::BIGINT)'); params.to = q.to }
+  const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : ''
+  const kinds = q.kind !== undefined ? [q.kind] : KINDS
+  const parts = kinds.map((k) => `SELECT count(*) AS n FROM ${ident(MEASUREMENT[k])}${where}`)
+  return { sql: `SELECT coalesce(sum(n), 0)::BIGINT AS n FROM (${parts.join(' UNION ALL ')})`, params }
+}
+
+export function recentKeysSql (sinceTs: number): Sql {
+  const parts = KINDS.map((k) => {
+    const entity = k === 'locator' ? ident('entityId') : 'NULL::VARCHAR'
+    return `SELECT device, epoch_ms(ts) AS ts, seq, ${entity} AS "entityId" FROM ${ident(MEASUREMENT[k])} WHERE ts >= epoch_ms($since::BIGINT)`
+  })
+  return { sql: parts.join(' UNION ALL '), params: { since: sinceTs } }
+}

@@ -1,0 +1,249 @@
+/**
+ * DuckDBTelemetryStore: the embedded default telemetry store. One file (or memory),
+ * one table per kind (store/duckdb/schema.ts). Writes go through one writer
+ * connection with group commit and the Appender; reads use a small pool of
+ * separate connections, so a long query never holds up ingest.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, type Kind } from '../../core/kinds.js'
+import { MinewatchError, isMinewatchError } from '../../core/errors.js'
+import type { Reading } from '../../core/readings.js'
+import type { AlertTransition } from '../../core/alerts.js'
+import type { Logger } from '../../core/log.js'
+import type { Metrics } from '../../core/metrics.js'
+import type { CountQuery, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import { telemetryDdl, ALERT_EVENT_COLUMNS } from './schema.js'
+import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
+import { GroupCommit } from './group-commit.js'
+import { LanePool } from './lanes.js'
+import { validateBatch } from './validate.js'
+import { validateAlertEvents } from './validate-events.js'
+import { countSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, validateCount, validateSeries, type Sql } from './telemetry-sql.js'
+
+export interface DuckDBTelemetryStoreOptions {
+  /** Database file (created when missing), or ':memory:'. */
+  path: string
+  logger?: Logger
+  metrics?: Metrics
+  /** Read connections: reads run in parallel up to this many (each holds a libuv thread while it runs). */
+  readers?: number // default 2
+  /** A group commit takes queued batches up to this many rows. */
+  maxRowsPerCommit?: number // default 100_000
+  /** DuckDB settings passed to the instance, e.g. { threads: '2', memory_limit: '1GB' }. */
+  duckdb?: Record<string, string>
+}
+
+/** What one write() or writeAlertEvents() hands to the group commit. */
+type WriteItem = { readings: readonly Reading[] } | { events: readonly AlertTransition[] }
+
+interface Open {
+  instance: DuckDBInstance
+  writer: DuckDBConnection
+  readers: LanePool
+  tables: Record<Kind, ChunkAppender<Reading>>
+  events: ChunkAppender<AlertTransition>
+  group: GroupCommit<WriteItem>
+  /** Set once close() has drained the queue: later operations reject. */
+  closed: boolean
+}
+
+function readingColumns (kind: Kind): ColumnSpec<Reading>[] {
+  const cols: ColumnSpec<Reading>[] = [
+    { kind: 'varchar', get: (r) => r.site },
+    { kind: 'varchar', get: (r) => r.device },
+    { kind: 'timestamp', get: (r) => r.ts },
+    { kind: 'bigint', get: (r) => r.seq }
+  ]
+  for (const f of FIELDS[kind]) {
+    const name = f.name
+    cols.push({ kind: f.type === 'string' ? 'varchar' : f.type === 'int' ? 'bigint' : 'double', get: (r) => r.values[name] })
+  }
+  return cols
+}
+
+const EVENT_GETTERS: Readonly<Record<(typeof ALERT_EVENT_COLUMNS)[number][0], ColumnSpec<AlertTransition>>> = {
+  ts: { kind: 'timestamp', get: (t) => t.at },
+  seq: { kind: 'bigint', get: (t) => t.seq },
+  alertId: { kind: 'varchar', get: (t) => t.alertId },
+  site: { kind: 'varchar', get: (t) => t.site },
+  kind: { kind: 'varchar', get: (t) => t.kind },
+  from: { kind: 'varchar', get: (t) => t.from },
+  to: { kind: 'varchar', get: (t) => t.to },
+  severity: { kind: 'varchar', get: (t) => t.severity },
+  reason: { kind: 'varchar', get: (t) => t.reason },
+  value: { kind: 'double', get: (t) => t.value },
+  limit: { kind: 'double', get: (t) => t.limit },
+  by: { kind: 'varchar', get: (t) => t.by },
+  message: { kind: 'varchar', get: (t) => t.message }
+}
+
+export class DuckDBTelemetryStore implements TelemetryStore {
+  readonly name = 'duckdb'
+  private opening: Promise<Open> | null = null
+  private closing: Promise<void> | null = null
+
+  constructor (private readonly opts: DuckDBTelemetryStoreOptions) {}
+
+  /** Opens the file, creates the tables. Idempotent; other methods call it when needed. */
+  async init (): Promise<void> {
+    await this.ready()
+  }
+
+  private closedError (): MinewatchError {
+    return new MinewatchError('MW_STORE_CLOSED', `duckdb telemetry store ${this.opts.path}`)
+  }
+
+  private ready (): Promise<Open> {
+    if (this.closing !== null) return Promise.reject(this.closedError())
+    if (this.opening === null) {
+      this.opening = this.open()
+      this.opening.catch(() => { this.opening = null }) // a failed open may be retried
+    }
+    return this.opening
+  }
+
+  private async open (): Promise<Open> {
+    let instance: DuckDBInstance
+    try {
+      instance = await DuckDBInstance.create(this.opts.path, this.opts.duckdb)
+    } catch (err) {
+      throw new MinewatchError('MW_STORE_UNAVAILABLE', `cannot open duckdb file ${this.opts.path}: ${(err as Error).message}`, { cause: err })
+    }
+    const writer = await instance.connect()
+    for (const ddl of telemetryDdl()) await writer.run(ddl)
+    const tables = {} as Record<Kind, ChunkAppender<Reading>>
+    for (const k of KINDS) tables[k] = new ChunkAppender(await writer.createAppender(MEASUREMENT[k]), readingColumns(k))
+    const events = new ChunkAppender(await writer.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
+    const readers = await LanePool.open(instance, this.opts.readers ?? 2)
+    const o: Open = { instance, writer, readers, tables, events, group: undefined as unknown as GroupCommit<WriteItem>, closed: false }
+    o.group = new GroupCommit<WriteItem>({
+      commit: (items) => this.commit(o, items),
+      sizeOf: (it) => 'readings' in it ? it.readings.length : it.events.length,
+      maxSize: this.opts.maxRowsPerCommit ?? 100_000
+    })
+    this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store open')
+    return o
+  }
+
+  /** One transaction: every table's rows appended, then COMMIT (DuckDB's WAL makes it durable). */
+  private async commit (o: Open, items: readonly WriteItem[]): Promise<void> {
+    if (o.closed) throw this.closedError()
+    const byKind: Partial<Record<Kind, Reading[]>> = {}
+    const events: AlertTransition[] = []
+    for (const it of items) {
+      if ('events' in it) { for (const e of it.events) events.push(e); continue }
+      for (const r of it.readings) (byKind[r.kind] ??= []).push(r)
+    }
+    await o.writer.run('BEGIN TRANSACTION')
+    try {
+      for (const k of KINDS) {
+        const rows = byKind[k]
+        if (rows === undefined) continue
+        o.tables[k].append(rows)
+        o.tables[k].flush()
+      }
+      if (events.length > 0) {
+        o.events.append(events)
+        o.events.flush()
+      }
+      await o.writer.run('COMMIT')
+    } catch (err) {
+      for (const k of KINDS) { try { o.tables[k].clear() } catch { /* appender already reset */ } }
+      try { o.events.clear() } catch { /* idem */ }
+      await o.writer.run('ROLLBACK').catch(() => undefined)
+      this.opts.logger?.error({ err, path: this.opts.path }, 'duckdb telemetry commit failed')
+      throw isMinewatchError(err) ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `duckdb commit failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  async write (batch: readonly Reading[]): Promise<void> {
+    const o = await this.ready()
+    const end = this.opts.metrics?.storeWriteSeconds.startTimer({ store: this.name })
+    try {
+      validateBatch(batch)
+      if (batch.length > 0) await o.group.submit({ readings: batch })
+      end?.()
+    } catch (err) {
+      this.opts.metrics?.storeWriteErrors.inc({ store: this.name })
+      throw err
+    }
+  }
+
+  async writeAlertEvents (events: readonly AlertTransition[]): Promise<void> {
+    const o = await this.ready()
+    validateAlertEvents(events)
+    if (events.length > 0) await o.group.submit({ events })
+  }
+
+  private async read (q: Sql): Promise<Record<string, unknown>[]> {
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    return await o.readers.run(async (conn) => (await conn.runAndReadAll(q.sql, q.params)).getRowObjectsJS())
+  }
+
+  async latest (q: LatestQuery): Promise<Reading[]> {
+    if (q.kind !== undefined && !(KINDS as readonly string[]).includes(q.kind)) {
+      throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
+    }
+    const kinds = q.kind !== undefined ? [q.kind] : KINDS
+    const out: Reading[] = []
+    for (const k of kinds) {
+      for (const row of await this.read(latestSql(k, q))) out.push(rowToReading(k, row))
+    }
+    return out
+  }
+
+  async series (q: SeriesQuery): Promise<SeriesPoint[]> {
+    validateSeries(q)
+    const rows = await this.read(seriesSql(q))
+    return rows.map((r) => ({ device: r.device as string, t: num(r.t), value: num(r.value) }))
+  }
+
+  async count (q: CountQuery): Promise<number> {
+    validateCount(q)
+    const rows = await this.read(countSql(q))
+    return num(rows[0]?.n ?? 0)
+  }
+
+  async recentKeys (sinceTs: number): Promise<ReadingKey[]> {
+    if (!Number.isSafeInteger(sinceTs)) throw new MinewatchError('MW_BAD_REQUEST', `sinceTs must be an integer of epoch ms, got ${String(sinceTs)}`)
+    const rows = await this.read(recentKeysSql(sinceTs))
+    return rows.map((r) => ({
+      device: r.device as string,
+      ts: num(r.ts),
+      seq: r.seq === null ? null : num(r.seq),
+      entityId: (r.entityId as string | null) ?? null
+    }))
+  }
+
+  async health (): Promise<StoreHealth> {
+    const o = await this.ready()
+    try {
+      await o.readers.run((conn) => conn.run('SELECT 1'))
+      return { ok: true, detail: `duckdb ${this.opts.path}, ${o.group.queued} batches waiting for commit` }
+    } catch (err) {
+      return { ok: false, detail: `duckdb ${this.opts.path}: ${(err as Error).message}` }
+    }
+  }
+
+  /** Waits for queued writes to commit, then closes. Idempotent. */
+  close (): Promise<void> {
+    if (this.closing === null) this.closing = this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown (): Promise<void> {
+    const opening = this.opening
+    if (opening === null) return
+    let o: Open
+    try { o = await opening } catch { return }
+    await o.group.drain()
+    o.closed = true
+    await o.readers.close()
+    for (const k of KINDS) o.tables[k].close()
+    o.events.close()
+    o.writer.closeSync()
+    o.instance.closeSync()
+    this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store closed')
+  }
+}
