@@ -1,0 +1,207 @@
+/**
+ * The aedes policy hooks, deny by default: preConnect (failed-login throttle), authenticate
+ * (credentials, client-id ownership, will topic), authorizePublish (ACL, rate, then intake
+ * before the PUBACK), authorizeSubscribe and authorizeForward (ACL).
+ */
+import type { AedesOptions, Client, PublishPacket, Subscription } from 'aedes'
+import type { Clock } from '../core/clock.js'
+import type { Logger } from '../core/log.js'
+import type { Metrics } from '../core/metrics.js'
+import type { Registry } from '../core/registry.js'
+import { parseTelemetryTopic } from '../core/topics.js'
+import { canPublish, canReceive, canSubscribe, type Principal } from './acl.js'
+import type { Authenticator } from './auth.js'
+import type { FailedLoginThrottle } from './throttle.js'
+import type { DeviceRateLimiter } from './rate.js'
+import type { DeniedPublish, TelemetryMessage } from './index.js'
+
+/** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
+export const CONNACK = { IDENTIFIER_REJECTED: 2, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+
+/** A held (rate-limited) message re-checks the clock at least this often, ms. */
+const HOLD_POLL_MS = 100
+
+export interface HookContext {
+  registry: Registry
+  authenticator: Authenticator
+  throttle: FailedLoginThrottle
+  rate: DeviceRateLimiter
+  intake: (msg: TelemetryMessage) => Promise<void>
+  onDenied?: (d: DeniedPublish) => void
+  metrics: Metrics
+  logger: Logger
+  clock: Clock
+  /** Peer address of a connection, set when it was accepted. */
+  addressOf: (client: Client) => string
+  /** Clients currently registered with aedes, by client id. */
+  clientsById: () => Record<string, Client | undefined>
+}
+
+export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>> {
+  /** The principal a client logged in as (undefined before authentication). */
+  principalOf(client: Client): Principal | undefined
+  /** Reports a refused publish (metrics, log, onDenied); never throws. */
+  denied(d: DeniedPublish, username: string | null): void
+  /** Cancels held messages (broker closing). */
+  cancelHolds(): void
+}
+
+function authError (message: string, returnCode: number): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode })
+}
+
+/** Usernames come from the wire: cap what reaches the log. */
+function shown (s: string | undefined): string | undefined {
+  return s && s.length > 64 ? `${s.slice(0, 64)}…` : s
+}
+
+export function createHooks (ctx: HookContext): Hooks {
+  const { metrics, logger: log, clock } = ctx
+  const principals = new WeakMap<Client, Principal>()
+  const willTopics = new WeakMap<Client, string>()
+  const holds = new Set<NodeJS.Timeout>()
+
+  function denied (d: DeniedPublish, username: string | null): void {
+    metrics.brokerDenied.inc({ action: 'publish' })
+    log.warn({ username, topic: d.topic.slice(0, 256), reason: d.reason }, 'publish refused; client disconnected')
+    if (!ctx.onDenied) return
+    try {
+      ctx.onDenied(d)
+    } catch (err) {
+      log.error({ err }, 'onDenied threw')
+    }
+  }
+
+  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void): void {
+    const address = ctx.addressOf(client)
+    metrics.brokerAuthFailures.inc({ reason })
+    const blocked = ctx.throttle.fail(address)
+    log.warn({ address, username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
+    done(authError(`login refused: ${reason}`, code), null)
+  }
+
+  function intake (client: Client | null, deviceId: string, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    if (client?.closed && packet.qos > 0) {
+      // the PUBACK cannot be sent: the device will redeliver, so do not take it in twice
+      done(new Error('client disconnected before its message was taken in'))
+      return
+    }
+    const msg: TelemetryMessage = {
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      dup: packet.dup,
+      deviceId,
+      receivedAt: clock.now()
+    }
+    let p: Promise<void>
+    try {
+      p = ctx.intake(msg)
+    } catch (err) {
+      p = Promise.reject(err)
+    }
+    p.then(() => done(null), (err: unknown) => {
+      log.warn({ err, deviceId, topic: msg.topic }, 'intake failed: client disconnected without PUBACK, it will redeliver')
+      done(err instanceof Error ? err : new Error(String(err)))
+    })
+  }
+
+  /** Runs `fn` once the injected clock reaches `at` (polled, so a manual clock works too), or at once when the client is gone. */
+  function holdUntil (client: Client, at: number, fn: () => void): void {
+    const tick = (): void => {
+      const left = at - clock.now()
+      if (left <= 0 || client.closed) { fn(); return }
+      const t = setTimeout(() => { holds.delete(t); tick() }, Math.min(left, HOLD_POLL_MS))
+      holds.add(t)
+    }
+    tick()
+  }
+
+  return {
+    principalOf: (client) => principals.get(client),
+    denied,
+    cancelHolds () {
+      for (const t of holds) clearTimeout(t)
+      holds.clear()
+    },
+
+    preConnect (client, packet, callback) {
+      const address = ctx.addressOf(client)
+      if (ctx.throttle.isBlocked(address)) {
+        metrics.brokerAuthFailures.inc({ reason: 'blocked' })
+        log.warn({ address, username: shown(packet.username) }, 'connection refused: address blocked after failed logins')
+        callback(new Error('address blocked after failed logins'), false)
+        return
+      }
+      if (packet.will) willTopics.set(client, packet.will.topic)
+      callback(null, true)
+    },
+
+    authenticate (client, username, password, done) {
+      const r = ctx.authenticator.check(username, password)
+      if (!r.ok) {
+        // [MQTT-3.2.2-5]: aedes closes the connection after the refusing CONNACK
+        const code = r.reason === 'no_credentials' ? CONNACK.NOT_AUTHORIZED : CONNACK.BAD_USERNAME_OR_PASSWORD
+        loginFailed(client, username, r.reason, code, done)
+        return
+      }
+      const p = r.principal
+      const holder = ctx.clientsById()[client.id]
+      if (holder && holder !== client && principals.get(holder)?.username !== p.username) {
+        // [MQTT-3.1.4-2] would let this login take over another principal's session
+        loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
+        return
+      }
+      const will = willTopics.get(client)
+      if (will !== undefined && !canPublish(p, will).ok) {
+        loginFailed(client, username, 'will_not_allowed', CONNACK.NOT_AUTHORIZED, done)
+        return
+      }
+      principals.set(client, p)
+      log.info({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected')
+      done(null, true)
+    },
+
+    authorizePublish (client, packet, callback) {
+      if (client === null) {
+        // the will of a client of another broker of the cluster: checked against the registry
+        const t = parseTelemetryTopic(packet.topic)
+        const e = 'error' in t ? undefined : ctx.registry.device(t.device)
+        if (!e || 'error' in t || e.site.id !== t.site || e.device.kind !== t.kind) { callback(new Error('will refused')); return }
+        intake(null, e.device.id, packet, callback)
+        return
+      }
+      const p = principals.get(client)
+      if (!p) { callback(new Error('not authenticated')); return }
+      const at = clock.now()
+      const decision = canPublish(p, packet.topic)
+      if (!decision.ok) {
+        const reason = decision.reason === 'topic_mismatch' ? 'topic_mismatch' : 'bad_topic'
+        denied({ deviceId: p.type === 'device' ? p.username : null, topic: packet.topic, reason, payload: packet.payload as Buffer, at }, p.username)
+        callback(new Error(`publish refused: ${decision.reason}`))
+        return
+      }
+      const verdict = ctx.rate.take(p.username)
+      if (verdict.refused) {
+        denied({ deviceId: p.username, topic: packet.topic, reason: 'rate_limited', payload: packet.payload as Buffer, at }, p.username)
+        callback(new Error('publish refused: rate limit'))
+        return
+      }
+      if (verdict.at <= at) intake(client, p.username, packet, callback)
+      else holdUntil(client, verdict.at, () => intake(client, p.username, packet, callback))
+    },
+
+    authorizeSubscribe (client, sub: Subscription, callback) {
+      const p = principals.get(client)
+      if (p && canSubscribe(p, sub.topic)) { callback(null, sub); return }
+      metrics.brokerDenied.inc({ action: 'subscribe' })
+      log.warn({ username: p?.username, filter: sub.topic.slice(0, 256) }, 'subscription refused')
+      callback(null, null) // SUBACK return code 0x80 [MQTT-3.9.3]
+    },
+
+    authorizeForward (client, packet) {
+      const p = principals.get(client)
+      return p && canReceive(p, packet.topic) ? packet : null
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The embedded MQTT broker (aedes, MQTT 3.1.1): devices log in with their id and secret,
+ * publish only their own telemetry topic, and every authorised telemetry PUBLISH is handed
+ * to `intake` before its PUBACK. See docs/broker.md.
+ */
+import { Aedes, type Client } from 'aedes'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { EventEmitter } from 'node:events'
+import type { Config } from '../core/config.js'
+import type { Registry } from '../core/registry.js'
+import type { Metrics } from '../core/metrics.js'
+import type { Logger } from '../core/log.js'
+import { systemClock, type Clock } from '../core/clock.js'
+import { SecretVerifier } from '../core/secrets.js'
+import { Authenticator } from './auth.js'
+import { FailedLoginThrottle } from './throttle.js'
+import { DeviceRateLimiter } from './rate.js'
+import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
+import { createHooks, type Hooks } from './hooks.js'
+import { startListeners, type Listeners } from './listeners.js'
+
+export { canPublish, canSubscribe, canReceive, type Principal } from './acl.js'
+
+export interface TelemetryMessage { topic: string, payload: Buffer, qos: 0 | 1 | 2, dup: boolean, deviceId: string, receivedAt: number }
+
+export interface DeniedPublish {
+  /** The device that published; null when the publisher is not a device (an account, or not logged in yet). */
+  deviceId: string | null
+  topic: string
+  reason: 'topic_mismatch' | 'bad_topic' | 'payload_too_large' | 'rate_limited'
+  /** The payload; for payload_too_large only its first bytes (at most 1 KiB, whatever had arrived). */
+  payload: Buffer
+  at: number
+}
+
+export interface BrokerOptions {
+  registry: Registry
+  config: Config['broker']
+  accounts: Config['accounts']
+  /**
+   * Called for every authorised telemetry PUBLISH from a device. For QoS 1 the PUBACK is sent only
+   * after this resolves; if it rejects the client is disconnected without PUBACK and will redeliver.
+   */
+  intake: (msg: TelemetryMessage) => Promise<void>
+  /** Told about refused publishes so they can be recorded as rejects. Must not throw. */
+  onDenied?: (d: DeniedPublish) => void
+  metrics: Metrics
+  logger: Logger
+  /** Time source for the login throttle and the rate limiter (tests use ManualClock). */
+  clock?: Clock
+  /** Optional aedes persistence / mq (e.g. aedes-persistence-redis / mqemitter-redis); in-memory by default. */
+  persistence?: unknown
+  mq?: unknown
+}
+
+export interface Broker {
+  readonly aedes: Aedes
+  /** Starts TCP (and TLS/WS when configured); port 0 picks a free port. Rejects with MinewatchError('MW_PORT_IN_USE') when busy. */
+  listen(opts: { port: number, host?: string, tlsPort?: number, wsPort?: number }): Promise<{ port: number, tlsPort?: number, wsPort?: number }>
+  /** Publishes from the server itself (e.g. alerts/{site}/{kind}); bypasses device ACL. */
+  publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>
+  /** Stops listeners, disconnects clients, closes aedes. */
+  close(): Promise<void>
+}
+
+/** Builds the broker; it accepts connections once `listen` resolves. */
+export function createBroker (opts: BrokerOptions): Broker {
+  const { config, metrics, registry } = opts
+  const clock = opts.clock ?? systemClock
+  const log = opts.logger.child({ component: 'broker' })
+  const addresses = new WeakMap<object, string>()
+
+  const hooks: Hooks = createHooks({
+    registry,
+    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier()),
+    throttle: new FailedLoginThrottle(config.failedLogins, clock),
+    rate: new DeviceRateLimiter(config.rate, clock),
+    intake: opts.intake,
+    onDenied: opts.onDenied,
+    metrics,
+    logger: log,
+    clock,
+    addressOf: (client) => addresses.get(client.conn) ?? 'unknown',
+    clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients
+  })
+
+  const broker = new Aedes({
+    persistence: opts.persistence,
+    mq: opts.mq,
+    maxTopicLevels: config.maxTopicLevels,
+    drainTimeout: config.drainTimeoutMs,
+    ...hooks
+  })
+  // memory persistence sets up at once; a custom one may fail, reported by listen/publish
+  const ready = broker.listen()
+  ready.catch(() => {})
+
+  const connections = (): void => { metrics.brokerConnections.set(broker.connectedClients) }
+  broker.on('client', connections)
+  broker.on('clientDisconnect', connections)
+  broker.on('clientError', (client, err) => log.info({ clientId: client.id, username: hooks.principalOf(client)?.username, err: err.message }, 'MQTT client error'))
+  broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error before CONNECT'))
+  ;(broker as EventEmitter).on('error', (err: Error) => log.error({ err }, 'aedes error'))
+
+  function refuseOversize (client: Client, conn: Duplex, bad: OversizePacket): void {
+    const p = hooks.principalOf(client)
+    if (bad.type === 3) {
+      hooks.denied({
+        deviceId: p?.type === 'device' ? p.username : null,
+        topic: bad.topic ?? '',
+        reason: 'payload_too_large',
+        payload: bad.sample ?? Buffer.alloc(0),
+        at: clock.now()
+      }, p?.username ?? null)
+    } else {
+      metrics.brokerDenied.inc({ action: 'packet' })
+      log.warn({ username: p?.username, packetType: bad.type, bytes: bad.bytes }, 'oversized or malformed MQTT packet; client disconnected')
+    }
+    conn.destroy()
+  }
+
+  /** Hands a connection to aedes behind the packet-size scanner. */
+  function accept (conn: Duplex, address: string, req?: IncomingMessage): void {
+    addresses.set(conn, address)
+    const scanner = new PacketSizeScanner(config.maxPacketBytes)
+    // aedes consumes the stream with read() on 'readable' (lib/client.js): every byte it parses passes here first
+    const read = conn.read.bind(conn)
+    const handled: { client?: Client } = {}
+    ;(conn as unknown as { read: (size?: number) => unknown }).read = (size?: number): unknown => {
+      const chunk: unknown = read(size)
+      if (Buffer.isBuffer(chunk)) {
+        const bad = scanner.scan(chunk)
+        if (bad && handled.client) { refuseOversize(handled.client, conn, bad); return null }
+      }
+      return chunk
+    }
+    handled.client = broker.handle(conn, req)
+  }
+
+  let listeners: Listeners | undefined
+  return {
+    aedes: broker,
+
+    async listen (l) {
+      if (listeners) throw new Error('broker is already listening')
+      await ready
+      const tls = config.tls ? { ...config.tls, port: l.tlsPort ?? config.tls.port } : undefined
+      const ws = config.ws ? { ...config.ws, port: l.wsPort ?? config.ws.port } : undefined
+      listeners = await startListeners({ host: l.host ?? config.host, port: l.port, tls, ws, maxPacketBytes: config.maxPacketBytes }, accept, log)
+      log.info({ port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort }, 'MQTT broker listening')
+      return { port: listeners.port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort }
+    },
+
+    async publish (topic, payload, qos = 0) {
+      await ready
+      await new Promise<void>((resolve, reject) => {
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos, retain: false, dup: false },
+          (err) => { if (err) reject(err); else resolve() })
+      })
+    },
+
+    async close () {
+      hooks.cancelHolds()
+      const stopping = listeners?.close()
+      listeners = undefined
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      await stopping
+      metrics.brokerConnections.set(0)
+    }
+  }
+}
