@@ -1,0 +1,99 @@
+/**
+ * Step 5, batch: group commit. Items from many messages share one write, made when
+ * `maxItems` are waiting or `maxWaitMs` after the first arrived. While writes are in
+ * flight (at most `maxInFlight`), the next batch keeps filling, so a slow write makes
+ * bigger batches instead of a queue of small ones. A caller's promise settles with
+ * the write that holds its items: resolved when durable, rejected when not.
+ */
+
+export interface GroupCommitOptions<T> {
+  /** Writes one batch; resolves only when it is durable. */
+  write: (items: T[]) => Promise<void>
+  /** A batch is sealed once it holds this many items (a caller's items are never split). */
+  maxItems: number
+  /** ... or this long after its first item, ms. */
+  maxWaitMs: number
+  /** Writes running at once (1 keeps batches in order). */
+  maxInFlight: number
+}
+
+interface Batch<T> {
+  items: T[]
+  promise: Promise<void>
+  resolve: () => void
+  reject: (err: unknown) => void
+  /** maxWaitMs has passed: write as soon as a slot is free. */
+  due: boolean
+  timer: NodeJS.Timeout | null
+}
+
+export class GroupCommit<T> {
+  private open: Batch<T> | null = null
+  private readonly sealed: Batch<T>[] = []
+  private inFlight = 0
+  private readonly unsettled = new Set<Promise<void>>()
+
+  constructor (private readonly opts: GroupCommitOptions<T>) {}
+
+  /** Adds items to the open batch; the promise settles with the write that holds them. */
+  add (items: readonly T[]): Promise<void> {
+    const batch = this.open ?? this.startBatch()
+    for (const item of items) batch.items.push(item)
+    if (batch.items.length >= this.opts.maxItems) this.seal()
+    return batch.promise
+  }
+
+  /** Items waiting or being written. */
+  get pending (): number {
+    return (this.open?.items.length ?? 0) + this.sealed.reduce((n, b) => n + b.items.length, 0)
+  }
+
+  /** Writes whatever is waiting now and waits for every write to settle (never rejects). */
+  async flush (): Promise<void> {
+    if (this.open) this.seal()
+    while (this.unsettled.size > 0) await Promise.allSettled([...this.unsettled])
+  }
+
+  private startBatch (): Batch<T> {
+    let resolve!: () => void
+    let reject!: (err: unknown) => void
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+    promise.catch(() => {}) // callers handle it; this keeps a batch nobody awaits from crashing the process
+    const batch: Batch<T> = { items: [], promise, resolve, reject, due: false, timer: null }
+    batch.timer = setTimeout(() => {
+      batch.timer = null
+      batch.due = true
+      if (this.open === batch && this.canWrite()) this.seal()
+    }, this.opts.maxWaitMs)
+    this.open = batch
+    this.unsettled.add(promise)
+    return batch
+  }
+
+  private canWrite (): boolean {
+    return this.inFlight < this.opts.maxInFlight && this.sealed.length === 0
+  }
+
+  private seal (): void {
+    const batch = this.open
+    if (!batch) return
+    this.open = null
+    if (batch.timer) clearTimeout(batch.timer)
+    this.sealed.push(batch)
+    this.pump()
+  }
+
+  private pump (): void {
+    while (this.inFlight < this.opts.maxInFlight) {
+      const batch = this.sealed.shift()
+      if (!batch) break
+      this.inFlight++
+      new Promise<void>((resolve) => resolve(this.opts.write(batch.items))).then(batch.resolve, batch.reject).finally(() => {
+        this.inFlight--
+        this.unsettled.delete(batch.promise)
+        this.pump()
+        if (this.open?.due && this.canWrite()) this.seal()
+      })
+    }
+  }
+}

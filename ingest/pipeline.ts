@@ -1,0 +1,165 @@
+/** The ingest pipeline: runs the steps for each message and owns the two group commits. */
+import { MinewatchError } from '../core/errors.js'
+import type { Kind } from '../core/kinds.js'
+import type { Reading } from '../core/readings.js'
+import type { Reject, RejectReason } from '../core/rejects.js'
+import { MINUTE } from '../core/time.js'
+import { parseTelemetryTopic } from '../core/topics.js'
+import type { Ingest, IngestMessage, IngestOptions, IngestOutcome } from './index.js'
+import { decode } from './decode.js'
+import { validate } from './validate.js'
+import { normalise } from './normalise.js'
+import { Dedup } from './dedup.js'
+import { GroupCommit } from './group-commit.js'
+import { toReject } from './reject-record.js'
+import type { Rejection } from './step.js'
+
+/** start() seeds duplicate detection with the keys of readings stamped within this window. */
+export const DEDUP_SEED_WINDOW_MS = 10 * MINUTE
+/** One telemetry write at a time: keeps batches (and onStored calls) in arrival order. */
+const READING_WRITES_IN_FLIGHT = 1
+/** Reject records per RejectStore.add. */
+const REJECT_BATCH_MAX = 1000
+
+/** Detail stored for a publish the broker refused, when the broker gives none. */
+const DENIED_DETAIL: Partial<Record<RejectReason, string>> = {
+  topic_mismatch: 'refused by the broker: a device may publish only to mines/{its site}/{its kind}/{its id}',
+  bad_topic: 'refused by the broker: topic is not mines/{siteId}/{kind}/{deviceId}',
+  payload_too_large: 'refused by the broker: payload larger than the limit'
+}
+
+export class Pipeline implements Ingest {
+  private readonly dedup: Dedup
+  private readonly readingBatches: GroupCommit<Reading>
+  private readonly rejectBatches: GroupCommit<Reject>
+  private readonly listeners = new Set<(readings: readonly Reading[]) => void>()
+  private closed = false
+
+  constructor (private readonly opts: IngestOptions) {
+    const c = opts.config
+    this.dedup = new Dedup(c.dedupPerDevice)
+    this.readingBatches = new GroupCommit({
+      write: (batch) => this.writeReadings(batch),
+      maxItems: c.batchMaxReadings,
+      maxWaitMs: c.batchMaxWaitMs,
+      maxInFlight: READING_WRITES_IN_FLIGHT
+    })
+    this.rejectBatches = new GroupCommit({
+      write: (batch) => opts.rejects.add(batch),
+      maxItems: REJECT_BATCH_MAX,
+      maxWaitMs: c.batchMaxWaitMs,
+      maxInFlight: 1
+    })
+  }
+
+  async start (): Promise<void> {
+    const since = this.opts.clock.now() - DEDUP_SEED_WINDOW_MS
+    const keys = await this.opts.store.recentKeys(since)
+    this.dedup.seed(keys)
+    this.opts.logger.info({ keys: keys.length, sinceMs: DEDUP_SEED_WINDOW_MS }, 'ingest: duplicate detection seeded from the store')
+  }
+
+  handle (msg: IngestMessage): Promise<IngestOutcome> {
+    if (this.closed) return Promise.reject(new MinewatchError('MW_STORE_CLOSED', 'ingest is closed'))
+    const { registry, config, metrics, clock } = this.opts
+    const rejections: Rejection[] = []
+    let readings: Reading[] = []
+    let kind: Kind | 'unknown' = 'unknown'
+    let site: string | null = null
+    let device: string | null = msg.deviceId
+
+    const decoded = decode(msg.topic, msg.payload)
+    if (!decoded.ok) {
+      rejections.push(decoded.rejection)
+      if (decoded.topic) { kind = decoded.topic.kind; site = decoded.topic.site; device ??= decoded.topic.device }
+    } else {
+      const d = decoded.value
+      kind = d.topic.kind; site = d.topic.site; device ??= d.topic.device
+      const v = validate(d, registry, msg.deviceId)
+      if (!v.ok) {
+        rejections.push(v.rejection)
+      } else {
+        if (v.rejection) rejections.push(v.rejection)
+        const n = normalise(v.valid, v.entry, { now: clock.now(), maxLateMs: config.maxLateMs, isArray: d.isArray, total: d.items.length })
+        readings = n.readings
+        rejections.push(...n.rejections)
+      }
+    }
+    metrics.messagesIn.inc({ kind })
+
+    const waits: Promise<void>[] = []
+    let stored = 0
+    let duplicates = 0
+    if (readings.length > 0) {
+      const d = this.dedup.filter(readings)
+      duplicates = d.duplicates
+      if (duplicates > 0) metrics.duplicates.inc(duplicates)
+      waits.push(...d.waits)
+      if (d.fresh.length > 0) {
+        const written = this.readingBatches.add(d.fresh)
+        this.dedup.pending(d.fresh, written)
+        waits.push(written)
+        stored = d.fresh.length
+      }
+    }
+    let rejected = 0
+    if (rejections.length > 0) {
+      // a reject is filed under the device's registered site when the device is known
+      const ownSite = device !== null ? registry.device(device)?.site.id ?? site : site
+      const ctx = { at: clock.now(), site: ownSite, device, topic: msg.topic, payload: msg.payload }
+      for (const r of rejections) {
+        metrics.rejects.inc({ reason: r.reason })
+        rejected += Math.max(r.count, 1)
+      }
+      waits.push(this.rejectBatches.add(rejections.map((r) => toReject(r, ctx))))
+    }
+    return Promise.all(waits).then(() => ({ stored, duplicates, rejected }))
+  }
+
+  async recordDenied (d: { deviceId: string | null, topic: string, reason: RejectReason, payload: Buffer, at: number, detail?: string }): Promise<void> {
+    if (this.closed) throw new MinewatchError('MW_STORE_CLOSED', 'ingest is closed')
+    const topic = parseTelemetryTopic(d.topic)
+    const topicSite = 'error' in topic ? null : topic.site
+    const site = (d.deviceId !== null ? this.opts.registry.device(d.deviceId)?.site.id : undefined) ?? topicSite
+    const detail = d.detail ?? DENIED_DETAIL[d.reason] ?? `refused by the broker: ${d.reason}`
+    this.opts.metrics.rejects.inc({ reason: d.reason })
+    await this.rejectBatches.add([toReject({ reason: d.reason, detail, count: 0 }, { at: d.at, site, device: d.deviceId, topic: d.topic, payload: d.payload })])
+  }
+
+  onStored (listener: (readings: readonly Reading[]) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    await Promise.all([this.readingBatches.flush(), this.rejectBatches.flush()])
+  }
+
+  /** One group commit: the store write, then metrics, dedup state and listeners. */
+  private async writeReadings (batch: Reading[]): Promise<void> {
+    const { store, metrics, logger } = this.opts
+    const end = metrics.storeWriteSeconds.startTimer({ store: store.name })
+    try {
+      await store.write(batch)
+    } catch (err) {
+      metrics.storeWriteErrors.inc({ store: store.name })
+      this.dedup.failed(batch)
+      logger.error({ err, readings: batch.length }, 'ingest: store write failed; its messages are not acknowledged')
+      throw err
+    }
+    end()
+    metrics.batchSize.observe(batch.length)
+    const perKind = new Map<Kind, number>()
+    for (const r of batch) perKind.set(r.kind, (perKind.get(r.kind) ?? 0) + 1)
+    for (const [kind, n] of perKind) metrics.readingsStored.inc({ kind }, n)
+    this.dedup.durable(batch)
+    for (const listener of this.listeners) {
+      try {
+        listener(batch)
+      } catch (err) {
+        logger.error({ err }, 'ingest: onStored listener failed')
+      }
+    }
+  }
+}
