@@ -1,0 +1,37 @@
+/**
+ * Tables of the state file (data/state.duckdb): rejects, alerts, alert_transitions,
+ * outbox. Times are BIGINT epoch ms; column names match the TypeScript fields.
+ */
+
+export const STATE_DDL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS rejects (
+    id BIGINT NOT NULL, "at" BIGINT NOT NULL, site VARCHAR, device VARCHAR, topic VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL, detail VARCHAR NOT NULL, count BIGINT NOT NULL, payload VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS alerts (
+    id VARCHAR PRIMARY KEY, site VARCHAR NOT NULL, kind VARCHAR NOT NULL, subject VARCHAR NOT NULL, device VARCHAR,
+    severity VARCHAR NOT NULL, state VARCHAR NOT NULL, "firedAt" BIGINT NOT NULL, "updatedAt" BIGINT NOT NULL,
+    "resolvedAt" BIGINT, "ackedBy" VARCHAR, "ackNote" VARCHAR, value DOUBLE, "limit" DOUBLE,
+    unit VARCHAR NOT NULL, standard VARCHAR NOT NULL, message VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS alert_transitions (
+    seq BIGINT PRIMARY KEY, "alertId" VARCHAR NOT NULL, site VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    "from" VARCHAR, "to" VARCHAR NOT NULL, severity VARCHAR NOT NULL, "at" BIGINT NOT NULL, reason VARCHAR NOT NULL,
+    value DOUBLE, "limit" DOUBLE, "by" VARCHAR, message VARCHAR NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS alert_transitions_alert ON alert_transitions ("alertId")`,
+  `CREATE TABLE IF NOT EXISTS outbox (
+    id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
+    "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`
+]
+
+/** Columns of alerts, in table order (also the Alert field names). */
+export const ALERT_COLUMNS = [
+  'id', 'site', 'kind', 'subject', 'device', 'severity', 'state', 'firedAt', 'updatedAt', 'resolvedAt',
+  'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message'
+] as const
+
+/** Columns of alert_transitions, in table order (also the AlertTransition field names). */
+export const TRANSITION_COLUMNS = [
+  'seq', 'alertId', 'site', 'kind', 'from', 'to', 'severity', 'at', 'reason', 'value', 'limit', 'by', 'message'
+] as const
+
+/** Columns of outbox without ord, in table order (also the OutboxItem field names). */
+export const OUTBOX_COLUMNS = ['id', 'subscription', 'transitionSeq', 'attempts', 'dueAt', 'lastError', 'payload'] as const

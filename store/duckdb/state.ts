@@ -1,0 +1,57 @@
+/**
+ * openStateStore: rejects, alerts and the delivery outbox in one embedded DuckDB
+ * file (dataDir/state.duckdb), apart from telemetry so it stays embedded whichever
+ * telemetry store is used.
+ */
+import type { Logger } from '../../core/log.js'
+import type { Metrics } from '../../core/metrics.js'
+import type { AlertStore, OutboxStore, RejectStore } from '../state.js'
+import { StateDb } from './state-db.js'
+import { DuckDBRejectStore } from './rejects.js'
+import { DuckDBAlertStore } from './alerts.js'
+import { DuckDBOutboxStore } from './outbox.js'
+
+export interface StateStoreOptions {
+  /** Database file (created when missing), or ':memory:'. */
+  path: string
+  /** Rejects kept; the oldest beyond this are deleted (counted in minewatch_rejects_dropped_total). */
+  rejectsMaxRows: number
+  logger?: Logger
+  metrics?: Metrics
+}
+
+export interface StateStore {
+  rejects: RejectStore
+  alerts: AlertStore
+  outbox: OutboxStore
+  /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
+  close(): Promise<void>
+}
+
+/** Opens (creating when needed) the state file and its three stores. */
+export async function openStateStore (opts: StateStoreOptions): Promise<StateStore> {
+  const db = await StateDb.open(opts.path)
+  try {
+    const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
+    const alerts = await DuckDBAlertStore.open(db)
+    const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
+    opts.logger?.info({ path: opts.path }, 'duckdb state store open')
+    let closing: Promise<void> | null = null
+    return {
+      rejects,
+      alerts,
+      outbox,
+      close () {
+        closing ??= (async () => {
+          await rejects.drain()
+          await db.close()
+          opts.logger?.info({ path: opts.path }, 'duckdb state store closed')
+        })()
+        return closing
+      }
+    }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}
