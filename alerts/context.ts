@@ -1,0 +1,185 @@
+/**
+ * The engine's per-site and per-device rule state, built once from the registry so that the
+ * per-reading path is a Map look-up plus field updates (subjects are precomputed strings).
+ */
+import type { AlertKind } from '../core/alerts.js'
+import type { Config } from '../core/config.js'
+import type { PolygonCoords } from '../core/geo.js'
+import type { Registry } from '../core/registry.js'
+import type { Device, Severity, Site, WaterRole } from '../core/sites.js'
+import { WATER_ROLES } from '../core/sites.js'
+import { createDustState, type DustState } from './rules/dust-exceedance.js'
+import { createEpisodeState, createStuckState, type EpisodeState, type StuckState } from './rules/data-quality.js'
+import { createMeterState, createWaterState, type MeterState, type WaterState } from './rules/water-recycling.js'
+import { createOreState, type OreState } from './rules/over-capacity.js'
+import { createOfflineState, type OfflineState } from './rules/device-offline.js'
+import { createFenceState, type FenceState } from './rules/fence.js'
+import { zoneSeverity } from './rules/zone-intrusion.js'
+
+/** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
+export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  dust: ['tsp', 'pm10', 'pm25'],
+  water: ['flowM3h']
+}
+
+/** Subject for the water recycling alert of a site (one per site). */
+export const WATER_SUBJECT = 'recycling_rate'
+/** Subject for the over-capacity alert of a site (one per site). */
+export const ORE_SUBJECT = 'output'
+
+export interface ZoneCtx {
+  id: string
+  coords: PolygonCoords
+  severity: Severity
+}
+
+export interface EntityCtx {
+  id: string
+  boundary: FenceState
+  zones: FenceState[]
+  zoneSubjects: string[]
+}
+
+export interface SiteCtx {
+  site: Site
+  boundary: PolygonCoords
+  zones: ZoneCtx[]
+  water: WaterState | null
+  ore: OreState
+  entities: Map<string, EntityCtx>
+}
+
+export interface DeviceCtx {
+  id: string
+  device: Device
+  site: SiteCtx
+  dust: DustState[]
+  dustSubjects: string[]
+  flag: EpisodeState
+  flagSubject: string
+  implausible: EpisodeState
+  implausibleSubject: string
+  stuckFields: readonly string[]
+  stuck: StuckState[]
+  stuckSubjects: string[]
+  offline: OfflineState
+  meter: MeterState | null
+  /** Ore output of this device counts toward over_capacity. */
+  countsOre: boolean
+}
+
+export interface Contexts {
+  sites: Map<string, SiteCtx>
+  devices: Map<string, DeviceCtx>
+}
+
+/** Builds empty rule state for every configured site and device; never-seen devices count from `startedAt`. */
+export function buildContexts (registry: Registry, config: Config, startedAt: number): Contexts {
+  const sites = new Map<string, SiteCtx>()
+  const devices = new Map<string, DeviceCtx>()
+  for (const site of registry.sites) {
+    const hasWater = site.devices.some((d) => d.kind === 'water')
+    const sc: SiteCtx = {
+      site,
+      boundary: site.boundary.coordinates as PolygonCoords,
+      zones: site.zones.map((z) => ({ id: z.id, coords: z.geometry.coordinates as PolygonCoords, severity: zoneSeverity(z.kind) })),
+      water: hasWater ? createWaterState(site.water) : null,
+      ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
+      entities: new Map()
+    }
+    sites.set(site.id, sc)
+    const hasTruckScale = site.devices.some((d) => d.kind === 'ore' && d.role === 'truck_scale')
+    for (const device of site.devices) {
+      const stuckFields = STUCK_FIELDS[device.kind] ?? []
+      const limits = device.kind === 'dust' ? site.dust.limits : []
+      devices.set(device.id, {
+        id: device.id,
+        device,
+        site: sc,
+        dust: limits.map((l) => createDustState(l)),
+        dustSubjects: limits.map((l) => `${device.id}:${l.metric}:${l.windowS}`),
+        flag: createEpisodeState(),
+        flagSubject: `${device.id}:flag`,
+        implausible: createEpisodeState(),
+        implausibleSubject: `${device.id}:implausible`,
+        stuckFields,
+        stuck: stuckFields.map(() => createStuckState()),
+        stuckSubjects: stuckFields.map((f) => `${device.id}:stuck:${f}`),
+        offline: createOfflineState(device.intervalS, config.alerts.offlineFactor, startedAt),
+        meter: device.kind === 'water' && device.role && (WATER_ROLES as readonly string[]).includes(device.role)
+          ? createMeterState(device.role as WaterRole)
+          : null,
+        countsOre: device.kind === 'ore' && (hasTruckScale ? device.role === 'truck_scale' : device.role === 'belt_scale' || device.role === undefined)
+      })
+    }
+  }
+  return { sites, devices }
+}
+
+/** The entity's fence state, created on its first fix. */
+export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
+  let e = sc.entities.get(id)
+  if (!e) {
+    e = {
+      id,
+      boundary: createFenceState(),
+      zones: sc.zones.map(() => createFenceState()),
+      zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`)
+    }
+    sc.entities.set(id, e)
+  }
+  return e
+}
+
+/**
+ * Marks the rule state behind an open alert as active, so the rule continues it instead of
+ * firing again. Returns false when no configured rule owns the subject any more.
+ */
+export function markActive (ctx: Contexts, kind: AlertKind, site: string, subject: string, severity: Severity, at: number): boolean {
+  const sc = ctx.sites.get(site)
+  if (!sc) return false
+  const parts = subject.split(':')
+  switch (kind) {
+    case 'dust_exceedance': {
+      const d = ctx.devices.get(parts[0] ?? '')
+      const i = d ? d.dustSubjects.indexOf(subject) : -1
+      if (!d || i < 0) return false
+      d.dust[i]!.active = true
+      return true
+    }
+    case 'data_quality': {
+      const d = ctx.devices.get(parts[0] ?? '')
+      if (!d) return false
+      if (parts[1] === 'flag') { d.flag.active = true; d.flag.lastBad = at; return true }
+      if (parts[1] === 'implausible') { d.implausible.active = true; d.implausible.lastBad = at; return true }
+      const i = d.stuckSubjects.indexOf(subject)
+      if (i < 0) return false
+      d.stuck[i]!.active = true
+      return true
+    }
+    case 'water_recycling_low':
+      if (!sc.water || subject !== WATER_SUBJECT) return false
+      sc.water.active = true; sc.water.alarm = severity === 'alarm'
+      return true
+    case 'over_capacity':
+      if (subject !== ORE_SUBJECT) return false
+      sc.ore.level = severity === 'alarm' ? 2 : 1
+      return true
+    case 'device_offline': {
+      const d = ctx.devices.get(subject)
+      if (!d || d.site !== sc) return false
+      d.offline.active = true
+      return true
+    }
+    case 'boundary_breach':
+      entityCtx(sc, subject).boundary.active = true
+      return true
+    case 'zone_intrusion': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || !parts[1]) return false
+      entityCtx(sc, parts[1]).zones[zi]!.active = true
+      return true
+    }
+  }
+  return false
+}

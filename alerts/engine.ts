@@ -1,0 +1,209 @@
+/**
+ * The alert engine: rules → lifecycle → stores → outbox → delivery. Everything that changes
+ * alert state runs on one serial chain (evaluate, tick, ack, start), so transitions are applied
+ * in order and an alert is never touched by two things at once.
+ */
+import type { Alert, AlertKind, AlertState, AlertTransition } from '../core/alerts.js'
+import type { Reading } from '../core/readings.js'
+import type { OutboxItem } from '../store/state.js'
+import { buildContexts, markActive, type Contexts } from './context.js'
+import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
+import { checkOffline } from './rules/device-offline.js'
+import { AlertBook, type StoredTransition } from './lifecycle.js'
+import { DeliveryLoop } from './delivery.js'
+import { matches, type Subscription } from './notify/subscriptions.js'
+import { buildPayload, deliveryId } from './notify/payload.js'
+import { restoreFromTelemetry } from './restore.js'
+import { resolve as resolveSignal } from './rules/signal.js'
+import type { AlertEngine, AlertEngineOptions } from './index.js'
+
+/** Clock-driven checks run this often once started, ms. */
+export const TICK_INTERVAL_MS = 1000 // 1 s
+/** The outbox is polled this often for due retries (new transitions are sent at once), ms. */
+export const DELIVERY_POLL_MS = 500
+/** Alert events kept for a later retry while the telemetry store refuses them. */
+export const MAX_BUFFERED_EVENTS = 10_000
+
+export class Engine implements AlertEngine {
+  private readonly ctx: Contexts
+  private readonly settings: EvaluateSettings
+  private readonly book: AlertBook
+  private readonly delivery: DeliveryLoop
+  private readonly subscriptions: readonly Subscription[]
+  private readonly listeners = new Set<(t: AlertTransition) => void>()
+  /** Signals waiting to be applied (kept when the AlertStore fails, retried by the next call). */
+  private readonly queue: PendingSignal[] = []
+  private events: AlertTransition[] = []
+  private enqueueBacklog: Omit<OutboxItem, 'attempts' | 'lastError'>[] = []
+  private readonly counts = new Map<string, number>()
+  private chain: Promise<void> = Promise.resolve()
+  private busy = 0
+  private timers: NodeJS.Timeout[] = []
+  private closed = false
+
+  constructor (private readonly o: AlertEngineOptions) {
+    this.ctx = buildContexts(o.registry, o.config, o.clock.now())
+    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS }
+    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language)
+    this.subscriptions = o.config.alerts.subscriptions
+    this.delivery = new DeliveryLoop({
+      outbox: o.outbox,
+      subscriptions: this.subscriptions,
+      clock: o.clock,
+      retry: o.config.alerts.retry,
+      fetch: o.fetch ?? globalThis.fetch,
+      publish: o.publish,
+      metrics: o.metrics,
+      logger: o.logger
+    })
+  }
+
+  /** Runs `fn` after everything queued before it; errors are logged, never break the chain. */
+  private serial<T> (fn: () => Promise<T>): Promise<T> {
+    this.busy++
+    const run = this.chain.then(fn)
+    this.chain = run.then(() => undefined, () => undefined).finally(() => { this.busy-- })
+    return run
+  }
+
+  async start (): Promise<void> {
+    await this.serial(async () => {
+      const open = await this.o.alertStore.open()
+      this.book.restore(open)
+      for (const a of open) this.count(a.kind, a.state, 1)
+      await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
+      const now = this.o.clock.now()
+      for (const a of [...this.book.openAlerts()]) {
+        if (!markActive(this.ctx, a.kind, a.site, a.subject, a.severity, a.updatedAt)) {
+          // the device, zone or rule behind it left the configuration: close it rather than leave it open forever
+          this.queue.push({ signal: resolveSignal(Math.max(now, a.updatedAt), a.value, a.limit, 'no_longer_configured'), site: a.site, kind: a.kind, subject: a.subject, device: a.device, unit: a.unit, standard: a.standard })
+        }
+      }
+      await this.drain()
+      this.o.logger.info({ open: this.book.openCount }, 'alert engine started')
+    })
+    this.timers.push(setInterval(() => { void this.tick() }, TICK_INTERVAL_MS).unref())
+    this.timers.push(setInterval(() => { void this.delivery.kick() }, DELIVERY_POLL_MS).unref())
+    void this.delivery.kick()
+  }
+
+  evaluate (readings: readonly Reading[]): Promise<void> {
+    return this.serial(async () => {
+      const { ctx, settings, queue } = this
+      for (let i = 0; i < readings.length; i++) evaluateReading(ctx, settings, readings[i]!, queue)
+      if (queue.length > 0 || this.enqueueBacklog.length > 0) await this.drain()
+    })
+  }
+
+  tick (): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    const work = this.serial(async () => {
+      const now = this.o.clock.now()
+      for (const d of this.ctx.devices.values()) {
+        const s = checkOffline(d.offline, now)
+        if (s !== null) this.queue.push({ signal: s, site: d.site.site.id, kind: 'device_offline', subject: d.id, device: d.id, unit: 's', standard: 'HJ 212-2017(以周期上报判断在线)' })
+      }
+      await this.drain()
+      if (this.events.length > 0) await this.flushEvents()
+    })
+    return work.then(() => this.delivery.kick())
+  }
+
+  ack (id: string, by: string, note: string): Promise<Alert> {
+    return this.serial(async () => {
+      const st = await this.book.ack(id, by, note, this.o.clock.now())
+      await this.publish([st])
+      return st.alert
+    })
+  }
+
+  onTransition (listener: (t: AlertTransition) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async idle (): Promise<void> {
+    while (this.busy > 0 || this.delivery.busy) {
+      await this.chain
+      await this.delivery.idle()
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+    await this.chain
+    await this.delivery.close()
+  }
+
+  /** Open alerts held in memory (for diagnostics and tests). */
+  openAlerts (): Alert[] {
+    return [...this.book.openAlerts()]
+  }
+
+  /** Applies queued signals in order; stops at the first store failure and keeps the rest queued. */
+  private async drain (): Promise<void> {
+    const stored: StoredTransition[] = []
+    let i = 0
+    try {
+      for (; i < this.queue.length; i++) {
+        const st = await this.book.apply(this.queue[i]!)
+        if (st) stored.push(st)
+      }
+    } catch (err) {
+      this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')
+    } finally {
+      this.queue.splice(0, i)
+    }
+    await this.publish(stored)
+  }
+
+  /** After transitions are stored: listeners, metrics, dashboard events, outbox. */
+  private async publish (stored: readonly StoredTransition[]): Promise<void> {
+    const now = this.o.clock.now()
+    const lang = this.o.config.alerts.language
+    for (const { alert, transition: t } of stored) {
+      this.o.metrics.alertTransitions.inc({ kind: t.kind, to: t.to })
+      if (t.from) this.count(t.kind, t.from, -1)
+      this.count(t.kind, t.to, 1)
+      this.events.push(t)
+      for (const sub of this.subscriptions) {
+        if (!matches(sub, t.site, t.kind, alert.severity)) continue
+        const id = deliveryId(alert.id, t.seq, sub.id)
+        this.enqueueBacklog.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, lang) })
+      }
+      for (const l of this.listeners) {
+        try { l(t) } catch (err) { this.o.logger.error({ err }, 'alert transition listener threw') }
+      }
+    }
+    if (this.events.length > 0) await this.flushEvents()
+    if (this.enqueueBacklog.length > 0) {
+      try {
+        await this.o.outbox.enqueue(this.enqueueBacklog)
+        this.enqueueBacklog = []
+        void this.delivery.kick()
+      } catch (err) {
+        this.o.logger.error({ err, items: this.enqueueBacklog.length }, 'outbox enqueue failed; retried on the next evaluate or tick')
+      }
+    }
+  }
+
+  private async flushEvents (): Promise<void> {
+    try {
+      await this.o.telemetry.writeAlertEvents(this.events)
+      this.events = []
+    } catch (err) {
+      if (this.events.length > MAX_BUFFERED_EVENTS) this.events = this.events.slice(-MAX_BUFFERED_EVENTS)
+      this.o.logger.warn({ err, buffered: this.events.length }, 'alert events not written to the telemetry store; retried later')
+    }
+  }
+
+  private count (kind: AlertKind, state: AlertState, delta: number): void {
+    const key = `${kind}\u0000${state}`
+    const n = (this.counts.get(key) ?? 0) + delta
+    this.counts.set(key, n)
+    this.o.metrics.alerts.set({ kind, state }, n)
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Runs every rule that applies to one reading and collects the signals. This is the hot path
+ * (called for every stored reading): one Map look-up, field updates, and an allocation only
+ * when a rule actually signals (rare).
+ */
+import type { AlertKind } from '../core/alerts.js'
+import type { Reading } from '../core/readings.js'
+import { countsForExceedance, evaluateDust } from './rules/dust-exceedance.js'
+import { dustImplausible, evaluateEpisode, evaluateStuck, flagProblem, oreImplausible } from './rules/data-quality.js'
+import { evaluateWater, STEP_BACKWARDS } from './rules/water-recycling.js'
+import { evaluateOre } from './rules/over-capacity.js'
+import { seenOffline } from './rules/device-offline.js'
+import { evaluateBoundary, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
+import { evaluateZone, ZONE_STANDARD } from './rules/zone-intrusion.js'
+import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
+import type { Signal } from './rules/signal.js'
+
+/** A signal with what the lifecycle needs to know about its subject. */
+export interface PendingSignal {
+  signal: Signal
+  site: string
+  kind: AlertKind
+  subject: string
+  device: string | null
+  unit: string
+  standard: string
+}
+
+export const OFFLINE_STANDARD = 'HJ 212-2017(以周期上报判断在线)'
+export const FLAG_STANDARD = 'HJ 212-2017 数据标记'
+export const CHECK_STANDARD = 'minewatch 数据有效性检查'
+
+const stepOut = new Float64Array(1)
+
+function num (v: unknown): number {
+  return typeof v === 'number' ? v : NaN
+}
+
+function push (out: PendingSignal[], signal: Signal | null, d: DeviceCtx, kind: AlertKind, subject: string, unit: string, standard: string,
+  device: string | null = d.id): void {
+  if (signal !== null) out.push({ signal, site: d.site.site.id, kind, subject, device, unit, standard })
+}
+
+export interface EvaluateSettings {
+  stuckAfterS: number
+}
+
+/** Evaluates one reading; signals are appended to `out` in the order they happen. */
+export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: Reading, out: PendingSignal[]): void {
+  const d = ctx.devices.get(r.device)
+  if (d === undefined || d.site.site.id !== r.site || d.device.kind !== r.kind) return
+  const ts = r.ts
+  const v = r.values
+  push(out, seenOffline(d.offline, ts), d, 'device_offline', d.id, 's', OFFLINE_STANDARD)
+  switch (r.kind) {
+    case 'dust': {
+      const flag = v.flag
+      const counts = countsForExceedance(flag)
+      for (let i = 0; i < d.dust.length; i++) {
+        const s = d.dust[i]!
+        const x = v[s.limit.metric]
+        push(out, evaluateDust(s, counts && typeof x === 'number' ? x : NaN, ts, ts), d, 'dust_exceedance', d.dustSubjects[i]!, 'mg/m³', s.limit.standard)
+      }
+      const fp = flagProblem(flag)
+      push(out, evaluateEpisode(d.flag, fp, null, ts), d, 'data_quality', d.flagSubject, '', FLAG_STANDARD)
+      const tsp = num(v.tsp); const pm10 = num(v.pm10); const pm25 = num(v.pm25)
+      const bad = dustImplausible(tsp, pm10, pm25)
+      push(out, evaluateEpisode(d.implausible, bad, null, ts), d, 'data_quality', d.implausibleSubject, 'mg/m³', CHECK_STANDARD)
+      if (fp === null) stuck(d, settings, v, ts, out, 'mg/m³')
+      break
+    }
+    case 'water': {
+      const total = v.totalM3
+      if (typeof total === 'number' && d.meter !== null && d.site.water !== null) {
+        push(out, evaluateWater(d.site.water, d.meter, total, ts, stepOut), d, 'water_recycling_low', WATER_SUBJECT, '', d.site.site.water.standard, null)
+        const bad = stepOut[0] === STEP_BACKWARDS ? 'totaliser_backwards' : null
+        push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : total, ts), d, 'data_quality', d.implausibleSubject, 'm³', CHECK_STANDARD)
+      }
+      stuck(d, settings, v, ts, out, 'm³/h')
+      break
+    }
+    case 'ore': {
+      const tonnes = num(v.tonnes)
+      const bad = oreImplausible(tonnes)
+      push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : tonnes, ts), d, 'data_quality', d.implausibleSubject, 't', CHECK_STANDARD)
+      if (d.countsOre) push(out, evaluateOre(d.site.ore, tonnes, ts), d, 'over_capacity', ORE_SUBJECT, 't', d.site.site.ore.standard, null)
+      break
+    }
+    case 'locator': {
+      const id = v.entityId
+      const lon = v.lon; const lat = v.lat
+      if (typeof id !== 'string' || typeof lon !== 'number' || typeof lat !== 'number') break
+      const sc = d.site
+      const acc = typeof v.accuracyM === 'number' ? v.accuracyM : sc.site.fence.defaultAccuracyM
+      const n = sc.site.fence.consecutiveFixes
+      const e = entityCtx(sc, id)
+      push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
+      for (let i = 0; i < sc.zones.length; i++) {
+        const z = sc.zones[i]!
+        push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
+      }
+      break
+    }
+    default:
+      break
+  }
+}
+
+function stuck (d: DeviceCtx, settings: EvaluateSettings, v: Reading['values'], ts: number, out: PendingSignal[], unit: string): void {
+  for (let i = 0; i < d.stuckFields.length; i++) {
+    const x = v[d.stuckFields[i]!]
+    if (typeof x !== 'number') continue
+    // a flow of exactly 0 is a stopped pump, not a frozen sensor: NaN never equals itself, so it never sticks
+    const value = d.device.kind === 'water' && x === 0 ? NaN : x
+    push(out, evaluateStuck(d.stuck[i]!, value, ts, settings.stuckAfterS), d, 'data_quality', d.stuckSubjects[i]!, unit, CHECK_STANDARD)
+  }
+}

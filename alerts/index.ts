@@ -1,0 +1,41 @@
+/** The alert engine's public API (wired by bin/ to ingest.onStored, the API and the broker). */
+import type { Registry } from '../core/registry.js'
+import type { Config } from '../core/config.js'
+import type { AlertService } from '../core/alerts.js'
+import type { Reading } from '../core/readings.js'
+import type { Metrics } from '../core/metrics.js'
+import type { Logger } from '../core/log.js'
+import type { Clock } from '../core/clock.js'
+import type { AlertStore, OutboxStore } from '../store/state.js'
+import type { TelemetryStore } from '../store/telemetry.js'
+import { Engine } from './engine.js'
+
+export interface AlertEngineOptions {
+  registry: Registry; config: Config; alertStore: AlertStore; outbox: OutboxStore; telemetry: TelemetryStore
+  /** Publishes to the embedded broker (alerts/{site}/{kind}). */
+  publish: (topic: string, payload: string) => Promise<void>
+  metrics: Metrics; logger: Logger; clock: Clock
+  /** fetch to use for webhooks (default global fetch). */
+  fetch?: typeof fetch
+}
+
+export interface AlertEngine extends AlertService {   // AlertService from core/alerts.ts: ack(), onTransition()
+  /** Restores open alerts and rule state, starts the offline timer and the delivery loop. */
+  start(): Promise<void>
+  /** Evaluates readings that are already durable (wired to ingest.onStored). Serialised internally. */
+  evaluate(readings: readonly Reading[]): Promise<void>
+  /** Clock-driven checks (device_offline) and due deliveries; also run by timers started in start(). */
+  tick(): Promise<void>
+  /** Waits until nothing is being evaluated or delivered right now (for tests). */
+  idle(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Builds the alert engine; call start() before feeding it readings. */
+export function createAlertEngine (opts: AlertEngineOptions): AlertEngine {
+  return new Engine(opts)
+}
+
+export { webhookSignature, SIGNATURE_HEADER, DELIVERY_HEADER } from './notify/webhook.js'
+export { dingtalkSign, dingtalkSignedUrl } from './notify/dingtalk.js'
+export type { AlertEvent } from './notify/payload.js'

@@ -1,0 +1,123 @@
+/**
+ * Alert lifecycle: firing → acknowledged (by, note) → resolved, one open alert per
+ * (site, kind, subject), severity escalation (warning → alarm re-fires an acknowledged alert).
+ * Every transition is stored through AlertStore.transition before anyone hears of it.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Alert, AlertState, AlertTransition } from '../core/alerts.js'
+import { MinewatchError } from '../core/errors.js'
+import type { Registry } from '../core/registry.js'
+import type { AlertStore } from '../store/state.js'
+import { alertText, type Language } from './messages.js'
+import type { PendingSignal } from './evaluate.js'
+
+export function alertKey (site: string, kind: string, subject: string): string {
+  return `${site}\u0000${kind}\u0000${subject}`
+}
+
+export interface StoredTransition {
+  alert: Alert
+  transition: AlertTransition
+}
+
+export class AlertBook {
+  private readonly byKey = new Map<string, Alert>()
+  private readonly byId = new Map<string, Alert>()
+
+  constructor (private readonly store: AlertStore, private readonly registry: Registry, private readonly language: Language) {}
+
+  /** Loads open alerts (start-up). */
+  restore (alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      if (a.state === 'resolved') continue
+      this.byKey.set(alertKey(a.site, a.kind, a.subject), a)
+      this.byId.set(a.id, a)
+    }
+  }
+
+  openAlerts (): IterableIterator<Alert> { return this.byId.values() }
+  get openCount (): number { return this.byId.size }
+
+  /** Applies one rule signal; returns the stored transition, or null when it changes nothing. */
+  async apply (p: PendingSignal): Promise<StoredTransition | null> {
+    const key = alertKey(p.site, p.kind, p.subject)
+    const open = this.byKey.get(key)
+    const s = p.signal
+    if (s.type === 'resolve') {
+      if (!open) return null
+      const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '' }
+      const stored = await this.record(open, next, s.reason, null, 'resolved')
+      this.byKey.delete(key); this.byId.delete(open.id)
+      return stored
+    }
+    if (open) {
+      if (!(open.severity === 'warning' && s.severity === 'alarm')) return null // already open: no re-fire
+      const next: Alert = { ...open, state: 'firing', severity: 'alarm', updatedAt: s.at, value: s.value, limit: s.limit, message: '' }
+      const stored = await this.record(open, next, `escalated:${s.reason}`, null, 'firing')
+      this.replace(key, next)
+      return stored
+    }
+    const alert: Alert = {
+      id: randomUUID(),
+      site: p.site,
+      kind: p.kind,
+      subject: p.subject,
+      device: p.device,
+      severity: s.severity,
+      state: 'firing',
+      firedAt: s.at,
+      updatedAt: s.at,
+      resolvedAt: null,
+      ackedBy: null,
+      ackNote: null,
+      value: s.value,
+      limit: s.limit,
+      unit: p.unit,
+      standard: p.standard,
+      message: ''
+    }
+    const stored = await this.record(null, alert, s.reason, null, 'firing')
+    this.replace(key, alert)
+    return stored
+  }
+
+  /** Acknowledges a firing alert at `at` (wall-clock time of the operator's action). */
+  async ack (id: string, by: string, note: string, at: number): Promise<StoredTransition> {
+    const open = this.byId.get(id)
+    if (!open) {
+      const known = await this.store.get(id)
+      if (!known) throw new MinewatchError('MW_NOT_FOUND', `alert ${id}`)
+      throw new MinewatchError('MW_CONFLICT', `alert ${id} is ${known.state}; only a firing alert can be acknowledged`)
+    }
+    if (open.state !== 'firing') throw new MinewatchError('MW_CONFLICT', `alert ${id} is ${open.state}; only a firing alert can be acknowledged`)
+    const next: Alert = { ...open, state: 'acknowledged', updatedAt: Math.max(at, open.updatedAt), ackedBy: by, ackNote: note, message: '' }
+    const stored = await this.record(open, next, 'acknowledged', by, 'acknowledged', note)
+    this.replace(alertKey(open.site, open.kind, open.subject), next)
+    return stored
+  }
+
+  private replace (key: string, a: Alert): void {
+    this.byKey.set(key, a)
+    this.byId.set(a.id, a)
+  }
+
+  private async record (from: Alert | null, next: Alert, reason: string, by: string | null, to: AlertState, note?: string): Promise<StoredTransition> {
+    const baseReason = reason.startsWith('escalated:') ? reason.slice('escalated:'.length) : reason
+    next.message = alertText({ alert: next, to, reason: baseReason, by, note }, this.registry, this.language)
+    const transition = await this.store.transition(next, {
+      alertId: next.id,
+      site: next.site,
+      kind: next.kind,
+      from: from ? from.state : null,
+      to,
+      severity: next.severity,
+      at: next.updatedAt,
+      reason,
+      value: next.value,
+      limit: next.limit,
+      by,
+      message: next.message
+    })
+    return { alert: next, transition }
+  }
+}

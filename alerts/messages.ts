@@ -1,0 +1,147 @@
+/**
+ * Alert texts, Chinese by default (config.alerts.language, or a subscription's language),
+ * naming the site, the device or entity, the value, the limit and the standard.
+ */
+import type { Alert, AlertState } from '../core/alerts.js'
+import type { Registry } from '../core/registry.js'
+
+export type Language = 'zh' | 'en'
+
+export interface TextInput {
+  alert: Alert
+  to: AlertState
+  reason: string
+  by?: string | null
+  note?: string | null
+}
+
+const KIND_NAME: Record<Language, Record<string, string>> = {
+  zh: {
+    dust_exceedance: '扬尘超标', water_recycling_low: '水循环利用率偏低', boundary_breach: '越界',
+    zone_intrusion: '闯入限制区域', over_capacity: '超能力生产', device_offline: '设备离线', data_quality: '数据质量异常'
+  },
+  en: {
+    dust_exceedance: 'dust exceedance', water_recycling_low: 'low water recycling rate', boundary_breach: 'boundary breach',
+    zone_intrusion: 'restricted-zone intrusion', over_capacity: 'over-capacity production', device_offline: 'device offline', data_quality: 'data quality problem'
+  }
+}
+
+const METRIC: Record<string, string> = { tsp: 'TSP', pm10: 'PM10', pm25: 'PM2.5' }
+
+const REASON: Record<Language, Record<string, string>> = {
+  zh: {
+    flag_F: '数据标记 F(停运)', flag_M: '数据标记 M(维护)', flag_S: '数据标记 S(手工输入)', flag_D: '数据标记 D(故障)',
+    flag_C: '数据标记 C(校准)', flag_T: '数据标记 T(超量程)', flag_B: '数据标记 B(通讯异常)', flag_unknown: '未知数据标记',
+    negative_concentration: '浓度为负值', pm25_above_pm10: 'PM2.5 大于 PM10', pm10_above_tsp: 'PM10 大于 TSP', pm25_above_tsp: 'PM2.5 大于 TSP',
+    totaliser_backwards: '累计流量倒走(非清零、非溢出)', negative_tonnes: '净重为负值', value_unchanged: '数值长时间不变', value_changed: '数值恢复变化',
+    clean_readings: '数据恢复正常'
+  },
+  en: {
+    flag_F: 'data flag F (stopped)', flag_M: 'data flag M (maintenance)', flag_S: 'data flag S (manual value)', flag_D: 'data flag D (fault)',
+    flag_C: 'data flag C (calibrating)', flag_T: 'data flag T (over range)', flag_B: 'data flag B (communication fault)', flag_unknown: 'unknown data flag',
+    negative_concentration: 'negative concentration', pm25_above_pm10: 'PM2.5 above PM10', pm10_above_tsp: 'PM10 above TSP', pm25_above_tsp: 'PM2.5 above TSP',
+    totaliser_backwards: 'totaliser ran backwards (no reset or rollover pattern)', negative_tonnes: 'negative net weight', value_unchanged: 'value unchanged for too long',
+    value_changed: 'value moving again', clean_readings: 'readings normal again'
+  }
+}
+
+/** Number shown in texts: up to 3 decimals, no trailing zeros. */
+export function fmt (v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '—'
+  return String(Math.round(v * 1000) / 1000)
+}
+
+function pct (v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`
+}
+
+function duration (s: number, lang: Language): string {
+  if (s % 86_400 === 0) return lang === 'zh' ? `${s / 86_400}天` : `${s / 86_400} d`
+  if (s % 3600 === 0) return lang === 'zh' ? `${s / 3600}小时` : `${s / 3600} h`
+  if (s % 60 === 0) return lang === 'zh' ? `${s / 60}分钟` : `${s / 60} min`
+  return lang === 'zh' ? `${s}秒` : `${s} s`
+}
+
+/** Human name of the kind of alert. */
+export function kindName (kind: string, lang: Language): string {
+  return KIND_NAME[lang][kind] ?? kind
+}
+
+/** Title line, e.g. 【告警】扬尘超标 · 湖州长兴某建筑石料矿. */
+export function alertTitle (alert: Alert, to: AlertState, registry: Registry, lang: Language): string {
+  const site = registry.site(alert.site)?.name ?? alert.site
+  const tag = lang === 'zh'
+    ? (to === 'resolved' ? '【恢复】' : to === 'acknowledged' ? '【已确认】' : alert.severity === 'alarm' ? '【报警】' : '【预警】')
+    : (to === 'resolved' ? '[RESOLVED] ' : to === 'acknowledged' ? '[ACKNOWLEDGED] ' : alert.severity === 'alarm' ? '[ALARM] ' : '[WARNING] ')
+  return `${tag}${kindName(alert.kind, lang)} · ${site}`
+}
+
+/** The full one-paragraph text of a transition. */
+export function alertText (input: TextInput, registry: Registry, lang: Language): string {
+  const { alert: a, to, reason } = input
+  const zh = lang === 'zh'
+  const site = registry.site(a.site)
+  const dev = a.device ? registry.device(a.device)?.device : undefined
+  const devName = a.device ? (dev?.name ? (zh ? `${dev.name}(${a.device})` : `${dev.name} (${a.device})`) : a.device) : ''
+  const parts = a.subject.split(':')
+  const v = fmt(a.value); const lim = fmt(a.limit); const u = a.unit ? ` ${a.unit}` : ''
+  const std = a.standard
+  let body: string
+  switch (a.kind) {
+    case 'dust_exceedance': {
+      const metric = METRIC[parts[1] ?? ''] ?? parts[1] ?? ''
+      const win = duration(Number(parts[2] ?? 0), lang)
+      body = to === 'resolved'
+        ? (zh ? `${devName} ${metric} ${win}均值 ${v}${u} 已回落(限值 ${lim}${u},${std})` : `${devName} ${metric} ${win} average ${v}${u} is back below the clear level (limit ${lim}${u}, ${std})`)
+        : (zh ? `${devName} ${metric} ${win}均值 ${v}${u},超过限值 ${lim}${u}(${std})` : `${devName} ${metric} ${win} average ${v}${u} exceeds the limit ${lim}${u} (${std})`)
+      break
+    }
+    case 'water_recycling_low': {
+      const day = reason.startsWith('day_') ? (zh ? '全天' : 'whole-day') : (zh ? '当日累计' : 'day-to-date')
+      body = zh ? `${day}水循环利用率 ${pct(a.value)},下限 ${pct(a.limit)}(${std})` : `${day} water recycling rate ${pct(a.value)}, floor ${pct(a.limit)} (${std})`
+      break
+    }
+    case 'boundary_breach': {
+      const entity = parts[0] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${entity} 已回到矿区范围内(定位终端 ${devName},${std})` : `${entity} is back inside the licence boundary (locator ${devName}, ${std})`)
+        : (zh ? `${entity} 越出采矿许可范围(连续定位均在界外,定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} is outside the licence boundary (consecutive fixes, accuracy ${v} m; locator ${devName}; ${std})`)
+      break
+    }
+    case 'zone_intrusion': {
+      const zone = site?.zones.find((z) => z.id === parts[0])
+      const zoneName = zone ? `${zone.name}(${zone.id})` : (parts[0] ?? '')
+      const entity = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${entity} 已离开 ${zoneName}(${std})` : `${entity} has left ${zoneName} (${std})`)
+        : (zh ? `${entity} 进入 ${zoneName}(定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} entered ${zoneName} (accuracy ${v} m; locator ${devName}; ${std})`)
+      break
+    }
+    case 'over_capacity': {
+      const year = reason.startsWith('year_')
+      body = year
+        ? (zh ? `本年累计产量 ${v} t,超过许可年产能 ${lim} t(${std})` : `year-to-date output ${v} t exceeds the licensed ${lim} t a year (${std})`)
+        : (zh ? `本月累计产量 ${v} t,超过月度分摊限额 ${lim} t(${std})` : `month-to-date output ${v} t exceeds its pro-rata share ${lim} t (${std})`)
+      break
+    }
+    case 'device_offline':
+      body = to === 'resolved'
+        ? (zh ? `${devName} 已恢复上报` : `${devName} is reporting again`)
+        : (zh ? `${devName} 已 ${v} 秒无数据(阈值 ${lim} 秒)` : `${devName} sent nothing for ${v} s (limit ${lim} s)`)
+      break
+    case 'data_quality': {
+      const what = REASON[lang][reason] ?? reason
+      const field = parts[1] === 'stuck' ? ` ${parts[2] ?? ''}` : ''
+      body = zh ? `${devName}${field}:${what}${a.value !== null ? `,数值 ${v}${u}` : ''}` : `${devName}${field}: ${what}${a.value !== null ? `, value ${v}${u}` : ''}`
+      break
+    }
+    default:
+      body = `${a.subject} ${v}${u}`
+  }
+  let text = `${alertTitle(a, to, registry, lang)}:${body}`
+  if (!zh) text = text.replace(/:/, ': ')
+  if (to === 'acknowledged' && input.by) {
+    text += zh ? `。已由 ${input.by} 确认${input.note ? `:${input.note}` : ''}` : `. Acknowledged by ${input.by}${input.note ? `: ${input.note}` : ''}`
+  }
+  return text
+}

@@ -1,0 +1,92 @@
+/**
+ * Bodies delivered for a transition, one per subscription type, built when the transition is
+ * stored and kept verbatim in the outbox (so every retry sends the same bytes).
+ */
+import { createHash } from 'node:crypto'
+import type { Alert, AlertTransition } from '../../core/alerts.js'
+import type { Registry } from '../../core/registry.js'
+import { BEIJING_OFFSET_MS } from '../../core/time.js'
+import { alertText, alertTitle, fmt, type Language } from '../messages.js'
+import type { Subscription } from './subscriptions.js'
+
+/** WeCom group robots take at most 4096 bytes of markdown content. */
+export const WECOM_MAX_BYTES = 4096
+
+/** Delivery id: stable for (alert, transition, subscription), so re-enqueueing never makes a new one. */
+export function deliveryId (alertId: string, seq: number, subscription: string): string {
+  const h = createHash('sha256').update(`${alertId}\n${seq}\n${subscription}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
+
+/** 'YYYY-MM-DD HH:mm:ss' in Beijing time. */
+export function beijingTime (t: number): string {
+  return new Date(t + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ')
+}
+
+/** The JSON event sent to webhooks and MQTT. */
+export interface AlertEvent {
+  deliveryId: string
+  subscription: string
+  /** alert.firing | alert.acknowledged | alert.resolved */
+  event: string
+  language: Language
+  text: string
+  alert: Alert
+  transition: AlertTransition
+}
+
+function baseReason (reason: string): string {
+  return reason.startsWith('escalated:') ? reason.slice('escalated:'.length) : reason
+}
+
+/** Text of the transition in `lang` (the stored message when the language is the engine's). */
+function textFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language): string {
+  if (lang === engineLang && t.message) return t.message
+  return alertText({ alert, to: t.to, reason: baseReason(t.reason), by: t.by, note: alert.ackNote }, registry, lang)
+}
+
+/** Serialised body for one subscription. */
+export function buildPayload (sub: Subscription, id: string, alert: Alert, t: AlertTransition, registry: Registry, engineLang: Language): string {
+  const lang = sub.language ?? engineLang
+  const text = textFor(alert, t, registry, lang, engineLang)
+  switch (sub.type) {
+    case 'webhook':
+    case 'mqtt': {
+      const event: AlertEvent = { deliveryId: id, subscription: sub.id, event: `alert.${t.to}`, language: lang, text, alert, transition: t }
+      return JSON.stringify(event)
+    }
+    case 'dingtalk': {
+      const title = alertTitle(alert, t.to, registry, lang)
+      // DingTalk custom robot, msgtype markdown: { msgtype, markdown: { title, text } }
+      return JSON.stringify({ msgtype: 'markdown', markdown: { title, text: markdownLines(alert, t, registry, lang, text, false) } })
+    }
+    case 'wecom': {
+      // WeCom group robot, msgtype markdown: { msgtype, markdown: { content } }, content ≤ 4096 bytes
+      let content = markdownLines(alert, t, registry, lang, text, true)
+      while (Buffer.byteLength(content) > WECOM_MAX_BYTES) content = content.slice(0, -16)
+      return JSON.stringify({ msgtype: 'markdown', markdown: { content } })
+    }
+  }
+}
+
+function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
+  const zh = lang === 'zh'
+  let title = alertTitle(alert, t.to, registry, lang)
+  if (wecom) {
+    // WeCom markdown supports three colours: info (green), comment (grey), warning (orange-red)
+    const colour = t.to === 'resolved' ? 'info' : t.to === 'acknowledged' ? 'comment' : 'warning'
+    title = `<font color="${colour}">${title}</font>`
+  }
+  const site = registry.site(alert.site)
+  const unit = alert.unit ? ` ${alert.unit}` : ''
+  const rows: [string, string][] = [
+    [zh ? '矿山' : 'Site', `${site?.name ?? alert.site} (${alert.site})`],
+    [zh ? '对象' : 'Subject', alert.device && alert.device !== alert.subject ? `${alert.subject} · ${alert.device}` : alert.subject],
+    [zh ? '数值' : 'Value', `${fmt(alert.value)}${unit}`],
+    [zh ? '限值' : 'Limit', `${fmt(alert.limit)}${unit}`],
+    [zh ? '依据' : 'Standard', alert.standard],
+    [zh ? '时间' : 'Time', `${beijingTime(t.at)}${zh ? '(北京时间)' : ' (Beijing)'}`],
+    [zh ? '告警编号' : 'Alert id', alert.id]
+  ]
+  return [`### ${title}`, '', `> ${text}`, '', ...rows.map(([k, v]) => `- ${k}: ${v}`)].join('\n')
+}
