@@ -129,10 +129,12 @@ export class MemoryRejectStore implements RejectStore {
 /** 2025-03-01T10:30:00+08:00: fixtures are stamped around this instant. */
 export const T0 = Date.parse('2025-03-01T02:30:00Z')
 
-export function makeIngest (opts: { ingest?: Record<string, unknown>, store?: TelemetryStore, rejects?: RejectStore, now?: number } = {}) {
+export function makeIngest<S extends TelemetryStore = MemoryTelemetryStore, R extends RejectStore = MemoryRejectStore> (
+  opts: { ingest?: Record<string, unknown>, store?: S, rejects?: R, now?: number } = {}
+) {
   const config = testConfig(opts.ingest)
-  const store = opts.store ?? new MemoryTelemetryStore()
-  const rejects = opts.rejects ?? new MemoryRejectStore()
+  const store = opts.store ?? (new MemoryTelemetryStore() as TelemetryStore as S)
+  const rejects = opts.rejects ?? (new MemoryRejectStore() as RejectStore as R)
   const clock = new ManualClock(opts.now ?? T0)
   const metrics = createMetrics()
   const ingest: Ingest = createIngest({ registry: new Registry(config), store, rejects, config: config.ingest, metrics, logger: silentLogger(), clock })

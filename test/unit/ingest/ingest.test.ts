@@ -83,7 +83,7 @@ describe('ingest pipeline', () => {
 
   it('stores the valid readings of an array and files one reject per reason for the rest', async () => {
     const { ingest, store, rejects } = makeIngest()
-    const payload = Array.from({ length: 100 }, (_, i) => dust(T0 - i * 1000, { seq: i }))
+    const payload: Record<string, unknown>[] = Array.from({ length: 100 }, (_, i) => dust(T0 - i * 1000, { seq: i }))
     payload[3] = { ts: T0, seq: 3, pm10: 'x' }
     payload[50] = { ts: T0, seq: 50, pm10: 'y' }
     payload[60] = dust(T0 + 3_600_000, { seq: 60 })
