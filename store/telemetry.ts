@@ -18,6 +18,11 @@ export interface SeriesQuery {
   device?: string
   /** Limit to one locator entity. */
   entityId?: string
+  /**
+   * Dust only: aggregate just the readings whose HJ 212-2017 `flag` is one of these
+   * (e.g. ['N', 'T'] for values that may count as exceedances). Absent: every reading.
+   */
+  flags?: readonly string[]
   /** Inclusive start, epoch ms. */
   from: number
   /** Exclusive end, epoch ms. */

@@ -1,0 +1,111 @@
+/**
+ * buildApp(deps): the HTTP API (fastify 5, zod 4 schemas end to end, OpenAPI at /docs).
+ * It never listens: the composition root (bin/) calls listen, tests call app.inject().
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import {
+  createJsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler
+} from 'fastify-type-provider-zod'
+import type { Registry } from '../core/registry.js'
+import type { Config } from '../core/config.js'
+import type { TelemetryStore } from '../store/telemetry.js'
+import type { RejectStore, AlertStore } from '../store/state.js'
+import type { AlertService } from '../core/alerts.js'
+import type { Metrics } from '../core/metrics.js'
+import type { Logger } from '../core/log.js'
+import type { Clock } from '../core/clock.js'
+import { errorHandler, notFoundHandler } from './errors.js'
+import { createAuthHook } from './auth/hook.js'
+import { createResponseHook } from './request-log.js'
+import opsRoutes from './routes/ops.js'
+import sitesRoutes from './routes/sites.js'
+import seriesRoutes from './routes/series.js'
+import alertsRoutes from './routes/alerts.js'
+import alertStreamRoutes from './routes/alert-stream.js'
+import rejectsRoutes from './routes/rejects.js'
+import reportsRoutes from './routes/reports.js'
+
+export interface AppDeps {
+  registry: Registry
+  config: Config
+  telemetry: TelemetryStore
+  rejects: RejectStore
+  alertStore: AlertStore
+  alerts: AlertService
+  metrics: Metrics
+  logger: Logger
+  clock: Clock
+  /** Readiness of the parts (store reachable, broker listening, spool state...). */
+  readiness: () => Promise<{ ready: boolean, checks: Record<string, { ok: boolean, detail?: string }> }>
+}
+
+/** Tuning that tests change; production uses the defaults. */
+export interface AppOptions {
+  /** Interval between SSE heartbeat comments, ms. */
+  sseHeartbeatMs?: number
+  /** Transitions read per page when an SSE client resumes with Last-Event-ID. */
+  sseReplayPage?: number
+  /** Bytes an SSE client may fall behind before it is disconnected (it resumes with Last-Event-ID). */
+  sseMaxBufferedBytes?: number
+}
+
+export type ResolvedAppOptions = Required<AppOptions>
+
+const DEFAULT_OPTIONS: ResolvedAppOptions = {
+  sseHeartbeatMs: 15_000, // 15 s: below common proxy idle timeouts (30–60 s)
+  sseReplayPage: 500,
+  sseMaxBufferedBytes: 1024 * 1024 // 1 MiB
+}
+
+/** What every route plugin receives. */
+export interface RouteContext {
+  deps: AppDeps
+  options: ResolvedAppOptions
+}
+
+/** Prefix of the versioned API. */
+export const API_PREFIX = '/api/v1'
+
+/** Builds the app with every route registered and ready; never listens. */
+export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }), // request-log.ts logs each request once, without secrets
+    bodyLimit: 64 * 1024, // 64 KiB: the only body is an acknowledgement note
+    return503OnClosing: true
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  app.decorateRequest('principal', null)
+  app.addHook('onRequest', createAuthHook(deps.config, deps.clock))
+  app.addHook('onResponse', createResponseHook(deps.metrics))
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'minewatch API', version: '1', description: 'Mine-site telemetry, alerts and regulatory reports. See docs/api.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }]
+    },
+    transform: createJsonSchemaTransform({ skipList: [] }),
+    transformObject: jsonSchemaTransformObject
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } })
+
+  const ctx: RouteContext = { deps, options: { ...DEFAULT_OPTIONS, ...options } }
+  await app.register(opsRoutes, ctx)
+  await app.register(async (api) => {
+    await api.register(sitesRoutes, ctx)
+    await api.register(seriesRoutes, ctx)
+    await api.register(alertsRoutes, ctx)
+    await api.register(alertStreamRoutes, ctx)
+    await api.register(rejectsRoutes, ctx)
+    await api.register(reportsRoutes, ctx)
+  }, { prefix: API_PREFIX })
+  await app.ready()
+  return app as unknown as FastifyInstance
+}

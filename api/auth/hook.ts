@@ -1,0 +1,58 @@
+/**
+ * The onRequest hook that authenticates (`Authorization: Bearer <token>`) and rate-limits
+ * every request. A route's `config.auth` says what it needs: 'token' (default), 'ops'
+ * (open when config.api.openOps) or 'open'.
+ */
+import type { FastifyRequest } from 'fastify'
+import { MinewatchError } from '../../core/errors.js'
+import type { Clock } from '../../core/clock.js'
+import type { Config } from '../../core/config.js'
+import { RateLimiter } from '../rate-limit.js'
+import { TokenAuthenticator, bearerToken } from './tokens.js'
+import type { Principal } from './principal.js'
+
+export type AuthPolicy = 'token' | 'ops' | 'open'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route needs: a token (default), a token unless config.api.openOps ('ops'), or nothing. */
+    auth?: AuthPolicy
+  }
+  interface FastifyRequest {
+    /** The caller, once authenticated (null on open routes). */
+    principal: Principal | null
+  }
+}
+
+/** Failed token checks allowed per client address per minute (each may cost a scrypt). */
+export const FAILED_AUTH_PER_MIN = 30
+
+export function createAuthHook (config: Config, clock: Clock): (req: FastifyRequest) => Promise<void> {
+  const tokens = new TokenAuthenticator(config.api.tokens)
+  const perToken = new RateLimiter(config.api.rateLimitPerMin, clock)
+  const failures = new RateLimiter(FAILED_AUTH_PER_MIN, clock)
+
+  return async function authenticate (req: FastifyRequest): Promise<void> {
+    const route = req.routeOptions.url
+    if (route === undefined) return // no route matched: the not-found handler answers
+    const policy: AuthPolicy = req.routeOptions.config.auth ?? (route === '/docs' || route.startsWith('/docs/') ? 'open' : 'token')
+    if (policy === 'open' || (policy === 'ops' && config.api.openOps)) return
+    const token = bearerToken(req.headers.authorization)
+    if (token === undefined) {
+      throw new MinewatchError('MW_UNAUTHENTICATED', req.headers.authorization ? 'Authorization must be "Bearer <token>"' : 'send Authorization: Bearer <token>')
+    }
+    const ipKey = `ip:${req.ip}`
+    if (!tokens.isKnown(token)) {
+      const left = failures.peek(ipKey)
+      if (!left.ok) throw new MinewatchError('MW_RATE_LIMITED', `too many failed token checks from ${req.ip}`, { retryAfterMs: left.retryAfterMs })
+    }
+    const principal = tokens.authenticate(token)
+    if (!principal) {
+      failures.take(ipKey)
+      throw new MinewatchError('MW_UNAUTHENTICATED', 'unknown token')
+    }
+    const r = perToken.take(`token:${principal.name}`)
+    if (!r.ok) throw new MinewatchError('MW_RATE_LIMITED', `token '${principal.name}' is limited to ${config.api.rateLimitPerMin} requests a minute`, { retryAfterMs: r.retryAfterMs })
+    req.principal = principal
+  }
+}

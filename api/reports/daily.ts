@@ -1,0 +1,44 @@
+/**
+ * The daily report of one site for one Beijing calendar day: a pure function of data
+ * fetched through the TelemetryStore and AlertStore interfaces (fetch.ts), so every
+ * store gives the same report. docs/api.md defines each figure.
+ */
+import type { DustMetric, Site } from '../../core/sites.js'
+import type { DailyReport } from './schema.js'
+import { dustRows, type DustMetricData } from './dust.js'
+import { waterSection, type MeterData } from './water.js'
+import { oreSection, type OreDeviceData } from './ore.js'
+import { uptimeRows, type UptimeData } from './uptime.js'
+
+export interface DailyInput {
+  site: Site
+  /** YYYY-MM-DD, Beijing. */
+  date: string
+  /** Window [from, to): the day, or up to now when the day is not over. */
+  from: number
+  to: number
+  partial: boolean
+  dust: ReadonlyMap<DustMetric, DustMetricData>
+  meters: readonly MeterData[]
+  ore: readonly OreDeviceData[]
+  alerts: { boundaryBreaches: number, zoneIntrusions: number }
+  uptime: readonly UptimeData[]
+}
+
+export function computeDailyReport (input: DailyInput): DailyReport {
+  const { site } = input
+  const dustDevices = site.devices.filter((d) => d.kind === 'dust').map((d) => d.id)
+  return {
+    site: site.id,
+    siteName: site.name,
+    date: input.date,
+    from: input.from,
+    to: input.to,
+    partial: input.partial,
+    dust: dustRows(site.dust.limits, dustDevices, input.dust),
+    water: waterSection(site.water, input.meters),
+    ore: oreSection(site.scaleTPerYear, input.ore),
+    fence: { ...input.alerts },
+    uptime: uptimeRows(input.from, input.to, input.uptime)
+  }
+}

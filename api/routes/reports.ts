@@ -1,0 +1,61 @@
+/** GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv). */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { RouteContext } from '../app.js'
+import { MinewatchError } from '../../core/errors.js'
+import { DAY, beijingDate, beijingDateToMs, beijingDayStart } from '../../core/time.js'
+import { errorBodySchema } from '../errors.js'
+import { idParam } from '../params.js'
+import { principalOf, querySite } from '../auth/access.js'
+import { dailyReportSchema } from '../reports/schema.js'
+import { computeDailyReport } from '../reports/daily.js'
+import { fetchDailyInput } from '../reports/fetch.js'
+import { dailyReportCsv } from '../reports/csv.js'
+
+export default async function reportsRoutes (fastify: FastifyInstance, { deps }: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<ZodTypeProvider>()
+
+  app.get('/reports/daily', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Daily report of one site for one Beijing calendar day (JSON, or CSV with Accept: text/csv)',
+      querystring: z.object({
+        site: idParam,
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional().describe('Beijing calendar day; default: yesterday')
+      }),
+      produces: ['application/json', 'text/csv'],
+      response: { 200: dailyReportSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema }
+    }
+  }, async (req, reply) => {
+    const site = querySite(deps.registry, principalOf(req), req.query.site)
+    const now = deps.clock.now()
+    const date = req.query.date ?? beijingDate(beijingDayStart(now) - DAY)
+    const dayStart = beijingDateToMs(date)
+    if (Number.isNaN(dayStart)) throw new MinewatchError('MW_BAD_REQUEST', `date: '${date}' is not a calendar day`)
+    if (dayStart > now) throw new MinewatchError('MW_BAD_REQUEST', `date: ${date} has not started yet (Beijing time)`)
+    const report = computeDailyReport(await fetchDailyInput(deps, site, date, dayStart, now))
+    if (wantsCsv(req.headers.accept)) {
+      return (reply as FastifyReply) // untyped: the 200 schema describes the JSON form
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="minewatch-${site.id}-${date}.csv"`)
+        .serializer((s) => s as string)
+        .send(dailyReportCsv(report))
+    }
+    return report
+  })
+}
+
+/** True when the Accept header prefers text/csv to JSON (RFC 9110 §12.5.1, q-values honoured). */
+export function wantsCsv (accept: string | undefined): boolean {
+  if (!accept) return false
+  let csv = 0; let json = 0
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';')
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    const q = qParam ? Number(qParam.slice(2)) : 1
+    if (type === 'text/csv') csv = Math.max(csv, q)
+    else if (type === 'application/json' || type === '*/*' || type === 'application/*') json = Math.max(json, type === 'application/json' ? q : q * 0.999)
+  }
+  return csv > 0 && csv >= json
+}
