@@ -1,0 +1,233 @@
+/**
+ * Contract suites for the state stores (store/state.ts): RejectStore, AlertStore and
+ * OutboxStore. Each implementation runs them through its own *.test.ts with a
+ * factory that opens a fresh, empty store.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest'
+import type { Reject } from '../../core/rejects.js'
+import type { Alert, AlertTransition, AlertState } from '../../core/alerts.js'
+import type { RejectStore, AlertStore, OutboxStore, OutboxItem } from '../../store/state.js'
+
+export interface StateStoresHandle {
+  rejects: RejectStore
+  alerts: AlertStore
+  outbox: OutboxStore
+  /** Closes the stores and removes their files. */
+  cleanup(): Promise<void>
+}
+
+export type StateStoresFactory = (opts: { rejectsMaxRows: number }) => Promise<StateStoresHandle>
+
+const T0 = Date.parse('2025-03-01T02:30:00Z')
+
+export function reject (i: number, over: Partial<Reject> = {}): Reject {
+  return {
+    at: T0 + i * 1000, site: 'gm01', device: `dust${i % 3}`, topic: `mines/gm01/dust/dust${i % 3}`,
+    reason: 'invalid_reading', detail: `[0].pm10: Invalid input #${i}`, count: 1, payload: `{"ts":${i},"pm10":"x"}`, ...over
+  }
+}
+
+export function alert (id: string, over: Partial<Alert> = {}): Alert {
+  return {
+    id, site: 'gm01', kind: 'dust_exceedance', subject: 'dust01/tsp', device: 'dust01', severity: 'alarm', state: 'firing',
+    firedAt: T0, updatedAt: T0, resolvedAt: null, ackedBy: null, ackNote: null, value: 1.21, limit: 1.0,
+    unit: 'mg/m³', standard: 'GB 16297-1996', message: 'TSP 1 h 均值 1.21 mg/m³ 超过 1.0 mg/m³', ...over
+  }
+}
+
+/** The transition that brings `a` to its current state. */
+export function transitionOf (a: Alert, from: AlertState | null, over: Partial<AlertTransition> = {}): Omit<AlertTransition, 'seq'> {
+  return {
+    alertId: a.id, site: a.site, kind: a.kind, from, to: a.state, severity: a.severity, at: a.updatedAt,
+    reason: `${from ?? 'new'} → ${a.state}`, value: a.value, limit: a.limit, by: a.ackedBy, message: a.message, ...over
+  }
+}
+
+export function stateStoreContract (name: string, factory: StateStoresFactory): void {
+  describe(`RejectStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 1000 }) })
+    afterEach(async () => { await h.cleanup() })
+
+    it('lists added rejects newest first with every field and increasing ids', async () => {
+      await h.rejects.add([reject(1), reject(2, { site: null, device: null, reason: 'bad_topic', count: 0 })])
+      await h.rejects.add([reject(3, { detail: '中文说明', payload: '{"tsp":"高"}' })])
+      const got = await h.rejects.list({ limit: 10 })
+      expect(got.map((r) => r.detail)).toEqual(['中文说明', '[0].pm10: Invalid input #2', '[0].pm10: Invalid input #1'])
+      expect(got[0]!.id).toBeGreaterThan(got[1]!.id)
+      expect(got[1]!.id).toBeGreaterThan(got[2]!.id)
+      const { id: _id, ...rest } = got[1]!
+      expect(rest).toEqual(reject(2, { site: null, device: null, reason: 'bad_topic', count: 0 }))
+      expect(got[0]!.payload).toBe('{"tsp":"高"}')
+    })
+
+    it('filters by site, device and reason, and pages with before', async () => {
+      const batch: Reject[] = []
+      for (let i = 0; i < 9; i++) batch.push(reject(i, { site: i % 2 === 0 ? 'gm01' : 'gm02', reason: i < 6 ? 'invalid_reading' : 'not_json' }))
+      await h.rejects.add(batch)
+      expect((await h.rejects.list({ limit: 100, site: 'gm02' })).map((r) => r.at)).toEqual([7, 5, 3, 1].map((i) => T0 + i * 1000))
+      expect((await h.rejects.list({ limit: 100, device: 'dust0' })).map((r) => r.at)).toEqual([6, 3, 0].map((i) => T0 + i * 1000))
+      expect((await h.rejects.list({ limit: 100, reason: 'not_json' })).map((r) => r.at)).toEqual([8, 7, 6].map((i) => T0 + i * 1000))
+      expect((await h.rejects.list({ limit: 100, site: 'gm01', reason: 'not_json' })).map((r) => r.at)).toEqual([8, 6].map((i) => T0 + i * 1000))
+      const seen: number[] = []
+      let before: number | undefined
+      for (let page = 0; page < 10; page++) {
+        const rows = await h.rejects.list({ limit: 4, before })
+        if (rows.length === 0) break
+        expect(rows.length).toBeLessThanOrEqual(4)
+        seen.push(...rows.map((r) => r.at))
+        before = rows[rows.length - 1]!.id
+      }
+      expect(seen).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => T0 + i * 1000))
+    })
+
+    it('counts with filters', async () => {
+      await h.rejects.add([reject(1), reject(2, { site: 'gm02' }), reject(3, { reason: 'empty' })])
+      expect(await h.rejects.count()).toBe(3)
+      expect(await h.rejects.count({ site: 'gm01' })).toBe(2)
+      expect(await h.rejects.count({ reason: 'empty' })).toBe(1)
+      expect(await h.rejects.count({ site: 'gm02', reason: 'empty' })).toBe(0)
+    })
+
+    it('accepts an empty add', async () => {
+      await h.rejects.add([])
+      expect(await h.rejects.count()).toBe(0)
+    })
+
+    it('keeps only the newest rejectsMaxRows rows', async () => {
+      const small = await factory({ rejectsMaxRows: 5 })
+      try {
+        await small.rejects.add([reject(1), reject(2), reject(3)])
+        await Promise.all([small.rejects.add([reject(4), reject(5)]), small.rejects.add([reject(6), reject(7), reject(8)])])
+        expect(await small.rejects.count()).toBe(5)
+        const ats = (await small.rejects.list({ limit: 100 })).map((r) => r.at).sort((a, b) => b - a)
+        expect(ats).toEqual([8, 7, 6, 5, 4].map((i) => T0 + i * 1000))
+        await small.rejects.add(Array.from({ length: 12 }, (_, i) => reject(100 + i)))
+        expect(await small.rejects.count()).toBe(5)
+        expect((await small.rejects.list({ limit: 100 })).map((r) => r.at)).toEqual([111, 110, 109, 108, 107].map((i) => T0 + i * 1000))
+      } finally {
+        await small.cleanup()
+      }
+    })
+  })
+
+  describe(`AlertStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 1000 }) })
+    afterEach(async () => { await h.cleanup() })
+
+    it('stores an alert with its transition and assigns increasing seqs', async () => {
+      const a = alert('a1')
+      const t1 = await h.alerts.transition(a, transitionOf(a, null))
+      expect(t1).toEqual({ ...transitionOf(a, null), seq: t1.seq })
+      expect(await h.alerts.get('a1')).toEqual(a)
+      const acked = alert('a1', { state: 'acknowledged', updatedAt: T0 + 60_000, ackedBy: 'zhang', ackNote: '已派人洒水' })
+      const t2 = await h.alerts.transition(acked, transitionOf(acked, 'firing'))
+      expect(t2.seq).toBeGreaterThan(t1.seq)
+      expect(await h.alerts.get('a1')).toEqual(acked)
+      expect(await h.alerts.history('a1')).toEqual([t1, t2])
+      expect(await h.alerts.get('nope')).toBeUndefined()
+      expect(await h.alerts.history('nope')).toEqual([])
+    })
+
+    it('keeps nullable fields and Chinese text intact', async () => {
+      const a = alert('a2', { device: null, value: null, limit: null, kind: 'over_capacity', subject: 'site', message: '年累计产量超过许可规模' })
+      await h.alerts.transition(a, transitionOf(a, null))
+      expect(await h.alerts.get('a2')).toEqual(a)
+    })
+
+    it('open() returns alerts that are not resolved', async () => {
+      for (const [id, state] of [['f', 'firing'], ['k', 'acknowledged'], ['r', 'resolved']] as const) {
+        const a = alert(id, { state, resolvedAt: state === 'resolved' ? T0 + 1 : null })
+        await h.alerts.transition(a, transitionOf(a, null))
+      }
+      expect((await h.alerts.open()).map((a) => a.id).sort()).toEqual(['f', 'k'])
+    })
+
+    it('transitionsSince() returns later transitions oldest first, at most limit', async () => {
+      const seqs: number[] = []
+      for (let i = 0; i < 5; i++) {
+        const a = alert(`t${i}`, { firedAt: T0 + i, updatedAt: T0 + i })
+        seqs.push((await h.alerts.transition(a, transitionOf(a, null))).seq)
+      }
+      expect((await h.alerts.transitionsSince(seqs[1]!, 10)).map((t) => t.seq)).toEqual(seqs.slice(2))
+      expect((await h.alerts.transitionsSince(0, 2)).map((t) => t.alertId)).toEqual(['t0', 't1'])
+      expect(await h.alerts.transitionsSince(seqs[4]!, 10)).toEqual([])
+    })
+
+    it('list() filters and pages newest first by firedAt then id', async () => {
+      const specs: [string, Partial<Alert>][] = [
+        ['a', { firedAt: T0 + 3000, site: 'gm01' }],
+        ['b', { firedAt: T0 + 3000, site: 'gm02', kind: 'boundary_breach', severity: 'warning' }],
+        ['c', { firedAt: T0 + 1000, site: 'gm01', state: 'resolved', resolvedAt: T0 + 2000 }],
+        ['d', { firedAt: T0 + 2000, site: 'gm03' }],
+        ['e', { firedAt: T0 + 5000, site: 'gm02', state: 'acknowledged', ackedBy: 'li' }]
+      ]
+      for (const [id, over] of specs) {
+        const a = alert(id, { updatedAt: over.firedAt, ...over })
+        await h.alerts.transition(a, transitionOf(a, null))
+      }
+      const ids = async (q: Parameters<AlertStore['list']>[0]) => (await h.alerts.list(q)).items.map((a) => a.id)
+      expect(await ids({ limit: 10 })).toEqual(['e', 'b', 'a', 'd', 'c'])
+      expect(await ids({ limit: 10, site: 'gm01' })).toEqual(['a', 'c'])
+      expect(await ids({ limit: 10, sites: ['gm01', 'gm03'] })).toEqual(['a', 'd', 'c'])
+      expect(await ids({ limit: 10, sites: [] })).toEqual([])
+      expect(await ids({ limit: 10, kind: 'boundary_breach' })).toEqual(['b'])
+      expect(await ids({ limit: 10, state: 'firing' })).toEqual(['b', 'a', 'd'])
+      expect(await ids({ limit: 10, severity: 'warning' })).toEqual(['b'])
+      expect(await ids({ limit: 10, from: T0 + 2000, to: T0 + 5000 })).toEqual(['b', 'a', 'd'])
+
+      const pages: string[][] = []
+      let cursor: string | undefined
+      for (let i = 0; i < 10; i++) {
+        const page = await h.alerts.list({ limit: 2, cursor })
+        pages.push(page.items.map((a) => a.id))
+        if (page.nextCursor === null) break
+        cursor = page.nextCursor
+      }
+      expect(pages).toEqual([['e', 'b'], ['a', 'd'], ['c']])
+      const exact = await h.alerts.list({ limit: 5 })
+      expect(exact.nextCursor).toBeNull()
+    })
+  })
+
+  describe(`OutboxStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 1000 }) })
+    afterEach(async () => { await h.cleanup() })
+
+    const item = (id: string, dueAt: number, subscription = 'webhook-ops', transitionSeq = 1): Omit<OutboxItem, 'attempts' | 'lastError'> =>
+      ({ id, subscription, transitionSeq, dueAt, payload: JSON.stringify({ id, text: '粉尘超标' }) })
+
+    it('returns due items oldest first, not those due later', async () => {
+      await h.outbox.enqueue([item('x3', T0 + 3000), item('x1', T0 + 1000)])
+      await h.outbox.enqueue([item('x2', T0 + 2000), item('later', T0 + 60_000)])
+      const due = await h.outbox.due(T0 + 3000, 10)
+      expect(due.map((i) => i.id)).toEqual(['x1', 'x2', 'x3'])
+      expect(due[0]).toEqual({ ...item('x1', T0 + 1000), attempts: 0, lastError: null })
+      expect((await h.outbox.due(T0 + 3000, 2)).map((i) => i.id)).toEqual(['x1', 'x2'])
+      expect(await h.outbox.due(T0, 10)).toEqual([])
+    })
+
+    it('delivered() removes an item; failed() counts the attempt and reschedules it', async () => {
+      await h.outbox.enqueue([item('a', T0), item('b', T0)])
+      await h.outbox.delivered('a')
+      await h.outbox.failed('b', 'HTTP 503', T0 + 30_000)
+      expect(await h.outbox.due(T0 + 29_999, 10)).toEqual([])
+      const [b] = await h.outbox.due(T0 + 30_000, 10)
+      expect(b).toEqual({ ...item('b', T0 + 30_000), attempts: 1, lastError: 'HTTP 503' })
+      await h.outbox.failed('b', 'timeout', T0 + 90_000)
+      expect((await h.outbox.due(T0 + 90_000, 10))[0]).toMatchObject({ id: 'b', attempts: 2, lastError: 'timeout', dueAt: T0 + 90_000 })
+      await h.outbox.delivered('b')
+      expect(await h.outbox.pending()).toBe(0)
+    })
+
+    it('pending() counts waiting items, per subscription', async () => {
+      await h.outbox.enqueue([item('1', T0, 'a'), item('2', T0 + 99_999, 'a'), item('3', T0, 'b')])
+      expect(await h.outbox.pending()).toBe(3)
+      expect(await h.outbox.pending('a')).toBe(2)
+      expect(await h.outbox.pending('b')).toBe(1)
+      expect(await h.outbox.pending('c')).toBe(0)
+    })
+  })
+}
