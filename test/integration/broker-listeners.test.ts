@@ -72,7 +72,7 @@ describe('broker listeners', () => {
       expect(intakes.map((m) => m.payload.toString())).toEqual(['tcp', 'tls', 'ws'])
       // the packet-size limit applies on every listener
       ws.publish(TOPIC, Buffer.alloc(demo.broker.maxPacketBytes + 1), { qos: 1 })
-      await new Promise((resolve) => ws.once('close', resolve))
+      await new Promise<void>((resolve) => ws.once('close', () => resolve()))
       for (const c of [tcp, tls]) c.end(true)
     } finally {
       await broker.close()
@@ -116,7 +116,7 @@ describe('broker listeners', () => {
       const ok = await connect(url, { username: DEVICE, password: SECRET })
       await ok.publishAsync(TOPIC, SECRET, { qos: 1 }) // even a payload equal to the secret is not logged
       ok.publish('mines/other/dust/X', 'x', { qos: 1 })
-      await new Promise((resolve) => ok.once('close', resolve))
+      await new Promise<void>((resolve) => ok.once('close', () => resolve()))
       await expect(connect(url, { username: 'svc-ingest', password: 'wrong-' + SECRET })).rejects.toMatchObject({ code: 4 })
     } finally {
       await broker.close()
