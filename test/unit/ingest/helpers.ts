@@ -103,6 +103,26 @@ export class MemoryTelemetryStore implements TelemetryStore {
   async close (): Promise<void> {}
 }
 
+/** Wraps a real store; `failNext` makes the next writes fail before reaching it (fault injection). */
+export class FaultyStore implements TelemetryStore {
+  failNext = 0
+  constructor (readonly inner: TelemetryStore) {}
+  get name () { return this.inner.name }
+  init () { return this.inner.init() }
+  async write (batch: readonly Reading[]) {
+    if (this.failNext > 0) { this.failNext--; throw new Error('injected: disk unavailable') }
+    await this.inner.write(batch)
+  }
+
+  latest (q: LatestQuery) { return this.inner.latest(q) }
+  series (q: Parameters<TelemetryStore['series']>[0]) { return this.inner.series(q) }
+  count (q: CountQuery) { return this.inner.count(q) }
+  recentKeys (since: number) { return this.inner.recentKeys(since) }
+  writeAlertEvents (e: Parameters<TelemetryStore['writeAlertEvents']>[0]) { return this.inner.writeAlertEvents(e) }
+  health () { return this.inner.health() }
+  close () { return this.inner.close() }
+}
+
 /** In-memory RejectStore with the same failure switch. */
 export class MemoryRejectStore implements RejectStore {
   readonly rows: StoredReject[] = []
