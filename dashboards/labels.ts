@@ -1,0 +1,36 @@
+/** Chinese labels the dashboards show for stored codes (alert kinds, states, device kinds). */
+import type { AlertKind, AlertState } from '../core/alerts.js'
+import type { Kind } from '../core/kinds.js'
+import type { Severity } from '../core/sites.js'
+
+export const ALERT_KIND_LABELS: Readonly<Record<AlertKind, string>> = Object.freeze({
+  dust_exceedance: '扬尘超标',
+  water_recycling_low: '水循环利用率低',
+  boundary_breach: '越界',
+  zone_intrusion: '闯入限制区域',
+  over_capacity: '超能力开采',
+  device_offline: '设备离线',
+  data_quality: '数据质量'
+})
+
+export const ALERT_STATE_LABELS: Readonly<Record<AlertState, string>> = Object.freeze({
+  firing: '告警中',
+  acknowledged: '已确认',
+  resolved: '已解除'
+})
+
+export const SEVERITY_LABELS: Readonly<Record<Severity, string>> = Object.freeze({
+  warning: '预警',
+  alarm: '报警'
+})
+
+export const KIND_LABELS: Readonly<Record<Kind, string>> = Object.freeze({
+  dust: '扬尘监测',
+  water: '水表',
+  locator: '定位终端',
+  ore: '计量秤',
+  status: '网关'
+})
+
+/** Alert kinds that are not breaches of a rule (device health), left out of breach counts. */
+export const HEALTH_ALERT_KINDS: readonly AlertKind[] = ['device_offline', 'data_quality']

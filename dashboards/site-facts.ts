@@ -1,0 +1,115 @@
+/**
+ * What the dashboards take from the site registry (config YAML): dust limits, which water
+ * meters enter the recycling rate, which scales count as output, device totals. Thresholds
+ * come from here, never from constants in the panels.
+ */
+import type { Config } from '../core/config.js'
+import type { Kind } from '../core/kinds.js'
+import { KINDS } from '../core/kinds.js'
+import type { DustMetric, Site, WaterRole } from '../core/sites.js'
+import { ringCentroid, type LonLat } from '../core/geo.js'
+
+/** The dust metric the dashboards show against its limit: TSP, the GB 16297-1996 boundary limit. */
+export const DUST_METRIC: DustMetric = 'tsp'
+
+/** Meters whose volume is water returned to the process (domain.md §4). */
+export const RETURN_ROLES: readonly WaterRole[] = ['thickener_return', 'tailings_return', 'recycled_return']
+
+/**
+ * A field every stored reading of the kind carries, to count readings and devices:
+ * dust always has `flag` (HJ 212 data flag, defaults to N), water `totalM3`, locator `lat`,
+ * ore `tonnes`; status readings have only optional fields, so `seq` (stored on every kind).
+ */
+export const PRESENCE_FIELD: Readonly<Record<Kind, string>> = Object.freeze({
+  dust: 'flag',
+  water: 'totalM3',
+  locator: 'lat',
+  ore: 'tonnes',
+  status: 'seq'
+})
+
+export interface DustLimitView {
+  metric: DustMetric
+  /** mg/m³ */
+  limit: number
+  /** Warning level, mg/m³: the limit's clear level, or 80 % of the limit when it has none. */
+  warnAt: number
+  windowS: number
+  standard: string
+}
+
+/** The site's limit for `metric`, or undefined when it configures none. */
+export function dustLimit (site: Site, metric: DustMetric = DUST_METRIC): DustLimitView | undefined {
+  const l = site.dust.limits.find((x) => x.metric === metric)
+  if (!l) return undefined
+  return { metric, limit: l.limit, warnAt: l.clearBelow ?? 0.8 * l.limit, windowS: l.windowS, standard: l.standard }
+}
+
+/** Dust monitor ids of the site. */
+export function dustDevices (site: Site): string[] {
+  return site.devices.filter((d) => d.kind === 'dust').map((d) => d.id)
+}
+
+export interface WaterMeters {
+  /** Meters of returned (recycled) water: the numerator. */
+  returned: string[]
+  /** The other term of the denominator: fresh intake (formula reuse) or discharge (formula beneficiation). */
+  other: string[]
+}
+
+/**
+ * reuse: rate = returned ÷ (returned + fresh intake);
+ * beneficiation: rate = returned ÷ (returned + discharge) (core/sites.ts waterSettingsSchema).
+ */
+export function waterMeters (site: Site): WaterMeters {
+  const otherRole: WaterRole = site.water.formula === 'reuse' ? 'fresh_intake' : 'discharge'
+  const water = site.devices.filter((d) => d.kind === 'water')
+  return {
+    returned: water.filter((d) => RETURN_ROLES.includes(d.role as WaterRole)).map((d) => d.id),
+    other: water.filter((d) => d.role === otherRole).map((d) => d.id)
+  }
+}
+
+/**
+ * Scales whose loads count as the site's ore output against the licence: the truck scales
+ * (one net weight per load leaving the pit) or, at a site without one, its belt scales.
+ * Counting both would count the same ore twice.
+ */
+export function oreOutputDevices (site: Site): string[] {
+  const ore = site.devices.filter((d) => d.kind === 'ore')
+  const trucks = ore.filter((d) => d.role === 'truck_scale')
+  return (trucks.length > 0 ? trucks : ore).map((d) => d.id)
+}
+
+/** Devices of each kind the site has in the registry. */
+export function deviceTotals (site: Site): Record<Kind, number> {
+  const totals = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>
+  for (const d of site.devices) totals[d.kind]++
+  return totals
+}
+
+/**
+ * A device of `kind` counts as online when it sent a reading within this many seconds:
+ * the longest expected interval of that kind in the registry × alerts.offlineFactor,
+ * at least 60 s. (The alert engine's device_offline uses each device's own interval.)
+ */
+export function onlineWindowS (config: Config, kind: Kind): number {
+  let longest = 0
+  for (const s of config.sites) for (const d of s.devices) if (d.kind === kind) longest = Math.max(longest, d.intervalS)
+  return Math.max(60, Math.ceil(longest * config.alerts.offlineFactor))
+}
+
+/** Pro-rata ore shares of the licensed scale (t) and the warning margin. */
+export function oreShares (site: Site): { year: number, month: number, day: number, margin: number } {
+  return { year: site.scaleTPerYear, month: site.scaleTPerYear / 12, day: site.scaleTPerYear / 365, margin: site.ore.monthlyMargin }
+}
+
+/** Map position of a site: the centroid of its licence boundary's vertices. */
+export function siteCentroid (site: Site): LonLat {
+  return ringCentroid(site.boundary.coordinates)
+}
+
+/** Every id in `pick(site)` over all sites (device ids are unique across sites). */
+export function acrossSites (config: Config, pick: (site: Site) => string[]): string[] {
+  return config.sites.flatMap(pick)
+}
