@@ -25,6 +25,7 @@ export function parseRetryAfter (value: string | string[] | undefined, now: numb
   if (v === undefined) return undefined
   const text = v.trim()
   if (/^\d+$/.test(text)) return Number(text) * 1000 // delay-seconds
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined // HTTP-date starts with a day name (IMF-fixdate, RFC 850, asctime)
   const at = Date.parse(text)
   if (Number.isNaN(at)) return undefined
   return Math.max(0, at - now)

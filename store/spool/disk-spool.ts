@@ -187,7 +187,7 @@ export class DiskSpool {
     }
     const id = this.nextSegment++
     const path = join(this.opts.dir, segmentName(id))
-    const fd = openSync(path, 'wx')
+    const fd = openSync(path, 'wx+')
     const seg: Segment = { id, path, fd, size: 0, live: 0, dirty: false, retired: false }
     this.segments.set(id, seg)
     this.tail = seg

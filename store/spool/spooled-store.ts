@@ -64,6 +64,8 @@ export class SpooledStore implements TelemetryStore {
   private closing = false
   private closed: Promise<void> | null = null
   private outageSince: number | null = null
+  /** Set when a write was refused with MW_SPOOL_FULL, cleared once the spool takes one again. */
+  private full = false
   private readonly maxReplay: number
 
   constructor (private readonly opts: SpooledStoreOptions) {
@@ -168,6 +170,7 @@ export class SpooledStore implements TelemetryStore {
         const detail = record.length > c.maxBytes
           ? `a batch of ${record.length} bytes is larger than spool.maxBytes (${c.maxBytes})`
           : `${spool.bytes} bytes (${spool.readings} readings) wait in ${this.opts.dir}, spool.maxBytes is ${c.maxBytes}`
+        this.full = true
         return Promise.reject(new MinewatchError('MW_SPOOL_FULL', detail, { retryAfterMs: 1_000 }))
       }
       while (spool.bytes + record.length > c.maxBytes) {
@@ -178,6 +181,7 @@ export class SpooledStore implements TelemetryStore {
       }
     }
     const durable = spool.append(record, batch.length)
+    this.full = false
     this.gauges()
     this.kick()
     return durable
@@ -205,6 +209,7 @@ export class SpooledStore implements TelemetryStore {
       try {
         if (group.readings.length > 0) await this.deliver(group.readings)
         spool.ack(group.records)
+        this.full = false
         replayed += group.readings.length
         failures = 0
         this.gauges()
@@ -249,7 +254,7 @@ export class SpooledStore implements TelemetryStore {
   writeAlertEvents (events: readonly AlertTransition[]): Promise<void> { return this.inner.writeAlertEvents(events) }
 
   /**
-   * ok while the spool can take batches (in 'backpressure' mode: while it is below maxBytes),
+   * ok while the spool takes batches (not ok after a write was refused with MW_SPOOL_FULL, until it takes one again),
    * even when the inner store is down: detail says which.
    */
   async health (): Promise<StoreHealth> {
@@ -257,7 +262,7 @@ export class SpooledStore implements TelemetryStore {
     const s = this.spool
     const spooledReadings = s?.readings ?? 0
     const spoolBytes = s?.bytes ?? 0
-    const full = this.opts.config.onFull === 'backpressure' && spoolBytes >= this.opts.config.maxBytes
+    const full = this.full
     const state = inner.ok ? 'up' : 'DOWN'
     const detail = `${this.inner.name} ${state}${inner.detail ? ` (${inner.detail})` : ''}; spool ${spooledReadings} readings, ${spoolBytes} of ${this.opts.config.maxBytes} bytes${full ? ', FULL: writes refused' : ''}`
     return { ok: s !== null && !this.closing && !full, detail, spooledReadings, spoolBytes }
