@@ -75,7 +75,8 @@ export function createHooks (ctx: HookContext): Hooks {
   function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void): void {
     const address = ctx.addressOf(client)
     metrics.brokerAuthFailures.inc({ reason })
-    const blocked = ctx.throttle.fail(address)
+    // only wrong credentials count toward the throttle: they are what a guesser produces
+    const blocked = reason === 'bad_password' || reason === 'unknown_user' || reason === 'no_credentials' ? ctx.throttle.fail(address) : false
     log.warn({ address, username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
     done(authError(`login refused: ${reason}`, code), null)
   }
