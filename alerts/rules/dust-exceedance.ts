@@ -5,7 +5,8 @@
  *
  * The window is a ring of WINDOW_BUCKETS time buckets (sum and count per bucket, aligned to
  * multiples of the bucket width since the epoch, as TelemetryStore.series aligns them):
- * adding a reading and reading the average are O(1) and allocate nothing.
+ * adding a reading and reading the average are O(1) and allocate nothing (the window total is
+ * re-summed over the 60 buckets only when a bucket expires, once per bucket width).
  */
 import type { DustLimit, Severity } from '../../core/sites.js'
 import { beijingDayStart } from '../../core/time.js'
@@ -81,11 +82,14 @@ function advance (s: DustState, to: number): void {
   if (to - s.head >= WINDOW_BUCKETS) {
     s.sums.fill(0); s.counts.fill(0); s.sum = 0; s.count = 0; s.filled = 0
   } else {
+    let dropped = false
     for (let i = s.head + 1; i <= to; i++) {
       const k = slot(i)
-      if (s.counts[k]! > 0) { s.sum -= s.sums[k]!; s.count -= s.counts[k]!; s.filled-- }
+      if (s.counts[k]! > 0) { s.count -= s.counts[k]!; s.filled--; dropped = true }
       s.sums[k] = 0; s.counts[k] = 0
     }
+    // re-add rather than subtract: no floating-point drift, and the same sum a rebuilt window gives
+    if (dropped) { let sum = 0; for (let k = 0; k < WINDOW_BUCKETS; k++) sum += s.sums[k]!; s.sum = sum }
   }
   s.head = to
 }
