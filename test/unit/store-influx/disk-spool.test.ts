@@ -115,7 +115,7 @@ describe('DiskSpool', () => {
     const path = join(dir, segments(dir)[0]!)
     const buf = readFileSync(path)
     const second = DiskSpool.encode(batch(0, 2)).length
-    buf[second + 20] ^= 0x10 // a payload byte of the second batch
+    buf[second + 20]! ^= 0x10 // a payload byte of the second batch
     writeFileSync(path, buf)
     const again = DiskSpool.open(opts(dir))
     expect(again.peek(100).readings.map((r) => r.seq)).toEqual([0, 1, 4, 5])

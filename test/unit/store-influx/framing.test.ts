@@ -37,7 +37,7 @@ describe('framing', () => {
 
   it('treats a last record with a bad CRC as torn', () => {
     const buf = Buffer.concat([rec('first'), rec('second')])
-    buf[buf.length - 1] ^= 0xff
+    buf[buf.length - 1]! ^= 0xff
     const s = scanRecords(buf)
     expect(s.records).toHaveLength(1)
     expect(s.validEnd).toBe(HEADER_BYTES + 5)
@@ -48,7 +48,7 @@ describe('framing', () => {
     const b = rec('bbbb')
     const c = rec('cccc')
     const buf = Buffer.concat([a, b, c])
-    buf[a.length + HEADER_BYTES + 1] ^= 0x01 // flip a payload bit of b
+    buf[a.length + HEADER_BYTES + 1]! ^= 0x01 // flip a payload bit of b
     const s = scanRecords(buf)
     expect(s.records.map((r) => r.offset)).toEqual([0, a.length + b.length])
     expect(s.damaged).toEqual([{ offset: a.length, bytes: b.length }])
