@@ -37,7 +37,7 @@ function summaryStat (id: number, x: number, title: string, description: string)
 function summaries (config: Config): StatPanel[] {
   const total = config.sites.length
   const reporting = select(as('count("n")', 'sites')).from(
-    select(as(call('count', PRESENCE_FIELD.dust), 'n')).from(MEASUREMENT.dust).where(since(SITE_REPORTING_S)).groupBy('site'))
+    select(as(call('count', PRESENCE_FIELD), 'n')).from(MEASUREMENT.dust).where(since(SITE_REPORTING_S)).groupBy('site'))
   return [
     summaryStat(1, 0, `有数据矿山 (共 ${total} 座)`, '最近 1 小时内有扬尘数据上报的矿山数; 少于登记总数时为橙色, 无数据为红色。')
       .withTarget(influx('A', reporting))
@@ -141,7 +141,7 @@ function recentEvents (config: Config): TablePanel {
       id: 'organize',
       options: {
         excludeByName: { alertId: true, value: true, limit: true },
-        renameByName: { Time: '时间', site: '矿山', kind: '类型', severity: '级别', state: '状态', device: '设备/对象', message: '内容' }
+        renameByName: { Time: '时间', site: '矿山', kind: '类型', severity: '级别', [q.STATE_TAG]: '状态', message: '内容' }
       }
     }])
     .mappings([valueText(siteNames(config)), valueText(ALERT_KIND_LABELS), valueText(ALERT_STATE_LABELS, { firing: RED, acknowledged: ORANGE, resolved: GREEN }), valueText(SEVERITY_LABELS, { warning: ORANGE, alarm: RED })])

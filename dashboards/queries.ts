@@ -10,6 +10,12 @@ import type { AlertKind } from '../core/alerts.js'
 import { select, as, call, eq, oneOf, noneOf, since, time, tagColumn, TIME_FILTER, type Select } from './influxql.js'
 import { acrossSites, dustLimit, oreOutputDevices, waterMeters, PRESENCE_FIELD, DUST_METRIC, onlineWindowS } from './site-facts.js'
 
+/**
+ * alert_events (store/influx/line-protocol.ts alertEventToLine): tags site, kind, severity and
+ * `to` (the state the transition entered); fields alertId, seq, reason, message, from, value, limit, by.
+ */
+export const STATE_TAG = 'to'
+
 /** The site template variable, as it appears in queries. */
 export const SITE_VAR = '$site'
 
@@ -73,7 +79,7 @@ export function oreOutput (config: Config, perSite: boolean): Select | undefined
 
 /** Devices of `kind` that sent a reading within its online window, per site. */
 export function onlineDevices (config: Config, kind: Kind, perSite: boolean): Select {
-  const perDevice = select(as(call('count', PRESENCE_FIELD[kind]), 'n')).from(MEASUREMENT[kind])
+  const perDevice = select(as(call('count', PRESENCE_FIELD), 'n')).from(MEASUREMENT[kind])
     .where(...siteCond(perSite), since(onlineWindowS(config, kind))).groupBy('site', 'device')
   return select(as('count("n")', 'online')).from(perDevice).groupBy('site')
 }
@@ -92,30 +98,30 @@ export function latestPositions (entity: 'person' | 'vehicle'): Select {
 export function openAlertCount (alias: string, perSite: boolean, kinds?: readonly AlertKind[]): Select {
   const kindCond = kinds ? [oneOf('kind', kinds)] : []
   const firing = select(as(call('count', 'alertId'), 'n')).from(ALERT_EVENTS_MEASUREMENT)
-    .where(...siteCond(perSite), eq('state', 'firing'), ...kindCond).groupBy('site')
+    .where(...siteCond(perSite), eq(STATE_TAG, 'firing'), ...kindCond).groupBy('site')
   const resolved = select(as(`${call('count', 'alertId')} * -1`, 'n')).from(ALERT_EVENTS_MEASUREMENT)
-    .where(...siteCond(perSite), eq('state', 'resolved'), ...kindCond).groupBy('site')
+    .where(...siteCond(perSite), eq(STATE_TAG, 'resolved'), ...kindCond).groupBy('site')
   return select(as('sum("n")', alias)).from(firing, resolved).groupBy('site')
 }
 
 /** Alerts that fired within the panel's range per site, leaving out `exceptKinds`. */
 export function firedCount (alias: string, perSite: boolean, exceptKinds: readonly AlertKind[]): Select {
   return select(as(call('count', 'alertId'), alias)).from(ALERT_EVENTS_MEASUREMENT)
-    .where(...siteCond(perSite), eq('state', 'firing'), noneOf('kind', exceptKinds), TIME_FILTER).groupBy('site')
+    .where(...siteCond(perSite), eq(STATE_TAG, 'firing'), noneOf('kind', exceptKinds), TIME_FILTER).groupBy('site')
 }
 
 /** Alert transitions per Grafana interval per site (firing only). */
 export function firedTimeline (): Select {
   return select(as(call('count', 'alertId'), 'fired')).from(ALERT_EVENTS_MEASUREMENT)
-    .where(eq('state', 'firing'), TIME_FILTER).groupBy(time(), 'site').fill(0)
+    .where(eq(STATE_TAG, 'firing'), TIME_FILTER).groupBy(time(), 'site').fill(0)
 }
 
 /** The alert transitions themselves, newest first, tags as columns (one series, so rows stay in time order). */
 export function alertEvents (perSite: boolean, limit: number): Select {
   const cols = [
     ...(perSite ? [] : [tagColumn('site')]),
-    tagColumn('kind'), tagColumn('severity'), tagColumn('state'),
-    '"alertId"', '"device"', '"message"', '"value"', '"limit"'
+    tagColumn('kind'), tagColumn('severity'), tagColumn(STATE_TAG),
+    '"alertId"', '"message"', '"value"', '"limit"'
   ]
   return select(...cols).from(ALERT_EVENTS_MEASUREMENT).where(...siteCond(perSite), TIME_FILTER).newestFirst().limit(limit)
 }

@@ -16,17 +16,10 @@ export const DUST_METRIC: DustMetric = 'tsp'
 export const RETURN_ROLES: readonly WaterRole[] = ['thickener_return', 'tailings_return', 'recycled_return']
 
 /**
- * A field every stored reading of the kind carries, to count readings and devices:
- * dust always has `flag` (HJ 212 data flag, defaults to N), water `totalM3`, locator `lat`,
- * ore `tonnes`; status readings have only optional fields, so `seq` (stored on every kind).
+ * The field every stored point carries, to count readings and devices: the InfluxDB store
+ * writes `seq` on every point (-1 when the device sent none; store/influx/line-protocol.ts).
  */
-export const PRESENCE_FIELD: Readonly<Record<Kind, string>> = Object.freeze({
-  dust: 'flag',
-  water: 'totalM3',
-  locator: 'lat',
-  ore: 'tonnes',
-  status: 'seq'
-})
+export const PRESENCE_FIELD = 'seq'
 
 export interface DustLimitView {
   metric: DustMetric

@@ -189,21 +189,20 @@ function openAlerts (): TablePanel {
             Time: aggregate('first'),
             kind: aggregate('first'),
             severity: aggregate('first'),
-            state: aggregate('first'),
-            device: aggregate('firstNotNull'),
+            to: aggregate('first'),
             message: aggregate('firstNotNull'),
             value: aggregate('firstNotNull'),
             limit: aggregate('firstNotNull')
           }
         }
       },
-      { id: 'filterByValue', options: { type: 'exclude', match: 'any', filters: [{ fieldName: FIRST('state'), config: { id: 'equal', options: { value: 'resolved' } } }] } },
+      { id: 'filterByValue', options: { type: 'exclude', match: 'any', filters: [{ fieldName: FIRST(q.STATE_TAG), config: { id: 'equal', options: { value: 'resolved' } } }] } },
       {
         id: 'organize',
         options: {
           excludeByName: { alertId: true },
-          indexByName: { [FIRST('Time')]: 0, [FIRST('severity')]: 1, [FIRST('kind')]: 2, 'device (firstNotNull)': 3, [FIRST('state')]: 4, 'message (firstNotNull)': 5, 'value (firstNotNull)': 6, 'limit (firstNotNull)': 7 },
-          renameByName: { [FIRST('Time')]: '时间', [FIRST('severity')]: '级别', [FIRST('kind')]: '类型', 'device (firstNotNull)': '设备/对象', [FIRST('state')]: '状态', 'message (firstNotNull)': '内容', 'value (firstNotNull)': '观测值', 'limit (firstNotNull)': '限值' }
+          indexByName: { [FIRST('Time')]: 0, [FIRST('severity')]: 1, [FIRST('kind')]: 2, [FIRST(q.STATE_TAG)]: 3, 'message (firstNotNull)': 4, 'value (firstNotNull)': 5, 'limit (firstNotNull)': 6 },
+          renameByName: { [FIRST('Time')]: '时间', [FIRST('severity')]: '级别', [FIRST('kind')]: '类型', [FIRST(q.STATE_TAG)]: '状态', 'message (firstNotNull)': '内容', 'value (firstNotNull)': '观测值', 'limit (firstNotNull)': '限值' }
         }
       },
       { id: 'sortBy', options: { sort: [{ field: '时间', desc: true }] } }
@@ -221,7 +220,7 @@ function alertLog (): TablePanel {
       id: 'organize',
       options: {
         excludeByName: { alertId: true },
-        renameByName: { Time: '时间', kind: '类型', severity: '级别', state: '状态', device: '设备/对象', message: '内容', value: '观测值', limit: '限值' }
+        renameByName: { Time: '时间', kind: '类型', severity: '级别', [q.STATE_TAG]: '状态', message: '内容', value: '观测值', limit: '限值' }
       }
     }])
     .mappings(alertMappings()).noValue('无告警事件')
