@@ -78,6 +78,10 @@ export function validateSeries (q: SeriesQuery): void {
   if (q.to < q.from) throw badRequest(`to (${q.to}) is before from (${q.from})`)
   if (!Number.isSafeInteger(q.stepMs) || q.stepMs <= 0) throw badRequest(`stepMs must be a positive integer, got ${String(q.stepMs)}`)
   if (q.entityId !== undefined && q.kind !== 'locator') throw badRequest(`entityId applies to locator readings only, not ${q.kind}`)
+  if (q.flags !== undefined) {
+    if (q.kind !== 'dust') throw badRequest(`flags apply to dust readings only, not ${q.kind}`)
+    if (!Array.isArray(q.flags) || !q.flags.every((f) => typeof f === 'string')) throw badRequest('flags must be an array of HJ 212-2017 data flags (e.g. ["N", "T"])')
+  }
 }
 
 export function seriesSql (q: SeriesQuery): Sql {
@@ -86,6 +90,10 @@ export function seriesSql (q: SeriesQuery): Sql {
   let where = `site = $site AND ts >= epoch_ms($from::BIGINT) AND ts < epoch_ms($to::BIGINT) AND ${col} IS NOT NULL`
   if (q.device !== undefined) { where += ' AND device = $device'; params.device = q.device }
   if (q.entityId !== undefined) { where += ` AND ${ident('entityId')} = $entityId`; params.entityId = q.entityId }
+  if (q.flags !== undefined) {
+    if (q.flags.length === 0) where += ' AND false'
+    else where += ` AND flag IN (${q.flags.map((f, i) => { params[`f${i}`] = f; return `$f${i}` }).join(', ')})`
+  }
   return {
     // Buckets aligned to multiples of step since the epoch (ts is never negative).
     sql: `SELECT device, (epoch_ms(ts) // $step::BIGINT) * $step::BIGINT AS t, ${AGG_SQL[q.agg](col)}::DOUBLE AS value ` +

@@ -27,6 +27,8 @@ export interface DuckDBTelemetryStoreOptions {
   metrics?: Metrics
   /** Read connections: reads run in parallel up to this many (each holds a libuv thread while it runs). */
   readers?: number // default 2
+  /** Write connections: transactions in flight at once (one commits while the next is appended). */
+  writers?: number // default 2
   /** A group commit takes queued batches up to this many rows. */
   maxRowsPerCommit?: number // default 100_000
   /** DuckDB settings passed to the instance, e.g. { threads: '2', memory_limit: '1GB' }. */
@@ -36,12 +38,17 @@ export interface DuckDBTelemetryStoreOptions {
 /** What one write() or writeAlertEvents() hands to the group commit. */
 type WriteItem = { readings: readonly Reading[] } | { events: readonly AlertTransition[] }
 
-interface Open {
-  instance: DuckDBInstance
-  writer: DuckDBConnection
-  readers: LanePool
+/** A write connection with its appenders (one per table). */
+interface Writer {
+  conn: DuckDBConnection
   tables: Record<Kind, ChunkAppender<Reading>>
   events: ChunkAppender<AlertTransition>
+}
+
+interface Open {
+  instance: DuckDBInstance
+  writers: Writer[]
+  readers: LanePool
   group: GroupCommit<WriteItem>
   /** Set once close() has drained the queue: later operations reject. */
   closed: boolean
@@ -109,24 +116,29 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     } catch (err) {
       throw new MinewatchError('MW_STORE_UNAVAILABLE', `cannot open duckdb file ${this.opts.path}: ${(err as Error).message}`, { cause: err })
     }
-    const writer = await instance.connect()
-    for (const ddl of telemetryDdl()) await writer.run(ddl)
-    const tables = {} as Record<Kind, ChunkAppender<Reading>>
-    for (const k of KINDS) tables[k] = new ChunkAppender(await writer.createAppender(MEASUREMENT[k]), readingColumns(k))
-    const events = new ChunkAppender(await writer.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
+    const writers: Writer[] = []
+    for (let i = 0; i < (this.opts.writers ?? 2); i++) {
+      const conn = await instance.connect()
+      if (i === 0) for (const ddl of telemetryDdl()) await conn.run(ddl)
+      const tables = {} as Record<Kind, ChunkAppender<Reading>>
+      for (const k of KINDS) tables[k] = new ChunkAppender(await conn.createAppender(MEASUREMENT[k]), readingColumns(k))
+      const events = new ChunkAppender(await conn.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
+      writers.push({ conn, tables, events })
+    }
     const readers = await LanePool.open(instance, this.opts.readers ?? 2)
-    const o: Open = { instance, writer, readers, tables, events, group: undefined as unknown as GroupCommit<WriteItem>, closed: false }
+    const o: Open = { instance, writers, readers, group: undefined as unknown as GroupCommit<WriteItem>, closed: false }
     o.group = new GroupCommit<WriteItem>({
-      commit: (items) => this.commit(o, items),
+      commit: (items, lane) => this.commit(o, o.writers[lane]!, items),
       sizeOf: (it) => 'readings' in it ? it.readings.length : it.events.length,
-      maxSize: this.opts.maxRowsPerCommit ?? 100_000
+      maxSize: this.opts.maxRowsPerCommit ?? 100_000,
+      lanes: writers.length
     })
     this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store open')
     return o
   }
 
   /** One transaction: every table's rows appended, then COMMIT (DuckDB's WAL makes it durable). */
-  private async commit (o: Open, items: readonly WriteItem[]): Promise<void> {
+  private async commit (o: Open, w: Writer, items: readonly WriteItem[]): Promise<void> {
     if (o.closed) throw this.closedError()
     const byKind: Partial<Record<Kind, Reading[]>> = {}
     const events: AlertTransition[] = []
@@ -134,23 +146,23 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       if ('events' in it) { for (const e of it.events) events.push(e); continue }
       for (const r of it.readings) (byKind[r.kind] ??= []).push(r)
     }
-    await o.writer.run('BEGIN TRANSACTION')
+    await w.conn.run('BEGIN TRANSACTION')
     try {
       for (const k of KINDS) {
         const rows = byKind[k]
         if (rows === undefined) continue
-        o.tables[k].append(rows)
-        o.tables[k].flush()
+        w.tables[k].append(rows)
+        w.tables[k].flush()
       }
       if (events.length > 0) {
-        o.events.append(events)
-        o.events.flush()
+        w.events.append(events)
+        w.events.flush()
       }
-      await o.writer.run('COMMIT')
+      await w.conn.run('COMMIT')
     } catch (err) {
-      for (const k of KINDS) { try { o.tables[k].clear() } catch { /* appender already reset */ } }
-      try { o.events.clear() } catch { /* idem */ }
-      await o.writer.run('ROLLBACK').catch(() => undefined)
+      for (const k of KINDS) { try { w.tables[k].clear() } catch { /* appender already reset */ } }
+      try { w.events.clear() } catch { /* idem */ }
+      await w.conn.run('ROLLBACK').catch(() => undefined)
       this.opts.logger?.error({ err, path: this.opts.path }, 'duckdb telemetry commit failed')
       throw isMinewatchError(err) ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `duckdb commit failed: ${(err as Error).message}`, { cause: err })
     }
@@ -240,9 +252,11 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     await o.group.drain()
     o.closed = true
     await o.readers.close()
-    for (const k of KINDS) o.tables[k].close()
-    o.events.close()
-    o.writer.closeSync()
+    for (const w of o.writers) {
+      for (const k of KINDS) w.tables[k].close()
+      w.events.close()
+      w.conn.closeSync()
+    }
     o.instance.closeSync()
     this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store closed')
   }

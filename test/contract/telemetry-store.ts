@@ -225,6 +225,20 @@ export function telemetryStoreContract (name: string, factory: () => Promise<Tel
       expect(both).toEqual([{ device: 'uwb', t: T0, value: 3 }])
     })
 
+    it('series() with flags aggregates only dust readings carrying one of those HJ 212 flags', async () => {
+      const site = newSite()
+      await store.write([
+        dust(site, 'd', T0, { tsp: 1, flag: 'N' }),
+        dust(site, 'd', T0 + S, { tsp: 2, flag: 'T' }),
+        dust(site, 'd', T0 + 2 * S, { tsp: 40, flag: 'D' }),
+        dust(site, 'd', T0 + 3 * S, { tsp: 80, flag: 'C' })
+      ])
+      const base = { site, kind: 'dust' as Kind, field: 'tsp', from: T0, to: T0 + MIN, stepMs: MIN }
+      expect(await store.series({ ...base, agg: 'max', flags: ['N', 'T'] })).toEqual([{ device: 'd', t: T0, value: 2 }])
+      expect(await store.series({ ...base, agg: 'count', flags: ['D'] })).toEqual([{ device: 'd', t: T0, value: 1 }])
+      expect(await store.series({ ...base, agg: 'count' })).toEqual([{ device: 'd', t: T0, value: 4 }])
+    })
+
     it('series() aggregates integer fields', async () => {
       const site = newSite()
       await store.write([
