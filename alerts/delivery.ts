@@ -42,6 +42,8 @@ export class DeliveryLoop {
   private readonly workers = new Map<string, Promise<void>>()
   private readonly failures = new Map<string, number>()
   private readonly blockedUntil = new Map<string, number>()
+  /** Workers finished per subscription: a pass skips a subscription whose worker ended while it queried. */
+  private readonly finished = new Map<string, number>()
   private pass: Promise<void> | null = null
   private again = false
   private closed = false
@@ -86,10 +88,13 @@ export class DeliveryLoop {
 
   private async runPass (): Promise<void> {
     const now = this.o.clock.now()
+    const before = new Map(this.finished)
     const items = await this.o.outbox.due(now, DELIVERY_BATCH)
     const groups = new Map<string, OutboxItem[]>()
     for (const it of items) {
       if (this.workers.has(it.subscription)) continue // its worker will come back for it
+      // a worker of this subscription ended during the query: the rows may predate its delivered() calls
+      if (this.finished.get(it.subscription) !== before.get(it.subscription)) { this.again = true; continue }
       let g = groups.get(it.subscription)
       if (!g) { g = []; groups.set(it.subscription, g) }
       g.push(it)
@@ -109,6 +114,7 @@ export class DeliveryLoop {
       }
       const w = this.work(sub, list).finally(() => {
         this.workers.delete(id)
+        this.finished.set(id, (this.finished.get(id) ?? 0) + 1)
         if (!this.closed) void this.kick()
       })
       this.workers.set(id, w)
