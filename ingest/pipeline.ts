@@ -25,7 +25,8 @@ const REJECT_BATCH_MAX = 1000
 const DENIED_DETAIL: Partial<Record<RejectReason, string>> = {
   topic_mismatch: 'refused by the broker: a device may publish only to mines/{its site}/{its kind}/{its id}',
   bad_topic: 'refused by the broker: topic is not mines/{siteId}/{kind}/{deviceId}',
-  payload_too_large: 'refused by the broker: payload larger than the limit'
+  payload_too_large: 'refused by the broker: payload larger than the limit',
+  rate_limited: 'refused by the broker: the device publishes faster than broker.rate allows'
 }
 
 export class Pipeline implements Ingest {

@@ -216,6 +216,8 @@ describe('ingest pipeline', () => {
     expect(rejects.rows[1]).toMatchObject({ site: null, device: null, detail: 'custom text', at: T0 + 1 })
     expect(rejects.rows[1]!.payload).toHaveLength(REJECT_PAYLOAD_MAX_BYTES)
     expect(await metricValue(metrics.rejects, { reason: 'topic_mismatch' })).toBe(1)
+    await ingest.recordDenied({ deviceId: 'DUST-UG', topic: 'mines/site-a/dust/DUST-UG', reason: 'rate_limited', payload: Buffer.from('{}'), at: T0 })
+    expect(rejects.rows[2]).toMatchObject({ site: 'site-a', reason: 'rate_limited', detail: 'refused by the broker: the device publishes faster than broker.rate allows' })
   })
 
   it('close() flushes what is waiting and refuses later messages', async () => {
