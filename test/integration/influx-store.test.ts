@@ -66,7 +66,8 @@ describe('InfluxTelemetryStore on InfluxDB 1.6.7', () => {
     await good.close()
 
     const bad = new InfluxTelemetryStore({ config: cfg('authdb', { password: 'wrong-password' }) })
-    const err = await bad.write([{ site: 'auth', device: 'w', kind: 'water', ts: T0 + 1, values: { totalM3: 4 } }]).catch((e: unknown) => e as Error & { code: string, canRetry: () => boolean })
+    const err = await bad.write([{ site: 'auth', device: 'w', kind: 'water', ts: T0 + 1, values: { totalM3: 4 } }])
+      .then(() => { throw new Error('write with a wrong password succeeded') }, (e: unknown) => e as Error & { code: string, canRetry: () => boolean })
     expect(err).toMatchObject({ code: 'MW_STORE_UNAVAILABLE', message: expect.stringContaining('HTTP 401') })
     expect(err.canRetry()).toBe(true)
     expect(err.message).not.toContain('wrong-password')
