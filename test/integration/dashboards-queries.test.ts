@@ -18,15 +18,14 @@ import { beijingDayStart } from '../../core/time.js'
 import { InfluxTelemetryStore } from '../../store/influx/index.js'
 import { buildDashboards } from '../../dashboards/render.js'
 import { optionsFromEnv } from '../../dashboards/options.js'
-import { resolveQueries, aliasName, type ResolvedQuery } from '../../dashboards/grafana.js'
+import { resolveQueries } from '../../dashboards/grafana.js'
+import { queryInflux, probeDashboard, seriesNames, overrideMatches, type InfluxSeries } from '../../dashboards/probe.js'
 import { siteCentroid, waterMeters, oreOutputDevices, deviceTotals } from '../../dashboards/site-facts.js'
 
 const DB = 'minewatch'
 const MIN = 60_000
 const HOUR = 60 * MIN
 const DAY = 24 * HOUR
-
-interface Series { name: string, tags?: Record<string, string>, columns: string[], values: unknown[][] }
 
 let influx: InfluxDBHandle
 let store: InfluxTelemetryStore
@@ -41,11 +40,8 @@ const expected = {
   offline: new Map<string, number>()
 }
 
-async function query (q: string): Promise<Series[]> {
-  const res = await fetch(`${influx.url}/query?db=${DB}&epoch=ms`, { method: 'POST', body: new URLSearchParams({ q }) })
-  const body = await res.json() as { error?: string, results?: { error?: string, series?: Series[] }[] }
-  if (!res.ok || body.error || body.results?.[0]?.error) throw new Error(`InfluxDB refused ${q}: ${body.error ?? body.results?.[0]?.error ?? res.status}`)
-  return body.results?.[0]?.series ?? []
+async function query (q: string): Promise<InfluxSeries[]> {
+  return await queryInflux({ url: influx.url, db: DB }, q)
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -195,73 +191,26 @@ afterAll(async () => {
 const panels = (d: Dashboard): Panel[] => (d.panels ?? []) as Panel[]
 const byUid = (uid: string): Dashboard => dashboards.find((d) => d.uid === uid)!
 
-/** Series names of a time_series answer, as Grafana derives them from the alias. */
-function names (q: ResolvedQuery, series: Series[]): string[] {
-  return series.flatMap((s) => s.columns.slice(1).map((c) => q.alias ? aliasName(q.alias, s, c) : `${s.name}.${c}`))
-}
-
-/** Column names of a table answer (tags first, as Grafana's table format builds them). */
-function columns (series: Series[]): Set<string> {
-  const cols = new Set<string>()
-  for (const s of series) {
-    for (const t of Object.keys(s.tags ?? {})) cols.add(t)
-    for (const c of s.columns) cols.add(c === 'time' ? 'Time' : c)
-  }
-  return cols
-}
-
-/** Override matchers of a panel that name series (byName / byRegexp). */
-function matches (panel: Panel, name: string): boolean {
-  return (panel.fieldConfig?.overrides ?? []).some((o) =>
-    (o.matcher.id === 'byName' && o.matcher.options === name) ||
-    (o.matcher.id === 'byRegexp' && new RegExp(o.matcher.options as string).test(name)))
-}
-
-/** Fields a panel's transformations read. */
-function transformationFields (panel: Panel): string[] {
-  const fields: string[] = []
-  for (const t of panel.transformations ?? []) {
-    if (t.id === 'groupBy') fields.push(...Object.keys(t.options.fields))
-    if (t.id === 'joinByField') fields.push(t.options.byField)
-  }
-  return fields
-}
-
 describe('矿山一屏 queries on real data', () => {
   for (const siteIndex of [0, 1, 2]) {
     it(`every panel query answers with the series and columns its panel uses (site #${siteIndex + 1})`, async () => {
       const site = config.sites[siteIndex]!
-      const d = byUid('minewatch-site')
-      const resolved = resolveQueries(d, { now, vars: { site: site.id } })
-      expect(resolved.length).toBeGreaterThanOrEqual(14)
-      const onlineSeen: string[] = []
-      for (const q of resolved) {
-        const panel = panels(d).find((p) => p.id === q.panelId)!
-        const series = await query(q.query)
-        const where = `${q.panelTitle} ${q.refId}: ${q.query}`
-        expect(series.length, `no data: ${where}`).toBeGreaterThan(0)
-        for (const s of series) expect(s.values.length, `empty series: ${where}`).toBeGreaterThan(0)
-        if (q.format === 'time_series') {
-          const n = names(q, series)
-          // per-site thresholds are overrides by series name: they must match what the data is called
-          if ((panel.fieldConfig?.overrides ?? []).some((o) => o.matcher.id.startsWith('by') && o.matcher.id !== 'byType')) {
-            for (const name of n) expect(matches(panel, name), `${where}: no override matches series ${name}`).toBe(true)
-          }
-          if (panel.type === 'bargauge') onlineSeen.push(...n)
-          // series belong to the selected site only
-          for (const s of series) if (s.tags?.site) expect(s.tags.site).toBe(site.id)
-        } else {
-          const cols = columns(series)
-          for (const f of transformationFields(panel)) expect(cols.has(f), `${where}: column ${f} missing (has ${[...cols].join(', ')})`).toBe(true)
-          if (panel.type === 'geomap') for (const f of ['lat', 'lon', 'entityId']) expect(cols.has(f), `${where}: ${f}`).toBe(true)
-        }
+      const results = await probeDashboard({ url: influx.url, db: DB }, byUid('minewatch-site'), { site: site.id }, now)
+      expect(results.length).toBeGreaterThanOrEqual(14)
+      for (const r of results) {
+        expect(r.problems, `${r.query.panelTitle} ${r.query.refId}: ${r.query.query}`).toEqual([])
+        // series belong to the selected site only
+        for (const s of r.series) if (s.tags?.site) expect(s.tags.site).toBe(site.id)
       }
       // every kind the site has devices of reports as online
+      const online = results.filter((r) => r.panel.type === 'bargauge').flatMap((r) => seriesNames(r.query, r.series))
       const totals = deviceTotals(site)
-      expect(onlineSeen.sort()).toEqual(KINDS.filter((k) => totals[k] > 0).map((k) => `${k} ${site.id}`).sort())
+      expect(online.sort()).toEqual(KINDS.filter((k) => totals[k] > 0).map((k) => `${k} ${site.id}`).sort())
     })
   }
+})
 
+describe('矿山一屏 figures', () => {
   it('computes the figures the panels show: recycling rate, ore today, devices online, latest positions', async () => {
     const d = byUid('minewatch-site')
     for (const site of config.sites) {
@@ -303,12 +252,10 @@ describe('矿山一屏 queries on real data', () => {
 describe('监管总览 queries on real data', () => {
   it('every panel query answers, and the site table holds one row per site with its figures', async () => {
     const d = byUid('minewatch-overview')
-    const resolved = resolveQueries(d, { now, vars: {} })
-    expect(resolved.length).toBeGreaterThanOrEqual(11)
-    for (const q of resolved) {
-      const series = await query(q.query)
-      expect(series.length, `no data: ${q.panelTitle} ${q.refId}: ${q.query}`).toBeGreaterThan(0)
-    }
+    const results = await probeDashboard({ url: influx.url, db: DB }, d, {}, now)
+    expect(results.length).toBeGreaterThanOrEqual(11)
+    for (const r of results) expect(r.problems, `${r.query.panelTitle} ${r.query.refId}: ${r.query.query}`).toEqual([])
+    const resolved = results.map((r) => r.query)
     const table = resolved.filter((q) => q.panelTitle === '各矿山状况')
     const bySite = new Map<string, Record<string, number>>()
     for (const q of table) {
@@ -340,8 +287,8 @@ describe('监管总览 queries on real data', () => {
     const d = byUid('minewatch-overview')
     const q = resolveQueries(d, { now, vars: {} }).find((x) => x.panelTitle.startsWith('告警时间线'))!
     const panel = panels(d).find((p) => p.id === q.panelId)!
-    const n = names(q, await query(q.query))
+    const n = seriesNames(q, await query(q.query))
     expect(n.sort()).toEqual(config.sites.map((s) => s.id).sort())
-    for (const name of n) expect(matches(panel, name)).toBe(true)
+    for (const name of n) expect(overrideMatches(panel, name)).toBe(true)
   })
 })
