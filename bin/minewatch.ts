@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The minewatch command.
+ *   minewatch up [--config F] [--data-dir D] [--mqtt-port N] [--http-port N] [--simulate] [--seed N]
+ *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
+ *   minewatch check-config [--config F]
+ *   minewatch hash-secret [secret]      (reads stdin when no argument)
+ */
+import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
+import { loadConfig } from '../core/config.js'
+import { hashSecret } from '../core/secrets.js'
+import { isMinewatchError } from '../core/errors.js'
+import { createLogger } from '../core/log.js'
+
+const USAGE = `minewatch — mine-site telemetry: MQTT broker, ingest, store, alerts, API
+
+Usage:
+  minewatch up [options]            run broker + ingest + store + alerts + API
+      --config FILE      site registry and settings (env MINEWATCH_CONFIG, default config/demo.yaml)
+      --data-dir DIR     DuckDB files, spool (env MINEWATCH_DATA_DIR, default ./data)
+      --mqtt-port N      MQTT TCP port (env MINEWATCH_MQTT_PORT, default 1883)
+      --http-port N      HTTP API port (env MINEWATCH_HTTP_PORT, default 8080)
+      --simulate         also run every configured device as a simulator (demo)
+      --seed N           simulator seed (default 1)
+  minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker
+  minewatch check-config [--config FILE]      validate a config and report every problem
+  minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
+  minewatch help
+`
+
+function port (value: string, name: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number 0–65535, got '${value}'`)
+  return n
+}
+
+async function up (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' }, 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' },
+      simulate: { type: 'boolean', default: false }, seed: { type: 'string' }
+    },
+    strict: true
+  })
+  const env = process.env
+  const configFile = values.config ?? env.MINEWATCH_CONFIG ?? 'config/demo.yaml'
+  const logger = createLogger()
+  const { startMinewatch } = await import('./up.js')
+  const mw = await startMinewatch({
+    config: loadConfig(configFile),
+    dataDir: values['data-dir'] ?? env.MINEWATCH_DATA_DIR ?? './data',
+    mqttPort: port(values['mqtt-port'] ?? env.MINEWATCH_MQTT_PORT ?? '1883', '--mqtt-port'),
+    httpPort: port(values['http-port'] ?? env.MINEWATCH_HTTP_PORT ?? '8080', '--http-port'),
+    simulate: values.simulate,
+    seed: values.seed !== undefined ? Number(values.seed) : undefined,
+    logger
+  })
+  await new Promise<void>((resolve) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'shutting down: stopping intake, flushing ingest, alerts and stores')
+      mw.close().then(resolve, (err) => { logger.error({ err }, 'shutdown failed'); resolve() })
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+  logger.info('minewatch stopped')
+  return 0
+}
+
+async function main (): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2)
+  switch (command) {
+    case 'up':
+      return await up(rest)
+    case 'simulate': {
+      const { simulateCommand } = await import('../simulators/cli.js')
+      return await simulateCommand(rest)
+    }
+    case 'check-config': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true })
+      const loaded = loadConfig(values.config ?? process.env.MINEWATCH_CONFIG ?? 'config/demo.yaml')
+      for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+      const devices = loaded.config.sites.reduce((n, s) => n + s.devices.length, 0)
+      process.stdout.write(`${loaded.file}: ok (${loaded.config.sites.length} sites, ${devices} devices)\n`)
+      return 0
+    }
+    case 'hash-secret': {
+      const secret = rest[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+      if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
+      process.stdout.write(hashSecret(secret) + '\n')
+      return 0
+    }
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(USAGE)
+      return command === undefined ? 1 : 0
+    default:
+      process.stderr.write(`unknown command '${command}'\n\n${USAGE}`)
+      return 2
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code
+  // `up` has closed everything; do not wait for stray handles of dependencies.
+  if (process.argv[2] === 'up') setTimeout(() => process.exit(code), 200).unref()
+}, (err: unknown) => {
+  if (isMinewatchError(err)) {
+    process.stderr.write(`minewatch: ${err.code}: ${err.message}\n`)
+  } else {
+    process.stderr.write(`minewatch: ${(err as Error).message ?? String(err)}\n`)
+  }
+  // Exit now: a part that failed half-way through start-up may still hold timers or sockets.
+  process.exit(1)
+})
