@@ -126,10 +126,10 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     await ingest.start()
 
     // Filled below: the broker and the alert engine need each other (alerts publish on MQTT).
-    let broker: Broker | undefined
+    const late: { broker?: Broker } = {}
     const alerts = createAlertEngine({
       registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
-      publish: async (topic, payload) => { if (broker) await broker.publish(topic, payload, 1) },
+      publish: async (topic, payload) => { if (late.broker) await late.broker.publish(topic, payload, 1) },
       metrics, logger: logger.child({ part: 'alerts' }), clock
     })
     await alerts.start()
@@ -141,7 +141,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     // Closed before the alert engine and the stores: its last batches still reach both.
     closers.push(() => ingest.close())
 
-    broker = createBroker({
+    const broker = late.broker = createBroker({
       registry, config: config.broker, accounts: config.accounts, metrics, logger: logger.child({ part: 'broker' }), clock,
       intake: async (msg) => { await ingest.handle({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: msg.receivedAt }) },
       onDenied: (d) => {
@@ -149,7 +149,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
           .catch((err) => logger.error({ err }, 'could not record a refused publish'))
       }
     })
-    closers.push(() => broker!.close())
+    closers.push(() => broker.close())
     const host = opts.host ?? config.broker.host
     const listening = await broker.listen({ port: opts.mqttPort, host, tlsPort: config.broker.tls?.port, wsPort: config.broker.ws?.port })
 
@@ -165,7 +165,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
           store: { ok: h.ok, detail: 'detail' in h ? h.detail : undefined },
-          broker: { ok: !broker!.aedes.closed }
+          broker: { ok: !broker.aedes.closed }
         }
         if ('spoolBytes' in h && h.spoolBytes !== undefined) {
           checks.spool = { ok: h.ok, detail: `${h.spooledReadings ?? 0} readings, ${h.spoolBytes} bytes waiting` }
