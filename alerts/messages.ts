@@ -138,8 +138,7 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     default:
       body = `${a.subject} ${v}${u}`
   }
-  let text = `${alertTitle(a, to, registry, lang)}:${body}`
-  if (!zh) text = text.replace(/:/, ': ')
+  let text = `${alertTitle(a, to, registry, lang)}${zh ? '：' : ': '}${body}`
   if (to === 'acknowledged' && input.by) {
     text += zh ? `。已由 ${input.by} 确认${input.note ? `:${input.note}` : ''}` : `. Acknowledged by ${input.by}${input.note ? `: ${input.note}` : ''}`
   }

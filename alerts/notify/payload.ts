@@ -72,6 +72,8 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
 function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
   const zh = lang === 'zh'
   let title = alertTitle(alert, t.to, registry, lang)
+  // the quoted paragraph is the text without its title line (shown as the heading already)
+  const body = text.startsWith(title) ? text.slice(title.length).replace(/^[:：]\s*/, '') : text
   if (wecom) {
     // WeCom markdown supports three colours: info (green), comment (grey), warning (orange-red)
     const colour = t.to === 'resolved' ? 'info' : t.to === 'acknowledged' ? 'comment' : 'warning'
@@ -88,5 +90,5 @@ function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, la
     [zh ? '时间' : 'Time', `${beijingTime(t.at)}${zh ? '(北京时间)' : ' (Beijing)'}`],
     [zh ? '告警编号' : 'Alert id', alert.id]
   ]
-  return [`### ${title}`, '', `> ${text}`, '', ...rows.map(([k, v]) => `- ${k}: ${v}`)].join('\n')
+  return [`### ${title}`, '', `> ${body}`, '', ...rows.map(([k, v]) => `- ${k}: ${v}`)].join('\n')
 }

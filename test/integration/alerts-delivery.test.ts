@@ -109,6 +109,7 @@ describe('alert delivery', () => {
     expect(dbody.markdown.title).toBe('【报警】越界 · 测试矿山')
     expect(dbody.markdown.text).toMatch(/^### 【报警】越界 · 测试矿山\n\n> /)
     expect(dbody.markdown.text).toContain('- 依据: 浙自然资函〔2021〕63号')
+    expect(dbody.markdown.text).not.toContain('> 【报警】') // the quote holds the text without repeating the heading
 
     const wecom = rx.got.find((r) => r.url.startsWith('/cgi-bin/webhook/send'))!
     const wbody = JSON.parse(wecom.body) as { msgtype: string, markdown: { content: string } }

@@ -51,7 +51,7 @@ describe('alert engine (DuckDB state store in memory)', () => {
     expect(open.map((a) => a.subject).sort()).toEqual(['D1:flag', 'D1:implausible'])
     const en = rig.published.map((p) => JSON.parse(p.payload) as AlertEvent).filter((e) => e.subscription === 'en')
     expect(en.map((e) => e.text)).toEqual(expect.arrayContaining([
-      expect.stringContaining('[WARNING] data quality problem · 测试矿山: 扬尘监测 1 (D1): data flag D (fault)'),
+      expect.stringContaining("[WARNING] data quality problem · 测试矿山: 扬尘监测 1 (D1): data flag D (fault)"),
       expect.stringContaining('PM2.5 above PM10')
     ]))
     expect(rig.published.some((p) => (JSON.parse(p.payload) as AlertEvent).subscription === 'alarms-only')).toBe(false)
