@@ -24,6 +24,7 @@ export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
   path: string
   logger?: Logger
+  /** Accepted like every store's options; unused, since ingest times store.write() for every store. */
   metrics?: Metrics
   /** Read connections: reads run in parallel up to this many (each holds a libuv thread while it runs). */
   readers?: number // default 2
@@ -168,17 +169,11 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     }
   }
 
+  /** Latency and error metrics are ingest's (ingest/pipeline.ts times store.write for every store). */
   async write (batch: readonly Reading[]): Promise<void> {
     const o = await this.ready()
-    const end = this.opts.metrics?.storeWriteSeconds.startTimer({ store: this.name })
-    try {
-      validateBatch(batch)
-      if (batch.length > 0) await o.group.submit({ readings: batch })
-      end?.()
-    } catch (err) {
-      this.opts.metrics?.storeWriteErrors.inc({ store: this.name })
-      throw err
-    }
+    validateBatch(batch)
+    if (batch.length > 0) await o.group.submit({ readings: batch })
   }
 
   async writeAlertEvents (events: readonly AlertTransition[]): Promise<void> {

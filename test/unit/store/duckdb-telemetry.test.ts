@@ -5,7 +5,6 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { tempDir } from '../../helpers/ports.js'
 import { DuckDBTelemetryStore } from '../../../store/duckdb/telemetry.js'
 import { FIELDS, KINDS } from '../../../core/kinds.js'
-import { createMetrics } from '../../../core/metrics.js'
 import type { Reading } from '../../../core/readings.js'
 import type { AlertTransition } from '../../../core/alerts.js'
 
@@ -15,11 +14,10 @@ const dust = (device: string, ts: number, values: Reading['values'] = { tsp: 0.5
 describe('DuckDBTelemetryStore', () => {
   let dir: ReturnType<typeof tempDir>
   let store: DuckDBTelemetryStore
-  const metrics = createMetrics()
 
   beforeAll(async () => {
     dir = tempDir('mw-duckdb-unit-')
-    store = new DuckDBTelemetryStore({ path: join(dir.path, 'telemetry.duckdb'), metrics })
+    store = new DuckDBTelemetryStore({ path: join(dir.path, 'telemetry.duckdb') })
     await store.init()
   })
   afterAll(async () => { await store.close(); dir.remove() })
@@ -82,14 +80,6 @@ describe('DuckDBTelemetryStore', () => {
     const ev: AlertTransition = { seq: 1, alertId: 'a', site: 'gm01', kind: 'dust_exceedance', from: null, to: 'firing', severity: 'alarm', at: T0, reason: 'r', value: 1, limit: 1, by: null, message: 'm' }
     await expect(store.writeAlertEvents([{ ...ev, to: 'open' as 'firing' }])).rejects.toMatchObject({ code: 'MW_STORE_REJECTED', message: expect.stringContaining('unknown state "open"') })
     await expect(store.writeAlertEvents([{ ...ev, at: -5 }])).rejects.toMatchObject({ code: 'MW_STORE_REJECTED' })
-  })
-
-  it('counts write latency and failed writes in the metrics', async () => {
-    await store.write([dust('m', T0)])
-    await store.write([dust('m', T0, { bad: 1 })]).catch(() => undefined)
-    const seconds = await metrics.storeWriteSeconds.get()
-    expect(seconds.values.find((v) => v.metricName === 'minewatch_store_write_seconds_count' && v.labels.store === 'duckdb')?.value).toBeGreaterThan(0)
-    expect((await metrics.storeWriteErrors.get()).values.find((v) => v.labels.store === 'duckdb')?.value).toBeGreaterThan(0)
   })
 
   it('works in memory', async () => {
