@@ -60,8 +60,9 @@ export const ingestSchema = z.strictObject({
   maxLateMs: z.number().int().positive().default(7 * DAY),
   /** A batch is written when it holds this many readings ... */
   batchMaxReadings: z.number().int().positive().default(20_000),
-  /** ... or this long after its first reading arrived, ms (PUBACK waits for the write). */
-  batchMaxWaitMs: z.number().int().nonnegative().default(5),
+  /** ... or, when no write is running, this long after its first reading arrived, ms (0: at the end of the
+   *  current event-loop turn). While a write runs, the next batch fills and goes as soon as it ends. */
+  batchMaxWaitMs: z.number().int().nonnegative().default(0),
   /** Recent reading keys remembered per device to drop redelivered duplicates. */
   dedupPerDevice: z.number().int().positive().default(2048),
   /** External broker to subscribe to instead of (or besides) the embedded one. */

@@ -9,7 +9,7 @@
  *
  * MQTT.js processes incoming packets one at a time and `customHandleAcks` holds the
  * next packet until the current one is acknowledged, so this intake handles one message
- * per group commit (≈ batchMaxWaitMs + write time each): see docs/device-contract.md.
+ * per store write (one commit each): see docs/device-contract.md.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
 import type { Logger } from '../core/log.js'

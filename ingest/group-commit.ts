@@ -1,9 +1,11 @@
 /**
- * Step 5, batch: group commit. Items from many messages share one write, made when
- * `maxItems` are waiting or `maxWaitMs` after the first arrived. While writes are in
- * flight (at most `maxInFlight`), the next batch keeps filling, so a slow write makes
- * bigger batches instead of a queue of small ones. A caller's promise settles with
- * the write that holds its items: resolved when durable, rejected when not.
+ * Step 5, batch: group commit, self-clocking. When no write is running, a batch is written
+ * `maxWaitMs` after its first item (0: at the end of the current event-loop turn, so one
+ * socket read's worth of messages shares it and a lone message waits for nothing). While
+ * writes are in flight (at most `maxInFlight`), the next batch keeps filling and is written
+ * the moment a slot frees, so a slow write makes bigger batches instead of a queue of small
+ * ones. A batch is also sealed at `maxItems`. A caller's promise settles with the write that
+ * holds its items: resolved when durable, rejected when not.
  */
 
 export interface GroupCommitOptions<T> {
@@ -11,7 +13,7 @@ export interface GroupCommitOptions<T> {
   write: (items: T[]) => Promise<void>
   /** A batch is sealed once it holds this many items (a caller's items are never split). */
   maxItems: number
-  /** ... or this long after its first item, ms. */
+  /** ... or, when no write is running, this long after its first item, ms (0: end of this event-loop turn). */
   maxWaitMs: number
   /** Writes running at once (1 keeps batches in order). */
   maxInFlight: number
@@ -60,6 +62,13 @@ export class GroupCommit<T> {
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
     promise.catch(() => {}) // callers handle it; this keeps a batch nobody awaits from crashing the process
     const batch: Batch<T> = { items: [], promise, resolve, reject, due: false, timer: null }
+    if (this.opts.maxWaitMs === 0) {
+      // Write what this event-loop turn brings, without waiting for more (a busy slot defers it to pump()).
+      setImmediate(() => { batch.due = true; if (this.open === batch && this.canWrite()) this.seal() })
+      this.open = batch
+      this.unsettled.add(promise)
+      return batch
+    }
     batch.timer = setTimeout(() => {
       batch.timer = null
       batch.due = true
@@ -92,7 +101,8 @@ export class GroupCommit<T> {
         this.inFlight--
         this.unsettled.delete(batch.promise)
         this.pump()
-        if (this.open?.due && this.canWrite()) this.seal()
+        // Self-clocking: the batch that filled during this write goes next.
+        if (this.open && this.canWrite()) this.seal()
       })
     }
   }

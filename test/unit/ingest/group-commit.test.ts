@@ -44,6 +44,28 @@ describe('GroupCommit', () => {
     expect(w.batches).toEqual([[1, 2]])
   })
 
+  it('with maxWaitMs 0 writes at the end of the event-loop turn, and self-clocks while busy', async () => {
+    const w = writer()
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 0, maxInFlight: 1 })
+    const a = gc.add([1])
+    const b = gc.add([2]) // same turn: same batch
+    expect(a).toBe(b)
+    expect(w.batches).toEqual([])
+    await new Promise((r) => setImmediate(r))
+    expect(w.batches).toEqual([[1, 2]])
+    const c = gc.add([3])
+    await new Promise((r) => setImmediate(r))
+    const d = gc.add([4]) // the slot is busy: keeps filling
+    expect(c).toBe(d)
+    expect(w.batches).toHaveLength(1)
+    w.gates[0]!.resolve()
+    await a
+    await new Promise((r) => setImmediate(r))
+    expect(w.batches).toEqual([[1, 2], [3, 4]]) // written the moment the slot freed
+    w.gates[1]!.resolve()
+    await expect(d).resolves.toBeUndefined()
+  })
+
   it('while a write is in flight the next batch keeps filling, then goes as one write', async () => {
     vi.useFakeTimers()
     const w = writer()
