@@ -1,4 +1,5 @@
 /** Field-config pieces shared by the dashboards: thresholds, value mappings, overrides, units. */
+import { ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common'
 import {
   ThresholdsConfigBuilder, ThresholdsMode, MappingType,
   type DynamicConfigValue, type MatcherConfig, type ValueMapping, type ValueMappingResult
@@ -87,4 +88,9 @@ export const prop = {
   width: (px: number): DynamicConfigValue => ({ id: 'custom.width', value: px }),
   cell: (type: string): DynamicConfigValue => ({ id: 'custom.cellOptions', value: { type } }),
   noValue: (text: string): DynamicConfigValue => ({ id: 'noValue', value: text })
+}
+
+/** Reduce a series to its last non-null value (stat, gauge and bar gauge panels). */
+export function lastNotNull (): ReduceDataOptionsBuilder {
+  return new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)
 }

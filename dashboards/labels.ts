@@ -2,6 +2,8 @@
 import type { AlertKind, AlertState } from '../core/alerts.js'
 import type { Kind } from '../core/kinds.js'
 import type { Severity } from '../core/sites.js'
+import type { ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard'
+import { valueText, GREEN, ORANGE, RED } from './fields.js'
 
 export const ALERT_KIND_LABELS: Readonly<Record<AlertKind, string>> = Object.freeze({
   dust_exceedance: '扬尘超标',
@@ -34,3 +36,12 @@ export const KIND_LABELS: Readonly<Record<Kind, string>> = Object.freeze({
 
 /** Alert kinds that are not breaches of a rule (device health), left out of breach counts. */
 export const HEALTH_ALERT_KINDS: readonly AlertKind[] = ['device_offline', 'data_quality']
+
+/** Value mappings that show alert kinds, states and severities in Chinese, states and severities coloured. */
+export function alertMappings (): ValueMapping[] {
+  return [
+    valueText(ALERT_KIND_LABELS),
+    valueText(ALERT_STATE_LABELS, { firing: RED, acknowledged: ORANGE, resolved: GREEN }),
+    valueText(SEVERITY_LABELS, { warning: ORANGE, alarm: RED })
+  ]
+}

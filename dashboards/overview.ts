@@ -4,7 +4,7 @@
  * and the alert timeline.
  */
 import { DashboardBuilder, DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
-import { ReduceDataOptionsBuilder, BigValueColorMode, BigValueGraphMode, BigValueTextMode, GraphDrawStyle, StackingConfigBuilder, StackingMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, MapLayerOptionsBuilder, FrameGeometrySourceBuilder, FrameGeometrySourceMode, TableCellDisplayMode, TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common'
+import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, GraphDrawStyle, StackingConfigBuilder, StackingMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, MapLayerOptionsBuilder, FrameGeometrySourceBuilder, FrameGeometrySourceMode, TableCellDisplayMode, TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common'
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries'
 import { PanelBuilder as GeomapPanel, MapViewConfigBuilder, ControlsOptionsBuilder, TooltipOptionsBuilder, TooltipMode } from '@grafana/grafana-foundation-sdk/geomap'
@@ -15,15 +15,14 @@ import { select, as, call, since } from './influxql.js'
 import { DATASOURCE, influx } from './target.js'
 import * as q from './queries.js'
 import { at } from './layout.js'
-import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byType, prop, valueText } from './fields.js'
-import { ALERT_KIND_LABELS, ALERT_STATE_LABELS, HEALTH_ALERT_KINDS, SEVERITY_LABELS } from './labels.js'
+import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byType, prop, valueText, lastNotNull } from './fields.js'
+import { HEALTH_ALERT_KINDS, alertMappings } from './labels.js'
 import { DASHBOARD_DEFAULTS, GAZETTEER_PATH, OVERVIEW_UID, SITE_UID } from './options.js'
 import { PRESENCE_FIELD } from './site-facts.js'
 
 /** Seconds within which a site must have sent dust data to count as reporting. */
 const SITE_REPORTING_S = 3600 // 1 h
 
-const lastNotNull = (): ReduceDataOptionsBuilder => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)
 const siteNames = (config: Config): Record<string, string> => Object.fromEntries(config.sites.map((s) => [s.id, s.name]))
 const siteLink = { title: '打开矿山一屏', url: `/d/${SITE_UID}?var-site=\${__value.raw}`, targetBlank: false }
 
@@ -144,7 +143,7 @@ function recentEvents (config: Config): TablePanel {
         renameByName: { Time: '时间', site: '矿山', kind: '类型', severity: '级别', [q.STATE_TAG]: '状态', message: '内容' }
       }
     }])
-    .mappings([valueText(siteNames(config)), valueText(ALERT_KIND_LABELS), valueText(ALERT_STATE_LABELS, { firing: RED, acknowledged: ORANGE, resolved: GREEN }), valueText(SEVERITY_LABELS, { warning: ORANGE, alarm: RED })])
+    .mappings([valueText(siteNames(config)), ...alertMappings()])
     .cellOptions({ type: TableCellDisplayMode.ColorText }).noValue('无告警事件')
     .overrides([byName('时间', [prop.unit(UNITS.dateTime), prop.width(160)]), byName('矿山', [{ id: 'links', value: [siteLink] }])])
 }

@@ -4,7 +4,7 @@
  * name (device id or site id), so one dashboard with a site variable serves every site.
  */
 import { DashboardBuilder, CustomVariableBuilder, DashboardLinkBuilder, DashboardLinkType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
-import { ReduceDataOptionsBuilder, BigValueColorMode, BigValueGraphMode, BigValueTextMode, GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, BarGaugeDisplayMode, VizOrientation, MapLayerOptionsBuilder, FrameGeometrySourceBuilder, FrameGeometrySourceMode, TableCellDisplayMode } from '@grafana/grafana-foundation-sdk/common'
+import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, BarGaugeDisplayMode, VizOrientation, MapLayerOptionsBuilder, FrameGeometrySourceBuilder, FrameGeometrySourceMode, TableCellDisplayMode } from '@grafana/grafana-foundation-sdk/common'
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gauge'
 import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge'
@@ -16,12 +16,11 @@ import { KINDS, type Kind } from '../core/kinds.js'
 import { DATASOURCE, influx } from './target.js'
 import * as q from './queries.js'
 import { at } from './layout.js'
-import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byRegexp, exactly, prop, valueText, type Override } from './fields.js'
+import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byRegexp, exactly, prop, lastNotNull, type Override } from './fields.js'
 import { dustDevices, dustLimit, deviceTotals, oreShares, waterMeters } from './site-facts.js'
-import { ALERT_KIND_LABELS, ALERT_STATE_LABELS, KIND_LABELS, SEVERITY_LABELS } from './labels.js'
+import { KIND_LABELS, alertMappings } from './labels.js'
 import { DASHBOARD_DEFAULTS, OVERVIEW_UID, SITE_UID, type GenerateOptions } from './options.js'
 
-const lastNotNull = (): ReduceDataOptionsBuilder => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)
 
 function dustThresholdOverrides (config: Config, withWarning: boolean): Override[] {
   return config.sites.flatMap((s) => {
@@ -31,11 +30,6 @@ function dustThresholdOverrides (config: Config, withWarning: boolean): Override
     const steps: [number, string][] = withWarning ? [[l.warnAt, ORANGE], [l.limit, RED]] : [[l.limit, RED]]
     return [byRegexp(exactly(devices), [prop.thresholds(GREEN, ...steps)])]
   })
-}
-
-/** Alert codes shown in Chinese. */
-function alertMappings () {
-  return [valueText(ALERT_KIND_LABELS), valueText(ALERT_STATE_LABELS, { firing: RED, acknowledged: ORANGE, resolved: GREEN }), valueText(SEVERITY_LABELS, { warning: ORANGE, alarm: RED })]
 }
 
 function dustNow (config: Config): StatPanel {
