@@ -107,7 +107,9 @@ export function evaluateWater (s: WaterState, meter: MeterState, total: number, 
   if (ts <= meter.lastTs) { stepOut[0] = STEP_NORMAL; return NO_SIGNAL } // late or duplicate: totaliser differences need order
   const step = totaliserStep(meter.total, total, s.settings.rolloverM3, scratch)
   stepOut[0] = step
-  meter.total = total; meter.lastTs = ts
+  // backwards: keep the higher baseline, so a single bad value is neither counted twice nor lost
+  if (step !== STEP_BACKWARDS) meter.total = total
+  meter.lastTs = ts
   const day = beijingDayStart(ts)
   let signal: Signal | null = NO_SIGNAL
   if (day !== s.day) {

@@ -101,6 +101,28 @@ describe('alert engine (DuckDB state store in memory)', () => {
     ])
   })
 
+  it('water: meters by role feed the day rate; a totaliser running backwards is a data_quality alert', async () => {
+    rig = await startRig(makeConfig())
+    const day = beijingDateToMs('2025-03-01')
+    const readings: Reading[] = []
+    let fresh = 1000; let rec = 50_000
+    for (let t = day; t < day + 8 * HOUR; t += 5 * MINUTE) {
+      fresh += 40 / 12; rec += 60 / 12 // 60 % recycled: under the 0.85 floor
+      readings.push({ site: 'site-a', device: 'W-FRESH', kind: 'water', ts: t, values: { totalM3: fresh, flowM3h: 40 } })
+      readings.push({ site: 'site-a', device: 'W-REC', kind: 'water', ts: t, values: { totalM3: t === day + 7 * HOUR ? rec - 500 : rec, flowM3h: 60 } })
+    }
+    await rig.engine.evaluate(readings)
+    const open = await rig.state.alerts.open()
+    const water = open.find((a) => a.kind === 'water_recycling_low')!
+    expect(water).toMatchObject({ severity: 'warning', firedAt: day + 6 * HOUR, subject: 'recycling_rate', standard: '甘资字〔2023〕11号' })
+    expect(water.value!).toBeCloseTo(0.6, 2)
+    expect(water.message).toMatch(/当日累计水循环利用率 (59|60)\.\d%,下限 85\.0%\(甘资字〔2023〕11号\)/)
+    // one bad step, then clean readings: fired at 07:00, resolved 10 min of clean readings later
+    const back = (await rig.state.alerts.list({ kind: 'data_quality', limit: 10 })).items.find((a) => a.subject === 'W-REC:implausible')!
+    expect(back).toMatchObject({ state: 'resolved', firedAt: day + 7 * HOUR, resolvedAt: day + 7 * HOUR + 10 * MINUTE })
+    expect((await rig.state.alerts.history(back.id))[0]!.reason).toBe('totaliser_backwards')
+  })
+
   it('device_offline on the clock (tick), resolved once the device reports again', async () => {
     rig = await startRig(makeConfig([], { offlineFactor: 3 }))
     await rig.engine.evaluate([dust(T0, 0.3)])

@@ -80,6 +80,10 @@ describe('water_recycling_low rule', () => {
     evaluateWater(x.s, x.rec, 3, DAY0 + 4 * HOUR, step) // dropped to under 10 % of 100: the meter restarted from 0
     expect(step[0]).toBe(STEP_RESET)
     expect(x.s.volumes[0]).toBeCloseTo(900 + 200 + 3)
+    evaluateWater(x.s, x.rec, 2, DAY0 + 5 * HOUR, step) // a glitch below the last value (not under 10 % of it)
+    expect(step[0]).toBe(STEP_BACKWARDS)
+    evaluateWater(x.s, x.rec, 13, DAY0 + 6 * HOUR, step) // counted from the kept baseline of 3: +10, not +11
+    expect(x.s.volumes[0]).toBeCloseTo(900 + 200 + 3 + 10)
   })
 
   it('beneficiation formula: returned ÷ (returned + discharge)', () => {
