@@ -32,6 +32,7 @@ function clean (x: number): number {
   return Number(x.toPrecision(15))
 }
 
+
 class Problems {
   private readonly byReason = new Map<RejectReason, { count: number, quoted: string[] }>()
   add (reason: RejectReason, text: string): void {

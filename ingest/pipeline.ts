@@ -98,7 +98,7 @@ export class Pipeline implements Ingest {
       waits.push(...d.waits)
       if (d.fresh.length > 0) {
         const written = this.readingBatches.add(d.fresh)
-        this.dedup.pending(d.fresh, written)
+        this.dedup.pending(d.fresh, written, d.keys)
         waits.push(written)
         stored = d.fresh.length
       }
@@ -137,7 +137,7 @@ export class Pipeline implements Ingest {
     await Promise.all([this.readingBatches.flush(), this.rejectBatches.flush()])
   }
 
-  /** One group commit: the store write, then metrics, dedup state and listeners. */
+  /** One group commit: the store write, then metrics and listeners (dedup state follows the write's promise). */
   private async writeReadings (batch: Reading[]): Promise<void> {
     const { store, metrics, logger } = this.opts
     const end = metrics.storeWriteSeconds.startTimer({ store: store.name })
@@ -145,7 +145,6 @@ export class Pipeline implements Ingest {
       await store.write(batch)
     } catch (err) {
       metrics.storeWriteErrors.inc({ store: store.name })
-      this.dedup.failed(batch)
       logger.error({ err, readings: batch.length }, 'ingest: store write failed; its messages are not acknowledged')
       throw err
     }
@@ -154,7 +153,6 @@ export class Pipeline implements Ingest {
     const perKind = new Map<Kind, number>()
     for (const r of batch) perKind.set(r.kind, (perKind.get(r.kind) ?? 0) + 1)
     for (const [kind, n] of perKind) metrics.readingsStored.inc({ kind }, n)
-    this.dedup.durable(batch)
     for (const listener of this.listeners) {
       try {
         listener(batch)
