@@ -18,7 +18,7 @@ export class StateDb {
   static async open (path: string): Promise<StateDb> {
     let instance: DuckDBInstance
     try {
-      instance = await DuckDBInstance.create(path)
+      instance = await DuckDBInstance.create(path, { memory_limit: '64MB' }) // state is small: keep its cache small
     } catch (err) {
       throw new MinewatchError('MW_STORE_UNAVAILABLE', `cannot open duckdb state file ${path}: ${(err as Error).message}`, { cause: err })
     }

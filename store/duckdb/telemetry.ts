@@ -16,6 +16,7 @@ import { telemetryDdl, ALERT_EVENT_COLUMNS } from './schema.js'
 import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
+import { LatestCache } from './latest-cache.js'
 import { validateBatch } from './validate.js'
 import { validateAlertEvents } from './validate-events.js'
 import { countSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, validateCount, validateSeries, type Sql } from './telemetry-sql.js'
@@ -88,6 +89,7 @@ const EVENT_GETTERS: Readonly<Record<(typeof ALERT_EVENT_COLUMNS)[number][0], Co
 export class DuckDBTelemetryStore implements TelemetryStore {
   readonly name = 'duckdb'
   private opening: Promise<Open> | null = null
+  private readonly latestCache = new LatestCache()
   private closing: Promise<void> | null = null
 
   constructor (private readonly opts: DuckDBTelemetryStoreOptions) {}
@@ -160,6 +162,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
         w.events.flush()
       }
       await w.conn.run('COMMIT')
+      for (const k of KINDS) { const rows = byKind[k]; if (rows !== undefined) this.latestCache.merge(rows) }
     } catch (err) {
       for (const k of KINDS) { try { w.tables[k].clear() } catch { /* appender already reset */ } }
       try { w.events.clear() } catch { /* idem */ }
@@ -188,16 +191,19 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     return await o.readers.run(async (conn) => (await conn.runAndReadAll(q.sql, q.params)).getRowObjectsJS())
   }
 
+  /** Served from memory: each site is read from the file once (its first latest()), then kept current by commits. */
   async latest (q: LatestQuery): Promise<Reading[]> {
+    if (this.closing !== null) throw this.closedError()
     if (q.kind !== undefined && !(KINDS as readonly string[]).includes(q.kind)) {
       throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
     }
-    const kinds = q.kind !== undefined ? [q.kind] : KINDS
-    const out: Reading[] = []
-    for (const k of kinds) {
-      for (const row of await this.read(latestSql(k, q))) out.push(rowToReading(k, row))
-    }
-    return out
+    const all = await this.latestCache.get(q.site, async () => {
+      const seed: Reading[] = []
+      for (const k of KINDS) for (const row of await this.read(latestSql(k, { site: q.site }))) seed.push(rowToReading(k, row))
+      return seed
+    })
+    if (this.closing !== null) throw this.closedError()
+    return all.filter((r) => (q.kind === undefined || r.kind === q.kind) && (q.device === undefined || r.device === q.device))
   }
 
   async series (q: SeriesQuery): Promise<SeriesPoint[]> {

@@ -82,6 +82,20 @@ describe('DuckDBTelemetryStore', () => {
     await expect(store.writeAlertEvents([{ ...ev, at: -5 }])).rejects.toMatchObject({ code: 'MW_STORE_REJECTED' })
   })
 
+  it('latest() follows writes committed after the site was first read, keeping the newest (ts, then seq)', async () => {
+    const site = 'gm-latest'
+    const r = (device: string, ts: number, tsp: number, seq?: number): Reading => ({ site, device, kind: 'dust', ts, values: { tsp, flag: 'N' }, ...(seq === undefined ? {} : { seq }) })
+    await store.write([r('a', T0, 1, 1)])
+    expect((await store.latest({ site })).map((x) => x.values.tsp)).toEqual([1])
+    await store.write([r('a', T0 + 2000, 3, 3), r('b', T0, 9)])
+    await store.write([r('a', T0 + 1000, 2, 2)]) // older: must not replace
+    await store.write([r('a', T0 + 2000, 4, 4)]) // same ts, higher seq: replaces
+    const got = await store.latest({ site })
+    expect(got.map((x) => [x.device, x.ts, x.values.tsp]).sort()).toEqual([['a', T0 + 2000, 4], ['b', T0, 9]])
+    got[0]!.values.tsp = 999 // callers get copies
+    expect((await store.latest({ site, device: got[0]!.device }))[0]!.values.tsp).not.toBe(999)
+  })
+
   it('works in memory', async () => {
     const mem = new DuckDBTelemetryStore({ path: ':memory:' })
     await mem.write([dust('a', T0)])
