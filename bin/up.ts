@@ -81,7 +81,10 @@ function createTelemetryStore (loaded: LoadedConfig, dataDir: string, logger: Lo
     const inner = new InfluxTelemetryStore({ config: store.influx, logger, metrics })
     return new SpooledStore({ inner, dir: join(dataDir, 'spool'), config: store.spool, logger, metrics, onRejected })
   }
-  return new DuckDBTelemetryStore({ path: join(dataDir, 'telemetry.duckdb'), logger, metrics })
+  return new DuckDBTelemetryStore({
+    path: join(dataDir, 'telemetry.duckdb'), logger, metrics,
+    duckdb: { memory_limit: store.duckdb.memoryLimit, threads: String(store.duckdb.threads) }
+  })
 }
 
 type SpoolRejectHandler = ConstructorParameters<typeof SpooledStore>[0]['onRejected']

@@ -103,8 +103,16 @@ export const spoolSchema = z.strictObject({
   segmentBytes: z.number().int().positive().default(16 * 1024 ** 2)
 }).prefault({})
 
+export const duckdbSchema = z.strictObject({
+  /** DuckDB buffer-manager limit for the telemetry file (DuckDB's own default is 80 % of RAM). */
+  memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size like 160MB or 1GB').default('160MB'),
+  /** DuckDB worker threads. */
+  threads: z.number().int().positive().default(2)
+}).prefault({})
+
 export const storeSchema = z.strictObject({
   kind: z.enum(['duckdb', 'influx']).default('duckdb'),
+  duckdb: duckdbSchema,
   influx: influxSchema.optional(),
   spool: spoolSchema
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
