@@ -86,6 +86,14 @@ const EVENT_GETTERS: Readonly<Record<(typeof ALERT_EVENT_COLUMNS)[number][0], Co
   message: { kind: 'varchar', get: (t) => t.message }
 }
 
+/** (Re)creates a writer's appenders, one per table. */
+async function attachAppenders (w: Writer): Promise<void> {
+  const tables = {} as Record<Kind, ChunkAppender<Reading>>
+  for (const k of KINDS) tables[k] = new ChunkAppender(await w.conn.createAppender(MEASUREMENT[k]), readingColumns(k))
+  w.events = new ChunkAppender(await w.conn.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
+  w.tables = tables
+}
+
 export class DuckDBTelemetryStore implements TelemetryStore {
   readonly name = 'duckdb'
   private opening: Promise<Open> | null = null
@@ -123,10 +131,9 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     for (let i = 0; i < (this.opts.writers ?? 2); i++) {
       const conn = await instance.connect()
       if (i === 0) for (const ddl of telemetryDdl()) await conn.run(ddl)
-      const tables = {} as Record<Kind, ChunkAppender<Reading>>
-      for (const k of KINDS) tables[k] = new ChunkAppender(await conn.createAppender(MEASUREMENT[k]), readingColumns(k))
-      const events = new ChunkAppender(await conn.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
-      writers.push({ conn, tables, events })
+      const w = { conn } as Writer
+      await attachAppenders(w)
+      writers.push(w)
     }
     const readers = await LanePool.open(instance, this.opts.readers ?? 2)
     const o: Open = { instance, writers, readers, group: undefined as unknown as GroupCommit<WriteItem>, closed: false }
@@ -164,9 +171,13 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       await w.conn.run('COMMIT')
       for (const k of KINDS) { const rows = byKind[k]; if (rows !== undefined) this.latestCache.merge(rows) }
     } catch (err) {
-      for (const k of KINDS) { try { w.tables[k].clear() } catch { /* appender already reset */ } }
-      try { w.events.clear() } catch { /* idem */ }
+      // Discard unflushed rows first (closing an appender flushes), then roll back and
+      // start from fresh appenders: DuckDB may have invalidated the old ones.
+      const old = [...KINDS.map((k) => w.tables[k]), w.events]
+      for (const a of old) { try { a.clear() } catch { /* invalidated */ } }
       await w.conn.run('ROLLBACK').catch(() => undefined)
+      for (const a of old) { try { a.close() } catch { /* invalidated */ } }
+      await attachAppenders(w).catch((err1: unknown) => this.opts.logger?.error({ err: err1 }, 'duckdb telemetry: cannot recreate appenders'))
       this.opts.logger?.error({ err, path: this.opts.path }, 'duckdb telemetry commit failed')
       throw isMinewatchError(err) ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `duckdb commit failed: ${(err as Error).message}`, { cause: err })
     }

@@ -96,6 +96,27 @@ describe('DuckDBTelemetryStore', () => {
     expect((await store.latest({ site, device: got[0]!.device }))[0]!.values.tsp).not.toBe(999)
   })
 
+  it('rolls back a failed commit whole, rejects with MW_STORE_UNAVAILABLE, and keeps writing afterwards', async () => {
+    const own = new DuckDBTelemetryStore({ path: ':memory:', writers: 1 })
+    await own.init()
+    // Reach into the one writer connection to make its next COMMIT fail (a full disk, say).
+    const open = await (own as unknown as { opening: Promise<{ writers: { conn: { run: (sql: string) => Promise<unknown> } }[] }> }).opening
+    const conn = open.writers[0]!.conn
+    const run = conn.run.bind(conn)
+    let failNext = true
+    conn.run = async (sql: string) => {
+      if (sql === 'COMMIT' && failNext) { failNext = false; await run('SELECT 1'); throw new Error('IO Error: No space left on device') }
+      return await run(sql)
+    }
+    await expect(own.write([dust('f1', T0), { site: 'gm01', device: 'f2', kind: 'locator', ts: T0, values: { entity: 'person', entityId: 'P1', lat: 1, lon: 2 } }]))
+      .rejects.toMatchObject({ code: 'MW_STORE_UNAVAILABLE', message: expect.stringContaining('No space left') })
+    expect(await own.count({})).toBe(0)
+    await own.write([dust('f3', T0)])
+    expect(await own.count({})).toBe(1)
+    expect((await own.latest({ site: 'gm01' })).map((r) => r.device)).toEqual(['f3'])
+    await own.close()
+  })
+
   it('works in memory', async () => {
     const mem = new DuckDBTelemetryStore({ path: ':memory:' })
     await mem.write([dust('a', T0)])
