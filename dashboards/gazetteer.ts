@@ -22,16 +22,36 @@ export function siteGazetteer (config: Config): GazetteerPoint[] {
   })
 }
 
-/** Licence boundaries (Polygon) and centroids (Point) of every site, with id, name, province, licence. */
+/**
+ * Every site's licence boundary (kind licence_boundary), zones (kind zone, zoneKind blasting |
+ * restricted | ...) and position (kind site, the boundary's centroid). Boundary and zone features
+ * carry the same properties as the API's /sites/{site}/boundary.geojson, so one set of style rules
+ * serves both sources.
+ */
 export function sitesGeoJSON (config: Config): unknown {
   return {
     type: 'FeatureCollection',
     features: config.sites.flatMap((s) => {
-      const properties = { id: s.id, name: s.name, province: s.province, licence: s.licence, mineral: s.mineral }
       const [lon, lat] = siteCentroid(s)
       return [
-        { type: 'Feature', id: `${s.id}-boundary`, properties: { ...properties, kind: 'boundary' }, geometry: s.boundary },
-        { type: 'Feature', id: s.id, properties: { ...properties, kind: 'site' }, geometry: { type: 'Point', coordinates: [round(lon), round(lat)] } }
+        {
+          type: 'Feature',
+          id: `${s.id}/boundary`,
+          properties: { site: s.id, kind: 'licence_boundary', name: s.name, licence: s.licence, elevationMinM: s.elevation?.minM ?? null, elevationMaxM: s.elevation?.maxM ?? null },
+          geometry: s.boundary
+        },
+        ...s.zones.map((z) => ({
+          type: 'Feature',
+          id: `${s.id}/zone/${z.id}`,
+          properties: { site: s.id, kind: 'zone', zone: z.id, zoneKind: z.kind, name: z.name },
+          geometry: z.geometry
+        })),
+        {
+          type: 'Feature',
+          id: s.id,
+          properties: { site: s.id, kind: 'site', name: s.name, province: s.province, licence: s.licence, mineral: s.mineral },
+          geometry: { type: 'Point', coordinates: [round(lon), round(lat)] }
+        }
       ]
     })
   }

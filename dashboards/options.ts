@@ -11,23 +11,27 @@ export const DASHBOARD_DEFAULTS = Object.freeze({
 
 /** Where Grafana serves the generated site gazetteer (mount dashboards/gazetteer/ at /usr/share/grafana/public/gazetteer/minewatch/). */
 export const GAZETTEER_PATH = 'public/gazetteer/minewatch/sites.json'
+/** ... and the sites' licence boundaries, zones and positions as GeoJSON. */
+export const GAZETTEER_GEOJSON_PATH = 'public/gazetteer/minewatch/sites.geojson'
 
 export interface GenerateOptions {
   /**
-   * minewatch API base URL as the dashboard viewer's browser reaches it (no trailing slash),
-   * for the site boundary GeoJSON. Env MINEWATCH_PUBLIC_API_URL at generation time.
+   * minewatch API base URL as the dashboard viewer's browser reaches it (no trailing slash).
+   * When set, the site map loads `<apiUrl>/api/v1/sites/${site}/boundary.geojson` (needs a Grafana
+   * that interpolates variables in GeoJSON URLs, and an API answering it without a token, with CORS);
+   * when not, it loads the registry's boundaries and zones that Grafana serves itself
+   * (GAZETTEER_GEOJSON_PATH). Env MINEWATCH_PUBLIC_API_URL at generation time.
    */
-  apiUrl: string
+  apiUrl?: string
 }
 
 /** Default config file the checked-in dashboards are generated from. */
 export const DEFAULT_CONFIG = 'config/demo.yaml'
-/** Default public API URL: the API's default port on the same host. */
-export const DEFAULT_API_URL = 'http://localhost:8080'
-
 /** Reads generation options from the environment. */
 export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env): GenerateOptions {
-  const apiUrl = (env.MINEWATCH_PUBLIC_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '')
-  if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) throw new Error(`MINEWATCH_PUBLIC_API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`)
+  const raw = env.MINEWATCH_PUBLIC_API_URL
+  if (raw === undefined || raw === '') return {}
+  const apiUrl = raw.replace(/\/+$/, '')
+  if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) throw new Error(`MINEWATCH_PUBLIC_API_URL must be an http(s) URL, got ${JSON.stringify(raw)}`)
   return { apiUrl }
 }

@@ -17,7 +17,7 @@ import * as q from './queries.js'
 import { at } from './layout.js'
 import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byType, prop, valueText, lastNotNull } from './fields.js'
 import { HEALTH_ALERT_KINDS, alertMappings } from './labels.js'
-import { DASHBOARD_DEFAULTS, GAZETTEER_PATH, OVERVIEW_UID, SITE_UID } from './options.js'
+import { DASHBOARD_DEFAULTS, GAZETTEER_GEOJSON_PATH, GAZETTEER_PATH, OVERVIEW_UID, SITE_UID } from './options.js'
 import { PRESENCE_FIELD } from './site-facts.js'
 
 /** Seconds within which a site must have sent dust data to count as reporting. */
@@ -96,7 +96,7 @@ function sitesMap (config: Config): GeomapPanel {
   const dust = q.dustWorstRatio(config, false)
   const layers = [
     new MapLayerOptionsBuilder().type('geojson').name('矿区范围').tooltip(true).config({
-      src: GAZETTEER_PATH.replace(/sites\.json$/, 'sites.geojson'),
+      src: GAZETTEER_GEOJSON_PATH,
       style: { color: { fixed: 'text' }, opacity: 0.3, lineWidth: 1 },
       rules: []
     })

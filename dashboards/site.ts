@@ -19,7 +19,7 @@ import { at } from './layout.js'
 import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byRegexp, exactly, prop, lastNotNull, type Override } from './fields.js'
 import { dustDevices, dustLimit, deviceTotals, oreShares, waterMeters } from './site-facts.js'
 import { KIND_LABELS, alertMappings } from './labels.js'
-import { DASHBOARD_DEFAULTS, OVERVIEW_UID, SITE_UID, type GenerateOptions } from './options.js'
+import { DASHBOARD_DEFAULTS, GAZETTEER_GEOJSON_PATH, OVERVIEW_UID, SITE_UID, type GenerateOptions } from './options.js'
 
 
 function dustThresholdOverrides (config: Config, withWarning: boolean): Override[] {
@@ -107,21 +107,24 @@ function positions (opts: GenerateOptions): GeomapPanel {
           rotation: { fixed: 0, min: -360, max: 360, mode: 'mod' }
         }
       })
+  // Styles follow the features' properties (API and generated GeoJSON alike): the first matching rule wins.
   const boundary = new MapLayerOptionsBuilder().type('geojson').name('矿区范围与限制区域').tooltip(true)
     .config({
-      src: `${opts.apiUrl}/api/v1/sites/\${site}/boundary.geojson`,
+      src: opts.apiUrl ? `${opts.apiUrl}/api/v1/sites/\${site}/boundary.geojson` : GAZETTEER_GEOJSON_PATH,
       style: { color: { fixed: 'orange' }, opacity: 0.15, lineWidth: 2 },
       rules: [
-        { check: { property: 'kind', operation: 'eq', value: 'blasting' }, style: { color: { fixed: 'red' }, opacity: 0.35, lineWidth: 2 } },
-        { check: { property: 'kind', operation: 'eq', value: 'restricted' }, style: { color: { fixed: 'purple' }, opacity: 0.35, lineWidth: 2 } }
+        { check: { property: 'zoneKind', operation: 'eq', value: 'blasting' }, style: { color: { fixed: 'red' }, opacity: 0.35, lineWidth: 2 } },
+        { check: { property: 'kind', operation: 'eq', value: 'zone' }, style: { color: { fixed: 'purple' }, opacity: 0.35, lineWidth: 2 } },
+        { check: { property: 'kind', operation: 'eq', value: 'site' }, style: { color: { fixed: 'transparent' }, opacity: 0, lineWidth: 0 } }
       ]
     })
   return new GeomapPanel().id(6).title('人员与车辆实时位置').gridPos(at(0, 5, 11, 11))
-    .description('人员 (蓝点) 与车辆 (黄色三角) 最近 5 分钟内的最新定位; 橙色为采矿许可范围, 红色为爆破警戒区, 紫色为其他限制区域 (来自 minewatch API 的 GeoJSON)。坐标为 CGCS2000/WGS84, 底图不可使用 GCJ-02 瓦片。')
+    .description(`人员 (蓝点) 与车辆 (黄色三角) 最近 5 分钟内的最新定位; 橙色为采矿许可范围, 红色为爆破警戒区, 紫色为其他限制区域 (${opts.apiUrl ? 'minewatch API 提供' : '由站点配置生成'}的 GeoJSON)。地图范围随人员位置。坐标为 CGCS2000/WGS84, 底图不可使用 GCJ-02 瓦片。`)
     .datasource(DATASOURCE).timeFrom('5m')
     .withTarget(influx('A', q.latestPositions('person'), { format: 'table' }))
     .withTarget(influx('B', q.latestPositions('vehicle'), { format: 'table' }))
-    .view(new MapViewConfigBuilder().id('fit').allLayers(true).padding(10).maxZoom(18))
+    // fit to the people, not to every layer: the generated GeoJSON holds every site of the registry
+    .view(new MapViewConfigBuilder().id('fit').allLayers(false).layer('人员').padding(10).maxZoom(18))
     .controls(new ControlsOptionsBuilder().showZoom(true).mouseWheelZoom(true).showScale(true).showAttribution(true))
     .basemap(new MapLayerOptionsBuilder().type('default').name('底图'))
     .layers([

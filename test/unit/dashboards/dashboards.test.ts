@@ -10,7 +10,7 @@ import { optionsFromEnv, DEFAULT_CONFIG } from '../../../dashboards/options.js'
 import { layoutProblems, MAX_ROWS, rowsToPx, SCREEN_HEIGHT_PX, CHROME_PX, GRID_COLUMNS } from '../../../dashboards/layout.js'
 import { resolveQueries } from '../../../dashboards/grafana.js'
 import { DATASOURCE_UID } from '../../../dashboards/target.js'
-import { siteGazetteer } from '../../../dashboards/gazetteer.js'
+import { siteGazetteer, sitesGeoJSON } from '../../../dashboards/gazetteer.js'
 
 const demo = loadConfig(join(ROOT, DEFAULT_CONFIG)).config
 const opts = optionsFromEnv({})
@@ -112,13 +112,19 @@ describe('generated dashboards', () => {
     }
   })
 
-  it('the GeoJSON layer fetches the site boundary from the public API URL', () => {
-    const geomap = panels(dashboards[0]!).find((p) => p.type === 'geomap')!
-    const layer = (geomap.options.layers as { type: string, config: { src: string } }[]).find((l) => l.type === 'geojson')!
-    expect(layer.config.src).toBe('http://localhost:8080/api/v1/sites/${site}/boundary.geojson')
+  it('the site map draws the registry boundaries and zones, or the API ones when a public API URL is given', () => {
+    const layerSrc = (d: Dashboard): string => {
+      const geomap = panels(d).find((p) => p.type === 'geomap')!
+      return (geomap.options.layers as { type: string, config: { src: string } }[]).find((l) => l.type === 'geojson')!.config.src
+    }
+    expect(layerSrc(dashboards[0]!)).toBe('public/gazetteer/minewatch/sites.geojson')
     const other = buildDashboards(demo, optionsFromEnv({ MINEWATCH_PUBLIC_API_URL: 'https://mine.example.cn/' }))[0]!
-    expect(JSON.stringify(other)).toContain('https://mine.example.cn/api/v1/sites/${site}/boundary.geojson')
+    expect(layerSrc(other)).toBe('https://mine.example.cn/api/v1/sites/${site}/boundary.geojson')
     expect(() => optionsFromEnv({ MINEWATCH_PUBLIC_API_URL: 'mine.example.cn' })).toThrow(/http\(s\) URL/)
+    // the generated GeoJSON has the API's feature properties, which the layer's style rules test
+    const geo = sitesGeoJSON(demo) as { features: { properties: Record<string, unknown> }[] }
+    const zj = geo.features.filter((f) => f.properties.site === 'zj-huzhou-quarry').map((f) => [f.properties.kind, f.properties.zoneKind])
+    expect(zj).toEqual([['licence_boundary', undefined], ['zone', 'blasting'], ['site', undefined]])
   })
 })
 
