@@ -1,6 +1,6 @@
 /**
  * The two HTTP APIs minewatch speaks to InfluxDB, over influxdb-client's transport
- * (keep-alive agent, socket timeout, gzip):
+ * (keep-alive agent, socket timeout, optional gzip):
  *   v1: POST /write?db=&rp=&precision=    with user/password (Basic auth) when set (InfluxDB 1.x)
  *   v2: POST /api/v2/write?org=&bucket=&precision=  with Authorization: Token (InfluxDB 2.x/3.x)
  * and, for both, InfluxQL through /query (on 2.x/3.x the v1-compatible endpoint, via a DBRP mapping).
@@ -29,8 +29,6 @@ interface QueryAnswer {
   error?: string
 }
 
-/** Bodies larger than this are gzipped (line protocol compresses about 10×). */
-const GZIP_THRESHOLD = 64 * 1024 // 64 KiB
 
 export class InfluxHttp {
   private readonly transport: Transport
@@ -39,7 +37,8 @@ export class InfluxHttp {
   /** For messages: the URL and database or bucket, never credentials. */
   readonly where: string
 
-  constructor (readonly config: InfluxConfig) {
+  /** gzipThresholdBytes: bodies larger than this are gzipped (line protocol shrinks about 10×); undefined: never. */
+  constructor (readonly config: InfluxConfig, private readonly gzipThresholdBytes?: number) {
     const https = config.url.startsWith('https:')
     this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 8 }) : new HttpAgent({ keepAlive: true, maxSockets: 8 })
     const token = config.api === 'v2' ? config.token : undefined
@@ -77,7 +76,7 @@ export class InfluxHttp {
       await this.transport.request(this.writePath(precision), body, {
         method: 'POST',
         headers: { ...this.headers, 'content-type': 'text/plain; charset=utf-8' },
-        gzipThreshold: GZIP_THRESHOLD
+        gzipThreshold: this.gzipThresholdBytes
       })
     } catch (err) {
       throw toStoreError(err, `write to ${this.where}`)

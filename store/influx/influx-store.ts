@@ -15,7 +15,7 @@ import { validateBatch } from '../duckdb/validate.js'
 import { validateAlertEvents } from '../duckdb/validate-events.js'
 import { validateCount, validateSeries } from '../duckdb/telemetry-sql.js'
 import { InfluxHttp, type InfluxConfig, type InfluxSeries } from './http.js'
-import { NO_SEQ, alertEventToLine, readingsToBodies } from './line-protocol.js'
+import { NO_SEQ, alertEventToLine, readingsToBody } from './line-protocol.js'
 import { countStatement, latestStatements, recentKeysStatement, seriesStatement, ident, type Target } from './influxql.js'
 
 export type { InfluxConfig } from './http.js'
@@ -27,6 +27,11 @@ export interface InfluxTelemetryStoreOptions {
   metrics?: Metrics
   /** Lines per HTTP request; larger batches are sent as several requests in order. */
   maxLinesPerRequest?: number // default 10_000 (InfluxData's advice: 5,000–10,000 per request)
+  /**
+   * Gzip request bodies larger than this, bytes. Off by default: next to InfluxDB (same host or
+   * LAN) gzip costs more CPU than it saves; across a slow link (a site uplink) set e.g. 65_536.
+   */
+  gzipThresholdBytes?: number
 }
 
 /** Tag keys of a reading's series (the rest of a row are fields). */
@@ -46,7 +51,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private closed = false
 
   constructor (private readonly opts: InfluxTelemetryStoreOptions) {
-    this.http = new InfluxHttp(opts.config)
+    this.http = new InfluxHttp(opts.config, opts.gzipThresholdBytes)
     this.name = `influx-${opts.config.api}`
     this.target = { db: opts.config.db, rp: opts.config.rp }
     this.maxLines = opts.maxLinesPerRequest ?? 10_000
@@ -80,7 +85,16 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const end = this.opts.metrics?.storeWriteSeconds.startTimer({ store: this.name })
     try {
       validateBatch(batch)
-      for (const body of readingsToBodies(batch, this.maxLines)) await this.send(body, 'ms')
+      // Requests go one after the other, in order; the next chunk is encoded while the
+      // previous one is in flight (InfluxDB works on its own cores meanwhile).
+      let inFlight: Promise<void> | null = null
+      for (let i = 0; i < batch.length; i += this.maxLines) {
+        const body = readingsToBody(batch, i, i + this.maxLines)
+        if (inFlight !== null) await inFlight
+        inFlight = this.send(body, 'ms')
+        inFlight.catch(() => undefined) // awaited below or at the next chunk
+      }
+      if (inFlight !== null) await inFlight
       end?.()
     } catch (err) {
       this.opts.metrics?.storeWriteErrors.inc({ store: this.name })
@@ -150,6 +164,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   async series (q: SeriesQuery): Promise<SeriesPoint[]> {
     this.check()
     validateSeries(q)
+    if (q.flags !== undefined && q.flags.length === 0) return [] // no flag allowed: nothing matches
     const [answer] = await this.http.query([seriesStatement(this.target, q)])
     const out: SeriesPoint[] = []
     for (const s of answer ?? []) {

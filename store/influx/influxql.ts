@@ -54,6 +54,8 @@ export function seriesStatement (t: Target, q: SeriesQuery): string {
   let where = `${ident('site')} = ${literal(q.site)} AND time >= ${ms(q.from)} AND time < ${ms(q.to)}`
   if (q.device !== undefined) where += ` AND ${ident('device')} = ${literal(q.device)}`
   if (q.entityId !== undefined) where += ` AND ${ident('entityId')} = ${literal(q.entityId)}`
+  // flag is a string field (not a tag): InfluxQL filters on it row by row. Empty list: see the store.
+  if (q.flags !== undefined && q.flags.length > 0) where += ` AND (${q.flags.map((f) => `${ident('flag')} = ${literal(f)}`).join(' OR ')})`
   return `SELECT ${q.agg}(${ident(q.field)}) AS ${ident('value')} FROM ${from(t, MEASUREMENT[q.kind])} ` +
     `WHERE ${where} GROUP BY time(${q.stepMs}ms), ${ident('device')} fill(none)`
 }

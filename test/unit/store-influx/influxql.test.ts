@@ -35,6 +35,10 @@ describe('statements', () => {
     expect(seriesStatement(t, { site: 's', kind: 'locator', field: 'lat', entityId: 'P1', from: 1000, to: 61000, stepMs: 60000, agg: 'mean' }))
       .toBe(`SELECT mean("lat") AS "value" FROM "locator" WHERE "site" = 's' AND time >= 1000ms AND time < 61000ms AND "entityId" = 'P1' GROUP BY time(60000ms), "device" fill(none)`)
   })
+  it('series with flags: an OR over the flag field', () => {
+    expect(seriesStatement(t, { site: 's', kind: 'dust', field: 'tsp', flags: ['N', 'T'], from: 0, to: 10, stepMs: 5, agg: 'max' }))
+      .toBe(`SELECT max("tsp") AS "value" FROM "dust" WHERE "site" = 's' AND time >= 0ms AND time < 10ms AND ("flag" = 'N' OR "flag" = 'T') GROUP BY time(5ms), "device" fill(none)`)
+  })
   it('count: count("seq") over the kinds, explicit time bounds', () => {
     expect(countStatement(t, { site: 's', kind: 'water' })).toBe(`SELECT count("seq") FROM "water" WHERE "site" = 's' AND time >= 0ms AND time <= 9223372036854775806`)
     expect(countStatement(t, { from: 5, to: 9 })).toBe(`SELECT count("seq") FROM "dust", "water", "locator", "ore", "status" WHERE time >= 5ms AND time < 9ms`)

@@ -1,6 +1,7 @@
 /** Readings and alert events → line protocol, from a fixture table (input → expected line). */
 import { describe, it, expect } from 'vitest'
-import { readingToLine, readingsToBodies, alertEventToLine, NO_SEQ } from '../../../store/influx/line-protocol.js'
+import { readingToLine, readingToPoint, readingsToBodies, alertEventToLine, NO_SEQ } from '../../../store/influx/line-protocol.js'
+import { KINDS, FIELDS } from '../../../core/kinds.js'
 import type { Reading } from '../../../core/readings.js'
 import type { AlertTransition } from '../../../core/alerts.js'
 
@@ -45,6 +46,32 @@ describe('readingToLine', () => {
       expect(readingToLine(row.reading)).toBe(row.line)
     })
   }
+})
+
+describe('readingToLine agrees with influxdb-client Point', () => {
+  const asIs = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) }
+  for (const row of table) {
+    it(`fixture: ${row.name}`, () => expect(readingToPoint(row.reading).toLineProtocol(asIs)).toBe(row.line))
+  }
+  it('on 5,000 generated readings of every kind with awkward names and values', () => {
+    let s = 12345
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const awkward = ['a', 'b c', 'd,e', 'f=g', 'h"i', 'j\\k', '浙江', 'l\nm', 'x']
+    const pick = <T>(a: readonly T[]) => a[Math.floor(rnd() * a.length)]!
+    for (let i = 0; i < 5000; i++) {
+      const kind = pick(KINDS)
+      const values: Reading['values'] = {}
+      for (const f of FIELDS[kind]) {
+        if (rnd() < 0.3) continue
+        if (f.type === 'string') values[f.name] = pick(awkward)
+        else if (f.type === 'int') values[f.name] = Math.floor(rnd() * 1e12) - 1e6
+        else values[f.name] = pick([0, -1.5, 1e-7, 123456789.125, rnd() * 1000, -rnd() * 1e21])
+      }
+      const r: Reading = { site: pick(awkward), device: pick(awkward), kind, ts: Math.floor(rnd() * 2e12), values }
+      if (rnd() < 0.5) r.seq = Math.floor(rnd() * 1e9)
+      expect(readingToLine(r), JSON.stringify(r)).toBe(readingToPoint(r).toLineProtocol(asIs))
+    }
+  })
 })
 
 describe('readingsToBodies', () => {
