@@ -19,6 +19,7 @@ import type { Clock } from '../core/clock.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import { createAuthHook } from './auth/hook.js'
 import { createResponseHook } from './request-log.js'
+import { trackUnusedConnections } from './unused-connections.js'
 import opsRoutes from './routes/ops.js'
 import sitesRoutes from './routes/sites.js'
 import seriesRoutes from './routes/series.js'
@@ -65,6 +66,13 @@ export interface RouteContext {
   options: ResolvedAppOptions
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered by buildApp (method and URL), in registration order; HEAD routes left out. */
+    apiRoutes: readonly { method: string, url: string }[]
+  }
+}
+
 /** Prefix of the versioned API. */
 export const API_PREFIX = '/api/v1'
 
@@ -81,8 +89,15 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   app.decorateRequest('principal', null)
+  const routes: { method: string, url: string }[] = []
+  app.decorate('apiRoutes', routes)
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
+  })
   app.addHook('onRequest', createAuthHook(deps.config, deps.clock))
   app.addHook('onResponse', createResponseHook(deps.metrics))
+  const closeUnused = trackUnusedConnections(app.server)
+  app.addHook('preClose', async () => { closeUnused() })
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -6,12 +6,12 @@ import type { TelemetryStore, SeriesPoint } from '../../store/telemetry.js'
 import type { AlertStore } from '../../store/state.js'
 import type { AlertKind } from '../../core/alerts.js'
 import type { Kind } from '../../core/kinds.js'
-import type { Device, DustMetric, Site, WaterRole } from '../../core/sites.js'
-import { DAY, HOUR, MINUTE } from '../../core/time.js'
+import type { DustMetric, Site, WaterRole } from '../../core/sites.js'
+import { BEIJING_OFFSET_MS, DAY, HOUR, MINUTE } from '../../core/time.js'
 import { VALID_DUST_FLAGS, type DustMetricData } from './dust.js'
 import type { MeterData } from './water.js'
 import type { OreDeviceData } from './ore.js'
-import { uptimeIntervalS, type UptimeData } from './uptime.js'
+import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
 import type { DailyInput } from './daily.js'
 
 /** How far before the day a totaliser's baseline (last value before the day) is looked for. */
@@ -83,23 +83,38 @@ async function dustData (store: TelemetryStore, site: Site, from: number, to: nu
   return out
 }
 
+/**
+ * Series buckets align to multiples of the step since the epoch. An interval that divides
+ * 8 h (every common one: 1, 2, 5, 10, 15, 30, 60 min) therefore starts on Beijing midnight
+ * and is queried directly; any other is found from 1-minute buckets.
+ */
+function presenceStepMs (intervalS: number): number {
+  const ms = intervalS * 1000
+  return BEIJING_OFFSET_MS % ms === 0 ? ms : MINUTE
+}
+
 async function uptimeData (store: TelemetryStore, site: Site, from: number, to: number): Promise<UptimeData[]> {
-  // one query per (kind, interval, field) for all devices of the site at once
-  const groups = new Map<string, { kind: Kind, intervalS: number, devices: Device[] }>()
+  // one query per (kind, step, field) for all devices of the site at once
+  const groups = new Map<string, { kind: Kind, stepMs: number }>()
   for (const d of site.devices) {
-    const intervalS = uptimeIntervalS(d.intervalS)
-    const key = `${d.kind}/${intervalS}`
-    let g = groups.get(key)
-    if (!g) groups.set(key, (g = { kind: d.kind, intervalS, devices: [] }))
-    g.devices.push(d)
+    const stepMs = presenceStepMs(uptimeIntervalS(d.intervalS))
+    groups.set(`${d.kind}/${stepMs}`, { kind: d.kind, stepMs })
   }
+  const interval = new Map<string, number>()
   const seen = new Map<string, Set<number>>()
-  for (const d of site.devices) seen.set(d.id, new Set())
+  for (const d of site.devices) {
+    interval.set(d.id, uptimeIntervalS(d.intervalS))
+    seen.set(d.id, new Set())
+  }
   await Promise.all([...groups.values()].flatMap((g) => PRESENCE_FIELDS[g.kind].map(async (field) => {
-    const points = await store.series({ site: site.id, kind: g.kind, field, from, to, stepMs: g.intervalS * 1000, agg: 'count' })
-    for (const p of points) if (p.value > 0) seen.get(p.device)?.add(p.t)
+    const points = await store.series({ site: site.id, kind: g.kind, field, from, to, stepMs: g.stepMs, agg: 'count' })
+    for (const p of points) {
+      const intervalS = interval.get(p.device)
+      if (intervalS === undefined || presenceStepMs(intervalS) !== g.stepMs || !(p.value > 0)) continue
+      seen.get(p.device)!.add(intervalIndex(from, intervalS, p.t))
+    }
   })))
-  return site.devices.map((d) => ({ device: d.id, kind: d.kind, intervalS: uptimeIntervalS(d.intervalS), seen: seen.get(d.id)! }))
+  return site.devices.map((d) => ({ device: d.id, kind: d.kind, intervalS: interval.get(d.id)!, seen: seen.get(d.id)! }))
 }
 
 /** Everything computeDailyReport needs for `site` on the Beijing day starting at `dayStart`, up to `now`. */

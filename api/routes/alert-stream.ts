@@ -91,6 +91,8 @@ export default async function alertStreamRoutes (fastify: FastifyInstance, { dep
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('x-accel-buffering', 'no') // nginx: do not buffer the stream
+      // not reused once the stream ends, so app.close() need not wait for a keep-alive timeout
+      .header('connection', 'close')
     stream.write(`retry: ${RETRY_MS}\n: connected\n\n`)
     void (reply as FastifyReply).send(stream) // untyped: the 200 schema only documents the stream
 

@@ -74,7 +74,8 @@ export default async function alertsRoutes (fastify: FastifyInstance, { deps }: 
       tags: ['alerts'],
       summary: 'Acknowledge a firing alert (recorded with the token name)',
       params: alertIdParams,
-      body: z.object({ note: z.string().max(2000).default('') }).prefault({}),
+      // no body at all is an acknowledgement without a note
+      body: z.object({ note: z.string().max(2000).default('') }).nullish().transform((b) => b ?? { note: '' }),
       response: { 200: alertSchema, ...errors, 409: errorBodySchema }
     }
   }, async (req) => {

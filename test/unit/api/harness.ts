@@ -155,3 +155,63 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
     }
   }
 }
+
+/** One parsed Server-Sent Events block. */
+export interface SseBlock {
+  id?: string
+  event?: string
+  data?: string
+  retry?: string
+  comments: string[]
+}
+
+/** Parses SSE blocks from a byte stream as they arrive. */
+export class SseReader {
+  readonly blocks: SseBlock[] = []
+  private buffer = ''
+  private waiters: (() => void)[] = []
+  ended = false
+
+  constructor (stream: AsyncIterable<Uint8Array | string>) {
+    void (async () => {
+      try {
+        for await (const chunk of stream) {
+          this.buffer += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+          let i: number
+          while ((i = this.buffer.indexOf('\n\n')) >= 0) {
+            const text = this.buffer.slice(0, i)
+            this.buffer = this.buffer.slice(i + 2)
+            const block: SseBlock = { comments: [] }
+            for (const line of text.split('\n')) {
+              if (line.startsWith(':')) block.comments.push(line.slice(1).trim())
+              else {
+                const c = line.indexOf(':')
+                const key = line.slice(0, c) as 'id' | 'event' | 'data' | 'retry'
+                block[key] = line.slice(c + 1).replace(/^ /, '')
+              }
+            }
+            this.blocks.push(block)
+          }
+          for (const w of this.waiters.splice(0)) w()
+        }
+      } catch { /* stream destroyed by the test */ }
+      this.ended = true
+      for (const w of this.waiters.splice(0)) w()
+    })()
+  }
+
+  /** Blocks that are alert events. */
+  events (): SseBlock[] {
+    return this.blocks.filter((b) => b.event === 'alert')
+  }
+
+  /** Waits until `check` holds (or fails after 5 s). */
+  async until (check: (r: SseReader) => boolean, what = 'SSE condition'): Promise<void> {
+    const end = Date.now() + 5000
+    while (!check(this)) {
+      if (this.ended) throw new Error(`SSE stream ended before ${what}`)
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.blocks)}`)
+      await new Promise<void>((resolve) => { this.waiters.push(resolve); setTimeout(resolve, 100) })
+    }
+  }
+}

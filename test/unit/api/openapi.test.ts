@@ -1,0 +1,46 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { createHarness, type Harness } from './harness.js'
+
+let h: Harness
+beforeAll(async () => { h = await createHarness() })
+afterAll(async () => { await h.close() })
+
+/** The routes docs/api.md documents: the API must have exactly these. */
+const DOCUMENTED = [
+  'GET /healthz', 'GET /readyz', 'GET /metrics',
+  'GET /api/v1/sites', 'GET /api/v1/sites/{site}', 'GET /api/v1/sites/{site}/boundary.geojson', 'GET /api/v1/sites/{site}/latest',
+  'GET /api/v1/series',
+  'GET /api/v1/alerts', 'GET /api/v1/alerts/{id}', 'POST /api/v1/alerts/{id}/ack', 'GET /api/v1/alerts/stream',
+  'GET /api/v1/rejects', 'GET /api/v1/reports/daily'
+]
+
+describe('OpenAPI document (GET /docs/json)', () => {
+  it('is served without a token and lists every route of the app', async () => {
+    const res = await h.app.inject({ url: '/docs/json' })
+    expect(res.statusCode).toBe(200)
+    const doc = res.json() as { openapi: string, paths: Record<string, Record<string, unknown>> }
+    expect(doc.openapi).toBe('3.1.0')
+    const inDoc = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
+    const inApp = h.app.apiRoutes
+      .filter((r) => !r.url.startsWith('/docs'))
+      .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`).sort()
+    expect(inApp).toEqual([...DOCUMENTED].sort())
+    expect(inDoc).toEqual(inApp)
+  })
+
+  it('describes parameters, responses and the bearer scheme', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json' })).json()
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' })
+    const series = doc.paths['/api/v1/series'].get
+    expect(series.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['site', 'kind', 'field', 'from', 'to', 'step', 'agg']))
+    expect(Object.keys(series.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']))
+    expect(doc.components.schemas).toHaveProperty('Alert')
+    expect(doc.components.schemas).toHaveProperty('DailyReport')
+  })
+
+  it('serves the Swagger UI at /docs', async () => {
+    const res = await h.app.inject({ url: '/docs/' })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/text\/html/)
+  })
+})
