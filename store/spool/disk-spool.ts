@@ -10,7 +10,8 @@
  * fsync is asynchronous and shared (group commit): every append waiting when an fsync
  * starts is made durable by it.
  */
-import { openSync, closeSync, writeSync, readSync, readFileSync, readdirSync, mkdirSync, unlinkSync, renameSync, ftruncateSync, fdatasyncSync, fstatSync, fdatasync, fsync, existsSync } from 'node:fs'
+import { openSync, closeSync, writeSync, readSync, readFileSync, writeFileSync, readdirSync, mkdirSync, unlinkSync, renameSync, ftruncateSync, fdatasyncSync, fstatSync, fdatasync, fsync, existsSync } from 'node:fs'
+import { MinewatchError } from '../../core/errors.js'
 import { join } from 'node:path'
 import type { Reading } from '../../core/readings.js'
 import type { Logger } from '../../core/log.js'
@@ -88,7 +89,27 @@ export class DiskSpool {
 
   private constructor (private readonly opts: DiskSpoolOptions) {
     mkdirSync(opts.dir, { recursive: true })
+    this.lock()
     this.dirFd = openSync(opts.dir, 'r')
+  }
+
+  private lockPath (): string { return join(this.opts.dir, 'lock') }
+
+  /**
+   * One process per spool: `<dir>/lock` holds the owner's pid. A lock whose process is gone
+   * (killed) or is this very pid (a container restarted as pid 1) is taken over.
+   */
+  private lock (): void {
+    const path = this.lockPath()
+    if (existsSync(path)) {
+      const pid = Number(readFileSync(path, 'utf8').trim())
+      let alive = false
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid) {
+        try { process.kill(pid, 0); alive = true } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM' }
+      }
+      if (alive) throw new MinewatchError('MW_DATA_DIR_UNWRITABLE', `spool ${this.opts.dir} is in use by process ${pid} (remove ${path} if that is not minewatch)`)
+    }
+    writeFileSync(path, String(process.pid))
   }
 
   /** Opens (or creates) the spool in opts.dir and recovers what a previous process left. */
@@ -362,5 +383,6 @@ export class DiskSpool {
     for (const s of this.segments.values()) closeSync(s.fd)
     this.segments.clear()
     closeSync(this.dirFd)
+    try { unlinkSync(this.lockPath()) } catch { /* already gone */ }
   }
 }

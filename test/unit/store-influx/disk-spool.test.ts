@@ -175,6 +175,18 @@ describe('DiskSpool', () => {
     await s.close()
   })
 
+  it('refuses a spool dir held by another live process; takes over the lock of a dead one', async () => {
+    const dir = spoolDir()
+    const s = DiskSpool.open(opts(dir))
+    await s.close()
+    writeFileSync(join(dir, 'lock'), String(process.ppid)) // alive, and not us
+    expect(() => DiskSpool.open(opts(dir))).toThrow(/in use by process/)
+    writeFileSync(join(dir, 'lock'), '999999999') // no such process
+    const again = DiskSpool.open(opts(dir))
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(String(process.pid))
+    await again.close()
+  })
+
   it("fsync 'interval' resolves appends together at the next interval", async () => {
     const s = DiskSpool.open(opts(spoolDir(), { fsync: 'interval', fsyncIntervalMs: 20 }))
     const order: number[] = []
