@@ -156,8 +156,8 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       if ('events' in it) { for (const e of it.events) events.push(e); continue }
       for (const r of it.readings) (byKind[r.kind] ??= []).push(r)
     }
-    await w.conn.run('BEGIN TRANSACTION')
     try {
+      await w.conn.run('BEGIN TRANSACTION')
       for (const k of KINDS) {
         const rows = byKind[k]
         if (rows === undefined) continue
