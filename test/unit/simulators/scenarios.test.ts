@@ -1,0 +1,213 @@
+import { describe, it, expect } from 'vitest'
+import { join } from 'node:path'
+import { loadConfig } from '../../../core/config.js'
+import { Registry } from '../../../core/registry.js'
+import { ALERT_KINDS } from '../../../core/alerts.js'
+import { MAX_FUTURE_MS, MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE, READING_SCHEMAS } from '../../../core/readings.js'
+import type { RejectReason } from '../../../core/rejects.js'
+import { parseTelemetryTopic } from '../../../core/topics.js'
+import { parseTimestamp, beijingMonthStart, beijingDayStart, HOUR, MINUTE, DAY } from '../../../core/time.js'
+import { distanceToBoundaryM, pointInPolygon, type PolygonCoords } from '../../../core/geo.js'
+import { prepareRun } from '../../../simulators/prepare.js'
+import { SCENARIOS, scenario } from '../../../simulators/scenarios/index.js'
+import type { SimMessage } from '../../../simulators/types.js'
+import { decode, dustSeries, fixes, longestRun, recyclingRate, trailingAverages, waterVolumes, type Decoded, type Fix } from './analyse.js'
+
+const registry = new Registry(loadConfig(join(import.meta.dirname, '../../../config/demo.yaml')).config)
+const START = Date.parse('2026-03-10T08:00:00+08:00')
+const YEAR_MS = 365 * DAY
+
+function run (name: string, sites?: string[], start = START) {
+  const r = prepareRun({ registry, scenario: name, sites, seed: 1, start })
+  const messages = [...r.sim.until(r.end)]
+  const good = messages.filter((m) => !m.bad).map(decode)
+  return { ...r, messages, good }
+}
+
+/** Longest run of consecutive fixes of one entity matching `pred`. */
+function consecutive (list: Fix[], pred: (f: Fix) => boolean): number {
+  let best = 0; let n = 0
+  for (const f of list) { n = pred(f) ? n + 1 : 0; best = Math.max(best, n) }
+  return best
+}
+
+describe('scenario catalogue', () => {
+  it('every scenario plans on the demo sites with known alert kinds, sites and devices, deterministically', () => {
+    for (const s of SCENARIOS) {
+      const a = s.plan({ registry, sites: registry.sites, start: START, durationMs: s.durationMs, seed: 1 })
+      const b = s.plan({ registry, sites: registry.sites, start: START, durationMs: s.durationMs, seed: 1 })
+      expect(JSON.stringify(a)).toBe(JSON.stringify(b))
+      for (const e of a.expectedAlerts) {
+        expect(ALERT_KINDS).toContain(e.kind)
+        expect(registry.site(e.site), s.name).toBeDefined()
+        if (e.device) expect(registry.device(e.device)?.site.id).toBe(e.site)
+      }
+      expect(s.description.length).toBeGreaterThan(20)
+    }
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'bad-payloads', 'store-outage'])
+    expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
+  })
+
+  it('default starts end the run by now (no future readings)', () => {
+    const now = Date.parse('2026-03-01T00:30:00+08:00') // just after a Beijing month start
+    for (const s of SCENARIOS) {
+      const start = s.defaultStart(now, s.durationMs)
+      expect(start + s.durationMs, s.name).toBeLessThanOrEqual(now)
+      expect(now - start, s.name).toBeLessThan(3 * DAY)
+    }
+    const rd = scenario('recycling-drop')
+    const st = rd.defaultStart(now, rd.durationMs)
+    expect(beijingDayStart(st)).toBe(beijingDayStart(st + rd.durationMs)) // inside one Beijing day
+    const oc = scenario('over-capacity')
+    const so = oc.defaultStart(now, oc.durationMs)
+    expect(beijingMonthStart(so)).toBe(beijingMonthStart(so + oc.durationMs))
+  })
+})
+
+describe('scenarios produce their raw conditions', () => {
+  it('dust-exceedance: the monitor\'s 1 h TSP average is above the limit for more than hold; nothing else', () => {
+    const r = run('dust-exceedance', ['zj-huzhou-quarry'])
+    const [alert] = r.plan.expectedAlerts
+    expect(r.plan.expectedAlerts).toEqual([{ kind: 'dust_exceedance', site: 'zj-huzhou-quarry', device: 'ZJ-DUST04', severity: 'alarm' }])
+    for (const d of registry.site('zj-huzhou-quarry')!.devices.filter((x) => x.kind === 'dust')) {
+      const s = dustSeries(registry, r.good, d.id)
+      const tsp = trailingAverages(s.map((x) => ({ ts: x.ts, v: x.tsp })), HOUR)
+      const pm10 = trailingAverages(s.map((x) => ({ ts: x.ts, v: x.pm10 })), DAY)
+      const pm25 = trailingAverages(s.map((x) => ({ ts: x.ts, v: x.pm25 })), DAY)
+      expect(Math.max(...pm10.map((x) => x.avg)), d.id).toBeLessThan(0.15)
+      expect(Math.max(...pm25.map((x) => x.avg)), d.id).toBeLessThan(0.075)
+      if (d.id === alert!.device) {
+        expect(longestRun(tsp, (i) => tsp[i]!.avg > 1.0)).toBeGreaterThan(2 * 300_000)
+        expect(tsp[tsp.length - 1]!.avg).toBeLessThan(0.8) // cleared by the end
+      } else {
+        expect(Math.max(...tsp.map((x) => x.avg)), d.id).toBeLessThan(0.8)
+      }
+    }
+  })
+
+  it('boundary-breach: the truck has consecutive fixes outside with a clear accuracy circle; nobody else leaves', () => {
+    const r = run('boundary-breach', ['zj-huzhou-quarry'])
+    expect(r.plan.expectedAlerts).toHaveLength(1)
+    const truck = r.plan.expectedAlerts[0]!.subject!
+    const site = registry.site('zj-huzhou-quarry')!
+    const boundary = site.boundary.coordinates as PolygonCoords
+    const outside = (f: Fix) => !pointInPolygon([f.lon, f.lat], boundary) && distanceToBoundaryM([f.lon, f.lat], boundary) > f.accuracyM
+    const all = fixes(r.good)
+    const mine = all.filter((f) => f.entityId === truck)
+    expect(mine.every((f) => f.device === truck)).toBe(true)
+    expect(consecutive(mine, outside)).toBeGreaterThanOrEqual(site.fence.consecutiveFixes + 10)
+    // exactly one excursion: outside fixes form one block
+    const idx = mine.map((f, i) => (outside(f) ? i : -1)).filter((i) => i >= 0)
+    expect(idx[idx.length - 1]! - idx[0]!).toBe(idx.length - 1)
+    const others = all.filter((f) => f.entityId !== truck && (!pointInPolygon([f.lon, f.lat], boundary) || distanceToBoundaryM([f.lon, f.lat], boundary) <= f.accuracyM))
+    expect(others).toEqual([])
+    const inZone = all.filter((f) => site.zones.some((z) => pointInPolygon([f.lon, f.lat], z.geometry.coordinates as PolygonCoords)))
+    expect(inZone).toEqual([])
+  })
+
+  it('zone-intrusion: the person has consecutive fixes inside the zone with a clear circle; nobody else enters', () => {
+    const r = run('zone-intrusion', ['zj-huzhou-quarry'])
+    const [alert] = r.plan.expectedAlerts
+    expect(alert).toMatchObject({ kind: 'zone_intrusion', site: 'zj-huzhou-quarry', subject: 'zj-huzhou-quarry-P001', device: 'ZJ-UWB01' })
+    const site = registry.site('zj-huzhou-quarry')!
+    const zone = site.zones[0]!.geometry.coordinates as PolygonCoords
+    const boundary = site.boundary.coordinates as PolygonCoords
+    const inside = (f: Fix) => pointInPolygon([f.lon, f.lat], zone) && distanceToBoundaryM([f.lon, f.lat], zone) > f.accuracyM
+    const all = fixes(r.good)
+    const mine = all.filter((f) => f.entityId === alert!.subject)
+    expect(mine.every((f) => f.device === alert!.device)).toBe(true)
+    expect(consecutive(mine, inside)).toBeGreaterThanOrEqual(site.fence.consecutiveFixes + 5)
+    expect(all.filter((f) => f.entityId !== alert!.subject && pointInPolygon([f.lon, f.lat], zone))).toEqual([])
+    expect(all.filter((f) => !pointInPolygon([f.lon, f.lat], boundary))).toEqual([])
+  })
+
+  it('recycling-drop: the Beijing-day rate falls below the floor (beneficiation site), normal before the drop', () => {
+    const r = run('recycling-drop', ['gs-baiyin-cuzn'])
+    expect(r.plan.expectedAlerts).toEqual([{ kind: 'water_recycling_low', site: 'gs-baiyin-cuzn' }])
+    const before = recyclingRate(registry, 'gs-baiyin-cuzn', waterVolumes(r.good, r.start, r.start + 30 * MINUTE))
+    expect(before).toBeGreaterThan(0.88)
+    const day = recyclingRate(registry, 'gs-baiyin-cuzn', waterVolumes(r.good, beijingDayStart(r.start), beijingDayStart(r.start) + DAY))
+    expect(day).toBeLessThan(registry.site('gs-baiyin-cuzn')!.water.floor - 0.1)
+    const lastHour = recyclingRate(registry, 'gs-baiyin-cuzn', waterVolumes(r.good, r.end - HOUR, r.end))
+    expect(lastHour).toBeCloseTo(0.6, 2)
+  })
+
+  it('over-capacity: month-to-date by truck scale and by belt scales passes the warning threshold; year-to-date stays under the licence', () => {
+    for (const start of [START, Date.parse('2026-03-01T02:00:00+08:00')]) {
+      const r = run('over-capacity', ['zj-huzhou-quarry'], start)
+      expect(r.plan.expectedAlerts).toEqual([{ kind: 'over_capacity', site: 'zj-huzhou-quarry', severity: 'warning' }])
+      const site = registry.site('zj-huzhou-quarry')!
+      const threshold = (t: number) => site.scaleTPerYear * ((t - beijingMonthStart(t)) / YEAR_MS) * (1 + site.ore.monthlyMargin)
+      const sum = (prefix: string, until: number) => r.good.filter((d) => d.m.device.startsWith(prefix) && d.m.t <= until).flatMap((d) => d.readings).reduce((a, x) => a + (x.tonnes as number), 0)
+      const mid = r.start + (r.end - r.start) / 2
+      for (const prefix of ['ZJ-TS', 'ZJ-BS']) {
+        expect(sum(prefix, mid), prefix).toBeGreaterThan(1.3 * threshold(mid))
+        expect(sum(prefix, r.end), prefix).toBeGreaterThan(1.3 * threshold(r.end))
+        expect(sum(prefix, r.end), prefix).toBeLessThan(0.5 * site.scaleTPerYear)
+      }
+    }
+  })
+
+  it('over-capacity near a month start asks for a plausible factor', () => {
+    const r = prepareRun({ registry, scenario: 'over-capacity', sites: ['zj-huzhou-quarry'], seed: 1, start: Date.parse('2026-03-01T02:00:00+08:00') })
+    const f = r.plan.effects.find((e) => e.type === 'production')
+    expect(f && f.type === 'production' && f.factor).toBeLessThanOrEqual(5)
+  })
+
+  it('device-offline: the device is silent from +30 min past the offline threshold; every other device reports', () => {
+    const r = run('device-offline', ['zj-huzhou-quarry'])
+    const device = r.plan.expectedAlerts[0]!.device!
+    const factor = registry.config.alerts.offlineFactor
+    const last = new Map<string, number>()
+    const gaps: string[] = []
+    for (const m of r.messages) {
+      const prev = last.get(m.device)
+      const interval = registry.device(m.device)!.device.intervalS * 1000
+      if (prev !== undefined && m.t - prev >= factor * interval) gaps.push(m.device)
+      last.set(m.device, m.t)
+    }
+    expect(gaps).toEqual([])
+    expect(last.get(device)!).toBeLessThanOrEqual(r.start + 30 * MINUTE)
+    expect(r.end - last.get(device)!).toBeGreaterThan(factor * 60_000 * 10)
+  })
+
+  it('bad-payloads: each bad message fails for its stated reason; counts match; the flood is valid', () => {
+    const r = run('bad-payloads', ['zj-huzhou-quarry'])
+    expect(r.plan.expectedAlerts).toEqual([])
+    const bad = r.messages.filter((m) => m.bad && m.bad !== 'flood')
+    const counts: Partial<Record<RejectReason, number>> = {}
+    for (const m of bad) {
+      const reason = classify(m)
+      expect(reason, `${m.topic} ${m.payload.subarray(0, 80).toString()}`).toBe(m.bad)
+      counts[reason] = (counts[reason] ?? 0) + 1
+    }
+    expect(counts).toEqual(r.plan.expectedRejects)
+    expect(Object.keys(counts).sort()).toEqual(['bad_topic', 'bad_ts', 'empty', 'future_ts', 'invalid_reading', 'not_json', 'payload_too_large', 'too_many_readings', 'topic_mismatch', 'unknown_device'])
+    const flood = r.messages.filter((m) => m.bad === 'flood')
+    expect(flood).toHaveLength(400)
+    for (const m of flood) expect(classify(m)).toBe('ok')
+    expect(r.good.length).toBeGreaterThan(5000) // normal flow goes on
+  })
+})
+
+/** What ingest's checks (core/readings.ts, core/rejects.ts) make of a message, in pipeline order; 'ok' when accepted. */
+function classify (m: SimMessage): RejectReason | 'ok' {
+  const topic = parseTelemetryTopic(m.topic)
+  if ('error' in topic) return 'bad_topic'
+  const entry = registry.device(m.device)
+  if (!entry) return 'unknown_device'
+  if (entry.site.id !== topic.site || entry.device.kind !== topic.kind || topic.device !== m.device) return 'topic_mismatch'
+  if (m.payload.length > MAX_PAYLOAD_BYTES) return 'payload_too_large'
+  let body: unknown
+  try { body = JSON.parse(m.payload.toString()) } catch { return 'not_json' }
+  const list = Array.isArray(body) ? body : [body]
+  if (list.length === 0) return 'empty'
+  if (list.length > MAX_READINGS_PER_MESSAGE) return 'too_many_readings'
+  for (const r of list as Array<Record<string, unknown>>) {
+    if (!READING_SCHEMAS[topic.kind].safeParse(r).success) return 'invalid_reading'
+    const ts = parseTimestamp(r.ts as number | string)
+    if (Number.isNaN(ts)) return 'bad_ts'
+    if (ts > m.t + MAX_FUTURE_MS) return 'future_ts'
+  }
+  return 'ok'
+}
