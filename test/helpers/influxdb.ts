@@ -121,8 +121,11 @@ export async function startInfluxDB (opts: StartInfluxDBOptions = {}): Promise<I
     const c = spawn(INFLUXD_BIN, ['run', '-config', conf], { stdio: ['ignore', log, log] })
     closeSync(log)
     child = c
+    // A test process that dies without stop() must not leave influxd behind.
+    const reap = () => { c.kill('SIGKILL') }
+    process.once('exit', reap)
     let exitCode: number | null | undefined
-    c.once('exit', (code) => { exitCode = code; if (child === c) child = null })
+    c.once('exit', (code) => { exitCode = code; process.off('exit', reap); if (child === c) child = null })
     await waitFor(async () => {
       if (exitCode !== undefined) throw new Error(`influxd exited at start with code ${String(exitCode)} (see ${join(dir.path, 'influxd.log')}; tried ${INFLUXD_BIN})`)
       return await ping(url)

@@ -34,8 +34,11 @@ export async function startVictoria (opts: { timeoutMs?: number } = {}): Promise
     '-loggerLevel=ERROR'
   ], { stdio: ['ignore', log, log] })
   closeSync(log)
+  // A test process that dies without stop() must not leave victoria-metrics behind.
+  const reap = () => { child.kill('SIGKILL') }
+  process.once('exit', reap)
   let exitCode: number | null | undefined
-  child.once('exit', (code) => { exitCode = code })
+  child.once('exit', (code) => { exitCode = code; process.off('exit', reap) })
   await waitFor(async () => {
     if (exitCode !== undefined) throw new Error(`victoria-metrics exited at start with code ${String(exitCode)} (see ${join(dir.path, 'victoria.log')}; tried ${VICTORIA_BIN})`)
     try {
