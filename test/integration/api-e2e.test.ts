@@ -80,3 +80,42 @@ describe('API over HTTP', () => {
     await closing
   })
 })
+
+describe('API over HTTP with the real alert engine', () => {
+  let e: Harness
+  let url: string
+  beforeAll(async () => {
+    e = await createHarness({ engine: true })
+    await e.app.listen({ port: 0, host: '127.0.0.1' })
+    url = `http://127.0.0.1:${(e.app.server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => { await e.close() })
+
+  it('streams a boundary breach raised by the engine and acknowledges it through the engine', async () => {
+    const controller = new AbortController()
+    const res = await fetch(`${url}/api/v1/alerts/stream`, { headers: auth(TOKENS.regulatorZj), signal: controller.signal })
+    const sse = new SseReader(Readable.fromWeb(res.body! as unknown as WebReadableStream<Uint8Array>))
+    await sse.until((r) => r.blocks.length > 0, 'the opening block')
+    // three fixes ~3 km east of the licence polygon (fence.consecutiveFixes = 3)
+    const fixes = [0, 1, 2].map((i) => ({
+      site: ZJ, device: 'ZJ-TRK01', kind: 'locator' as const, ts: NOW + i * 5000,
+      values: { entity: 'vehicle', entityId: 'TRK-01', lat: 30.952, lon: 119.95, accuracyM: 3 }
+    }))
+    await e.telemetry.write(fixes)
+    e.clock.set(NOW + 10_000)
+    await e.engine!.evaluate(fixes)
+    await e.engine!.idle()
+    await sse.until((r) => r.events().length >= 1, 'the breach event')
+    const fired = JSON.parse(sse.events()[0]!.data!)
+    expect(fired).toMatchObject({ site: ZJ, kind: 'boundary_breach', to: 'firing', severity: 'alarm' })
+
+    const ack = await fetch(`${url}/api/v1/alerts/${fired.alertId}/ack`, { method: 'POST', headers: { ...auth(TOKENS.regulatorZj), 'content-type': 'application/json' }, body: '{"note":"核查中"}' })
+    expect(ack.status).toBe(200)
+    expect(await ack.json()).toMatchObject({ state: 'acknowledged', ackedBy: '浙江省自然资源厅', ackNote: '核查中' })
+    await sse.until((r) => r.events().length >= 2, 'the acknowledgement event')
+    expect(JSON.parse(sse.events()[1]!.data!)).toMatchObject({ alertId: fired.alertId, from: 'firing', to: 'acknowledged', by: '浙江省自然资源厅' })
+    const again = await fetch(`${url}/api/v1/alerts/${fired.alertId}/ack`, { method: 'POST', headers: auth(TOKENS.regulatorZj) })
+    expect(again.status).toBe(409)
+    controller.abort()
+  })
+})

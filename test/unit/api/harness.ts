@@ -19,6 +19,7 @@ import type { AlertStore } from '../../../store/state.js'
 import { DuckDBTelemetryStore } from '../../../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../../../store/duckdb/state.js'
 import { buildApp, type AppDeps, type AppOptions } from '../../../api/app.js'
+import { createAlertEngine, type AlertEngine } from '../../../alerts/index.js'
 
 const DEMO_TEXT = readFileSync('config/demo.yaml', 'utf8')
 
@@ -106,6 +107,8 @@ export interface Harness {
   telemetry: DuckDBTelemetryStore
   state: StateStore
   alerts: TestAlertService
+  /** The real alert engine, when asked for (it is then the app's AlertService). */
+  engine: AlertEngine | null
   /** Log lines written by the app (JSON objects). */
   logs: Record<string, unknown>[]
   ready: { value: boolean }
@@ -123,7 +126,8 @@ export function memoryLogger (lines: Record<string, unknown>[]): Logger {
   return pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink)
 }
 
-export async function createHarness (opts: { config?: Config, appOptions?: AppOptions } = {}): Promise<Harness> {
+/** `engine: true` wires the real alert engine (alerts/) as the app's AlertService instead of TestAlertService. */
+export async function createHarness (opts: { config?: Config, appOptions?: AppOptions, engine?: boolean } = {}): Promise<Harness> {
   const config = opts.config ?? testConfig()
   const clock = new ManualClock(NOW)
   const metrics = createMetrics()
@@ -132,14 +136,23 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
   await telemetry.init()
   const state = await openStateStore({ path: ':memory:', rejectsMaxRows: 10_000 })
   const alerts = new TestAlertService(state.alerts, clock)
+  const registry = new Registry(config)
+  let engine: AlertEngine | null = null
+  if (opts.engine) {
+    engine = createAlertEngine({
+      registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
+      publish: async () => {}, metrics, logger: memoryLogger([]), clock
+    })
+    await engine.start()
+  }
   const ready = { value: true }
   const deps: AppDeps = {
-    registry: new Registry(config),
+    registry,
     config,
     telemetry,
     rejects: state.rejects,
     alertStore: state.alerts,
-    alerts,
+    alerts: engine ?? alerts,
     metrics,
     logger: memoryLogger(logs),
     clock,
@@ -147,9 +160,10 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
   }
   const app = await buildApp(deps, opts.appOptions)
   return {
-    app, deps, clock, metrics, telemetry, state, alerts, logs, ready,
+    app, deps, clock, metrics, telemetry, state, alerts, engine, logs, ready,
     async close () {
       await app.close()
+      await engine?.close()
       await telemetry.close()
       await state.close()
     }
