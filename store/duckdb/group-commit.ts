@@ -28,10 +28,16 @@ export interface GroupCommitOptions<T> {
   maxSize: number
   /** Transactions in flight at once, each on its own lane (0 … lanes-1). */
   lanes?: number // default 1
+  /**
+   * A second (third …) lane starts only when at least this much waits: small leftovers
+   * go with the busy lane's next transaction, since every commit has a fixed cost.
+   */
+  extraLaneMinSize?: number // default 0
 }
 
 export class GroupCommit<T> {
   private queue: Job<T>[] = []
+  private queuedSize = 0
   private readonly freeLanes: number[]
   private readonly running = new Set<Promise<void>>()
 
@@ -42,14 +48,17 @@ export class GroupCommit<T> {
   /** Queues an item; resolves once it is committed. */
   submit (item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ item, size: this.opts.sizeOf(item), resolve, reject })
+      const size = this.opts.sizeOf(item)
+      this.queue.push({ item, size, resolve, reject })
+      this.queuedSize += size
       this.kick()
     })
   }
 
   /** Starts a loop on a free lane while items wait (also when a lane frees up after its loop saw an empty queue). */
   private kick (): void {
-    while (this.queue.length > 0 && this.freeLanes.length > 0) {
+    while (this.queue.length > 0 && this.freeLanes.length > 0 &&
+      (this.running.size === 0 || this.queuedSize >= (this.opts.extraLaneMinSize ?? 0))) {
       const lane = this.freeLanes.pop()!
       const p: Promise<void> = this.loop(lane).finally(() => {
         this.running.delete(p)
@@ -100,6 +109,7 @@ export class GroupCommit<T> {
       size += this.queue[n]!.size
       n++
     }
+    this.queuedSize -= size
     return this.queue.splice(0, n)
   }
 }

@@ -31,6 +31,8 @@ export interface DuckDBTelemetryStoreOptions {
   readers?: number // default 2
   /** Write connections: transactions in flight at once (one commits while the next is appended). */
   writers?: number // default 2
+  /** A second writer starts a transaction only when this many readings wait (smaller groups wait for the busy one). */
+  extraWriterMinRows?: number // default 2_000
   /** A group commit takes queued batches up to this many rows. */
   maxRowsPerCommit?: number // default 100_000
   /** DuckDB settings passed to the instance, e.g. { threads: '2', memory_limit: '1GB' }. */
@@ -141,7 +143,8 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       commit: (items, lane) => this.commit(o, o.writers[lane]!, items),
       sizeOf: (it) => 'readings' in it ? it.readings.length : it.events.length,
       maxSize: this.opts.maxRowsPerCommit ?? 100_000,
-      lanes: writers.length
+      lanes: writers.length,
+      extraLaneMinSize: this.opts.extraWriterMinRows ?? 2_000
     })
     this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store open')
     return o

@@ -62,3 +62,18 @@ describe('GroupCommit', () => {
     expect(r.calls.flatMap((c) => c.items)).toContain(5)
   })
 })
+
+describe('GroupCommit extraLaneMinSize', () => {
+  it('leaves small leftovers to the busy lane and starts another lane once enough waits', async () => {
+    const r = recorder({ delayMs: 20 })
+    const g = new GroupCommit<number>({ commit: r.commit, sizeOf: (n) => n, maxSize: 1000, lanes: 2, extraLaneMinSize: 10 })
+    const first = g.submit(1) // lane 0 busy
+    await new Promise((res) => setTimeout(res, 5))
+    const small = [g.submit(2), g.submit(3)] // 5 < 10: wait for lane 0
+    expect(r.maxInFlight()).toBe(1)
+    const big = g.submit(7) // 12 ≥ 10: lane 1 starts with everything queued
+    await Promise.all([first, ...small, big])
+    expect(r.maxInFlight()).toBe(2)
+    expect(r.calls.map((c) => c.items)).toEqual([[1], [2, 3, 7]])
+  })
+})
