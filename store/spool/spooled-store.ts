@@ -67,6 +67,8 @@ export class SpooledStore implements TelemetryStore {
   /** Set when a write was refused with MW_SPOOL_FULL, cleared once the spool takes one again. */
   private full = false
   private readonly maxReplay: number
+  /** Replay met an error retrying cannot fix (e.g. the inner store closed): no new loop starts. */
+  private halted = false
 
   constructor (private readonly opts: SpooledStoreOptions) {
     this.inner = opts.inner
@@ -197,7 +199,10 @@ export class SpooledStore implements TelemetryStore {
   /** Starts the replay loop when the spool holds batches and none runs. */
   private kick (): void {
     if (this.replaying !== null || this.closing || this.spool === null || this.spool.isEmpty()) return
-    this.replaying = this.replay(this.spool).finally(() => { this.replaying = null })
+    this.replaying = this.replay(this.spool).finally(() => {
+      this.replaying = null
+      if (!this.halted) this.kick() // a batch spooled between the loop's last check and now still needs a loop
+    })
   }
 
   private async replay (spool: DiskSpool): Promise<void> {
@@ -218,6 +223,7 @@ export class SpooledStore implements TelemetryStore {
         const cause = err instanceof PartialDelivery ? err.cause : err
         if (!retryable(cause)) {
           this.opts.logger?.error({ err: cause }, 'spool replay stopped: the telemetry store refused for good')
+          this.halted = true
           return
         }
         failures++
