@@ -103,6 +103,8 @@ export default async function alertStreamRoutes (fastify: FastifyInstance, { dep
           const page = await deps.alertStore.transitionsSince(after, options.sseReplayPage)
           for (const t of page) if (visible(t)) send(t)
           if (page.length < options.sseReplayPage) break
+          // a long replay waits for the client to take each page (live events are held meanwhile)
+          if (stream.writableNeedDrain && !closed) await new Promise((resolve) => { stream.once('drain', resolve); stream.once('close', resolve) })
           after = page[page.length - 1]!.seq
         }
       } catch (err) {
