@@ -35,7 +35,7 @@ export const boundaryBreach: Scenario = {
         return {
           effects: [{ type: 'excursion', site: site.id, entity: 'vehicle', entityId: truck.id, fromMs: start + 30 * MINUTE, via: [target], dwellMs: 5 * MINUTE }],
           inject: [],
-          expectedAlerts: [{ kind: 'boundary_breach', site: site.id, subject: truck.id, device: truck.id }],
+          expectedAlerts: [{ kind: 'boundary_breach', site: site.id, subject: truck.id, device: truck.id, severity: 'alarm' }],
           expectedRejects: {},
           summary: `${site.id}/${truck.id}: from its dump point to ${target[0].toFixed(6)},${target[1].toFixed(6)} (${OUTSIDE_M} m outside) after +30 min, 5 min there`
         }

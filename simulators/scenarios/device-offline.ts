@@ -15,7 +15,7 @@ export const deviceOffline: Scenario = {
     return {
       effects: [{ type: 'silence', device: device.id, fromMs: from, toMs: start + durationMs + 1 }],
       inject: [],
-      expectedAlerts: [{ kind: 'device_offline', site: site.id, subject: device.id, device: device.id }],
+      expectedAlerts: [{ kind: 'device_offline', site: site.id, subject: device.id, device: device.id, severity: 'warning' }],
       expectedRejects: {},
       summary: `${site.id}/${device.id} silent from +30 min to the end`
     }

@@ -27,7 +27,7 @@ export const dustExceedance: Scenario = {
     return {
       effects: [{ type: 'dust', device: device.id, fromMs: from, toMs: to, tspMgM3: 1.6 * limit.limit, pm10Share: PM10_SHARE, pm25Share: PM25_SHARE, rampMs: ramp }],
       inject: [],
-      expectedAlerts: [{ kind: 'dust_exceedance', site: site.id, device: device.id, severity: limit.severity }],
+      expectedAlerts: [{ kind: 'dust_exceedance', site: site.id, subject: `${device.id}:tsp:${limit.windowS}`, device: device.id, severity: limit.severity }],
       expectedRejects: {},
       summary: `${site.id}/${device.id}: TSP +${(1.6 * limit.limit).toFixed(2)} mg/m³ from +${(from - start) / MINUTE} min to +${(to - start) / MINUTE} min (limit ${limit.limit} mg/m³ over ${limit.windowS} s, hold ${limit.holdS} s)`
     }

@@ -4,6 +4,8 @@ import type { WaterRole } from '../../core/sites.js'
 import type { Scenario } from './types.js'
 import { devicesOf, pickSite } from './pick.js'
 
+/** Earliest start in the Beijing day: the engine judges the running day rate from 06:00 (alerts/rules/water-recycling.ts). */
+const EARLIEST_START_MS = 4 * HOUR
 /** Recycling rate after the return pumps trip. */
 const DROPPED_RATE = 0.6
 
@@ -15,12 +17,16 @@ const DROPPED_RATE = 0.6
  */
 export const recyclingDrop: Scenario = {
   name: 'recycling-drop',
-  description: 'Thirty minutes in, the return-water pumps trip and the recycling rate falls to 0.6 for the rest of the run (prefers a site using the beneficiation formula). Exactly one water_recycling_low. The default start keeps the run inside one Beijing day.',
+  description: 'Thirty minutes in, the return-water pumps trip and the recycling rate falls to 0.6 for the rest of the run (prefers a site using the beneficiation formula). Exactly one water_recycling_low (warning: the running day rate; the finished day would escalate it to alarm at the next day\'s first reading). The default start keeps the run inside one Beijing day, from 04:00 on.',
   durationMs: 4 * HOUR,
   defaultStart: (now, durationMs) => {
+    // inside one Beijing day, and starting at 04:00 or later so that the run goes well past
+    // 06:00, when the engine starts checking the running day rate
     const start = Math.floor((now - durationMs) / 1000) * 1000
-    const dayEnd = beijingDayStart(start) + DAY
-    return start + durationMs <= dayEnd ? start : dayEnd - durationMs - MINUTE
+    const dayStart = beijingDayStart(start)
+    if (start >= dayStart + EARLIEST_START_MS && start + durationMs <= dayStart + DAY) return start
+    if (start + durationMs > dayStart + DAY && dayStart + DAY - durationMs - MINUTE >= dayStart + EARLIEST_START_MS) return dayStart + DAY - durationMs - MINUTE
+    return dayStart - durationMs - MINUTE // the end of the day before
   },
   plan: ({ sites, start }) => {
     const hasMeters = (s: (typeof sites)[number]) => devicesOf(s, 'water').some((d) => RETURN_ROLES.includes(d.role as WaterRole)) &&
@@ -31,7 +37,7 @@ export const recyclingDrop: Scenario = {
     return {
       effects: [{ type: 'recycling', site: site.id, fromMs: from, rate: DROPPED_RATE }],
       inject: [],
-      expectedAlerts: [{ kind: 'water_recycling_low', site: site.id }],
+      expectedAlerts: [{ kind: 'water_recycling_low', site: site.id, subject: 'recycling_rate', severity: 'warning' }],
       expectedRejects: {},
       summary: `${site.id}: recycling rate (${site.water.formula}) ${DROPPED_RATE} from +30 min (floor ${site.water.floor})`
     }

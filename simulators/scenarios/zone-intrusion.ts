@@ -19,7 +19,7 @@ function targetZone (site: Site): Zone | undefined {
  */
 export const zoneIntrusion: Scenario = {
   name: 'zone-intrusion',
-  description: 'At the end of the first idle period after +30 min, one person walks from the nearest work area to the middle of a restricted (or else blasting) zone, stays 10 min and walks back. Exactly one zone_intrusion (subject = the person, device = its personnel gateway).',
+  description: 'At the end of the first idle period after +30 min, one person walks from the nearest work area to the middle of a restricted (or else blasting) zone, stays 10 min and walks back. Exactly one zone_intrusion (subject zone:person, device = its personnel gateway; alarm for a blasting zone, else warning).',
   durationMs: 2 * HOUR,
   defaultStart: endingNow,
   plan: ({ sites, start }) => {
@@ -34,7 +34,7 @@ export const zoneIntrusion: Scenario = {
     return {
       effects: [{ type: 'excursion', site: site.id, entity: 'person', entityId: person, fromMs: start + 30 * MINUTE, via: [inner], dwellMs: 10 * MINUTE }],
       inject: [],
-      expectedAlerts: [{ kind: 'zone_intrusion', site: site.id, subject: person, device: gateway.id }],
+      expectedAlerts: [{ kind: 'zone_intrusion', site: site.id, subject: `${zone.id}:${person}`, device: gateway.id, severity: zone.kind === 'blasting' ? 'alarm' : 'warning' }],
       expectedRejects: {},
       summary: `${site.id}: ${person} (via ${gateway.id}) walks from work area '${area.id}' into zone '${zone.id}' (${zone.kind}) after +30 min, 10 min inside`
     }
