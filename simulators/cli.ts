@@ -3,8 +3,9 @@
  *   [--scenario normal-day] [--seed 1] [--speed 1|max] [--duration 10m] [--start now-24h|RFC3339]`
  * Publishes a scenario's messages to any MQTT broker, one connection per device,
  * printing progress every 5 s. Exit code 0 when every good message was acknowledged.
- * Default start = the scenario's default (run ends now), so with --speed > 1 the
- * simulated clock never runs ahead of the wall clock.
+ * Default start: the scenario's default start for a run ending when the wall clock
+ * does (now + duration ÷ speed): readings are never stamped ahead of the wall clock,
+ * at speed 1 the run starts now, at --speed max it ends now.
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../core/config.js'
@@ -15,7 +16,7 @@ import { MqttPublisher } from './mqtt-publisher.js'
 import { prepareRun } from './prepare.js'
 import { runSimulation, type RunProgress } from './run.js'
 import { parseDuration, parseStart } from './duration.js'
-import { SCENARIOS } from './scenarios/index.js'
+import { SCENARIOS, scenario as scenarioByName } from './scenarios/index.js'
 
 export const SIMULATE_USAGE = `usage: minewatch simulate --broker mqtt://host:port [options]
   --config F       configuration with the sites and demo passwords (default config/demo.yaml)
@@ -24,7 +25,8 @@ export const SIMULATE_USAGE = `usage: minewatch simulate --broker mqtt://host:po
   --seed N         random seed: same seed, same messages (default 1)
   --speed X        simulated seconds per real second, or max (default 1)
   --duration D     simulated duration, e.g. 90s, 10m, 2h, 1d (default: the scenario's)
-  --start T        simulated start: now, now-24h or RFC 3339 (default: so the run ends now)`
+  --start T        simulated start: now, now-24h or RFC 3339 (default: the simulated clock
+                   reaches the wall clock as the run ends; at speed 1 it starts now)`
 
 /** Runs the simulate command; returns the process exit code. */
 export async function simulateCommand (argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
@@ -60,14 +62,18 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     for (const w of warnings) out(`warning: ${w}`)
     const registry = new Registry(config)
     const now = Date.now()
+    const durationMs = values.duration ? parseDuration(values.duration) : undefined
+    // the run ends, in wall time, duration ÷ speed from now: a default start ending the simulated
+    // clock there keeps every reading at or before the wall clock, and at speed 1 starts now
+    const endsAt = (d: number) => now + (Number.isFinite(speed) ? d / speed : 0)
     const run = prepareRun({
       registry,
       scenario: values.scenario,
       sites: values.sites ? values.sites.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
       seed,
-      durationMs: values.duration ? parseDuration(values.duration) : undefined,
+      durationMs,
       start: values.start ? parseStart(values.start, now) : undefined,
-      now
+      now: endsAt(durationMs ?? scenarioDuration(values.scenario))
     })
     const sites = run.sim.sites.map((s) => s.id)
     const missing = MqttPublisher.missingPasswords(registry, sites)
@@ -103,6 +109,10 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     out(`simulate: ${isMinewatchError(err) ? err.message : (err as Error).message}`)
     return 1
   }
+}
+
+function scenarioDuration (name: string): number {
+  return scenarioByName(name).durationMs
 }
 
 function progressLine (p: RunProgress): string {

@@ -9,10 +9,11 @@ import { overCapacity } from './over-capacity.js'
 import { deviceOffline } from './device-offline.js'
 import { badPayloads } from './bad-payloads.js'
 import { storeOutage } from './store-outage.js'
+import { dataQuality } from './data-quality.js'
 import { MinewatchError } from '../../core/errors.js'
 
 export const SCENARIOS: readonly Scenario[] = [
-  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, badPayloads, storeOutage
+  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, badPayloads, storeOutage
 ]
 
 /** The scenario called `name`; MW_BAD_REQUEST listing the known ones otherwise. */

@@ -44,7 +44,7 @@ describe('scenario catalogue', () => {
       }
       expect(s.description.length).toBeGreaterThan(20)
     }
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'bad-payloads', 'store-outage'])
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
   })
 
@@ -169,6 +169,15 @@ describe('scenarios produce their raw conditions', () => {
     expect(gaps).toEqual([])
     expect(last.get(device)!).toBeLessThanOrEqual(r.start + 30 * MINUTE)
     expect(r.end - last.get(device)!).toBeGreaterThan(factor * 60_000 * 10)
+  })
+
+  it('data-quality: one monitor flags C for 20 min, every other reading is N', () => {
+    const r = run('data-quality', ['zj-huzhou-quarry'])
+    expect(r.plan.expectedAlerts).toEqual([{ kind: 'data_quality', site: 'zj-huzhou-quarry', subject: 'ZJ-DUST02:flag', device: 'ZJ-DUST02', severity: 'warning' }])
+    const flagged = r.good.filter((d) => d.kind === 'dust').flatMap((d) => d.readings.map((x) => ({ device: d.m.device, ts: x.ts as number, flag: x.flag }))).filter((x) => x.flag !== 'N')
+    expect(new Set(flagged.map((x) => x.device))).toEqual(new Set(['ZJ-DUST02']))
+    expect(flagged.every((x) => x.flag === 'C' && x.ts >= r.start + 30 * MINUTE && x.ts < r.start + 50 * MINUTE)).toBe(true)
+    expect(flagged.length).toBeGreaterThanOrEqual(19)
   })
 
   it('bad-payloads: each bad message fails for its stated reason; counts match; the flood is valid', () => {
