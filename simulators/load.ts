@@ -42,6 +42,8 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void
   /** Wait this long after the end for outstanding PUBACKs, ms (default 10 s). */
   drainMs?: number
+  /** Ends the publishing time early (e.g. a benchmark's background load). */
+  signal?: AbortSignal
 }
 
 export interface LoadResult {
@@ -102,7 +104,7 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
   let lastTick = Date.now()
   let lastReport = t0; let lastAcked = 0
   const end = t0 + opts.durationMs
-  while (Date.now() < end) {
+  while (Date.now() < end && opts.signal?.aborted !== true) {
     await new Promise((r) => setTimeout(r, TICK_MS))
     const now = Date.now()
     credit = Math.min(credit + ((now - lastTick) / 1000) * opts.ratePerSecond, opts.ratePerSecond) // at most 1 s of backlog

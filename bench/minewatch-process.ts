@@ -1,0 +1,63 @@
+/** Runs `minewatch up` as a child process for benchmarks, and reads its peak RSS from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)) })
+  })
+}
+
+export interface MinewatchProcess {
+  child: ChildProcess
+  mqttPort: number
+  httpPort: number
+  /** Peak resident set size so far, bytes (VmHWM). */
+  peakRss(): number
+  /** SIGTERM, then wait for a clean exit (everything flushed). */
+  stop(): Promise<number | null>
+}
+
+export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<MinewatchProcess> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()]
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...env } })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const deadline = Date.now() + 60_000
+  while (true) {
+    if (child.exitCode !== null) throw new Error(`minewatch exited with ${child.exitCode} at start`)
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false)
+    if (ok) break
+    if (Date.now() > deadline) throw new Error('minewatch did not start within 60 s')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  let lastPeak = 0
+  const peakRss = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+      if (m) lastPeak = Number(m[1]) * 1024
+    } catch { /* exited: keep the last value read */ }
+    return lastPeak
+  }
+  return {
+    child, mqttPort, httpPort, peakRss,
+    async stop () { peakRss(); child.kill('SIGTERM'); return await exited }
+  }
+}
+
+/** Sum of a Prometheus counter across its labels, from GET /metrics. */
+export async function metricSum (httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
+
+export function percent (n: number, d: number): string {
+  return d === 0 ? '—' : `${((100 * n) / d).toFixed(1)} %`
+}
