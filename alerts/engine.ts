@@ -178,7 +178,8 @@ export class Engine implements AlertEngine {
         try { l(t) } catch (err) { this.o.logger.error({ err }, 'alert transition listener threw') }
       }
     }
-    if (this.events.length > 0) await this.flushEvents()
+    // Deliveries first: the dashboard events below share the telemetry store's write queue
+    // with ingest's batches, and a regulator's webhook must not wait behind them.
     if (this.enqueueBacklog.length > 0) {
       try {
         await this.o.outbox.enqueue(this.enqueueBacklog)
@@ -188,6 +189,7 @@ export class Engine implements AlertEngine {
         this.o.logger.error({ err, items: this.enqueueBacklog.length }, 'outbox enqueue failed; retried on the next evaluate or tick')
       }
     }
+    if (this.events.length > 0) await this.flushEvents()
   }
 
   private async flushEvents (): Promise<void> {
