@@ -24,7 +24,7 @@ export interface MinewatchProcess {
 export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<MinewatchProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
-    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...env } })
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const deadline = Date.now() + 60_000
   while (true) {
