@@ -17,9 +17,10 @@ import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
 import { LatestCache } from './latest-cache.js'
-import { validateBatch } from './validate.js'
-import { validateAlertEvents } from './validate-events.js'
-import { countSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, validateCount, validateSeries, type Sql } from './telemetry-sql.js'
+import { validateBatch } from '../validate.js'
+import { validateAlertEvents } from '../validate-events.js'
+import { validateCount, validateSeries } from '../validate-queries.js'
+import { countSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 
 export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */

@@ -1,7 +1,7 @@
 /**
  * Readings and alert events → InfluxDB line protocol, in influxdb-client's Point format
  * (tags and fields sorted by key, its escape rules). Names come from core/kinds.ts.
- * Batches are validated first (store/duckdb/validate.ts: the store invariants are shared).
+ * Batches are validated first (store/validate.ts: the store invariants are shared).
  */
 import { Point, escape } from '@influxdata/influxdb-client'
 import { FIELDS, KINDS, MEASUREMENT, SERIES_TAGS, ALERT_EVENTS_MEASUREMENT, type FieldType, type Kind } from '../../core/kinds.js'

@@ -3,9 +3,9 @@
  * reading is refused with a precise message and never half-written. Ingest has
  * already validated payloads; this guards the store's own invariants.
  */
-import { FIELDS, KINDS, isKind, type FieldType, type Kind } from '../../core/kinds.js'
-import { MinewatchError } from '../../core/errors.js'
-import type { Reading } from '../../core/readings.js'
+import { FIELDS, KINDS, isKind, type FieldType, type Kind } from '../core/kinds.js'
+import { MinewatchError } from '../core/errors.js'
+import type { Reading } from '../core/readings.js'
 
 // Field name → type per kind, as plain objects for fast lookups in the hot loop.
 const TYPES: Readonly<Record<Kind, Readonly<Record<string, FieldType>>>> = Object.freeze(

@@ -1,6 +1,6 @@
 /** Checks alert events before they are written to alert_events (same rules as readings: refuse, never half-write). */
-import { ALERT_KINDS, ALERT_STATES, type AlertTransition } from '../../core/alerts.js'
-import { MinewatchError } from '../../core/errors.js'
+import { ALERT_KINDS, ALERT_STATES, type AlertTransition } from '../core/alerts.js'
+import { MinewatchError } from '../core/errors.js'
 
 function bad (i: number, problem: string): MinewatchError {
   return new MinewatchError('MW_STORE_REJECTED', `alert event [${i}]: ${problem}`)
