@@ -5,7 +5,7 @@
  */
 import type { Alert, AlertKind, AlertState, AlertTransition } from '../core/alerts.js'
 import type { Reading } from '../core/readings.js'
-import type { OutboxItem } from '../store/state.js'
+import type { NewOutboxItem } from '../store/state.js'
 import { buildContexts, markActive, type Contexts } from './context.js'
 import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
 import { checkOffline } from './rules/device-offline.js'
@@ -34,7 +34,6 @@ export class Engine implements AlertEngine {
   /** Signals waiting to be applied (kept when the AlertStore fails, retried by the next call). */
   private readonly queue: PendingSignal[] = []
   private events: AlertTransition[] = []
-  private enqueueBacklog: Omit<OutboxItem, 'attempts' | 'lastError'>[] = []
   private readonly counts = new Map<string, number>()
   private chain: Promise<void> = Promise.resolve()
   private busy = 0
@@ -44,8 +43,8 @@ export class Engine implements AlertEngine {
   constructor (private readonly o: AlertEngineOptions) {
     this.ctx = buildContexts(o.registry, o.config, o.clock.now())
     this.settings = { stuckAfterS: o.config.alerts.stuckAfterS }
-    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language)
     this.subscriptions = o.config.alerts.subscriptions
+    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, (alert, t) => this.deliveriesFor(alert, t))
     this.delivery = new DeliveryLoop({
       outbox: o.outbox,
       subscriptions: this.subscriptions,
@@ -91,7 +90,7 @@ export class Engine implements AlertEngine {
     return this.serial(async () => {
       const { ctx, settings, queue } = this
       for (let i = 0; i < readings.length; i++) evaluateReading(ctx, settings, readings[i]!, queue)
-      if (queue.length > 0 || this.enqueueBacklog.length > 0) await this.drain()
+      if (queue.length > 0) await this.drain()
     })
   }
 
@@ -160,33 +159,30 @@ export class Engine implements AlertEngine {
     await this.publish(stored)
   }
 
-  /** After transitions are stored: listeners, metrics, dashboard events, outbox. */
-  private async publish (stored: readonly StoredTransition[]): Promise<void> {
+  /** The outbox items of a transition: one per matching subscription (stored with the transition). */
+  private deliveriesFor (alert: Alert, t: AlertTransition): NewOutboxItem[] {
+    const items: NewOutboxItem[] = []
     const now = this.o.clock.now()
-    const lang = this.o.config.alerts.language
-    for (const { alert, transition: t } of stored) {
+    for (const sub of this.subscriptions) {
+      if (!matches(sub, t.site, t.kind, alert.severity)) continue
+      const id = deliveryId(alert.id, t.seq, sub.id)
+      items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language) })
+    }
+    return items
+  }
+
+  /** After transitions (and their deliveries) are stored: delivery, listeners, metrics, dashboard events. */
+  private async publish (stored: readonly StoredTransition[]): Promise<void> {
+    // Deliveries first: they are already in the outbox; the dashboard events below share the
+    // telemetry store's write queue with ingest's batches, and a webhook must not wait behind them.
+    if (stored.length > 0 && this.subscriptions.length > 0) void this.delivery.kick()
+    for (const { transition: t } of stored) {
       this.o.metrics.alertTransitions.inc({ kind: t.kind, to: t.to })
       if (t.from) this.count(t.kind, t.from, -1)
       this.count(t.kind, t.to, 1)
       this.events.push(t)
-      for (const sub of this.subscriptions) {
-        if (!matches(sub, t.site, t.kind, alert.severity)) continue
-        const id = deliveryId(alert.id, t.seq, sub.id)
-        this.enqueueBacklog.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, lang) })
-      }
       for (const l of this.listeners) {
         try { l(t) } catch (err) { this.o.logger.error({ err }, 'alert transition listener threw') }
-      }
-    }
-    // Deliveries first: the dashboard events below share the telemetry store's write queue
-    // with ingest's batches, and a regulator's webhook must not wait behind them.
-    if (this.enqueueBacklog.length > 0) {
-      try {
-        await this.o.outbox.enqueue(this.enqueueBacklog)
-        this.enqueueBacklog = []
-        void this.delivery.kick()
-      } catch (err) {
-        this.o.logger.error({ err, items: this.enqueueBacklog.length }, 'outbox enqueue failed; retried on the next evaluate or tick')
       }
     }
     if (this.events.length > 0) await this.flushEvents()

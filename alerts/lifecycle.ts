@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Alert, AlertState, AlertTransition } from '../core/alerts.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
-import type { AlertStore } from '../store/state.js'
+import type { AlertStore, NewOutboxItem } from '../store/state.js'
 import { alertText, type Language } from './messages.js'
 import type { PendingSignal } from './evaluate.js'
 
@@ -24,7 +24,16 @@ export class AlertBook {
   private readonly byKey = new Map<string, Alert>()
   private readonly byId = new Map<string, Alert>()
 
-  constructor (private readonly store: AlertStore, private readonly registry: Registry, private readonly language: Language) {}
+  /**
+   * `deliveries` builds the outbox items of a stored transition; the store enqueues them in the
+   * transition's own transaction (a crash cannot keep one and lose the other).
+   */
+  constructor (
+    private readonly store: AlertStore,
+    private readonly registry: Registry,
+    private readonly language: Language,
+    private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[]
+  ) {}
 
   /** Loads open alerts (start-up). */
   restore (alerts: readonly Alert[]): void {
@@ -117,7 +126,7 @@ export class AlertBook {
       limit: next.limit,
       by,
       message: next.message
-    })
+    }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined)
     return { alert: next, transition }
   }
 }

@@ -42,12 +42,19 @@ export interface AlertQuery {
   cursor?: string
 }
 
+/** A delivery to enqueue: the outbox fills in attempts and lastError. */
+export type NewOutboxItem = Omit<OutboxItem, 'attempts' | 'lastError'>
+
 export interface AlertStore {
   /** Open (not resolved) alerts, to rebuild engine state on start-up. */
   open(): Promise<Alert[]>
   get(id: string): Promise<Alert | undefined>
-  /** Stores the alert's new state and its transition atomically; returns the transition with its seq. */
-  transition(alert: Alert, t: Omit<AlertTransition, 'seq'>): Promise<AlertTransition>
+  /**
+   * Stores the alert's new state and its transition atomically; returns the transition with its seq.
+   * `deliveries`, built from the stored transition (its seq), are enqueued in the outbox in the
+   * same transaction, so a crash can never keep a transition and lose its deliveries.
+   */
+  transition(alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[]): Promise<AlertTransition>
   history(alertId: string): Promise<AlertTransition[]>
   /** Transitions with seq > afterSeq, oldest first (SSE resume). */
   transitionsSince(afterSeq: number, limit: number): Promise<AlertTransition[]>
@@ -68,7 +75,7 @@ export interface OutboxItem {
 }
 
 export interface OutboxStore {
-  enqueue(items: readonly Omit<OutboxItem, 'attempts' | 'lastError'>[]): Promise<void>
+  enqueue(items: readonly NewOutboxItem[]): Promise<void>
   /** Items due at `now`, oldest first. */
   due(now: number, limit: number): Promise<OutboxItem[]>
   delivered(id: string): Promise<void>

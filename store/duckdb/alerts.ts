@@ -6,7 +6,8 @@
 import { ALERT_KINDS, ALERT_STATES, type Alert, type AlertTransition } from '../../core/alerts.js'
 import { SEVERITIES } from '../../core/sites.js'
 import { MinewatchError } from '../../core/errors.js'
-import type { AlertQuery, AlertStore } from '../state.js'
+import type { AlertQuery, AlertStore, NewOutboxItem } from '../state.js'
+import type { DuckDBOutboxStore } from './outbox.js'
 import { ALERT_COLUMNS, TRANSITION_COLUMNS } from './state-schema.js'
 import { int, intOrNull, type Bind, type Row, type StateDb } from './state-db.js'
 import { ident } from './schema.js'
@@ -98,25 +99,32 @@ function decodeCursor (c: string): [number, string] {
 }
 
 export class DuckDBAlertStore implements AlertStore {
-  private constructor (private readonly db: StateDb, private nextSeq: number) {}
+  private constructor (private readonly db: StateDb, private nextSeq: number, private readonly outbox: DuckDBOutboxStore) {}
 
-  static async open (db: StateDb): Promise<DuckDBAlertStore> {
+  /** `outbox`: the same file's outbox, for deliveries enqueued with their transition. */
+  static async open (db: StateDb, outbox: DuckDBOutboxStore): Promise<DuckDBAlertStore> {
     const [row] = await db.rows('SELECT coalesce(max(seq), 0) AS last FROM alert_transitions')
-    return new DuckDBAlertStore(db, int(row!.last) + 1)
+    return new DuckDBAlertStore(db, int(row!.last) + 1, outbox)
   }
 
-  async transition (alert: Alert, t: Omit<AlertTransition, 'seq'>): Promise<AlertTransition> {
+  async transition (alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[]): Promise<AlertTransition> {
     checkAlert(alert, t)
-    return await this.db.tx(async (conn) => {
+    let enqueued = 0
+    const result = await this.db.tx(async (conn) => {
       const stored: AlertTransition = { ...t, seq: this.nextSeq }
       await conn.run(ALERT_INSERT, Object.fromEntries(ALERT_COLUMNS.map((c) => [c, alert[c] ?? null])) as Bind)
       await conn.run(TRANSITION_INSERT, Object.fromEntries(TRANSITION_COLUMNS.map((c) => [c, stored[c] ?? null])) as Bind)
+      const items = deliveries?.(stored) ?? []
+      if (items.length > 0) await this.outbox.insertWithin(conn, items)
+      enqueued = items.length
       // Advanced before COMMIT: a failed commit leaves a gap, never a reused seq.
       this.nextSeq++
       return stored
     }).catch((err: unknown) => {
       throw err instanceof MinewatchError ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `alert transition not stored: ${(err as Error).message}`, { cause: err })
     })
+    if (enqueued > 0) await this.outbox.updateGauge()
+    return result
   }
 
   async open (): Promise<Alert[]> {

@@ -5,9 +5,12 @@
  */
 import { MinewatchError } from '../../core/errors.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { OutboxItem, OutboxStore } from '../state.js'
+import type { NewOutboxItem, OutboxItem, OutboxStore } from '../state.js'
 import { OUTBOX_COLUMNS } from './state-schema.js'
 import { int, type Row, type StateDb } from './state-db.js'
+import type { DuckDBConnection } from '@duckdb/node-api'
+
+type TxConnection = DuckDBConnection
 import { ident } from './schema.js'
 
 const INSERT = `INSERT INTO outbox (${OUTBOX_COLUMNS.map(ident).join(', ')}, ord) ` +
@@ -25,7 +28,7 @@ function rowToItem (r: Row): OutboxItem {
   }
 }
 
-function checkItem (it: Omit<OutboxItem, 'attempts' | 'lastError'>, i: number): void {
+function checkItem (it: NewOutboxItem, i: number): void {
   const bad = (p: string): never => { throw new MinewatchError('MW_BAD_REQUEST', `outbox item [${i}]: ${p}`) }
   if (typeof it.id !== 'string' || it.id === '') bad('id must be a non-empty string')
   if (typeof it.subscription !== 'string' || it.subscription === '') bad('subscription must be a non-empty string')
@@ -43,17 +46,22 @@ export class DuckDBOutboxStore implements OutboxStore {
     return new DuckDBOutboxStore(db, int(row!.last) + 1, metrics)
   }
 
-  async enqueue (items: readonly Omit<OutboxItem, 'attempts' | 'lastError'>[]): Promise<void> {
+  async enqueue (items: readonly NewOutboxItem[]): Promise<void> {
     items.forEach(checkItem)
     if (items.length === 0) { this.db.check(); return }
-    await this.db.tx(async (conn) => {
-      let ord = this.nextOrd
-      for (const it of items) {
-        await conn.run(INSERT, { id: it.id, subscription: it.subscription, transitionSeq: it.transitionSeq, dueAt: it.dueAt, payload: it.payload, ord: ord++ })
-      }
-      this.nextOrd = ord
-    })
+    await this.db.tx((conn) => this.insertWithin(conn, items))
     await this.updateGauge()
+  }
+
+  /** Inserts items inside a transaction the caller runs (the alert store's transition); call updateGauge() after it commits. */
+  async insertWithin (conn: TxConnection, items: readonly NewOutboxItem[]): Promise<void> {
+    items.forEach(checkItem)
+    let ord = this.nextOrd
+    for (const it of items) {
+      await conn.run(INSERT, { id: it.id, subscription: it.subscription, transitionSeq: it.transitionSeq, dueAt: it.dueAt, payload: it.payload, ord: ord++ })
+    }
+    // Advanced before COMMIT: a failed commit leaves a gap in ord, never a reused one.
+    this.nextOrd = ord
   }
 
   async due (now: number, limit: number): Promise<OutboxItem[]> {
@@ -86,7 +94,8 @@ export class DuckDBOutboxStore implements OutboxStore {
     return int(row!.n)
   }
 
-  private async updateGauge (): Promise<void> {
+  /** Sets the outboxPending gauge from the table. */
+  async updateGauge (): Promise<void> {
     if (this.metrics !== undefined) this.metrics.outboxPending.set(await this.pending())
   }
 }

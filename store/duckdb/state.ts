@@ -33,8 +33,8 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
   const db = await StateDb.open(opts.path)
   try {
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
-    const alerts = await DuckDBAlertStore.open(db)
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
+    const alerts = await DuckDBAlertStore.open(db, outbox)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
     let closing: Promise<void> | null = null
     return {

@@ -130,6 +130,22 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.alerts.history('nope')).toEqual([])
     })
 
+    it('enqueues a transition\'s deliveries in the same transaction, built from its seq', async () => {
+      const a = alert('a9')
+      const t = await h.alerts.transition(a, transitionOf(a, null), (stored) => [
+        { id: `a9:${stored.seq}:hook`, subscription: 'hook', transitionSeq: stored.seq, dueAt: T0, payload: '{}' },
+        { id: `a9:${stored.seq}:dingtalk`, subscription: 'dingtalk', transitionSeq: stored.seq, dueAt: T0, payload: '{}' }
+      ])
+      const due = await h.outbox.due(T0, 10)
+      expect(due.map((d) => d.id).sort()).toEqual([`a9:${t.seq}:dingtalk`, `a9:${t.seq}:hook`])
+      expect(due.every((d) => d.transitionSeq === t.seq)).toBe(true)
+      // a bad delivery rolls back the transition too: neither is kept
+      const b = alert('b9')
+      await expect(h.alerts.transition(b, transitionOf(b, null), () => [{ id: '', subscription: 'hook', transitionSeq: 1, dueAt: T0, payload: '{}' }])).rejects.toThrow(/outbox item \[0\]: id/)
+      expect(await h.alerts.get('b9')).toBeUndefined()
+      expect(await h.outbox.pending()).toBe(2)
+    })
+
     it('keeps nullable fields and Chinese text intact', async () => {
       const a = alert('a2', { device: null, value: null, limit: null, kind: 'over_capacity', subject: 'site', message: '年累计产量超过许可规模' })
       await h.alerts.transition(a, transitionOf(a, null))
