@@ -9,7 +9,7 @@ import { MinewatchError } from '../../core/errors.js'
 import type { AlertQuery, AlertStore, NewOutboxItem } from '../state.js'
 import type { DuckDBOutboxStore } from './outbox.js'
 import { ALERT_COLUMNS, TRANSITION_COLUMNS } from './state-schema.js'
-import { int, intOrNull, type Bind, type Row, type StateDb } from './state-db.js'
+import { int, intOrNull, runPrepared, type Bind, type Row, type StateDb } from './state-db.js'
 import { ident } from './schema.js'
 
 /** Largest page list(), history() and transitionsSince() return. */
@@ -112,8 +112,8 @@ export class DuckDBAlertStore implements AlertStore {
     let enqueued = 0
     const result = await this.db.tx(async (conn) => {
       const stored: AlertTransition = { ...t, seq: this.nextSeq }
-      await conn.run(ALERT_INSERT, Object.fromEntries(ALERT_COLUMNS.map((c) => [c, alert[c] ?? null])) as Bind)
-      await conn.run(TRANSITION_INSERT, Object.fromEntries(TRANSITION_COLUMNS.map((c) => [c, stored[c] ?? null])) as Bind)
+      await runPrepared(conn, ALERT_INSERT, Object.fromEntries(ALERT_COLUMNS.map((c) => [c, alert[c] ?? null])) as Bind)
+      await runPrepared(conn, TRANSITION_INSERT, Object.fromEntries(TRANSITION_COLUMNS.map((c) => [c, stored[c] ?? null])) as Bind)
       const items = deliveries?.(stored) ?? []
       if (items.length > 0) await this.outbox.insertWithin(conn, items)
       enqueued = items.length

@@ -7,7 +7,7 @@ import { MinewatchError } from '../../core/errors.js'
 import type { Metrics } from '../../core/metrics.js'
 import type { NewOutboxItem, OutboxItem, OutboxStore } from '../state.js'
 import { OUTBOX_COLUMNS } from './state-schema.js'
-import { int, type Row, type StateDb } from './state-db.js'
+import { int, runPrepared, type Row, type StateDb } from './state-db.js'
 import type { DuckDBConnection } from '@duckdb/node-api'
 
 type TxConnection = DuckDBConnection
@@ -58,7 +58,7 @@ export class DuckDBOutboxStore implements OutboxStore {
     items.forEach(checkItem)
     let ord = this.nextOrd
     for (const it of items) {
-      await conn.run(INSERT, { id: it.id, subscription: it.subscription, transitionSeq: it.transitionSeq, dueAt: it.dueAt, payload: it.payload, ord: ord++ })
+      await runPrepared(conn, INSERT, { id: it.id, subscription: it.subscription, transitionSeq: it.transitionSeq, dueAt: it.dueAt, payload: it.payload, ord: ord++ })
     }
     // Advanced before COMMIT: a failed commit leaves a gap in ord, never a reused one.
     this.nextOrd = ord
@@ -73,7 +73,7 @@ export class DuckDBOutboxStore implements OutboxStore {
 
   /** Removes the item; an unknown id (already delivered) is not an error. */
   async delivered (id: string): Promise<void> {
-    await this.db.tx((conn) => conn.run('DELETE FROM outbox WHERE id = $id', { id }))
+    await this.db.tx((conn) => runPrepared(conn, 'DELETE FROM outbox WHERE id = $id', { id }))
     await this.updateGauge()
   }
 

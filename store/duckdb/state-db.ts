@@ -2,7 +2,7 @@
  * The state file's connections: one writer lane (every change, one transaction at a
  * time) and one reader lane. The state stores share it; close() closes it once.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api'
+import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api'
 import { MinewatchError } from '../../core/errors.js'
 import { Lane } from './lanes.js'
 import { STATE_DDL } from './state-schema.js'
@@ -18,7 +18,7 @@ export class StateDb {
   static async open (path: string): Promise<StateDb> {
     let instance: DuckDBInstance
     try {
-      instance = await DuckDBInstance.create(path, { memory_limit: '64MB' }) // state is small: keep its cache small
+      instance = await DuckDBInstance.create(path, { memory_limit: '64MB', threads: '1' }) // state is small: keep its cache small
     } catch (err) {
       throw new MinewatchError('MW_STORE_UNAVAILABLE', `cannot open duckdb state file ${path}: ${(err as Error).message}`, { cause: err })
     }
@@ -73,4 +73,24 @@ export function int (v: unknown): number {
 /** Like int(), keeping NULL. */
 export function intOrNull (v: unknown): number | null {
   return v === null || v === undefined ? null : int(v)
+}
+
+/**
+ * Runs a parameterised statement through a prepared statement kept per connection and SQL
+ * text. `conn.run(sql, params)` prepares (parses and plans) on every call, which costs a few
+ * ms under load: the alert path runs the same three inserts per transition.
+ */
+const preparedByConn = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>()
+
+export async function runPrepared (conn: DuckDBConnection, sql: string, params: Record<string, DuckDBValue>): Promise<void> {
+  let cache = preparedByConn.get(conn)
+  if (!cache) preparedByConn.set(conn, cache = new Map())
+  let stmt = cache.get(sql)
+  if (!stmt) {
+    stmt = await conn.prepare(sql)
+    cache.set(sql, stmt)
+  }
+  stmt.clearBindings()
+  stmt.bind(params)
+  await stmt.run()
 }
