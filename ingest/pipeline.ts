@@ -2,6 +2,7 @@
 import { MinewatchError } from '../core/errors.js'
 import type { Kind } from '../core/kinds.js'
 import type { Reading } from '../core/readings.js'
+import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reject, RejectReason } from '../core/rejects.js'
 import { MINUTE } from '../core/time.js'
 import { parseTelemetryTopic } from '../core/topics.js'
@@ -55,7 +56,17 @@ export class Pipeline implements Ingest {
 
   async start (): Promise<void> {
     const since = this.opts.clock.now() - DEDUP_SEED_WINDOW_MS
-    const keys = await this.opts.store.recentKeys(since)
+    let keys: Awaited<ReturnType<TelemetryStore['recentKeys']>>
+    try {
+      keys = await this.opts.store.recentKeys(since)
+    } catch (err) {
+      // A store that is down (InfluxDB in an outage) must not stop intake: its spool takes the
+      // writes. Duplicates of the last minutes may then be written again; InfluxDB keeps one
+      // point per series and timestamp, so they overwrite rather than add.
+      if (!(err instanceof MinewatchError) || !err.canRetry()) throw err
+      this.opts.logger.warn({ err }, 'ingest: the store is unavailable; duplicate detection starts empty')
+      return
+    }
     this.dedup.seed(keys)
     this.opts.logger.info({ keys: keys.length, sinceMs: DEDUP_SEED_WINDOW_MS }, 'ingest: duplicate detection seeded from the store')
   }

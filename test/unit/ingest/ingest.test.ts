@@ -1,6 +1,6 @@
 /** createIngest end to end over in-memory stores: outcomes, rejects, dedup, group commit, failures, isolation. */
 import { describe, it, expect } from 'vitest'
-import { isMinewatchError } from '../../../core/errors.js'
+import { isMinewatchError, MinewatchError } from '../../../core/errors.js'
 import { REJECT_PAYLOAD_MAX_BYTES } from '../../../core/rejects.js'
 import type { Reading } from '../../../core/readings.js'
 import { makeIngest, msg, metricValue, MemoryTelemetryStore, MemoryRejectStore, T0 } from './helpers.js'
@@ -155,6 +155,17 @@ describe('ingest pipeline', () => {
     expect(await after.ingest.handle(recent)).toEqual({ stored: 0, duplicates: 2, rejected: 0 })
     // outside the seeding window: stored again (documented in docs/device-contract.md)
     expect(await after.ingest.handle(old)).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+  })
+
+  it('start() goes on with empty duplicate detection when the store is unavailable, but not on other errors', async () => {
+    const down = new MemoryTelemetryStore()
+    down.recentKeys = async () => { throw new MinewatchError('MW_STORE_UNAVAILABLE', 'InfluxDB is down') }
+    const a = makeIngest({ store: down })
+    await expect(a.ingest.start()).resolves.toBeUndefined()
+    expect(await a.ingest.handle(msg('mines/site-a/dust/DUST-UG', dust(T0)))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    const broken = new MemoryTelemetryStore()
+    broken.recentKeys = async () => { throw new MinewatchError('MW_BAD_REQUEST', 'a bug') }
+    await expect(makeIngest({ store: broken }).ingest.start()).rejects.toThrow(/a bug/)
   })
 
   it('a failed store write rejects those messages (no PUBACK) and later batches still succeed', async () => {
