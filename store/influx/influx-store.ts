@@ -43,6 +43,9 @@ function column (s: InfluxSeries, name: string): number {
   return s.columns.indexOf(name)
 }
 
+/** Write requests one write() keeps in flight (a spool replay sends 50,000 readings as 5 requests). */
+const REQUESTS_IN_FLIGHT = 3
+
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly name: string
   private readonly http: InfluxHttp
@@ -85,16 +88,18 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const end = this.opts.metrics?.storeWriteSeconds.startTimer({ store: this.name })
     try {
       validateBatch(batch)
-      // Requests go one after the other, in order; the next chunk is encoded while the
-      // previous one is in flight (InfluxDB works on its own cores meanwhile).
-      let inFlight: Promise<void> | null = null
+      // Up to REQUESTS_IN_FLIGHT requests at once, the next chunk encoded meanwhile (InfluxDB
+      // works on its own cores). Chunks may land out of order: harmless, as InfluxDB keys a
+      // point by series and timestamp, and ingest has already dropped duplicate readings.
+      const inFlight: Promise<void>[] = []
       for (let i = 0; i < batch.length; i += this.maxLines) {
         const body = readingsToBody(batch, i, i + this.maxLines)
-        if (inFlight !== null) await inFlight
-        inFlight = this.send(body, 'ms')
-        inFlight.catch(() => undefined) // awaited below or at the next chunk
+        if (inFlight.length >= REQUESTS_IN_FLIGHT) await inFlight.shift()
+        const p = this.send(body, 'ms')
+        p.catch(() => undefined) // awaited below or when its slot is needed
+        inFlight.push(p)
       }
-      if (inFlight !== null) await inFlight
+      await Promise.all(inFlight)
       end?.()
     } catch (err) {
       this.opts.metrics?.storeWriteErrors.inc({ store: this.name })
