@@ -148,6 +148,34 @@ describe('minewatch up: ingest over MQTT', () => {
       expect(await mw.telemetry.count({ site: 'gs-baiyin-cuzn', device: 'GS-DUST01' })).toBe(0)
     })
 
+    it('refuses a publish to a topic that is not a telemetry topic and records it', async () => {
+      const c = await connectDevice(mw.mqttPort, 'ZJ-DUST04')
+      const closed = new Promise<void>((resolve) => c.once('close', () => resolve()))
+      c.publish(`mines/${SITE}/dust`, JSON.stringify({ ts: Date.now(), pm10: 9 }), { qos: 1 })
+      await closed
+      await goodPublish()
+      await waitFor(async () => (await rejectsOf('ZJ-DUST04')).some((r) => r.reason === 'bad_topic'), 5000, 'bad_topic reject')
+    })
+
+    it('refuses a device flooding past its rate limit, records it, and keeps what it acknowledged', async () => {
+      // demo broker.rate: 50 messages/s with a burst of 200; past 200 held messages the next is refused
+      const c = await connectDevice(mw.mqttPort, 'ZJ-DUST05')
+      c.on('error', () => {})
+      const closed = new Promise<void>((resolve) => c.once('close', () => resolve()))
+      const t0 = Date.now() - 30_000
+      let acked = 0
+      for (let i = 0; i < 600; i++) {
+        c.publish(`mines/${SITE}/dust/ZJ-DUST05`, JSON.stringify({ ts: t0 + i, seq: 50_000 + i, pm10: 0.05 }), { qos: 1 }, (err) => { if (!err) acked++ })
+      }
+      await closed
+      await goodPublish()
+      await waitFor(async () => (await rejectsOf('ZJ-DUST05')).some((r) => r.reason === 'rate_limited'), 5000, 'rate_limited reject')
+      expect(acked).toBeGreaterThan(0)
+      expect(acked).toBeLessThan(600)
+      // every acknowledged message is stored
+      expect(await mw.telemetry.count({ site: SITE, device: 'ZJ-DUST05', from: t0, to: t0 + 600 })).toBeGreaterThanOrEqual(acked)
+    })
+
     it('refuses an unknown device and a wrong password at CONNECT', async () => {
       await expect(connectDevice(mw.mqttPort, 'NO-SUCH-DEVICE', 'whatever-pw')).rejects.toThrow(/Bad username or password|Not authorized/i)
       await expect(connectDevice(mw.mqttPort, 'ZJ-DUST04', 'wrong-password')).rejects.toThrow(/Bad username or password|Not authorized/i)
