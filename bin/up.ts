@@ -113,7 +113,11 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const telemetry = createTelemetryStore(loaded, dataDir, logger, metrics, (readings, detail) => {
       // Lines InfluxDB refused as malformed go to rejects, one record per device.
       const byDevice = new Map<string, typeof readings[number][]>()
-      for (const r of readings) byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r])
+      for (const r of readings) {
+        let list = byDevice.get(r.device)
+        if (!list) byDevice.set(r.device, list = [])
+        list.push(r)
+      }
       for (const [device, rs] of byDevice) {
         const first = rs[0]!
         void state.rejects.add([{

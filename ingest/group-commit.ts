@@ -24,8 +24,6 @@ interface Batch<T> {
   promise: Promise<void>
   resolve: () => void
   reject: (err: unknown) => void
-  /** maxWaitMs has passed: write as soon as a slot is free. */
-  due: boolean
   timer: NodeJS.Timeout | null
 }
 
@@ -61,17 +59,16 @@ export class GroupCommit<T> {
     let reject!: (err: unknown) => void
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
     promise.catch(() => {}) // callers handle it; this keeps a batch nobody awaits from crashing the process
-    const batch: Batch<T> = { items: [], promise, resolve, reject, due: false, timer: null }
+    const batch: Batch<T> = { items: [], promise, resolve, reject, timer: null }
     if (this.opts.maxWaitMs === 0) {
       // Write what this event-loop turn brings, without waiting for more (a busy slot defers it to pump()).
-      setImmediate(() => { batch.due = true; if (this.open === batch && this.canWrite()) this.seal() })
+      setImmediate(() => { if (this.open === batch && this.canWrite()) this.seal() })
       this.open = batch
       this.unsettled.add(promise)
       return batch
     }
     batch.timer = setTimeout(() => {
       batch.timer = null
-      batch.due = true
       if (this.open === batch && this.canWrite()) this.seal()
     }, this.opts.maxWaitMs)
     this.open = batch
