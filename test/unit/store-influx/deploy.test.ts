@@ -66,11 +66,13 @@ describe('deploy/influxdb-init/10-minewatch-v1.sh', () => {
 
 describe('deploy/Dockerfile', () => {
   const text = readFileSync(deploy('Dockerfile'), 'utf8')
-  it('builds on node:20 with npm ci and npm run build, and runs minewatch up on /config/minewatch.yaml', () => {
-    expect(text).toMatch(/^FROM node:20/m)
+  it('builds on node:24 with npm ci and npm run build, installs the npm pack tarball, and runs minewatch up on /config/minewatch.yaml', () => {
+    expect(text).toMatch(/^FROM node:24/m)
     expect(text).toContain('RUN npm ci')
     expect(text).toContain('RUN npm run build')
-    expect(text).toContain('CMD ["node", "dist/bin/minewatch.js", "up", "--config", "/config/minewatch.yaml", "--data-dir", "/data"]')
+    expect(text).toMatch(/npm pack --ignore-scripts/)
+    expect(text).toMatch(/npm install --omit=dev [^\n]*\/tmp\/minewatch\.tgz/)
+    expect(text).toContain('CMD ["node", "node_modules/minewatch/dist/bin/minewatch.js", "up", "--config", "/config/minewatch.yaml", "--data-dir", "/data"]')
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>, bin: Record<string, string> }
     expect(pkg.scripts.build).toBeDefined()
     expect(pkg.bin.minewatch).toBe('dist/bin/minewatch.js')
