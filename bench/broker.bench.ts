@@ -2,7 +2,7 @@
  * Broker throughput: minewatch's embedded broker (aedes with login, ACL, rate limiter,
  * packet-size scanner, intake resolving at once) against Mosquitto, same load for both:
  * 20 publisher connections, QoS 1, 200-byte JSON payloads, each keeping a bounded window
- * of PUBLISHes in flight, for 15 s after a 2 s warm-up.
+ * of PUBLISHes in flight, for 10 s after a 2 s warm-up, in interleaved rounds (bench/rounds.ts).
  *
  * The load runs in a child process that writes pre-built MQTT 3.1.1 packets straight to TCP
  * sockets and counts PUBACKs, so the generator is not the bottleneck and the broker
@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process'
 import { connect as tcpConnect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { loadavg } from 'node:os'
 import mqttPacket from 'mqtt-packet'
 import type { BenchResult } from './run.js'
 import { parseConfig } from '../core/config.js'
@@ -21,12 +20,13 @@ import { silentLogger } from '../core/log.js'
 import { hashSecret } from '../core/secrets.js'
 import { createBroker } from '../broker/index.js'
 import { startMosquitto } from '../test/helpers/mosquitto.js'
+import { benchRounds, describeMachine, interleave, ratios, spread, verdictRow, VERDICT_HEADER, watchMachine } from './rounds.js'
 
 const CONNECTIONS = 20
 const WINDOW = 64 // PUBLISHes in flight per connection
 const PAYLOAD_BYTES = 200
 const WARMUP_MS = 2_000 // 2 s, not counted
-const MEASURE_MS = 15_000 // 15 s
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000) // 10 s per run
 
 interface LoadSpec { port: number, devices: { username: string, password: string, topic: string }[], window: number, warmupMs: number, measureMs: number }
 interface LoadResult { acked: number, seconds: number }
@@ -122,17 +122,7 @@ broker:
 `, 'bench-broker.yaml').config
 }
 
-export default async function bench (): Promise<BenchResult> {
-  const loadBefore = loadavg()[0]!
-  const devices = Array.from({ length: CONNECTIONS }, (_, i) => ({ username: `BENCH-D${String(i).padStart(2, '0')}`, password: `bench-secret-${i}` }))
-  const spec = (port: number): LoadSpec => ({
-    port,
-    devices: devices.map((d) => ({ ...d, topic: `mines/bench/dust/${d.username}` })),
-    window: WINDOW,
-    warmupMs: WARMUP_MS,
-    measureMs: MEASURE_MS
-  })
-
+async function runMinewatch (spec: (port: number) => LoadSpec, devices: { username: string, password: string }[]): Promise<number> {
   const config = benchConfig(devices)
   let intakes = 0
   const broker = createBroker({
@@ -143,40 +133,64 @@ export default async function bench (): Promise<BenchResult> {
     metrics: createMetrics(),
     logger: silentLogger()
   })
-  let mw: LoadResult
+  let r: LoadResult
   try {
     const { port } = await broker.listen({ port: 0, host: '127.0.0.1' })
-    mw = await loadFrom(spec(port))
+    r = await loadFrom(spec(port))
   } finally {
     await broker.close()
   }
-  if (intakes < mw.acked) throw new Error(`intake saw ${intakes} messages but ${mw.acked} were acknowledged`)
+  if (intakes < r.acked) throw new Error(`intake saw ${intakes} messages but ${r.acked} were acknowledged`)
+  return r.acked / r.seconds
+}
 
+async function runMosquitto (spec: (port: number) => LoadSpec): Promise<number> {
   const mosq = await startMosquitto()
-  let mq: LoadResult
   try {
-    mq = await loadFrom(spec(mosq.port))
+    const r = await loadFrom(spec(mosq.port))
+    return r.acked / r.seconds
   } finally {
     await mosq.stop()
   }
+}
 
-  const rate = (r: LoadResult): number => r.acked / r.seconds
-  const ratio = rate(mw) / rate(mq)
+export default async function bench (): Promise<BenchResult> {
+  const machine = watchMachine()
+  const rounds = benchRounds()
+  const devices = Array.from({ length: CONNECTIONS }, (_, i) => ({ username: `BENCH-D${String(i).padStart(2, '0')}`, password: `bench-secret-${i}` }))
+  const spec = (port: number): LoadSpec => ({
+    port,
+    devices: devices.map((d) => ({ ...d, topic: `mines/bench/dust/${d.username}` })),
+    window: WINDOW,
+    warmupMs: WARMUP_MS,
+    measureMs: MEASURE_MS
+  })
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
+  const runs = await interleave(rounds, [
+    { name: 'minewatch', run: async () => await runMinewatch(spec, devices) },
+    { name: 'mosquitto', run: async () => await runMosquitto(spec) }
+  ], (round, name, rate) => process.stdout.write(`  round ${round} ${name}: ${fmt(rate)} msg/s\n`))
+  const mw = runs.get('minewatch')!
+  const mq = runs.get('mosquitto')!
+  const ratio = ratios(mw, mq)
+  const rateCell = (xs: number[]): string => `${fmt(spread(xs).median)} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`
   return {
     title: 'MQTT broker: minewatch (aedes) vs Mosquitto, QoS 1',
     markdown: `
 Load: ${CONNECTIONS} publisher connections, QoS 1, ${PAYLOAD_BYTES}-byte JSON payloads, ${WINDOW} PUBLISHes in flight per connection,
-${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up; raw-socket generator in a child process, counting PUBACKs.
+${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up per run; raw-socket generator in a child process, counting PUBACKs.
+${rounds} interleaved rounds (minewatch, Mosquitto, minewatch, …); the ratio is taken per round.
 minewatch: login (scrypt secretHash), ACL, per-device rate limiter (limit set out of reach), packet-size scanner, intake resolving at once.
 Mosquitto (Debian package, its defaults: Nagle on, which is its faster setting here): anonymous, no ACL, persistence off.
-No subscribers on either. 1-minute load average of the (shared) machine at start: ${loadBefore.toFixed(1)}.
+No subscribers on either. Machine: ${describeMachine(machine())}.
 
-| Broker | PUBACKed msgs/s |
+| Broker | PUBACKed msgs/s, median (range) |
 |---|---:|
-| minewatch | ${fmt(rate(mw))} |
-| Mosquitto | ${fmt(rate(mq))} |
-| **ratio minewatch / Mosquitto** | **${ratio.toFixed(2)}** (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}) |
+| minewatch | ${rateCell(mw)} |
+| Mosquitto | ${rateCell(mq)} |
+
+${VERDICT_HEADER}
+${verdictRow('minewatch / Mosquitto, QoS 1', ratio, 0.9)}
 `
   }
 }
