@@ -32,7 +32,7 @@ export function decode (topicName: string, payload: Buffer): DecodeResult {
   try {
     json = JSON.parse(text)
   } catch (err) {
-    return fail(topic, 'not_json', `payload is not JSON: ${(err as Error).message}`)
+    return fail(topic, 'not_json', `payload is not JSON: ${jsonErrorText(err)}`)
   }
   if (Array.isArray(json)) {
     if (json.length === 0) return fail(topic, 'empty', 'payload is an empty array')
@@ -45,4 +45,12 @@ export function decode (topicName: string, payload: Buffer): DecodeResult {
     return fail(topic, 'invalid_reading', `payload must be a JSON object or an array of objects, got ${json === null ? 'null' : typeof json}`, 1)
   }
   return { ok: true, value: { topic, items: [json], isArray: false } }
+}
+
+/**
+ * V8's JSON.parse message without the " (line L column C)" that newer V8s (Node 22+) append:
+ * the reject text a device sees is the same on every supported Node (docs/device-contract.md quotes it).
+ */
+function jsonErrorText (err: unknown): string {
+  return String((err as Error).message ?? err).replace(/ \(line \d+ column \d+\)$/, '')
 }
