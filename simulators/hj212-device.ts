@@ -74,7 +74,7 @@ export class Hj212DeviceClient {
   async close (): Promise<void> {
     const s = this.socket
     this.socket = null
-    if (!s) return
+    if (!s || s.destroyed) return
     await new Promise<void>((resolve) => { s.once('close', () => resolve()); s.end(); setTimeout(() => s.destroy(), 500).unref() })
   }
 
