@@ -177,8 +177,27 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       closers.push(() => intake.close())
     }
 
+    // HJ 212 gateway: devices with an `hj212:` entry push frames over TCP into the same ingest (docs/hj212.md)
+    let hj212: Hj212Gateway | undefined
+    let hj212Port: number | undefined
+    const hjPort = opts.hj212Port ?? config.hj212.port
+    if (hjPort !== undefined) {
+      hj212 = new Hj212Gateway({
+        registry, config: config.hj212, ingest, metrics: createHj212Metrics(metrics.registry), logger: logger.child({ part: 'hj212' }), clock,
+        lastReadings: async () => {
+          const last = new Map<string, number>()
+          for (const site of registry.sites) {
+            if (!site.devices.some((d) => d.hj212)) continue
+            for (const r of await telemetry.latest({ site: site.id })) last.set(r.device, r.ts)
+          }
+          return last
+        }
+      })
+      closers.push(() => hj212!.close())
+    }
+
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
@@ -202,25 +221,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     }
     closers.push(() => app.close())
 
-    // HJ 212 gateway: devices with an `hj212:` entry push frames over TCP into the same ingest (docs/hj212.md)
-    let hj212: Hj212Gateway | undefined
-    let hj212Port: number | undefined
-    const hjPort = opts.hj212Port ?? config.hj212.port
-    if (hjPort !== undefined) {
-      hj212 = new Hj212Gateway({
-        registry, config: config.hj212, ingest, metrics: createHj212Metrics(metrics.registry), logger: logger.child({ part: 'hj212' }), clock,
-        lastReadings: async () => {
-          const last = new Map<string, number>()
-          for (const site of registry.sites) {
-            if (!site.devices.some((d) => d.hj212)) continue
-            for (const r of await telemetry.latest({ site: site.id })) last.set(r.device, r.ts)
-          }
-          return last
-        }
-      })
-      closers.push(() => hj212!.close())
-      hj212Port = (await hj212.listen({ port: hjPort, host: config.hj212.host ?? host })).port
-    }
+    if (hj212) hj212Port = (await hj212.listen({ port: hjPort!, host: config.hj212.host ?? host })).port
 
     if (opts.simulate) {
       const sim = await startSimulatedSites({ registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }) })
