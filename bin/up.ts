@@ -224,7 +224,10 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     if (hj212) hj212Port = (await hj212.listen({ port: hjPort!, host: config.hj212.host ?? host })).port
 
     if (opts.simulate) {
-      const sim = await startSimulatedSites({ registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }) })
+      const sim = await startSimulatedSites({
+        registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }),
+        hj212: hj212Port !== undefined ? { host: '127.0.0.1', port: hj212Port } : undefined
+      })
       closers.push(() => sim.stop())
     }
 

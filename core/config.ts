@@ -299,7 +299,7 @@ export function parseConfig (text: string, file = '<config>', env: NodeJS.Proces
   const config = result.data!
   const warnings: string[] = []
   if (config.demo) {
-    const plain = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.password).length, 0) +
+    const plain = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.password).length + s.devices.filter((d) => d.hj212?.pw).length, 0) +
       config.accounts.filter((a) => a.password).length + config.api.tokens.filter((t) => t.token).length
     if (plain > 0) warnings.push(`demo config ${file}: ${plain} plain password(s)/token(s) in use; never use a demo config in production`)
   }
