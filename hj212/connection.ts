@@ -78,6 +78,7 @@ export class Hj212Connection {
   private entry: DeviceEntry | null = null
   /** The PW the device authenticated with (used in commands to it, §6.3.2). */
   private pw = ''
+  private pwBytes = Buffer.alloc(0)
   private st = '22'
   private ackChain: Promise<void> = Promise.resolve()
   private pendingAcks = 0
@@ -185,8 +186,14 @@ export class Hj212Connection {
 
   /** PW against pw (constant-time) or pwHash (scrypt, successes cached). */
   private authenticate (f: Frame, entry: DeviceEntry): boolean {
-    const h = entry.device.hj212!
     const sent = f.pw ?? ''
+    // every frame carries the PW: once verified on this connection, compare with that one
+    // (constant time for equal lengths) instead of hashing again
+    if (this.entry === entry && this.pwBytes.length > 0) {
+      const s = Buffer.from(sent)
+      if (s.length === this.pwBytes.length && timingSafeEqual(s, this.pwBytes)) return true
+    }
+    const h = entry.device.hj212!
     if (h.pwHash) return this.d.verifier.verify(sent, h.pwHash)
     const a = createHash('sha256').update(sent).digest()
     const b = createHash('sha256').update(h.pw ?? '').digest()
@@ -195,6 +202,7 @@ export class Hj212Connection {
 
   private bind (entry: DeviceEntry, f: Frame): void {
     this.pw = f.pw ?? ''
+    this.pwBytes = Buffer.from(this.pw)
     if (f.st !== undefined && f.st !== '91') this.st = f.st
     if (this.entry) return
     this.entry = entry

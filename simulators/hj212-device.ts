@@ -39,6 +39,9 @@ export interface Hj212DeviceOptions {
   ackTimeoutMs?: number
 }
 
+/** Frames kept in `received` (tests look at the last few). */
+const RECEIVED_KEPT = 256
+
 interface Waiter { resolve(): void, reject(err: Error): void, timer: NodeJS.Timeout }
 
 export class Hj212DeviceClient {
@@ -49,7 +52,7 @@ export class Hj212DeviceClient {
   private clockOffsetMs = 0
   /** Real-time interval set by CN 1062, s. */
   rtdIntervalS: number | null = null
-  /** Every frame received from the gateway, in order. */
+  /** The last RECEIVED_KEPT frames received from the gateway, in order. */
   readonly received: Frame[] = []
   /** Called for each frame received (tests wait on commands with it). */
   onFrame: ((f: Frame) => void) | null = null
@@ -102,9 +105,12 @@ export class Hj212DeviceClient {
     await acked
   }
 
+  /** False once the connection is closed (by either side). */
+  get connected (): boolean { return this.socket !== null && !this.socket.destroyed }
+
   /** Writes raw bytes (tests send broken frames with it). */
   write (data: Buffer | string): void {
-    if (!this.socket) throw new Error('not connected')
+    if (!this.socket || this.socket.destroyed) throw new Error('not connected')
     this.socket.write(data)
   }
 
@@ -142,6 +148,7 @@ export class Hj212DeviceClient {
       const seg = decodeSegment(env.packet.segment.toString('utf8'))
       if (!seg.ok) continue
       this.received.push(seg.frame)
+      if (this.received.length > RECEIVED_KEPT) this.received.shift() // a long-running demo device must not grow
       this.onFrame?.(seg.frame)
       void this.answer(seg.frame)
     }

@@ -87,7 +87,12 @@ export class Hj212Publisher implements Publisher {
     if (!entry?.device.hj212) throw new MinewatchError('MW_BAD_REQUEST', `device '${m.device}' has no hj212 entry`)
     const parsed = JSON.parse(m.payload.toString('utf8')) as unknown
     const items = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>
-    const client = await this.client(m.device)
+    let client = await this.client(m.device)
+    if (!client.connected) {
+      // the gateway went away (restart, network): reconnect at this message
+      this.clients.delete(m.device)
+      client = await this.client(m.device)
+    }
     for (const item of items) {
       const ts = parseTimestamp(item.ts as number | string)
       const r: Values = { ...item, ts }
