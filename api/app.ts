@@ -27,6 +27,7 @@ import alertsRoutes from './routes/alerts.js'
 import alertStreamRoutes from './routes/alert-stream.js'
 import rejectsRoutes from './routes/rejects.js'
 import reportsRoutes from './routes/reports.js'
+import hj212Routes, { type Hj212Control } from './routes/hj212.js'
 
 export interface AppDeps {
   registry: Registry
@@ -40,6 +41,8 @@ export interface AppDeps {
   clock: Clock
   /** Readiness of the parts (store reachable, broker listening, spool state...). */
   readiness: () => Promise<{ ready: boolean, checks: Record<string, { ok: boolean, detail?: string }> }>
+  /** The HJ 212 gateway, when running (routes/hj212.ts). */
+  hj212?: Hj212Control
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -120,6 +123,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(alertStreamRoutes, ctx)
     await api.register(rejectsRoutes, ctx)
     await api.register(reportsRoutes, ctx)
+    await api.register(hj212Routes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The minewatch command.
- *   minewatch up [--config F] [--data-dir D] [--mqtt-port N] [--http-port N] [--simulate] [--seed N]
+ *   minewatch up [--config F] [--data-dir D] [--mqtt-port N] [--http-port N] [--hj212-port N] [--simulate] [--seed N]
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
  *   minewatch hash-secret [secret]      (reads stdin when no argument)
@@ -24,6 +24,7 @@ Usage:
       --http-port N      HTTP API port (env MINEWATCH_HTTP_PORT, default 8080)
       --simulate         also run every configured device as a simulator (demo)
       --seed N           simulator seed (default 1)
+      --hj212-port N     HJ 212 TCP port for dust/water monitors (env MINEWATCH_HJ212_PORT, config hj212.port; off when unset)
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
@@ -42,7 +43,8 @@ async function up (argv: string[]): Promise<number> {
     args: argv,
     options: {
       config: { type: 'string' }, 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' },
-      simulate: { type: 'boolean', default: false }, seed: { type: 'string' }
+      simulate: { type: 'boolean', default: false }, seed: { type: 'string' },
+      'hj212-port': { type: 'string' }
     },
     strict: true
   })
@@ -57,6 +59,7 @@ async function up (argv: string[]): Promise<number> {
     httpPort: port(values['http-port'] ?? env.MINEWATCH_HTTP_PORT ?? '8080', '--http-port'),
     simulate: values.simulate,
     seed: values.seed !== undefined ? Number(values.seed) : undefined,
+    hj212Port: (values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT) !== undefined ? port((values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT)!, '--hj212-port') : undefined,
     logger
   })
   await new Promise<void>((resolve) => {

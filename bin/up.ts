@@ -21,6 +21,9 @@ import { createBroker, type Broker } from '../broker/index.js'
 import { createAlertEngine, type AlertEngine } from '../alerts/index.js'
 import { buildApp } from '../api/app.js'
 import { startSimulatedSites } from '../simulators/index.js'
+import { Hj212Gateway } from '../hj212/gateway.js'
+import { createHj212Metrics } from '../hj212/metrics.js'
+import { isIntervalReading } from '../core/readings.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface StartOptions {
@@ -41,6 +44,8 @@ export interface StartOptions {
   simulate?: boolean
   /** Seed for the simulated sites. */
   seed?: number
+  /** HJ 212 TCP port (overrides hj212.port); 0 picks a free one; absent and unset in config: no gateway. */
+  hj212Port?: number
 }
 
 export interface Minewatch {
@@ -57,6 +62,9 @@ export interface Minewatch {
   readonly app: FastifyInstance
   readonly mqttPort: number
   readonly httpPort: number
+  /** The HJ 212 gateway, when hj212.port (or --hj212-port) is set. */
+  readonly hj212?: Hj212Gateway
+  readonly hj212Port?: number
   /** Stops intake first, then flushes ingest, alerts and the stores. Idempotent. */
   close(): Promise<void>
 }
@@ -142,7 +150,10 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     await alerts.start()
     closers.push(() => alerts.close())
     const unsubscribe = ingest.onStored((readings) => {
-      alerts.evaluate(readings).catch((err) => logger.error({ err }, 'alert evaluation failed'))
+      // HJ 212 interval statistics (minute/hour/day) are not samples for the real-time rules
+      const samples = readings.some(isIntervalReading) ? readings.filter((r) => !isIntervalReading(r)) : readings
+      if (samples.length === 0) return
+      alerts.evaluate(samples).catch((err) => logger.error({ err }, 'alert evaluation failed'))
     })
     closers.push(async () => unsubscribe())
     // Closed before the alert engine and the stores: its last batches still reach both.
@@ -166,8 +177,27 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       closers.push(() => intake.close())
     }
 
+    // HJ 212 gateway: devices with an `hj212:` entry push frames over TCP into the same ingest (docs/hj212.md)
+    let hj212: Hj212Gateway | undefined
+    let hj212Port: number | undefined
+    const hjPort = opts.hj212Port ?? config.hj212.port
+    if (hjPort !== undefined) {
+      hj212 = new Hj212Gateway({
+        registry, config: config.hj212, ingest, metrics: createHj212Metrics(metrics.registry), logger: logger.child({ part: 'hj212' }), clock,
+        lastReadings: async () => {
+          const last = new Map<string, number>()
+          for (const site of registry.sites) {
+            if (!site.devices.some((d) => d.hj212)) continue
+            for (const r of await telemetry.latest({ site: site.id })) last.set(r.device, r.ts)
+          }
+          return last
+        }
+      })
+      closers.push(() => hj212!.close())
+    }
+
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
@@ -191,16 +221,21 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     }
     closers.push(() => app.close())
 
+    if (hj212) hj212Port = (await hj212.listen({ port: hjPort!, host: config.hj212.host ?? host })).port
+
     if (opts.simulate) {
-      const sim = await startSimulatedSites({ registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }) })
+      const sim = await startSimulatedSites({
+        registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }),
+        hj212: hj212Port !== undefined ? { host: '127.0.0.1', port: hj212Port } : undefined
+      })
       closers.push(() => sim.stop())
     }
 
-    logger.info({ mqttPort: listening.port, httpPort, dataDir, store: telemetry.name, sites: registry.sites.length, devices: registry.deviceCount }, 'minewatch is up')
+    logger.info({ mqttPort: listening.port, httpPort, hj212Port, dataDir, store: telemetry.name, sites: registry.sites.length, devices: registry.deviceCount }, 'minewatch is up')
     let closing: Promise<void> | undefined
     return {
       config: loaded, registry, metrics, logger, clock, telemetry, state, ingest, broker, alerts, app,
-      mqttPort: listening.port, httpPort,
+      mqttPort: listening.port, httpPort, hj212, hj212Port,
       close: () => (closing ??= closeAll())
     }
   } catch (err) {

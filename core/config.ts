@@ -150,6 +150,32 @@ export const apiSchema = z.strictObject({
   rateLimitPerMin: z.number().int().positive().default(600)
 }).prefault({})
 
+/** The HJ 212 TCP gateway (hj212/, docs/hj212.md). Off unless a port is set (--hj212-port, MINEWATCH_HJ212_PORT, hj212.port). */
+export const hj212Schema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().optional(),
+  tls: z.strictObject({ port: z.number().int().min(0).max(65535), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() }).optional(),
+  /** A device whose DataTime is further than this from server time gets a time calibration (CN 1012), s. */
+  maxClockDriftS: z.number().int().positive().default(60),
+  /** Packets of a split message (PNUM/PNO) must all arrive within this, s. */
+  splitTimeoutS: z.number().int().positive().default(30),
+  /** A connection silent this long is closed (real-time interval is at most 3600 s, §6.6), s. */
+  idleTimeoutS: z.number().int().positive().default(3900),
+  /** A connection is closed after this many bad frames in a row (garbage, wrong PW, unknown MN). */
+  maxBadFrames: z.number().int().positive().default(20),
+  /** At most this many connections at once. */
+  maxConnections: z.number().int().positive().default(10_000),
+  /** After a device reconnects following a gap longer than gapFactor × its intervalS, request the gap's minute data (CN 2051 BeginTime/EndTime). */
+  backfill: z.strictObject({
+    enabled: z.boolean().default(true),
+    gapFactor: z.number().min(1).default(3),
+    /** At most this far back, s (7 days: ingest refuses older readings by default). */
+    maxS: z.number().int().positive().default(7 * 86_400)
+  }).prefault({}),
+  /** Replies to gateway commands (9011/9012) must arrive within this, s. */
+  commandTimeoutS: z.number().int().positive().default(30)
+}).prefault({})
+
 export const configSchema = z.strictObject({
   /** Demo configs may hold plain passwords and tokens (each logged as a warning). */
   demo: z.boolean().default(false),
@@ -159,10 +185,12 @@ export const configSchema = z.strictObject({
   ingest: ingestSchema,
   store: storeSchema,
   alerts: alertsSchema,
-  api: apiSchema
+  api: apiSchema,
+  hj212: hj212Schema
 }).superRefine((c, ctx) => {
   const siteIds = new Set<string>()
   const deviceIds = new Map<string, string>()
+  const mns = new Map<string, string>()
   c.sites.forEach((s, i) => {
     if (siteIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: `duplicate site id '${s.id}'` })
     siteIds.add(s.id)
@@ -171,6 +199,13 @@ export const configSchema = z.strictObject({
       if (other) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'id'], message: `device id '${d.id}' is already used in ${other} (device ids are MQTT usernames: unique across sites)` })
       deviceIds.set(d.id, `site '${s.id}'`)
       if (!c.demo && d.password) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'password'], message: 'plain passwords are allowed only in demo configs (demo: true); use secretHash' })
+    })
+    s.devices.forEach((d, j) => {
+      if (!d.hj212) return
+      const other = mns.get(d.hj212.mn)
+      if (other) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'hj212', 'mn'], message: `HJ 212 MN '${d.hj212.mn}' is already used by ${other} (the MN identifies the device)` })
+      mns.set(d.hj212.mn, `device '${d.id}'`)
+      if (!c.demo && d.hj212.pw) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'hj212', 'pw'], message: 'plain HJ 212 passwords are allowed only in demo configs (demo: true); use pwHash' })
     })
     const zoneIds = new Set<string>()
     s.zones.forEach((z, j) => {
@@ -264,7 +299,7 @@ export function parseConfig (text: string, file = '<config>', env: NodeJS.Proces
   const config = result.data!
   const warnings: string[] = []
   if (config.demo) {
-    const plain = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.password).length, 0) +
+    const plain = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.password).length + s.devices.filter((d) => d.hj212?.pw).length, 0) +
       config.accounts.filter((a) => a.password).length + config.api.tokens.filter((t) => t.token).length
     if (plain > 0) warnings.push(`demo config ${file}: ${plain} plain password(s)/token(s) in use; never use a demo config in production`)
   }

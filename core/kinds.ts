@@ -59,11 +59,28 @@ export const FIELDS: Readonly<Record<Kind, readonly FieldDef[]>> = Object.freeze
     { name: 'windDir', type: 'float', unit: '°', label: '风向' },
     { name: 'noise', type: 'float', unit: 'dB(A)', label: '噪声' },
     // HJ 212-2017 data flag: N normal, F stopped, M maintenance, S manual, D fault, C calibrating, T over range, B comms fault
-    { name: 'flag', type: 'string', unit: '', label: '数据标记' }
+    { name: 'flag', type: 'string', unit: '', label: '数据标记' },
+    // HJ 212 gateway (docs/hj212.md): factors beyond the contract's, and interval statistics of
+    // CN 2051/2061/2031 (minute, hour, day; ts = interval start), kept apart from real-time values.
+    { name: 'pm1', type: 'float', unit: 'mg/m³', label: 'PM1.0' },
+    { name: 'pressure', type: 'float', unit: 'kPa', label: '气压' },
+    { name: 'intervalS', type: 'int', unit: 's', label: '统计周期' },
+    { name: 'tspAvg', type: 'float', unit: 'mg/m³', label: 'TSP 均值' },
+    { name: 'tspMin', type: 'float', unit: 'mg/m³', label: 'TSP 最小值' },
+    { name: 'tspMax', type: 'float', unit: 'mg/m³', label: 'TSP 最大值' },
+    { name: 'pm10Avg', type: 'float', unit: 'mg/m³', label: 'PM10 均值' },
+    { name: 'pm10Min', type: 'float', unit: 'mg/m³', label: 'PM10 最小值' },
+    { name: 'pm10Max', type: 'float', unit: 'mg/m³', label: 'PM10 最大值' },
+    { name: 'pm25Avg', type: 'float', unit: 'mg/m³', label: 'PM2.5 均值' },
+    { name: 'pm25Min', type: 'float', unit: 'mg/m³', label: 'PM2.5 最小值' },
+    { name: 'pm25Max', type: 'float', unit: 'mg/m³', label: 'PM2.5 最大值' }
   ],
   water: [
     { name: 'totalM3', type: 'float', unit: 'm³', label: '累计流量' },
-    { name: 'flowM3h', type: 'float', unit: 'm³/h', label: '瞬时流量' }
+    { name: 'flowM3h', type: 'float', unit: 'm³/h', label: '瞬时流量' },
+    // HJ 212 interval data (CN 2051/2061/2031): the interval's volume (w00000-Cou) and length
+    { name: 'volumeM3', type: 'float', unit: 'm³', label: '时段流量' },
+    { name: 'intervalS', type: 'int', unit: 's', label: '统计周期' }
   ],
   locator: [
     // Tags: entity type has 2 values; entity ids are bounded by the site's headcount

@@ -40,6 +40,22 @@ export type DataFlag = (typeof DATA_FLAGS)[number]
 
 const base = { ts: tsSchema, seq: seqSchema }
 
+/** HJ 212 extras and interval statistics of dust (CN 2051/2061/2031, docs/hj212.md). */
+function dustIntervalFields () {
+  const c = finite.optional()
+  return {
+    pm1: c,
+    pressure: finite.min(0).max(200).optional(), // kPa
+    intervalS: z.number().int().positive().optional(),
+    tspAvg: c, tspMin: c, tspMax: c, pm10Avg: c, pm10Min: c, pm10Max: c, pm25Avg: c, pm25Min: c, pm25Max: c
+  }
+}
+
+/** True for interval statistics (HJ 212 minute/hour/day data), which real-time rules must not read as samples. */
+export function isIntervalReading (r: Reading): boolean {
+  return r.values.intervalS !== undefined
+}
+
 export const dustReadingSchema = z.strictObject({
   ...base,
   tsp: finite.optional(),
@@ -50,16 +66,24 @@ export const dustReadingSchema = z.strictObject({
   windSpeed: finite.min(0).max(100).optional(),
   windDir: finite.min(0).max(360).optional(),
   noise: finite.min(0).max(200).optional(),
-  flag: z.enum(DATA_FLAGS).default('N')
-}).refine((r) => r.tsp !== undefined || r.pm10 !== undefined || r.pm25 !== undefined, {
+  flag: z.enum(DATA_FLAGS).default('N'),
+  ...dustIntervalFields()
+}).refine((r) => r.tsp !== undefined || r.pm10 !== undefined || r.pm25 !== undefined ||
+  (r.intervalS !== undefined && (r.tspAvg !== undefined || r.pm10Avg !== undefined || r.pm25Avg !== undefined)), {
   message: 'a dust reading needs at least one of tsp, pm10, pm25',
   path: ['tsp']
 })
 
 export const waterReadingSchema = z.strictObject({
   ...base,
-  totalM3: finite.min(0),
-  flowM3h: finite.optional()
+  totalM3: finite.min(0).optional(),
+  flowM3h: finite.optional(),
+  // HJ 212 interval data (CN 2051/2061/2031): volume of the interval instead of the totaliser
+  volumeM3: finite.min(0).optional(),
+  intervalS: z.number().int().positive().optional()
+}).refine((r) => r.totalM3 !== undefined || (r.intervalS !== undefined && r.volumeM3 !== undefined), {
+  message: 'a water reading needs totalM3 (interval statistics: volumeM3 with intervalS)',
+  path: ['totalM3']
 })
 
 export const locatorReadingSchema = z.strictObject({

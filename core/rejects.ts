@@ -12,7 +12,18 @@ export const REJECT_REASONS = [
   'future_ts', // more than MAX_FUTURE_MS ahead of the server clock
   'too_old', // older than ingest.maxLateMs
   'rate_limited', // the device exceeded its per-device message rate (refused by the broker)
-  'store_rejected' // the store refused the data as malformed (e.g. InfluxDB 400)
+  'store_rejected', // the store refused the data as malformed (e.g. InfluxDB 400)
+  // HJ 212 gateway (hj212/, docs/hj212.md)
+  'hj212_bad_frame', // not ## … CR LF, cut off, or a header field unreadable
+  'hj212_bad_length', // the length field does not match the data segment (under the device's `length` setting)
+  'hj212_bad_crc', // the CRC does not match (under the device's `crc` setting)
+  'hj212_missing_cp', // no CP=&&…&& in the data segment
+  'hj212_unknown_mn', // MN not in the registry (or another device's MN on this connection)
+  'hj212_wrong_pw', // PW does not match the device's pw / pwHash
+  'hj212_bad_datatime', // DataTime missing or not YYYYMMDDhhmmss[zzz]
+  'hj212_unknown_command', // CN the gateway does not handle
+  'hj212_split_incomplete', // a split message (PNUM/PNO) whose packets did not all arrive in time
+  'hj212_unknown_factor' // factor codes minewatch has no field for: recorded here, the rest of the frame is stored
 ] as const
 export type RejectReason = (typeof REJECT_REASONS)[number]
 

@@ -105,6 +105,25 @@ export const DUST_AREAS = ['extraction', 'processing', 'transport', 'boundary'] 
 export const ORE_ROLES = ['truck_scale', 'belt_scale'] as const
 export const LOCATOR_ROLES = ['personnel', 'vehicle'] as const
 
+/** A device that speaks HJ 212 over TCP (the gateway, docs/hj212.md): its MN, PW and the quirks tolerated. */
+export const hj212DeviceSchema = z.strictObject({
+  /** 设备唯一标识 MN as the device sends it (the standard's 24-hex format is not enforced: real ones differ). */
+  mn: z.string().min(1).max(64).regex(/^[^;,=&\s]+$/, 'an MN has no ; , = & or spaces'),
+  /** Plain PW: demo configs only. */
+  pw: z.string().min(1).max(64).optional(),
+  /** scrypt hash of the PW (`minewatch hash-secret`). */
+  pwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'pwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** standard; swapped: also accept the two CRC bytes printed the other way round; off: no CRC check. */
+  crc: z.enum(['standard', 'swapped', 'off']).default('standard'),
+  /** bytes: the standard (§6.3.1); chars: length counted in characters also accepted; any: not checked. */
+  length: z.enum(['bytes', 'chars', 'any']).default('bytes'),
+  /** Text encoding of the data segment: UTF-8 (HJ 212-2017) or GBK (older loggers). */
+  encoding: z.enum(['utf8', 'gbk']).default('utf8'),
+  /** Interval of the device's minute data (CN 2051), seconds: 1–30 min (§6.6). */
+  minuteIntervalS: z.number().int().min(60).max(1800).default(60)
+}).refine((h) => h.pw !== undefined || h.pwHash !== undefined, { message: 'an HJ 212 device needs pwHash (or pw in a demo config)', path: ['pwHash'] })
+export type Hj212Device = z.infer<typeof hj212DeviceSchema>
+
 export const deviceSchema = z.strictObject({
   id,
   kind: z.enum(KINDS),
@@ -122,9 +141,12 @@ export const deviceSchema = z.strictObject({
   /** Plain secret: demo configs only (logged as a warning). */
   password: z.string().min(8).optional(),
   /** scrypt hash made by `minewatch hash-secret`. */
-  secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional()
+  secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
+  hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {
-  if (!d.password && !d.secretHash) ctx.addIssue({ code: 'custom', path: ['secretHash'], message: 'a device needs secretHash (or password in a demo config)' })
+  if (!d.password && !d.secretHash && !d.hj212) ctx.addIssue({ code: 'custom', path: ['secretHash'], message: 'a device needs secretHash (or password in a demo config)' })
+  if (d.hj212 && d.kind !== 'dust' && d.kind !== 'water') ctx.addIssue({ code: 'custom', path: ['hj212'], message: 'HJ 212 devices are dust monitors or water meters' })
   if (d.kind === 'dust' && !d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'a dust monitor needs its unit: mg/m3, ug/m3 or ng/m3' })
   if (d.kind !== 'dust' && d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'unit applies to dust monitors only' })
   const roles: Record<string, readonly string[]> = { water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, dust: DUST_AREAS }

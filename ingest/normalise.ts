@@ -23,7 +23,8 @@ export interface NormaliseOptions {
   total: number
 }
 
-const DUST_CONCENTRATIONS = new Set(['tsp', 'pm10', 'pm25'])
+/** Fields converted from the device's unit: every dust field stored in mg/m³ (tsp … pm25Max). */
+const DUST_CONCENTRATIONS = new Set(FIELDS.dust.filter((f) => f.unit === 'mg/m³').map((f) => f.name))
 /** Below this an epoch-ms ts is before 1973: almost surely epoch seconds sent by mistake. */
 const LOOKS_LIKE_SECONDS = 1e11
 

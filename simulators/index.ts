@@ -10,6 +10,8 @@ import { Simulation, selectSites } from './simulation.js'
 import { MqttPublisher } from './mqtt-publisher.js'
 import { runSimulation } from './run.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
+import { Hj212Publisher } from './hj212-publisher.js'
+import type { Publisher } from './publisher.js'
 
 export interface SimulatedSitesOptions {
   registry: Registry
@@ -21,6 +23,8 @@ export interface SimulatedSitesOptions {
   /** Simulated ms per wall ms (default 1: real time). */
   speed?: number
   logger: Logger
+  /** The HJ 212 gateway (host, port): devices with an `hj212:` entry send to it instead of MQTT. */
+  hj212?: { host: string, port: number }
 }
 
 /**
@@ -29,13 +33,22 @@ export interface SimulatedSitesOptions {
  */
 export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise<{ stop(): Promise<void> }> {
   const sites = selectSites(opts.registry, opts.sites).map((s) => s.id)
-  const missing = MqttPublisher.missingPasswords(opts.registry, sites)
+  const missing = MqttPublisher.missingPasswords(opts.registry, sites).filter((id) => !Hj212Publisher.handles(opts.registry, id))
   if (missing.length > 0) throw new MinewatchError('MW_BAD_REQUEST', `cannot simulate devices without a plain (demo) password: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`)
-  const publisher = new MqttPublisher({
+  const mqttPublisher = new MqttPublisher({
     brokerUrl: opts.brokerUrl,
     registry: opts.registry,
     onError: (device, err) => opts.logger.warn({ device, err: err.message }, 'simulated device connection error')
   })
+  const hj212 = opts.hj212 ? new Hj212Publisher({ ...opts.hj212, registry: opts.registry }) : undefined
+  const publisher: Publisher = {
+    publish: (m) => {
+      if (!Hj212Publisher.handles(opts.registry, m.device)) return mqttPublisher.publish(m)
+      if (!hj212) return Promise.reject(new MinewatchError('MW_BAD_REQUEST', `${m.device} speaks HJ 212 and no gateway runs (set hj212.port)`))
+      return hj212.publish(m)
+    },
+    close: async () => { await Promise.all([mqttPublisher.close(), hj212?.close()]) }
+  }
   const start = Math.floor(Date.now() / 1000) * 1000
   const sim = new Simulation({ registry: opts.registry, sites, seed: opts.seed ?? 1, start })
   const abort = new AbortController()

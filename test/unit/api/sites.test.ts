@@ -31,7 +31,7 @@ describe('GET /api/v1/sites', () => {
     const item = reg.json().items[0]
     expect(reg.json().items).toHaveLength(1)
     expect(item).toMatchObject({ id: ZJ, province: '浙江省', scaleTPerYear: 3_000_000 })
-    expect(item.devices.dust).toBe(6)
+    expect(item.devices.dust).toBe(7) // 6 MQTT monitors and the HJ 212 one (ZJ-HJ-DUST01)
   })
 
   it('401 without a token, with a wrong token and with another scheme', async () => {

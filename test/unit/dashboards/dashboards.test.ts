@@ -144,9 +144,9 @@ describe('thresholds come from the site registry', () => {
     panels(d).find((p) => p.title === title)!.fieldConfig!.overrides!.find((o) => o.matcher.options === options)!.properties
 
   it('dust: per-site limit and clear level on the monitors of that site only', () => {
-    const zj = overrideFor(site!, '扬尘实时浓度 TSP', '^(ZJ-DUST01|ZJ-DUST02|ZJ-DUST03|ZJ-DUST04|ZJ-DUST05|ZJ-DUST06)$')
+    const zj = overrideFor(site!, '扬尘实时浓度 TSP', '^(ZJ-DUST01|ZJ-DUST02|ZJ-DUST03|ZJ-DUST04|ZJ-DUST05|ZJ-DUST06|ZJ-HJ-DUST01)$')
     expect(zj).toEqual([{ id: 'thresholds', value: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 0.6, color: 'orange' }, { value: 0.8, color: 'red' }] } }])
-    const gs = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST01|GS-DUST02|GS-DUST03|GS-DUST04|GS-DUST05)$')
+    const gs = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST01|GS-DUST02|GS-DUST03|GS-DUST04|GS-DUST05|GS-HJ-DUST01)$')
     expect((gs[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
     expect(overview!.panels!.length).toBe(8)
     // the overview's worst-ratio query divides by each site's own limit

@@ -1,0 +1,70 @@
+/**
+ * "A 9014 sent to an HJ 212 device means its data is durable": minewatch runs as a child process
+ * (`minewatch up --hj212-port`), devices pipeline real-time frames asking for acks, and the
+ * process is SIGKILLed the moment the 300th 9014 arrives. Every acknowledged frame must be stored.
+ */
+import { it, expect } from 'vitest'
+import { spawn } from 'node:child_process'
+import { freePort, tempDir, waitFor } from '../helpers/ports.js'
+import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
+import { Hj212DeviceClient } from '../../simulators/hj212-device.js'
+
+const DEVICES = [
+  { id: 'HJ-DUST01', mn: 'GM0001DUST0001', pw: '123456' },
+  { id: 'HJ-DUST02', mn: 'GM0001DUST0002', pw: '654321' }
+]
+const PER_DEVICE = 400
+const KILL_AFTER_ACKS = 300
+
+it('loses no acknowledged HJ 212 frame when killed with SIGKILL right after a 9014', async () => {
+  const dir = tempDir('minewatch-hj212-kill-')
+  const [mqttPort, httpPort, hjPort] = [await freePort(), await freePort(), await freePort()]
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', 'test/fixtures/hj212/minewatch.yaml',
+    '--data-dir', dir.path, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--hj212-port', String(hjPort)], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn' }
+  })
+  let stderr = ''
+  child.stderr!.on('data', (d) => { stderr += String(d) })
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => null))?.ok === true, 60_000, `minewatch to start (${stderr})`)
+    const acked: Array<{ device: string, ts: number }> = []
+    let killed = false
+    const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 // 1 h ago, whole seconds
+    const clients = DEVICES.map((d) => new Hj212DeviceClient({ host: '127.0.0.1', port: hjPort, mn: d.mn, pw: d.pw, st: '22', quirks: d.id === 'HJ-DUST02' ? { crc: 'swapped' } : {}, ackTimeoutMs: 60_000 }))
+    await Promise.all(clients.map((c) => c.connect()))
+    const sends: Promise<void>[] = []
+    clients.forEach((c, i) => {
+      for (let k = 0; k < PER_DEVICE; k++) {
+        const ts = base + k * 1000
+        const f = c.frame('2011', [[['DataTime', c.dataTime(ts)]], [['a34002-Rtd', String(40 + k % 10)], ['a34002-Flag', 'N']]])
+        sends.push(c.send(f).then(() => {
+          if (killed) return
+          acked.push({ device: DEVICES[i]!.id, ts })
+          if (acked.length >= KILL_AFTER_ACKS) {
+            killed = true
+            child.kill('SIGKILL')
+          }
+        }, () => {}))
+      }
+    })
+    expect(await exited).toBe('SIGKILL')
+    await Promise.all(sends)
+    await Promise.all(clients.map((c) => c.close()))
+    expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS)
+
+    const store = new DuckDBTelemetryStore({ path: `${dir.path}/telemetry.duckdb` })
+    await store.init()
+    try {
+      const keys = await store.recentKeys(base)
+      const stored = new Set(keys.map((k) => `${k.device}/${k.ts}`))
+      const missing = acked.filter((a) => !stored.has(`${a.device}/${a.ts}`))
+      expect(missing, `acknowledged but not stored (of ${acked.length})`).toEqual([])
+    } finally {
+      await store.close()
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    dir.remove()
+  }
+}, 120_000)
