@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 describe('human log lines (core/log-pretty.ts)', () => {
   it('turns a pino record into one short line with its fields', () => {
     const line = prettyLine(JSON.stringify({ level: 40, time: Date.UTC(2025, 0, 1, 2, 3, 4), pid: 1, hostname: 'h', name: 'minewatch', part: 'api', msg: 'slow client', token: 'x y', n: 3 }))
-    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN  api: slow client {2}token="x y" n=3\n$/)
+    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN {2}api: slow client {2}token="x y" n=3\n$/)
     expect(line).not.toContain('hostname')
   })
 
