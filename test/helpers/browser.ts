@@ -3,14 +3,9 @@
  * downloads a browser). Each launch gets a fresh profile in a temp dir. Every page records
  * requests to hosts other than the app's and console errors, so tests can assert there are none.
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import puppeteer, { type Browser, type Page } from 'puppeteer-core'
-import { tempDir } from './ports.js'
-
-/** The Debian package's binary (scripts/test-all.sh installs `chromium`). */
-export const CHROMIUM = process.env.MINEWATCH_CHROMIUM ?? '/usr/bin/chromium'
-
-export const SCREEN = { width: 1920, height: 1080 }
+import { mkdirSync } from 'node:fs'
+import type { Browser, Page } from 'puppeteer-core'
+import { launchChromium } from '../../console/chromium.js'
 
 export interface TestBrowser {
   browser: Browser
@@ -28,15 +23,7 @@ export interface WatchedPage {
 }
 
 export async function launchBrowser (origin: string): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (scripts/test-all.sh does when run as root)`)
-  const profile = tempDir('minewatch-chromium-')
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile.path}`, `--window-size=${SCREEN.width},${SCREEN.height}`],
-    defaultViewport: SCREEN
-  })
+  const { browser, close } = await launchChromium()
   return {
     browser,
     async page (sameContextAs?: Page) {
@@ -52,10 +39,7 @@ export async function launchBrowser (origin: string): Promise<TestBrowser> {
       page.on('pageerror', (e) => { errors.push(String(e)) })
       return { page, foreign, errors }
     },
-    async close () {
-      await browser.close()
-      profile.remove()
-    }
+    close
   }
 }
 

@@ -17,6 +17,13 @@ const SCREEN_MS = 15_000
 const TRENDS_MS = 30_000
 const FENCE_KINDS = new Set(['boundary_breach', 'zone_intrusion'])
 
+declare global {
+  interface Window {
+    /** Read-only figures of the live screen, for the browser tests and bench/console.bench.ts. */
+    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number }
+  }
+}
+
 export async function sitePage (root: HTMLElement, siteId: string): Promise<Page> {
   let detail: SiteDetail
   let geo: { features: GeoFeature[] }
@@ -123,6 +130,10 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
       entities.push({ id, kind: entity === 'vehicle' ? 'vehicle' : 'person', lon, lat, breach: breaches.has(id) })
     }
     map.setEntities(entities)
+    let oldest = Infinity; let newest = -Infinity
+    for (const r of latest) if (r.kind === 'locator') { oldest = Math.min(oldest, r.ts); newest = Math.max(newest, r.ts) }
+    const stats = window.minewatchStats ??= { latestPolls: 0, entities: 0, oldestEntityTs: NaN, newestEntityTs: NaN }
+    stats.entities = map.entityCount; stats.oldestEntityTs = oldest; stats.newestEntityTs = newest
     const alerting = alertDevices(); const offline = offlineDevices()
     const monitors: Monitor[] = detail.deviceList.filter((d) => d.location && d.kind !== 'locator').map((d) => ({
       id: d.id, label: d.name ?? d.id, lon: d.location![0], lat: d.location![1],
@@ -195,6 +206,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
 
   async function refreshLatest (): Promise<void> {
     latest = (await get<{ items: Reading[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/latest`)).items
+    if (window.minewatchStats) window.minewatchStats.latestPolls++
     renderDust(); renderMap(); renderDevices()
   }
 
