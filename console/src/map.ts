@@ -39,6 +39,7 @@ export class SiteMap {
   private readonly entityLayer = L.layerGroup()
   private readonly entities = new Map<string, L.CircleMarker>()
   private fitted = false
+  private monitorsKey = ''
 
   constructor (el: HTMLElement, tiles: TileSetting | null = tileSetting()) {
     this.conv = toTileCoords(tiles?.crs)
@@ -74,6 +75,9 @@ export class SiteMap {
 
   /** Point markers with a permanent label (sites on the overview, monitors on a site). */
   setMonitors (monitors: readonly Monitor[]): void {
+    const key = monitors.map((m) => `${m.id}|${m.state}|${m.label}|${m.lon}|${m.lat}`).join(';')
+    if (key === this.monitorsKey) return // unchanged: keep the markers (redrawn every second otherwise)
+    this.monitorsKey = key
     this.monitorLayer.clearLayers()
     for (const m of monitors) {
       const color = m.state === 'alert' ? COLORS.breach : m.state === 'offline' ? COLORS.offline : COLORS.monitor
