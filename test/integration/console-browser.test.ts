@@ -94,6 +94,7 @@ describe('web console in Chromium', () => {
 
   it('a dust exceedance published over MQTT is on screen within 2 s, and the ack button changes the alert in the API', async () => {
     const w = pages[0]!
+    const trendDraws = await w.page.evaluate(() => (window as unknown as { minewatchStats: { trendDraws: number } }).minewatchStats.trendDraws)
     // another site's exceedance first: the operator must never see it (next test)
     const other = await connectDevice(mw.mqttPort, 'GS-DUST01', undefined, { clientId: 'test-gs-dust-burst' })
     await other.publishAsync(`mines/${OTHER}/dust/GS-DUST01`, JSON.stringify(dustMinutes(Date.now() - 70 * 60_000, 73, 3000)), { qos: 1 })
@@ -107,6 +108,8 @@ describe('web console in Chromium', () => {
     const onScreenMs = Date.now() - acked
     expect(onScreenMs).toBeLessThan(2000)
     expect(await w.page.$eval('.dust-card[data-device=ZJ-DUST04]', (e) => e.getAttribute('data-state'))).toBe('alert')
+    // the trends are redrawn on a dust alert (its evidence): wait for that before the screenshot
+    await w.page.waitForFunction((n) => (window as unknown as { minewatchStats: { trendDraws: number } }).minewatchStats.trendDraws > n, { timeout: 10_000 }, trendDraws)
     await screenshot(w.page, 'site-dust-exceedance')
 
     const item = await w.page.$('[data-testid=open-alerts] [data-kind=dust_exceedance][data-state=firing]')

@@ -20,8 +20,12 @@ const FENCE_KINDS = new Set(['boundary_breach', 'zone_intrusion'])
 declare global {
   interface Window {
     /** Read-only figures of the live screen, for the browser tests and bench/console.bench.ts. */
-    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number }
+    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number, trendDraws: number }
   }
+}
+
+function stats (): NonNullable<Window['minewatchStats']> {
+  return (window.minewatchStats ??= { latestPolls: 0, entities: 0, oldestEntityTs: NaN, newestEntityTs: NaN, trendDraws: 0 })
 }
 
 export async function sitePage (root: HTMLElement, siteId: string): Promise<Page> {
@@ -132,8 +136,8 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     map.setEntities(entities)
     let oldest = Infinity; let newest = -Infinity
     for (const r of latest) if (r.kind === 'locator') { oldest = Math.min(oldest, r.ts); newest = Math.max(newest, r.ts) }
-    const stats = window.minewatchStats ??= { latestPolls: 0, entities: 0, oldestEntityTs: NaN, newestEntityTs: NaN }
-    stats.entities = map.entityCount; stats.oldestEntityTs = oldest; stats.newestEntityTs = newest
+    const st = stats()
+    st.entities = map.entityCount; st.oldestEntityTs = oldest; st.newestEntityTs = newest
     const alerting = alertDevices(); const offline = offlineDevices()
     const monitors: Monitor[] = detail.deviceList.filter((d) => d.location && d.kind !== 'locator').map((d) => ({
       id: d.id, label: d.name ?? d.id, lon: d.location![0], lat: d.location![1],
@@ -206,7 +210,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
 
   async function refreshLatest (): Promise<void> {
     latest = (await get<{ items: Reading[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/latest`)).items
-    if (window.minewatchStats) window.minewatchStats.latestPolls++
+    stats().latestPolls++
     renderDust(); renderMap(); renderDevices()
   }
 
@@ -231,6 +235,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     if (stopped) return
     charts.trend1h!.setOption(lineOption(lines(h1), { limit: trendLimit, unit: 'mg/m³', legend: true, from: now - 3600_000, to: now, fmtTime }), true)
     charts.trend24h!.setOption(lineOption(lines(h24), { limit: trendLimit, unit: 'mg/m³', from: now - 86_400_000, to: now, fmtTime }), true)
+    stats().trendDraws++
   }
 
   // ---- timers and the alert stream
@@ -248,7 +253,11 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
   every(TRENDS_MS, refreshTrends)
 
   const stream = new EventSource(`/api/v1/alerts/stream${qs({ site: siteId })}`)
-  stream.addEventListener('alert', () => { refreshAlerts().catch((err) => console.warn(err)) })
+  stream.addEventListener('alert', (e) => {
+    refreshAlerts().catch((err) => console.warn(err))
+    // a dust alert's evidence is in the trends: redraw them now rather than at the next 30 s tick
+    if ((e as MessageEvent<string>).data.includes('"kind":"dust_exceedance"')) refreshTrends().catch((err) => console.warn(err))
+  })
   stream.onopen = () => { streamState.textContent = `● ${t('live')}`; streamState.className = 'stream-state on' }
   stream.onerror = () => { streamState.textContent = t('disconnected'); streamState.className = 'stream-state off' }
 
