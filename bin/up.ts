@@ -41,6 +41,8 @@ export interface StartOptions {
   simulate?: boolean
   /** Seed for the simulated sites. */
   seed?: number
+  /** With simulate: the demo's incidents in the first minutes (simulators/demo-story.ts); default true. */
+  story?: boolean
 }
 
 export interface Minewatch {
@@ -192,7 +194,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     closers.push(() => app.close())
 
     if (opts.simulate) {
-      const sim = await startSimulatedSites({ registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }) })
+      const sim = await startSimulatedSites({ registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, story: opts.story ?? true, logger: logger.child({ part: 'simulator' }) })
       closers.push(() => sim.stop())
     }
 

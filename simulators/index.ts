@@ -10,6 +10,8 @@ import { Simulation, selectSites } from './simulation.js'
 import { MqttPublisher } from './mqtt-publisher.js'
 import { runSimulation } from './run.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
+import { demoIncidents, storyPublisher } from './demo-story.js'
+import type { Publisher } from './publisher.js'
 
 export interface SimulatedSitesOptions {
   registry: Registry
@@ -20,6 +22,8 @@ export interface SimulatedSitesOptions {
   seed?: number
   /** Simulated ms per wall ms (default 1: real time). */
   speed?: number
+  /** Add the demo's incidents on the first site (demo-story.ts): a boundary breach and a device offline, raised and resolved in the first minutes. */
+  story?: boolean
   logger: Logger
 }
 
@@ -31,12 +35,20 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
   const sites = selectSites(opts.registry, opts.sites).map((s) => s.id)
   const missing = MqttPublisher.missingPasswords(opts.registry, sites)
   if (missing.length > 0) throw new MinewatchError('MW_BAD_REQUEST', `cannot simulate devices without a plain (demo) password: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`)
-  const publisher = new MqttPublisher({
+  const mqttPublisher = new MqttPublisher({
     brokerUrl: opts.brokerUrl,
     registry: opts.registry,
     onError: (device, err) => opts.logger.warn({ device, err: err.message }, 'simulated device connection error')
   })
   const start = Math.floor(Date.now() / 1000) * 1000
+  const first = opts.story ? opts.registry.site(sites[0] ?? '') : undefined
+  const plan = first ? demoIncidents(first) : undefined
+  const publisher: Publisher & { stop?: () => void } = plan
+    ? storyPublisher(mqttPublisher, plan, start, (err) => opts.logger.debug({ err: (err as Error).message }, 'demo story publish failed'))
+    : mqttPublisher
+  if (plan) {
+    opts.logger.info({ site: plan.site, breach: plan.breach ? `${plan.breach.entityId} outside the boundary at +60 s, back at +120 s` : null, offline: plan.offline ? `${plan.offline.device} silent +150 s to +210 s` : null }, 'demo story: incidents in the first minutes')
+  }
   const sim = new Simulation({ registry: opts.registry, sites, seed: opts.seed ?? 1, start })
   const abort = new AbortController()
   const done = runSimulation({
@@ -54,6 +66,7 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
   return {
     async stop () {
       abort.abort()
+      publisher.stop?.()
       await publisher.close()
       await done
     }
