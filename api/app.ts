@@ -28,6 +28,10 @@ import alertStreamRoutes from './routes/alert-stream.js'
 import rejectsRoutes from './routes/rejects.js'
 import reportsRoutes from './routes/reports.js'
 import hj212Routes, { type Hj212Control } from './routes/hj212.js'
+import sessionRoutes from './routes/session.js'
+import screenRoutes from './routes/screen.js'
+import consoleRoutes from './routes/console.js'
+import { SessionStore } from './auth/session.js'
 
 export interface AppDeps {
   registry: Registry
@@ -53,9 +57,11 @@ export interface AppOptions {
   sseReplayPage?: number
   /** Bytes an SSE client may fall behind before it is disconnected (it resumes with Last-Event-ID). */
   sseMaxBufferedBytes?: number
+  /** Directory of the built web console (default: dist/console, see api/routes/console.ts). */
+  consoleDir?: string
 }
 
-export type ResolvedAppOptions = Required<AppOptions>
+export type ResolvedAppOptions = Required<Omit<AppOptions, 'consoleDir'>> & Pick<AppOptions, 'consoleDir'>
 
 const DEFAULT_OPTIONS: ResolvedAppOptions = {
   sseHeartbeatMs: 15_000, // 15 s: below common proxy idle timeouts (30–60 s)
@@ -67,6 +73,8 @@ const DEFAULT_OPTIONS: ResolvedAppOptions = {
 export interface RouteContext {
   deps: AppDeps
   options: ResolvedAppOptions
+  /** Web console browser sessions (api/auth/session.ts). */
+  sessions: SessionStore
 }
 
 declare module 'fastify' {
@@ -97,7 +105,8 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
   })
-  app.addHook('onRequest', createAuthHook(deps.config, deps.clock))
+  const sessions = new SessionStore(deps.clock)
+  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, sessions))
   app.addHook('onResponse', createResponseHook(deps.metrics))
   const closeUnused = trackUnusedConnections(app.server)
   app.addHook('preClose', async () => { closeUnused() })
@@ -114,8 +123,9 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } })
 
-  const ctx: RouteContext = { deps, options: { ...DEFAULT_OPTIONS, ...options } }
+  const ctx: RouteContext = { deps, options: { ...DEFAULT_OPTIONS, ...options }, sessions }
   await app.register(opsRoutes, ctx)
+  await app.register(consoleRoutes, { dir: options.consoleDir })
   await app.register(async (api) => {
     await api.register(sitesRoutes, ctx)
     await api.register(seriesRoutes, ctx)
@@ -124,6 +134,8 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(rejectsRoutes, ctx)
     await api.register(reportsRoutes, ctx)
     await api.register(hj212Routes, ctx)
+    await api.register(sessionRoutes, ctx)
+    await api.register(screenRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

@@ -21,10 +21,10 @@ export interface MinewatchProcess {
   stop(): Promise<number | null>
 }
 
-export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<MinewatchProcess> {
+export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<MinewatchProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
-    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const deadline = Date.now() + 60_000
   while (true) {

@@ -11,8 +11,9 @@ import { readFileSync } from 'node:fs'
 import { loadConfig } from '../core/config.js'
 import { hashSecret } from '../core/secrets.js'
 import { isMinewatchError } from '../core/errors.js'
-import { createLogger } from '../core/log.js'
+import { createLogger, defaultLogFormat, type LogFormat } from '../core/log.js'
 import { demoConfigFile, packageVersion } from '../core/package.js'
+import { welcomeText } from './welcome.js'
 
 const USAGE = `minewatch — mine-site telemetry: MQTT broker, ingest, store, alerts, API
 
@@ -25,12 +26,30 @@ Usage:
       --simulate         also run every configured device as a simulator (demo)
       --seed N           simulator seed (default 1)
       --hj212-port N     HJ 212 TCP port for dust/water monitors (env MINEWATCH_HJ212_PORT, config hj212.port; off when unset)
-  minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker
+      --log-format F     pretty (default on a terminal) or json (default otherwise; env MINEWATCH_LOG_FORMAT)
+  minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
   minewatch --version                         print the version
   minewatch help
+
+Every command answers --help.
 `
+
+const UP_USAGE = USAGE.split('\n').slice(3, 11).join('\n') + '\n'
+const CHECK_CONFIG_USAGE = `usage: minewatch check-config [--config FILE]
+  validates a config (env MINEWATCH_CONFIG, default: the demo config shipped with minewatch) and lists every problem as file:line: path: message
+`
+const HASH_SECRET_USAGE = `usage: minewatch hash-secret [SECRET]
+  prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
+  for secretHash (devices), passwordHash (accounts) or tokenHash (API tokens)
+`
+
+function logFormat (value: string | undefined): LogFormat {
+  if (value === undefined) return defaultLogFormat()
+  if (value !== 'json' && value !== 'pretty') throw new Error(`--log-format must be pretty or json, got '${value}'`)
+  return value
+}
 
 function port (value: string, name: string): number {
   const n = Number(value)
@@ -43,14 +62,16 @@ async function up (argv: string[]): Promise<number> {
     args: argv,
     options: {
       config: { type: 'string' }, 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' },
-      simulate: { type: 'boolean', default: false }, seed: { type: 'string' },
-      'hj212-port': { type: 'string' }
+      simulate: { type: 'boolean', default: false }, seed: { type: 'string' }, 'log-format': { type: 'string' },
+      'hj212-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
   })
+  if (values.help) { process.stdout.write(`usage:\n${UP_USAGE}`); return 0 }
   const env = process.env
   const configFile = values.config ?? env.MINEWATCH_CONFIG ?? demoConfigFile
-  const logger = createLogger()
+  const logger = createLogger({ format: logFormat(values['log-format']) })
   const { startMinewatch } = await import('./up.js')
   const mw = await startMinewatch({
     config: loadConfig(configFile),
@@ -62,6 +83,7 @@ async function up (argv: string[]): Promise<number> {
     hj212Port: (values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT) !== undefined ? port((values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT)!, '--hj212-port') : undefined,
     logger
   })
+  process.stdout.write(welcomeText({ config: mw.config.config, httpPort: mw.httpPort, mqttPort: mw.mqttPort, host: mw.config.config.api.host, simulate: values.simulate }))
   await new Promise<void>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
@@ -87,7 +109,8 @@ async function main (): Promise<number> {
       return await simulateCommand(rest)
     }
     case 'check-config': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true })
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(CHECK_CONFIG_USAGE); return 0 }
       const loaded = loadConfig(values.config ?? process.env.MINEWATCH_CONFIG ?? demoConfigFile)
       for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
       const devices = loaded.config.sites.reduce((n, s) => n + s.devices.length, 0)
@@ -95,6 +118,7 @@ async function main (): Promise<number> {
       return 0
     }
     case 'hash-secret': {
+      if (rest[0] === '--help' || rest[0] === '-h') { process.stdout.write(HASH_SECRET_USAGE); return 0 }
       const secret = rest[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
       if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
       process.stdout.write(hashSecret(secret) + '\n')

@@ -46,6 +46,8 @@ export interface StartOptions {
   seed?: number
   /** HJ 212 TCP port (overrides hj212.port); 0 picks a free one; absent and unset in config: no gateway. */
   hj212Port?: number
+  /** With simulate: the demo's incidents in the first minutes (simulators/demo-story.ts); default true. */
+  story?: boolean
 }
 
 export interface Minewatch {
@@ -225,7 +227,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
 
     if (opts.simulate) {
       const sim = await startSimulatedSites({
-        registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, logger: logger.child({ part: 'simulator' }),
+        registry, brokerUrl: `mqtt://127.0.0.1:${listening.port}`, seed: opts.seed, speed: 1, story: opts.story ?? true, logger: logger.child({ part: 'simulator' }),
         hj212: hj212Port !== undefined ? { host: '127.0.0.1', port: hj212Port } : undefined
       })
       closers.push(() => sim.stop())

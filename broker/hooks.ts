@@ -159,7 +159,7 @@ export function createHooks (ctx: HookContext): Hooks {
         return
       }
       principals.set(client, p)
-      log.info({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected')
+      log.debug({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected') // debug: hundreds of devices connect at start
       done(null, true)
     },
 

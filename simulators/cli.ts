@@ -2,7 +2,8 @@
  * `minewatch simulate --broker mqtt://… [--config config/demo.yaml] [--sites a,b]
  *   [--scenario normal-day] [--seed 1] [--speed 1|max] [--duration 10m] [--start now-24h|RFC3339]`
  * Publishes a scenario's messages to any MQTT broker, one connection per device,
- * printing progress every 5 s. Exit code 0 when every good message was acknowledged.
+ * printing progress every 5 s. Exit code 0 when every good message was acknowledged; 3 when
+ * another client (e.g. `minewatch up --simulate`) runs the same devices with the same client ids.
  * Default start: the scenario's default start for a run ending when the wall clock
  * does (now + duration ÷ speed): readings are never stamped ahead of the wall clock,
  * at speed 1 the run starts now, at --speed max it ends now.
@@ -82,8 +83,20 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     out(`sites ${sites.join(', ')} · seed ${seed} · speed ${values.speed} · ${new Date(run.start).toISOString()} → ${new Date(run.end).toISOString()}`)
     if (run.plan.expectedAlerts.length > 0) out(`expected alerts: ${run.plan.expectedAlerts.map((a) => `${a.kind}@${a.site}${a.device ? '/' + a.device : ''}${a.subject && a.subject !== a.device ? ' ' + a.subject : ''}`).join(', ')}`)
     let connErrors = 0
-    const publisher = new MqttPublisher({ brokerUrl: values.broker, registry, onError: (device, err) => { if (connErrors++ < 5) out(`connection error ${device}: ${err.message}`) } })
     const abort = new AbortController()
+    let conflict: string | undefined
+    const publisher = new MqttPublisher({
+      brokerUrl: values.broker,
+      registry,
+      onError: (device, err) => { if (connErrors++ < 5) out(`connection error ${device}: ${err.message}`) },
+      onTakenOver: (device) => {
+        if (conflict !== undefined) return
+        conflict = device
+        out(`simulate: refusing to run: another client keeps connecting as device ${device} with the same client id, and each connection takes the other over ` +
+          '(is `minewatch up --simulate` running against this broker?). Stop that simulator, or run `minewatch up` without --simulate, or simulate --sites it does not run.')
+        abort.abort()
+      }
+    })
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     let firstError: string | undefined
@@ -100,6 +113,7 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
       })
       out(`done: ${result.acked}/${result.sent} messages acknowledged (${result.readingsAcked} readings), ${result.errors} errors, ${result.badRefused}/${result.badSent} bad messages refused, ${(result.wallMs / 1000).toFixed(1)} s`)
       if (firstError) out(`first error: ${firstError}`)
+      if (conflict !== undefined) return 3
       return result.errors === 0 && !abort.signal.aborted ? 0 : 1
     } finally {
       process.off('SIGINT', onSignal)

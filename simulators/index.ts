@@ -11,6 +11,7 @@ import { MqttPublisher } from './mqtt-publisher.js'
 import { runSimulation } from './run.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
 import { Hj212Publisher } from './hj212-publisher.js'
+import { demoIncidents, storyPublisher } from './demo-story.js'
 import type { Publisher } from './publisher.js'
 
 export interface SimulatedSitesOptions {
@@ -22,6 +23,8 @@ export interface SimulatedSitesOptions {
   seed?: number
   /** Simulated ms per wall ms (default 1: real time). */
   speed?: number
+  /** Add the demo's incidents on the first site (demo-story.ts): a boundary breach and a device offline, raised and resolved in the first minutes. */
+  story?: boolean
   logger: Logger
   /** The HJ 212 gateway (host, port): devices with an `hj212:` entry send to it instead of MQTT. */
   hj212?: { host: string, port: number }
@@ -41,7 +44,7 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
     onError: (device, err) => opts.logger.warn({ device, err: err.message }, 'simulated device connection error')
   })
   const hj212 = opts.hj212 ? new Hj212Publisher({ ...opts.hj212, registry: opts.registry }) : undefined
-  const publisher: Publisher = {
+  const routed: Publisher = {
     publish: (m) => {
       if (!Hj212Publisher.handles(opts.registry, m.device)) return mqttPublisher.publish(m)
       if (!hj212) return Promise.reject(new MinewatchError('MW_BAD_REQUEST', `${m.device} speaks HJ 212 and no gateway runs (set hj212.port)`))
@@ -50,6 +53,14 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
     close: async () => { await Promise.all([mqttPublisher.close(), hj212?.close()]) }
   }
   const start = Math.floor(Date.now() / 1000) * 1000
+  const first = opts.story ? opts.registry.site(sites[0] ?? '') : undefined
+  const plan = first ? demoIncidents(first) : undefined
+  const publisher: Publisher & { stop?: () => void } = plan
+    ? storyPublisher(routed, plan, start, (err) => opts.logger.debug({ err: (err as Error).message }, 'demo story publish failed'))
+    : routed
+  if (plan) {
+    opts.logger.info({ site: plan.site, breach: plan.breach ? `${plan.breach.entityId} outside the boundary at +60 s, back at +120 s` : null, offline: plan.offline ? `${plan.offline.device} silent +150 s to +210 s` : null }, 'demo story: incidents in the first minutes')
+  }
   const sim = new Simulation({ registry: opts.registry, sites, seed: opts.seed ?? 1, start })
   const abort = new AbortController()
   const done = runSimulation({
@@ -67,6 +78,7 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
   return {
     async stop () {
       abort.abort()
+      publisher.stop?.()
       await publisher.close()
       await done
     }

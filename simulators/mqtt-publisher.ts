@@ -17,7 +17,18 @@ export interface MqttPublisherOptions {
   ackTimeoutMs?: number
   /** Called on connection errors (refused logins, resets); the client reconnects by itself. */
   onError?: (device: string, err: Error) => void
+  /**
+   * Called once per device whose connection the broker keeps closing right after it opened:
+   * another client uses the same client id (MQTT 3.1.1 §3.1.4: the broker disconnects the
+   * existing client [MQTT-3.1.4-2]), e.g. `minewatch up --simulate` running the same devices.
+   */
+  onTakenOver?: (device: string) => void
 }
+
+/** A connection closed by the broker within this of opening counts as taken over, ms. */
+export const TAKEOVER_WINDOW_MS = 5_000
+/** Take-overs of one device that make it a conflict (one may be a network blip). */
+export const TAKEOVERS_TO_REPORT = 2
 
 export class MqttPublisher implements Publisher {
   private readonly clients = new Map<string, MqttClient>()
@@ -91,6 +102,13 @@ export class MqttPublisher implements Publisher {
       resubscribe: false
     })
     c.on('error', (err) => this.opts.onError?.(device, err))
+    let connectedAt = 0; let takeovers = 0
+    c.on('connect', () => { connectedAt = Date.now() })
+    c.on('close', () => {
+      if (this.closed || connectedAt === 0) return
+      if (Date.now() - connectedAt < TAKEOVER_WINDOW_MS && ++takeovers === TAKEOVERS_TO_REPORT) this.opts.onTakenOver?.(device)
+      connectedAt = 0
+    })
     this.clients.set(device, c)
     return c
   }

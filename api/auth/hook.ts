@@ -1,7 +1,8 @@
 /**
  * The onRequest hook that authenticates (`Authorization: Bearer <token>`) and rate-limits
- * every request. A route's `config.auth` says what it needs: 'token' (default), 'ops'
- * (open when config.api.openOps) or 'open'.
+ * every request; web console browsers authenticate by session cookie instead (session.ts).
+ * A route's `config.auth` says what it needs: 'token' (default), 'ops' (open when
+ * config.api.openOps) or 'open'.
  */
 import type { FastifyRequest } from 'fastify'
 import { MinewatchError } from '../../core/errors.js'
@@ -10,6 +11,7 @@ import type { Config } from '../../core/config.js'
 import { RateLimiter } from '../rate-limit.js'
 import { TokenAuthenticator, bearerToken } from './tokens.js'
 import type { Principal } from './principal.js'
+import { sessionOf, type SessionStore } from './session.js'
 
 export type AuthPolicy = 'token' | 'ops' | 'open'
 
@@ -27,7 +29,7 @@ declare module 'fastify' {
 /** Failed token checks allowed per client address per minute (each may cost a scrypt). */
 export const FAILED_AUTH_PER_MIN = 30
 
-export function createAuthHook (config: Config, clock: Clock): (req: FastifyRequest) => Promise<void> {
+export function createAuthHook (config: Config, clock: Clock, sessions?: SessionStore): (req: FastifyRequest) => Promise<void> {
   const tokens = new TokenAuthenticator(config.api.tokens)
   const perToken = new RateLimiter(config.api.rateLimitPerMin, clock)
   const failures = new RateLimiter(FAILED_AUTH_PER_MIN, clock)
@@ -37,6 +39,14 @@ export function createAuthHook (config: Config, clock: Clock): (req: FastifyRequ
     if (route === undefined) return // no route matched: the not-found handler answers
     const policy: AuthPolicy = req.routeOptions.config.auth ?? (route === '/docs' || route.startsWith('/docs/') ? 'open' : 'token')
     if (policy === 'open' || (policy === 'ops' && config.api.openOps)) return
+    // console browsers: the session cookie (api/auth/session.ts), rate-limited per session
+    const session = sessions ? sessionOf(sessions, req) : undefined
+    if (session) {
+      const r = perToken.take(`session:${session.id}`)
+      if (!r.ok) throw new MinewatchError('MW_RATE_LIMITED', `this console session is limited to ${config.api.rateLimitPerMin} requests a minute`, { retryAfterMs: r.retryAfterMs })
+      req.principal = session.principal
+      return
+    }
     const token = bearerToken(req.headers.authorization)
     if (token === undefined) {
       throw new MinewatchError('MW_UNAUTHENTICATED', req.headers.authorization ? 'Authorization must be "Bearer <token>"' : 'send Authorization: Bearer <token>')

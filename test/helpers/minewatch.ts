@@ -14,12 +14,12 @@ export function demoConfig (extraYaml = '', env: NodeJS.ProcessEnv = {}): Loaded
   return parseConfig(`${DEMO_TEXT}\n${extraYaml}\n`, 'config/demo.yaml+test', env)
 }
 
-export async function startTestMinewatch (opts: { config?: LoadedConfig, clock?: Clock, dataDir?: string } = {}): Promise<Minewatch & { dataDir: string, cleanup(): Promise<void> }> {
+export async function startTestMinewatch (opts: { config?: LoadedConfig, clock?: Clock, dataDir?: string, simulate?: boolean, seed?: number } = {}): Promise<Minewatch & { dataDir: string, cleanup(): Promise<void> }> {
   const dir = opts.dataDir ? undefined : tempDir('minewatch-up-')
   const dataDir = opts.dataDir ?? dir!.path
   const mw = await startMinewatch({
     config: opts.config ?? demoConfig(), dataDir, mqttPort: 0, httpPort: 0, host: '127.0.0.1',
-    clock: opts.clock, logger: silentLogger()
+    clock: opts.clock, logger: silentLogger(), simulate: opts.simulate, seed: opts.seed
   })
   return Object.assign(mw, {
     dataDir,

@@ -16,6 +16,16 @@ function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numb
   })
 }
 
+describe('minewatch --help', () => {
+  it('every subcommand answers --help with its usage and exit code 0', async () => {
+    for (const cmd of ['up', 'simulate', 'check-config', 'hash-secret']) {
+      const r = await run([cmd, '--help'])
+      expect(r.code, cmd).toBe(0)
+      expect(r.stdout, cmd).toMatch(new RegExp(`minewatch ${cmd}`))
+    }
+  })
+})
+
 describe('minewatch up start-up errors', () => {
   it('reports every problem of a bad config with file and line', async () => {
     const dir = tempDir()

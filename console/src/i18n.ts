@@ -1,0 +1,148 @@
+/** Console texts, Chinese first, English switchable (stored in localStorage). */
+export type Lang = 'zh' | 'en'
+
+const TEXTS = {
+  title: ['minewatch 矿山监测', 'minewatch mine monitoring'],
+  login: ['登录', 'Log in'],
+  logout: ['退出', 'Log out'],
+  token: ['访问令牌', 'Access token'],
+  loginHint: ['使用 API 令牌登录（演示令牌见 npm run demo 启动输出）', 'Log in with an API token (demo tokens are printed by npm run demo)'],
+  loginFailed: ['登录失败', 'Login failed'],
+  overview: ['监管总览', 'Regulator overview'],
+  screen: ['矿山一屏', 'Site one-screen'],
+  alerts: ['告警历史', 'Alert history'],
+  report: ['日报', 'Daily report'],
+  dust: ['扬尘监测', 'Dust monitors'],
+  limit: ['限值', 'limit'],
+  trend1h: ['近 1 小时', 'Last 1 h'],
+  trend24h: ['近 24 小时', 'Last 24 h'],
+  water: ['今日水循环利用率', 'Water recycling today'],
+  floor: ['下限', 'floor'],
+  ore: ['矿石产量', 'Ore output'],
+  mtd: ['本月累计', 'Month to date'],
+  ytd: ['本年累计', 'Year to date'],
+  monthShare: ['月度许可份额', 'monthly licence share'],
+  licence: ['许可年产能', 'licensed per year'],
+  online: ['设备在线率', 'Devices online'],
+  openAlerts: ['未处理告警', 'Open alerts'],
+  noOpenAlerts: ['暂无未处理告警', 'No open alerts'],
+  ack: ['确认', 'Acknowledge'],
+  note: ['备注', 'Note'],
+  map: ['矿区地图', 'Site map'],
+  people: ['人员', 'people'],
+  vehicles: ['车辆', 'vehicles'],
+  monitors: ['监测点', 'monitors'],
+  boundary: ['采矿权范围', 'Licence boundary'],
+  zones: ['警戒/禁入区', 'Restricted zones'],
+  breach: ['越界/闯入', 'breach/intrusion'],
+  rank: ['排名', 'Rank'],
+  site: ['矿山', 'Site'],
+  province: ['省份', 'Province'],
+  openAlarms: ['未处理报警', 'Open alarms'],
+  exceedMin: ['今日超标分钟', 'Exceedance min today'],
+  recycling: ['回用率', 'Recycling'],
+  breachesMonth: ['本月越界', 'Breaches this month'],
+  completeness: ['数据完整率', 'Data completeness'],
+  kind: ['类型', 'Kind'],
+  state: ['状态', 'State'],
+  from: ['起', 'From'],
+  to: ['止', 'To'],
+  all: ['全部', 'All'],
+  search: ['查询', 'Search'],
+  more: ['加载更多', 'Load more'],
+  firedAt: ['触发时间', 'Fired at'],
+  device: ['设备', 'Device'],
+  value: ['数值', 'Value'],
+  message: ['内容', 'Message'],
+  timeline: ['处置时间线', 'Timeline'],
+  evidence: ['证据', 'Evidence'],
+  by: ['操作人', 'by'],
+  date: ['日期', 'Date'],
+  print: ['打印', 'Print'],
+  csv: ['导出 CSV', 'Export CSV'],
+  partial: ['（当日未结束，数据截至当前）', '(day not over: figures up to now)'],
+  metric: ['指标', 'Metric'],
+  maxHourly: ['最大小时均值', 'Max hourly mean'],
+  recycled: ['回用水量', 'Recycled'],
+  fresh: ['新鲜水量', 'Fresh'],
+  discharge: ['外排水量', 'Discharge'],
+  rate: ['利用率', 'Rate'],
+  output: ['产量', 'Output'],
+  licenceDaily: ['许可日均', 'Licence daily share'],
+  fence: ['电子围栏', 'Electronic fence'],
+  boundaryBreaches: ['越界次数', 'Boundary breaches'],
+  zoneIntrusions: ['禁区闯入', 'Zone intrusions'],
+  uptime: ['设备在线', 'Device uptime'],
+  noData: ['无数据', 'no data'],
+  updated: ['更新', 'updated'],
+  live: ['实时', 'live'],
+  disconnected: ['连接中断，重连中…', 'connection lost, reconnecting…'],
+  tiles: ['底图', 'Tiles'],
+  tilesNone: ['无底图（矢量）', 'none (vector)'],
+  notFound: ['无权访问或不存在', 'not found or not allowed'],
+  below: ['低于下限', 'below floor'],
+  ok: ['达标', 'ok']
+} as const satisfies Record<string, readonly [string, string]>
+
+export type TextKey = keyof typeof TEXTS
+
+let lang: Lang = (globalThis.localStorage?.getItem('mw.lang') as Lang | null) === 'en' ? 'en' : 'zh'
+
+export function currentLang (): Lang { return lang }
+
+export function setLang (l: Lang): void {
+  lang = l
+  localStorage.setItem('mw.lang', l)
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en'
+}
+
+export function t (key: TextKey): string {
+  return TEXTS[key][lang === 'zh' ? 0 : 1]
+}
+
+const ALERT_KIND_NAMES: Record<string, readonly [string, string]> = {
+  dust_exceedance: ['扬尘超标', 'Dust exceedance'],
+  water_recycling_low: ['回用率不足', 'Recycling below floor'],
+  boundary_breach: ['越界', 'Boundary breach'],
+  zone_intrusion: ['禁区闯入', 'Zone intrusion'],
+  over_capacity: ['超能力', 'Over capacity'],
+  device_offline: ['设备离线', 'Device offline'],
+  data_quality: ['数据质量', 'Data quality']
+}
+
+const STATE_NAMES: Record<string, readonly [string, string]> = {
+  firing: ['告警中', 'firing'], acknowledged: ['已确认', 'acknowledged'], resolved: ['已恢复', 'resolved']
+}
+
+const KIND_NAMES: Record<string, readonly [string, string]> = {
+  dust: ['扬尘', 'dust'], water: ['水表', 'water'], locator: ['定位', 'locator'], ore: ['计量', 'ore scales'], status: ['状态', 'status']
+}
+
+const SEVERITY_NAMES: Record<string, readonly [string, string]> = { warning: ['预警', 'warning'], alarm: ['报警', 'alarm'] }
+
+function pick (table: Record<string, readonly [string, string]>, key: string): string {
+  const e = table[key]
+  return e ? e[lang === 'zh' ? 0 : 1] : key
+}
+
+export const alertKindName = (k: string): string => pick(ALERT_KIND_NAMES, k)
+export const stateName = (s: string): string => pick(STATE_NAMES, s)
+export const deviceKindName = (k: string): string => pick(KIND_NAMES, k)
+export const severityName = (s: string): string => pick(SEVERITY_NAMES, s)
+export const ALERT_KIND_IDS = Object.keys(ALERT_KIND_NAMES)
+
+/** Beijing time (the regulatory day), whatever the browser's zone. */
+export function fmtTime (ms: number, withDate = false): string {
+  const d = new Date(ms + 8 * 3600_000)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const time = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+  return withDate ? `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${time}` : time
+}
+
+export function fmtNum (v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en', { maximumFractionDigits: digits, minimumFractionDigits: 0 })
+}
+
+export function fmtPct (v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`
+}
