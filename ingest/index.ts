@@ -50,7 +50,7 @@ export interface Ingest {
   recordDenied(d: { deviceId: string | null, topic: string, reason: RejectReason, payload: Buffer, at: number, /** optional text; a default per reason otherwise */ detail?: string }): Promise<void>
   /** Listener called with readings after they are durable (the alert engine subscribes). Returns unsubscribe. */
   onStored(listener: (readings: readonly Reading[]) => void): () => void
-  /** Seeds duplicate detection from store.recentKeys (readings of the last N minutes). */
+  /** Seeds duplicate detection from store.recentKeys (readings of the last 10 minutes); older readings are checked with store.keysBetween. */
   start(): Promise<void>
   /** Flushes pending batches and stops. */
   close(): Promise<void>

@@ -1,7 +1,7 @@
 /** The ingest pipeline: runs the steps for each message and owns the two group commits. */
 import { MinewatchError } from '../core/errors.js'
 import type { Kind } from '../core/kinds.js'
-import type { Reading } from '../core/readings.js'
+import { MAX_FUTURE_MS, type Reading } from '../core/readings.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reject, RejectReason } from '../core/rejects.js'
 import { MINUTE } from '../core/time.js'
@@ -11,11 +11,12 @@ import { decode } from './decode.js'
 import { validate } from './validate.js'
 import { normalise } from './normalise.js'
 import { Dedup } from './dedup.js'
+import { DedupLookup } from './dedup-lookup.js'
 import { GroupCommit } from './group-commit.js'
 import { toReject } from './reject-record.js'
 import type { Rejection } from './step.js'
 
-/** start() seeds duplicate detection with the keys of readings stamped within this window. */
+/** start() seeds duplicate detection with the keys of readings stamped within this window; older ones are looked up in the store. */
 export const DEDUP_SEED_WINDOW_MS = 10 * MINUTE
 /** One telemetry write at a time: keeps batches (and onStored calls) in arrival order. */
 const READING_WRITES_IN_FLIGHT = 1
@@ -32,6 +33,7 @@ const DENIED_DETAIL: Partial<Record<RejectReason, string>> = {
 
 export class Pipeline implements Ingest {
   private readonly dedup: Dedup
+  private readonly lookup: DedupLookup
   private readonly readingBatches: GroupCommit<Reading>
   private readonly rejectBatches: GroupCommit<Reject>
   private readonly listeners = new Set<(readings: readonly Reading[]) => void>()
@@ -40,6 +42,7 @@ export class Pipeline implements Ingest {
   constructor (private readonly opts: IngestOptions) {
     const c = opts.config
     this.dedup = new Dedup(c.dedupPerDevice)
+    this.lookup = new DedupLookup(opts.store, opts.clock, opts.logger)
     this.readingBatches = new GroupCommit({
       write: (batch) => this.writeReadings(batch),
       maxItems: c.batchMaxReadings,
@@ -64,10 +67,12 @@ export class Pipeline implements Ingest {
       // writes. Duplicates of the last minutes may then be written again; InfluxDB keeps one
       // point per series and timestamp, so they overwrite rather than add.
       if (!(err instanceof MinewatchError) || !err.canRetry()) throw err
+      // Nothing is known: readings stamped before now (+ the future allowance) are looked up.
+      this.dedup.seed([], this.opts.clock.now() + MAX_FUTURE_MS)
       this.opts.logger.warn({ err }, 'ingest: the store is unavailable; duplicate detection starts empty')
       return
     }
-    this.dedup.seed(keys)
+    this.dedup.seed(keys, since)
     this.opts.logger.info({ keys: keys.length, sinceMs: DEDUP_SEED_WINDOW_MS }, 'ingest: duplicate detection seeded from the store')
   }
 
@@ -102,6 +107,7 @@ export class Pipeline implements Ingest {
     const waits: Promise<void>[] = []
     let stored = 0
     let duplicates = 0
+    let checked: Promise<{ stored: number, duplicates: number }> | null = null
     if (readings.length > 0) {
       const d = this.dedup.filter(readings)
       duplicates = d.duplicates
@@ -112,6 +118,10 @@ export class Pipeline implements Ingest {
         this.dedup.pending(d.fresh, written, d.keys)
         waits.push(written)
         stored = d.fresh.length
+      }
+      if (d.unsure.length > 0) {
+        checked = this.storeUnlessStored(d.unsure, d.unsureKeys)
+        this.dedup.pending(d.unsure, checked.then(() => undefined), d.unsureKeys)
       }
     }
     let rejected = 0
@@ -125,7 +135,21 @@ export class Pipeline implements Ingest {
       }
       waits.push(this.rejectBatches.add(rejections.map((r) => toReject(r, ctx))))
     }
-    return Promise.all(waits).then(() => ({ stored, duplicates, rejected }))
+    if (checked === null) return Promise.all(waits).then(() => ({ stored, duplicates, rejected }))
+    return Promise.all([checked, ...waits]).then(([c]) => ({ stored: stored + c.stored, duplicates: duplicates + c.duplicates, rejected }))
+  }
+
+  /** Step 4b: readings older than dedup remembers are written unless the store already holds them. */
+  private async storeUnlessStored (readings: Reading[], keys: string[]): Promise<{ stored: number, duplicates: number }> {
+    const inStore = await this.lookup.stored(readings, keys)
+    if (inStore === null || inStore.size === 0) {
+      await this.readingBatches.add(readings)
+      return { stored: readings.length, duplicates: 0 }
+    }
+    const fresh = readings.filter((_, i) => !inStore.has(keys[i]!))
+    this.opts.metrics.duplicates.inc(readings.length - fresh.length)
+    if (fresh.length > 0) await this.readingBatches.add(fresh)
+    return { stored: fresh.length, duplicates: readings.length - fresh.length }
   }
 
   async recordDenied (d: { deviceId: string | null, topic: string, reason: RejectReason, payload: Buffer, at: number, detail?: string }): Promise<void> {

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest'
 import { isMinewatchError, MinewatchError } from '../../../core/errors.js'
 import { REJECT_PAYLOAD_MAX_BYTES } from '../../../core/rejects.js'
 import type { Reading } from '../../../core/readings.js'
+import { LOOKUP_PAUSE_MS } from '../../../ingest/dedup-lookup.js'
 import { makeIngest, msg, metricValue, MemoryTelemetryStore, MemoryRejectStore, T0 } from './helpers.js'
 
 const dust = (ts: number, extra: Record<string, unknown> = {}) => ({ ts, pm10: 150, ...extra })
@@ -138,7 +139,7 @@ describe('ingest pipeline', () => {
     expect(store.readings).toHaveLength(1)
   })
 
-  it('start() seeds duplicate detection from readings of the last 10 minutes in the store', async () => {
+  it('start() seeds duplicate detection from the last 10 minutes; older re-sent readings are found in the store', async () => {
     const store = new MemoryTelemetryStore()
     const before = makeIngest({ store })
     const recent = msg('mines/site-a/locator/UWB-1', [
@@ -153,8 +154,45 @@ describe('ingest pipeline', () => {
     const after = makeIngest({ store }) // a restart: empty memory, same store
     await after.ingest.start()
     expect(await after.ingest.handle(recent)).toEqual({ stored: 0, duplicates: 2, rejected: 0 })
-    // outside the seeding window: stored again (documented in docs/device-contract.md)
-    expect(await after.ingest.handle(old)).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(0) // inside the seed window: memory answers
+    // outside the seeding window: the store is asked, once
+    expect(await after.ingest.handle(old)).toEqual({ stored: 0, duplicates: 1, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    expect(store.readings).toHaveLength(3)
+    // remembered now: a second re-send needs no query; a new late reading is stored
+    expect(await after.ingest.handle(old)).toEqual({ stored: 0, duplicates: 1, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    const older = msg('mines/site-a/water/WM-1', [{ ts: T0 - 6 * 24 * 3_600_000, seq: 1, totalM3: 1 }, { ts: T0 - 11 * 60_000, seq: 5, totalM3: 1 }])
+    expect(await after.ingest.handle(older)).toEqual({ stored: 1, duplicates: 1, rejected: 0 })
+    expect(store.readings).toHaveLength(4)
+  })
+
+  it('a re-sent late reading arriving while its lookup runs waits for it and is stored once', async () => {
+    const store = new MemoryTelemetryStore()
+    const a = makeIngest({ store })
+    await a.ingest.start()
+    const late = msg('mines/site-a/water/WM-1', { ts: T0 - 3_600_000, seq: 9, totalM3: 2 })
+    const [first, second] = await Promise.all([a.ingest.handle(late), a.ingest.handle(late)])
+    expect([first, second]).toEqual([{ stored: 1, duplicates: 0, rejected: 0 }, { stored: 0, duplicates: 1, rejected: 0 }])
+    expect(store.readings).toHaveLength(1)
+  })
+
+  it('when the store cannot answer a lookup, late readings are stored and the store is not asked again for a pause', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest, clock } = makeIngest({ store })
+    await ingest.start()
+    store.keysBetween = async () => { store.keyQueries++; throw new MinewatchError('MW_STORE_UNAVAILABLE', 'InfluxDB is down') }
+    const late = (seq: number) => msg('mines/site-a/water/WM-1', { ts: T0 - 3_600_000, seq, totalM3: 2 })
+    expect(await ingest.handle(late(1))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(await ingest.handle(late(2))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    clock.advance(LOOKUP_PAUSE_MS)
+    expect(await ingest.handle(late(3))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(2)
+    // another error is a bug: the message fails (no PUBACK) rather than risk a double
+    clock.advance(LOOKUP_PAUSE_MS)
+    store.keysBetween = async () => { throw new MinewatchError('MW_BAD_REQUEST', 'a bug') }
+    await expect(ingest.handle(msg('mines/site-a/ore/TS-1', { ts: T0 - 3_600_000, seq: 4, tonnes: 2 }))).rejects.toThrow(/a bug/)
   })
 
   it('start() goes on with empty duplicate detection when the store is unavailable, but not on other errors', async () => {
