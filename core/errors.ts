@@ -24,7 +24,8 @@ export const ERRORS = {
   MW_CONFLICT: { message: 'conflict', statusCode: 409, retryable: false },
   MW_RATE_LIMITED: { message: 'too many requests', statusCode: 429, retryable: true },
   MW_SPOOL_FULL: { message: 'spool is full', statusCode: 503, retryable: true },
-  MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true }
+  MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true },
+  MW_DELIVERY_REFUSED: { message: 'alert receiver refused the delivery', statusCode: 502, retryable: false }
 } as const satisfies Record<string, ErrorDef>
 
 export type ErrorCode = keyof typeof ERRORS
