@@ -11,7 +11,7 @@ import {
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
 import type { TelemetryStore } from '../store/telemetry.js'
-import type { RejectStore, AlertStore } from '../store/state.js'
+import type { RejectStore, AlertStore, DeadLetterService } from '../store/state.js'
 import type { AlertService } from '../core/alerts.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
@@ -27,6 +27,7 @@ import alertsRoutes from './routes/alerts.js'
 import alertStreamRoutes from './routes/alert-stream.js'
 import rejectsRoutes from './routes/rejects.js'
 import reportsRoutes from './routes/reports.js'
+import deliveriesRoutes from './routes/deliveries.js'
 
 export interface AppDeps {
   registry: Registry
@@ -35,6 +36,8 @@ export interface AppDeps {
   rejects: RejectStore
   alertStore: AlertStore
   alerts: AlertService
+  /** Dead letters of alert delivery (the alert engine). */
+  deliveries: DeadLetterService
   metrics: Metrics
   logger: Logger
   clock: Clock
@@ -120,6 +123,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(alertStreamRoutes, ctx)
     await api.register(rejectsRoutes, ctx)
     await api.register(reportsRoutes, ctx)
+    await api.register(deliveriesRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

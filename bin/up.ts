@@ -167,7 +167,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     }
 
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {

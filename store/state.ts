@@ -110,3 +110,10 @@ export interface OutboxStore {
   /** Puts a dead letter back in the outbox, due at `dueAt` with its attempts kept; undefined for an unknown id. */
   retryDeadLetter(id: string, dueAt: number): Promise<OutboxItem | undefined>
 }
+
+/** What the API needs of alert delivery (the alert engine implements it): dead letters, and retrying one. */
+export interface DeadLetterService {
+  deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]>
+  /** Puts a dead letter back in the outbox, due now, and starts delivering it; undefined when there is none with that id. */
+  retryDeadLetter(id: string): Promise<OutboxItem | undefined>
+}

@@ -11,7 +11,8 @@ const DOCUMENTED = [
   'GET /api/v1/sites', 'GET /api/v1/sites/{site}', 'GET /api/v1/sites/{site}/boundary.geojson', 'GET /api/v1/sites/{site}/latest',
   'GET /api/v1/series',
   'GET /api/v1/alerts', 'GET /api/v1/alerts/{id}', 'POST /api/v1/alerts/{id}/ack', 'GET /api/v1/alerts/stream',
-  'GET /api/v1/rejects', 'GET /api/v1/reports/daily'
+  'GET /api/v1/rejects', 'GET /api/v1/reports/daily',
+  'GET /api/v1/deliveries/dead', 'POST /api/v1/deliveries/dead/{id}/retry'
 ]
 
 describe('OpenAPI document (GET /docs/json)', () => {
