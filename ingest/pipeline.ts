@@ -5,7 +5,7 @@ import { MAX_FUTURE_MS, type Reading } from '../core/readings.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reject, RejectReason } from '../core/rejects.js'
 import { MINUTE } from '../core/time.js'
-import { parseTelemetryTopic } from '../core/topics.js'
+import { parseTelemetryTopic, telemetryTopic } from '../core/topics.js'
 import type { Ingest, IngestMessage, IngestOptions, IngestOutcome } from './index.js'
 import { decode } from './decode.js'
 import { validate } from './validate.js'
@@ -20,6 +20,8 @@ import type { Rejection } from './step.js'
 export const DEDUP_SEED_WINDOW_MS = 10 * MINUTE
 /** One telemetry write at a time: keeps batches (and onStored calls) in arrival order. */
 const READING_WRITES_IN_FLIGHT = 1
+/** Readings quoted in the payload of a store_rejected record. */
+const STORE_REJECTED_QUOTED = 5
 /** Reject records per RejectStore.add. */
 const REJECT_BATCH_MAX = 1000
 
@@ -160,6 +162,24 @@ export class Pipeline implements Ingest {
     const detail = d.detail ?? DENIED_DETAIL[d.reason] ?? `refused by the broker: ${d.reason}`
     this.opts.metrics.rejects.inc({ reason: d.reason })
     await this.rejectBatches.add([toReject({ reason: d.reason, detail, count: 0 }, { at: d.at, site, device: d.deviceId, topic: d.topic, payload: d.payload })])
+  }
+
+  recordStoreRejected (readings: readonly Reading[], detail: string): Promise<void> {
+    // one record per device, filed under its site and telemetry topic; the payload quotes its first readings
+    const byDevice = new Map<string, Reading[]>()
+    for (const r of readings) {
+      let list = byDevice.get(r.device)
+      if (!list) byDevice.set(r.device, list = [])
+      list.push(r)
+    }
+    const at = this.opts.clock.now()
+    const records: Reject[] = []
+    for (const [device, rs] of byDevice) {
+      const first = rs[0]!
+      const payload = Buffer.from(JSON.stringify(rs.slice(0, STORE_REJECTED_QUOTED)))
+      records.push(toReject({ reason: 'store_rejected', detail, count: rs.length }, { at, site: first.site, device, topic: telemetryTopic(first.site, first.kind, device), payload }))
+    }
+    return this.rejectBatches.add(records)
   }
 
   onStored (listener: (readings: readonly Reading[]) => void): () => void {

@@ -256,6 +256,20 @@ describe('ingest pipeline', () => {
     expect(seen).toHaveLength(1)
   })
 
+  it('recordStoreRejected files readings the store refused as store_rejected, one record per device, on its telemetry topic', async () => {
+    const { ingest, rejects } = makeIngest()
+    const rs: Reading[] = [
+      ...Array.from({ length: 7 }, (_, i): Reading => ({ site: 'site-a', device: 'WM-1', kind: 'water', ts: T0 + i, values: { totalM3: i } })),
+      { site: 'site-b', device: 'B-DUST', kind: 'dust', ts: T0, values: { tsp: 1 } }
+    ]
+    await ingest.recordStoreRejected(rs, 'HTTP 400: field type conflict')
+    const rows = rejects.rows.map((r) => ({ site: r.site, device: r.device, topic: r.topic, reason: r.reason, detail: r.detail, count: r.count, quoted: (JSON.parse(r.payload) as unknown[]).length }))
+    expect(rows).toEqual([
+      { site: 'site-a', device: 'WM-1', topic: 'mines/site-a/water/WM-1', reason: 'store_rejected', detail: 'HTTP 400: field type conflict', count: 7, quoted: 5 },
+      { site: 'site-b', device: 'B-DUST', topic: 'mines/site-b/dust/B-DUST', reason: 'store_rejected', detail: 'HTTP 400: field type conflict', count: 1, quoted: 1 }
+    ])
+  })
+
   it('recordDenied files broker refusals under the device\'s site', async () => {
     const { ingest, rejects, metrics } = makeIngest()
     await ingest.recordDenied({ deviceId: 'DUST-UG', topic: 'mines/site-b/dust/B-DUST', reason: 'topic_mismatch', payload: Buffer.from('{}'), at: T0 })
