@@ -143,6 +143,8 @@ export class Pipeline implements Ingest {
 
   /** Step 4b: readings older than dedup remembers are written unless the store already holds them. */
   private async storeUnlessStored (readings: Reading[], keys: string[]): Promise<{ stored: number, duplicates: number }> {
+    // Writes in flight may hold keys dedup already forgot (a message larger than dedupPerDevice): let them land first.
+    await this.readingBatches.settled()
     const inStore = await this.lookup.stored(readings, keys)
     if (inStore === null || inStore.size === 0) {
       await this.readingBatches.add(readings)

@@ -177,6 +177,23 @@ describe('ingest pipeline', () => {
     expect(store.readings).toHaveLength(1)
   })
 
+  it('a message larger than dedupPerDevice re-sent while its write runs is stored once', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest } = makeIngest({ store, ingest: { dedupPerDevice: 10 } })
+    await ingest.start()
+    let open!: () => void
+    store.gate = new Promise<void>((resolve) => { open = resolve })
+    const backlog = msg('mines/site-a/water/WM-1', Array.from({ length: 25 }, (_, i) => ({ ts: T0 - 3_600_000 + i * 1000, seq: i, totalM3: i })))
+    const first = ingest.handle(backlog)
+    await new Promise((resolve) => setImmediate(resolve)) // the write of the first copy has started
+    const second = ingest.handle(backlog)
+    open()
+    const outcomes = await Promise.all([first, second])
+    expect(outcomes[0]).toEqual({ stored: 25, duplicates: 0, rejected: 0 })
+    expect(outcomes[1]).toEqual({ stored: 0, duplicates: 25, rejected: 0 })
+    expect(store.readings).toHaveLength(25)
+  })
+
   it('when the store cannot answer a lookup, late readings are stored and the store is not asked again for a pause', async () => {
     const store = new MemoryTelemetryStore()
     const { ingest, clock } = makeIngest({ store })
