@@ -115,15 +115,22 @@ export class Pipeline implements Ingest {
       duplicates = d.duplicates
       if (duplicates > 0) metrics.duplicates.inc(duplicates)
       waits.push(...d.waits)
-      if (d.fresh.length > 0) {
-        const written = this.readingBatches.add(d.fresh)
-        this.dedup.pending(d.fresh, written, d.keys)
-        waits.push(written)
-        stored = d.fresh.length
-      }
-      if (d.unsure.length > 0) {
-        checked = this.storeUnlessStored(d.unsure, d.unsureKeys)
-        this.dedup.pending(d.unsure, checked.then(() => undefined), d.unsureKeys)
+      if (d.unsure.length === 0) {
+        if (d.fresh.length > 0) {
+          const written = this.readingBatches.add(d.fresh)
+          this.dedup.pending(d.fresh, written, d.keys)
+          waits.push(written)
+          stored = d.fresh.length
+        }
+      } else {
+        // Some need the store's answer: the whole message waits for it and is written in its own order.
+        const keyOf = new Map<Reading, string>()
+        d.fresh.forEach((r, i) => keyOf.set(r, d.keys[i]!))
+        d.unsure.forEach((r, i) => keyOf.set(r, d.unsureKeys[i]!))
+        const ordered = readings.filter((r) => keyOf.has(r))
+        const keys = ordered.map((r) => keyOf.get(r)!)
+        checked = this.storeUnlessStored(ordered, keys, d.unsure, d.unsureKeys)
+        this.dedup.pending(ordered, checked.then(() => undefined), keys)
       }
     }
     let rejected = 0
@@ -141,11 +148,11 @@ export class Pipeline implements Ingest {
     return Promise.all([checked, ...waits]).then(([c]) => ({ stored: stored + c.stored, duplicates: duplicates + c.duplicates, rejected }))
   }
 
-  /** Step 4b: readings older than dedup remembers are written unless the store already holds them. */
-  private async storeUnlessStored (readings: Reading[], keys: string[]): Promise<{ stored: number, duplicates: number }> {
+  /** Step 4b: a message's readings, written unless the store already holds one of `unsure` (older than dedup remembers). */
+  private async storeUnlessStored (readings: Reading[], keys: string[], unsure: Reading[], unsureKeys: string[]): Promise<{ stored: number, duplicates: number }> {
     // Writes in flight may hold keys dedup already forgot (a message larger than dedupPerDevice): let them land first.
     await this.readingBatches.settled()
-    const inStore = await this.lookup.stored(readings, keys)
+    const inStore = await this.lookup.stored(unsure, unsureKeys)
     if (inStore === null || inStore.size === 0) {
       await this.readingBatches.add(readings)
       return { stored: readings.length, duplicates: 0 }

@@ -177,6 +177,17 @@ describe('ingest pipeline', () => {
     expect(store.readings).toHaveLength(1)
   })
 
+  it('a message with readings both older and newer than dedup remembers is written whole, in its own order', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest } = makeIngest({ store })
+    await ingest.start()
+    const seen: number[][] = []
+    ingest.onStored((rs) => { seen.push(rs.map((r) => r.ts)) })
+    const tss = [T0 - 20 * 60_000, T0 - 15 * 60_000, T0 - 5 * 60_000, T0 - 60_000] // the first two below the 10-minute seed window
+    expect(await ingest.handle(msg('mines/site-a/water/WM-1', tss.map((ts, i) => ({ ts, seq: i, totalM3: i }))))).toEqual({ stored: 4, duplicates: 0, rejected: 0 })
+    expect(seen).toEqual([tss])
+  })
+
   it('a message larger than dedupPerDevice re-sent while its write runs is stored once', async () => {
     const store = new MemoryTelemetryStore()
     const { ingest } = makeIngest({ store, ingest: { dedupPerDevice: 10 } })
