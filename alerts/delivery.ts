@@ -2,8 +2,11 @@
  * The delivery loop over the persisted outbox: at-least-once, retries with exponential
  * backoff (config.alerts.retry: initialMs doubling up to maxMs, or the receiver's Retry-After),
  * one worker per subscription so a receiver that is down or slow never delays the others.
- * Items of one subscription go out in order; when one fails, the rest of that subscription's
- * batch is rescheduled with it (the receiver is down, not the item), and they are retried together.
+ * Items of one subscription go out in order; when one fails and may be retried, the rest of
+ * that subscription's batch is rescheduled with it (the receiver is down, not the item), and
+ * they are retried together. An item the receiver refused for good (the notifier's error says
+ * it cannot be retried) becomes a dead letter at once and the next item goes out: a dead letter
+ * never blocks the deliveries behind it.
  */
 import type { Clock } from '../core/clock.js'
 import type { Logger } from '../core/log.js'
@@ -12,10 +15,8 @@ import { isMinewatchError } from '../core/errors.js'
 import { systemClock } from '../core/clock.js'
 import type { OutboxItem, OutboxStore } from '../store/state.js'
 import type { Subscription } from './notify/subscriptions.js'
-import { sendWebhook } from './notify/webhook.js'
-import { sendDingTalk } from './notify/dingtalk.js'
-import { sendWeCom } from './notify/wecom.js'
-import { sendMqtt } from './notify/mqtt.js'
+import { createNotifier, type Notifier } from './notify/notifier.js'
+import { answerOf } from './notify/http.js'
 
 /** Outbox items fetched per pass. */
 export const DELIVERY_BATCH = 500
@@ -39,6 +40,7 @@ export function backoffMs (failures: number, retry: { initialMs: number, maxMs: 
 
 export class DeliveryLoop {
   private readonly subs = new Map<string, Subscription>()
+  private readonly notifiers = new Map<string, Notifier>()
   private readonly workers = new Map<string, Promise<void>>()
   private readonly failures = new Map<string, number>()
   private readonly blockedUntil = new Map<string, number>()
@@ -49,7 +51,10 @@ export class DeliveryLoop {
   private closed = false
 
   constructor (private readonly o: DeliveryOptions) {
-    for (const s of o.subscriptions) this.subs.set(s.id, s)
+    for (const s of o.subscriptions) {
+      this.subs.set(s.id, s)
+      this.notifiers.set(s.id, createNotifier(s, { fetch: o.fetch, publish: o.publish, wallClock: systemClock }))
+    }
   }
 
   /** Runs a pass soon (coalesced: at most one pass at a time, one more queued). */
@@ -127,11 +132,24 @@ export class DeliveryLoop {
       if (this.closed) return
       const it = list[i]!
       try {
-        await this.send(sub, it)
+        await this.notifiers.get(sub.id)!.send({ id: it.id, payload: it.payload })
         await this.o.outbox.delivered(it.id)
         this.failures.set(sub.id, 0)
         metrics.deliveries.inc({ channel: sub.type, outcome: 'ok' })
       } catch (err) {
+        if (isMinewatchError(err) && !err.canRetry()) {
+          // refused for good: a dead letter, visible in the API; the receiver is up, so go on
+          const msg = err.message
+          metrics.deliveries.inc({ channel: sub.type, outcome: 'dead' })
+          logger.error({ subscription: sub.id, channel: sub.type, delivery: it.id, attempt: it.attempts + 1, error: msg }, 'alert delivery refused by the receiver; kept as a dead letter')
+          try {
+            await this.o.outbox.deadLetter(it.id, msg, answerOf(err), clock.now())
+          } catch (e) {
+            logger.error({ err: e, subscription: sub.id }, 'could not store a dead letter; the item stays due')
+            return
+          }
+          continue
+        }
         const n = Math.max((this.failures.get(sub.id) ?? 0) + 1, it.attempts + 1)
         this.failures.set(sub.id, n)
         const delay = backoffMs(n, this.o.retry, isMinewatchError(err) ? err.retryAfterMs : undefined)
@@ -149,16 +167,6 @@ export class DeliveryLoop {
         }
         return
       }
-    }
-  }
-
-  private async send (sub: Subscription, it: OutboxItem): Promise<void> {
-    switch (sub.type) {
-      case 'webhook': return await sendWebhook(this.o.fetch, sub.url!, sub.secret, it.id, it.payload)
-      // DingTalk compares the signing timestamp with its own clock: wall-clock time, not the injected clock
-      case 'dingtalk': return await sendDingTalk(this.o.fetch, sub.url!, sub.secret, it.payload, systemClock.now())
-      case 'wecom': return await sendWeCom(this.o.fetch, sub.url!, it.payload)
-      case 'mqtt': return await sendMqtt(this.o.publish, it.payload)
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Alert, AlertKind, AlertState, AlertTransition } from '../core/alerts.js'
 import type { Reading } from '../core/readings.js'
-import type { NewOutboxItem } from '../store/state.js'
+import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
 import { buildContexts, markActive, type Contexts } from './context.js'
 import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
 import { checkOffline } from './rules/device-offline.js'
@@ -114,6 +114,16 @@ export class Engine implements AlertEngine {
       await this.publish([st])
       return st.alert
     })
+  }
+
+  deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
+    return this.o.outbox.deadLetters(q)
+  }
+
+  async retryDeadLetter (id: string): Promise<OutboxItem | undefined> {
+    const item = await this.o.outbox.retryDeadLetter(id, this.o.clock.now())
+    if (item !== undefined) void this.delivery.kick()
+    return item
   }
 
   onTransition (listener: (t: AlertTransition) => void): () => void {

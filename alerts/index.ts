@@ -6,7 +6,7 @@ import type { Reading } from '../core/readings.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
 import type { Clock } from '../core/clock.js'
-import type { AlertStore, OutboxStore } from '../store/state.js'
+import type { AlertStore, DeadLetterService, OutboxStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import { Engine } from './engine.js'
 
@@ -19,7 +19,7 @@ export interface AlertEngineOptions {
   fetch?: typeof fetch
 }
 
-export interface AlertEngine extends AlertService {   // AlertService from core/alerts.ts: ack(), onTransition()
+export interface AlertEngine extends AlertService, DeadLetterService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts
   /** Restores open alerts and rule state, starts the offline timer and the delivery loop. */
   start(): Promise<void>
   /** Evaluates readings that are already durable (wired to ingest.onStored). Serialised internally. */

@@ -11,7 +11,7 @@ import {
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
 import type { TelemetryStore } from '../store/telemetry.js'
-import type { RejectStore, AlertStore } from '../store/state.js'
+import type { RejectStore, AlertStore, DeadLetterService } from '../store/state.js'
 import type { AlertService } from '../core/alerts.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
@@ -32,6 +32,7 @@ import sessionRoutes from './routes/session.js'
 import screenRoutes from './routes/screen.js'
 import consoleRoutes from './routes/console.js'
 import { SessionStore } from './auth/session.js'
+import deliveriesRoutes from './routes/deliveries.js'
 
 export interface AppDeps {
   registry: Registry
@@ -40,6 +41,8 @@ export interface AppDeps {
   rejects: RejectStore
   alertStore: AlertStore
   alerts: AlertService
+  /** Dead letters of alert delivery (the alert engine). */
+  deliveries: DeadLetterService
   metrics: Metrics
   logger: Logger
   clock: Clock
@@ -136,6 +139,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(hj212Routes, ctx)
     await api.register(sessionRoutes, ctx)
     await api.register(screenRoutes, ctx)
+    await api.register(deliveriesRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

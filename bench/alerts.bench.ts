@@ -49,7 +49,7 @@ export default async function (): Promise<BenchResult> {
       boundary: { type: 'Polygon', coordinates: [ring] },
       devices: [{ id: PROBE, kind: 'dust', unit: 'mg/m3', intervalS: 86_400, password: 'probe-password-1' }]
     })
-    cfg.alerts = { subscriptions: [{ id: 'bench-hook', type: 'webhook', url: `http://127.0.0.1:${hookPort}/hook`, secret: 'bench-secret', sites: [PROBE_SITE] }] }
+    cfg.alerts = { subscriptions: [{ id: 'bench-hook', type: 'webhook', url: `http://127.0.0.1:${hookPort}/hook`, secret: 'bench-secret-0123456789', allowHttp: true, sites: [PROBE_SITE] }] }
     const text = stringify(cfg)
     const configFile = join(dir, 'bench.yaml')
     writeFileSync(configFile, text)

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../core/log.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { MinewatchError } from '../core/errors.js'
 import type { TelemetryStore } from '../store/telemetry.js'
+import type { Reading } from '../core/readings.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
@@ -120,27 +121,20 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: config.ingest.rejects.maxRows, logger, metrics })
     closers.push(() => state.close())
 
-    const telemetry = createTelemetryStore(loaded, dataDir, logger, metrics, (readings, detail) => {
-      // Lines InfluxDB refused as malformed go to rejects, one record per device.
-      const byDevice = new Map<string, typeof readings[number][]>()
-      for (const r of readings) {
-        let list = byDevice.get(r.device)
-        if (!list) byDevice.set(r.device, list = [])
-        list.push(r)
-      }
-      for (const [device, rs] of byDevice) {
-        const first = rs[0]!
-        void state.rejects.add([{
-          at: clock.now(), site: first.site, device, topic: `mines/${first.site}/${first.kind}/${device}`,
-          reason: 'store_rejected', detail, count: rs.length, payload: JSON.stringify(rs.slice(0, 5)).slice(0, 1024)
-        }]).catch((err) => logger.error({ err }, 'could not record store rejects'))
-      }
-    })
+    // Lines InfluxDB refused as malformed go to rejects (ingest files them; it is built below, on this store).
+    // (a spool replaying at init() may refuse some first: those wait for ingest.)
+    const lateIngest: { ingest?: Ingest, early: Array<[Reading[], string]> } = { early: [] }
+    const recordStoreRejected = (readings: Reading[], detail: string) => {
+      if (!lateIngest.ingest) { lateIngest.early.push([readings, detail]); return }
+      lateIngest.ingest.recordStoreRejected(readings, detail).catch((err) => logger.error({ err }, 'could not record store rejects'))
+    }
+    const telemetry = createTelemetryStore(loaded, dataDir, logger, metrics, recordStoreRejected)
     await telemetry.init()
     closers.push(() => telemetry.close())
 
-    const ingest = createIngest({ registry, store: telemetry, rejects: state.rejects, config: config.ingest, metrics, logger: logger.child({ part: 'ingest' }), clock })
+    const ingest = lateIngest.ingest = createIngest({ registry, store: telemetry, rejects: state.rejects, config: config.ingest, metrics, logger: logger.child({ part: 'ingest' }), clock })
     await ingest.start()
+    for (const [readings, detail] of lateIngest.early.splice(0)) recordStoreRejected(readings, detail)
 
     // Filled below: the broker and the alert engine need each other (alerts publish on MQTT).
     const late: { broker?: Broker } = {}
@@ -199,12 +193,12 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     }
 
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
           store: { ok: h.ok, detail: 'detail' in h ? h.detail : undefined },
-          broker: { ok: !broker.aedes.closed }
+          broker: broker.health()
         }
         if ('spoolBytes' in h && h.spoolBytes !== undefined) {
           checks.spool = { ok: h.ok, detail: `${h.spooledReadings ?? 0} readings, ${h.spoolBytes} bytes waiting` }

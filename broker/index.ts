@@ -55,7 +55,8 @@ export interface BrokerOptions {
 }
 
 export interface Broker {
-  readonly aedes: Aedes
+  /** For /readyz: ok while listening and not closed, with the number of connected clients. */
+  health(): { ok: boolean, detail: string }
   /** Starts TCP (and TLS/WS when configured); port 0 picks a free port. Rejects with MinewatchError('MW_PORT_IN_USE') when busy. */
   listen(opts: { port: number, host?: string, tlsPort?: number, wsPort?: number }): Promise<{ port: number, tlsPort?: number, wsPort?: number }>
   /** Publishes from the server itself (e.g. alerts/{site}/{kind}); bypasses device ACL. */
@@ -140,7 +141,11 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   let listeners: Listeners | undefined
   return {
-    aedes: broker,
+    health () {
+      if (broker.closed) return { ok: false, detail: 'closed' }
+      if (!listeners) return { ok: false, detail: 'not listening' }
+      return { ok: true, detail: `listening on ${listeners.port}, ${broker.connectedClients} clients connected` }
+    },
 
     async listen (l) {
       if (listeners) throw new Error('broker is already listening')

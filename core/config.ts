@@ -122,13 +122,17 @@ export const subscriptionSchema = z.strictObject({
   id: z.string().min(1),
   type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt']),
   url: z.string().url().optional(),
-  /** HMAC key for webhooks; DingTalk robot signing secret. */
+  /** HMAC key for webhooks (required); DingTalk robot signing secret. */
   secret: z.string().optional(),
+  /** Allow a plain http:// url (a local receiver); https is required otherwise. */
+  allowHttp: z.boolean().default(false),
   sites: sitesList.default('*'),
   kinds: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
   minSeverity: z.enum(SEVERITIES).default('warning'),
   language: z.enum(['zh', 'en']).optional()
 }).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+  .refine((s) => s.type !== 'webhook' || (s.secret !== undefined && s.secret.length >= 16), { message: 'a webhook needs a secret of at least 16 characters: receivers verify the signature with it', path: ['secret'] })
+  .refine((s) => s.url === undefined || s.allowHttp || !s.url.toLowerCase().startsWith('http:'), { message: 'plain http sends alerts and signatures in clear text: use https, or set allowHttp: true for a local receiver', path: ['url'] })
 
 export const alertsSchema = z.strictObject({
   language: z.enum(['zh', 'en']).default('zh'),

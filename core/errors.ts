@@ -25,6 +25,7 @@ export const ERRORS = {
   MW_RATE_LIMITED: { message: 'too many requests', statusCode: 429, retryable: true },
   MW_SPOOL_FULL: { message: 'spool is full', statusCode: 503, retryable: true },
   MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true },
+  MW_DELIVERY_REFUSED: { message: 'alert receiver refused the delivery', statusCode: 502, retryable: false },
   MW_HJ212_COMMAND_FAILED: { message: 'HJ 212 command to the device failed', statusCode: 502, retryable: true }
 } as const satisfies Record<string, ErrorDef>
 

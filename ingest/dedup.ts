@@ -1,7 +1,12 @@
 /**
  * Step 4, dedup: drops readings already stored (or being stored) with the same
- * (device, ts, seq, entityId), e.g. an MQTT redelivery after a lost PUBACK.
+ * (device, ts, seq, entityId), e.g. an MQTT redelivery after a lost PUBACK, or a device
+ * re-sending what it sent before a restart of minewatch.
  * Memory is bounded: the last `perDevice` keys of each device, oldest forgotten first.
+ * Each device has a floor: every reading stored with ts ≥ floor is remembered. A reading
+ * below it that is not remembered is `unsure`, and ingest asks the store about it
+ * (dedup-lookup.ts). The floor starts where the restart seed starts and rises past the ts
+ * of every key forgotten, so live readings never need the store.
  *
  * Hot path (every reading): a key is built once per reading, and all keys of one message
  * share one token that its write settles once (durable, or failed = forgotten), so no
@@ -21,10 +26,30 @@ export function readingKey (r: Reading): string {
   return `${r.ts}|${r.seq ?? ''}|${typeof entityId === 'string' ? entityId : ''}`
 }
 
+/** readingKey() of a key the store returned. */
+export function storedKey (k: ReadingKey): string {
+  return `${k.ts}|${k.seq ?? ''}|${k.entityId ?? ''}`
+}
+
+/** The ts a key starts with. */
+function keyTs (key: string): number {
+  return Number(key.slice(0, key.indexOf('|')))
+}
+
+interface DeviceKeys {
+  keys: Map<string, Token>
+  /** Every reading of the device stored with ts ≥ floor is in keys. */
+  floor: number
+}
+
 export interface DedupResult {
   fresh: Reading[]
   /** Keys of `fresh`, in the same order (pass them to pending()). */
   keys: string[]
+  /** Readings below the device's floor and not remembered: the store must say whether they are new. */
+  unsure: Reading[]
+  /** Keys of `unsure`, in the same order. */
+  unsureKeys: string[]
   /** Readings dropped as duplicates (of stored ones, pending ones, or earlier ones in the same message). */
   duplicates: number
   /** Pending writes the duplicates depend on: the message is durable only when they are. */
@@ -32,20 +57,27 @@ export interface DedupResult {
 }
 
 export class Dedup {
-  private readonly byDevice = new Map<string, Map<string, Token>>()
+  private readonly byDevice = new Map<string, DeviceKeys>()
 
-  /** `perDevice`: keys remembered per device (config ingest.dedupPerDevice). */
-  constructor (private readonly perDevice: number) {}
+  /**
+   * `perDevice`: keys remembered per device (config ingest.dedupPerDevice). `floor`: readings
+   * stamped before it may be stored without being remembered (seed() sets it after a restart).
+   */
+  constructor (private readonly perDevice: number, private floor = -Infinity) {}
 
   /** Splits a message's readings (all from one device) into fresh ones and duplicates. */
   filter (readings: readonly Reading[]): DedupResult {
     const fresh: Reading[] = []
     const keys: string[] = []
+    const unsure: Reading[] = []
+    const unsureKeys: string[] = []
     const waits: Promise<void>[] = []
     let duplicates = 0
     const first = readings[0]
-    if (!first) return { fresh, keys, duplicates, waits }
-    const known = this.byDevice.get(first.device)
+    if (!first) return { fresh, keys, unsure, unsureKeys, duplicates, waits }
+    const device = this.byDevice.get(first.device)
+    const known = device?.keys
+    const floor = device?.floor ?? this.floor
     // Only arrays can repeat a reading inside one message.
     const inMessage = readings.length > 1 ? new Set<string>() : null
     for (const r of readings) {
@@ -57,10 +89,15 @@ export class Dedup {
         continue
       }
       inMessage?.add(key)
-      fresh.push(r)
-      keys.push(key)
+      if (r.ts < floor) {
+        unsure.push(r)
+        unsureKeys.push(key)
+      } else {
+        fresh.push(r)
+        keys.push(key)
+      }
     }
-    return { fresh, keys, duplicates, waits }
+    return { fresh, keys, unsure, unsureKeys, duplicates, waits }
   }
 
   /**
@@ -73,14 +110,14 @@ export class Dedup {
     if (!first) return
     const token: Token = { promise: pending, failed: false }
     pending.then(() => { token.promise = null }, () => { token.failed = true; token.promise = null })
-    const map = this.deviceKeys(first.device)
-    for (let i = 0; i < readings.length; i++) this.remember(map, keys?.[i] ?? readingKey(readings[i]!), token)
+    const device = this.deviceKeys(first.device)
+    for (let i = 0; i < readings.length; i++) this.remember(device, keys?.[i] ?? readingKey(readings[i]!), token)
   }
 
   /** Marks readings durable at once (pending() does this itself when its write resolves). */
   durable (readings: readonly Reading[]): void {
     for (const r of readings) {
-      const token = this.byDevice.get(r.device)?.get(readingKey(r))
+      const token = this.byDevice.get(r.device)?.keys.get(readingKey(r))
       if (token && token !== DURABLE && !token.failed) token.promise = null
     }
   }
@@ -88,35 +125,55 @@ export class Dedup {
   /** Forgets readings whose write failed, keeping keys already durable (pending() does this itself on rejection). */
   failed (readings: readonly Reading[]): void {
     for (const r of readings) {
-      const keys = this.byDevice.get(r.device)
+      const keys = this.byDevice.get(r.device)?.keys
       const key = readingKey(r)
       if (keys?.get(key)?.promise) keys.delete(key)
     }
   }
 
-  /** Seeds from keys already in the store (after a restart), oldest first. */
-  seed (keys: readonly ReadingKey[]): void {
-    const sorted = [...keys].sort((a, b) => a.ts - b.ts)
-    for (const k of sorted) this.remember(this.deviceKeys(k.device), `${k.ts}|${k.seq ?? ''}|${k.entityId ?? ''}`, DURABLE)
+  /**
+   * Seeds from the store after a restart: `keys` are those of every reading stamped at or after
+   * `since` (store.recentKeys(since)), which becomes the floor of every device.
+   */
+  seed (keys: readonly ReadingKey[], since: number): void {
+    this.floor = since
+    for (const d of this.byDevice.values()) d.floor = Math.max(d.floor, since)
+    const sorted = [...keys].sort((a, b) => a.ts - b.ts) // oldest first: the oldest are forgotten first
+    for (const k of sorted) this.remember(this.deviceKeys(k.device), storedKey(k), DURABLE)
+  }
+
+  /** Remembers keys the store reported as stored (after a lookup), as durable. */
+  stored (device: string, keys: readonly string[]): void {
+    const d = this.deviceKeys(device)
+    for (const key of keys) this.remember(d, key, DURABLE)
   }
 
   /** Keys currently remembered for a device (for tests and metrics). */
   size (device: string): number {
-    return this.byDevice.get(device)?.size ?? 0
+    return this.byDevice.get(device)?.keys.size ?? 0
   }
 
-  private deviceKeys (device: string): Map<string, Token> {
-    let keys = this.byDevice.get(device)
-    if (!keys) this.byDevice.set(device, keys = new Map())
-    return keys
+  /** Below this ts a reading of the device may be stored without being remembered. */
+  floorOf (device: string): number {
+    return this.byDevice.get(device)?.floor ?? this.floor
   }
 
-  private remember (keys: Map<string, Token>, key: string, token: Token): void {
+  private deviceKeys (device: string): DeviceKeys {
+    let d = this.byDevice.get(device)
+    if (!d) this.byDevice.set(device, d = { keys: new Map(), floor: this.floor })
+    return d
+  }
+
+  private remember (d: DeviceKeys, key: string, token: Token): void {
+    const keys = d.keys
     keys.delete(key) // re-insert: a re-remembered key is the newest
     keys.set(key, token)
     if (keys.size > this.perDevice) {
       const oldest = keys.keys().next().value as string // Map iterates in insertion order
       keys.delete(oldest)
+      // A forgotten key may be stored: only readings above it are still all remembered.
+      const ts = keyTs(oldest)
+      if (ts >= d.floor) d.floor = ts + 1
     }
   }
 }

@@ -48,6 +48,11 @@ export class GroupCommit<T> {
     return (this.open?.items.length ?? 0) + this.sealed.reduce((n, b) => n + b.items.length, 0)
   }
 
+  /** Waits until the items added so far are written or failed (never rejects); later adds are not waited for. */
+  async settled (): Promise<void> {
+    await Promise.allSettled([...this.unsettled])
+  }
+
   /** Writes whatever is waiting now and waits for every write to settle (never rejects). */
   async flush (): Promise<void> {
     if (this.open) this.seal()

@@ -48,9 +48,11 @@ export interface Ingest {
   handle(msg: IngestMessage): Promise<IngestOutcome>
   /** Records a publish the broker refused (topic_mismatch, bad_topic, payload_too_large, rate_limited) as a reject. */
   recordDenied(d: { deviceId: string | null, topic: string, reason: RejectReason, payload: Buffer, at: number, /** optional text; a default per reason otherwise */ detail?: string }): Promise<void>
+  /** Records readings the store refused as malformed after accepting them (SpooledStore's onRejected) as store_rejected rejects, one per device. */
+  recordStoreRejected(readings: readonly Reading[], detail: string): Promise<void>
   /** Listener called with readings after they are durable (the alert engine subscribes). Returns unsubscribe. */
   onStored(listener: (readings: readonly Reading[]) => void): () => void
-  /** Seeds duplicate detection from store.recentKeys (readings of the last N minutes). */
+  /** Seeds duplicate detection from store.recentKeys (readings of the last 10 minutes); older readings are checked with store.keysBetween. */
   start(): Promise<void>
   /** Flushes pending batches and stops. */
   close(): Promise<void>

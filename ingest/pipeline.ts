@@ -1,24 +1,27 @@
 /** The ingest pipeline: runs the steps for each message and owns the two group commits. */
 import { MinewatchError } from '../core/errors.js'
 import type { Kind } from '../core/kinds.js'
-import type { Reading } from '../core/readings.js'
+import { MAX_FUTURE_MS, type Reading } from '../core/readings.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reject, RejectReason } from '../core/rejects.js'
 import { MINUTE } from '../core/time.js'
-import { parseTelemetryTopic } from '../core/topics.js'
+import { parseTelemetryTopic, telemetryTopic } from '../core/topics.js'
 import type { Ingest, IngestMessage, IngestOptions, IngestOutcome } from './index.js'
 import { decode } from './decode.js'
 import { validate } from './validate.js'
 import { normalise } from './normalise.js'
 import { Dedup } from './dedup.js'
+import { DedupLookup } from './dedup-lookup.js'
 import { GroupCommit } from './group-commit.js'
 import { toReject } from './reject-record.js'
 import type { Rejection } from './step.js'
 
-/** start() seeds duplicate detection with the keys of readings stamped within this window. */
+/** start() seeds duplicate detection with the keys of readings stamped within this window; older ones are looked up in the store. */
 export const DEDUP_SEED_WINDOW_MS = 10 * MINUTE
 /** One telemetry write at a time: keeps batches (and onStored calls) in arrival order. */
 const READING_WRITES_IN_FLIGHT = 1
+/** Readings quoted in the payload of a store_rejected record. */
+const STORE_REJECTED_QUOTED = 5
 /** Reject records per RejectStore.add. */
 const REJECT_BATCH_MAX = 1000
 
@@ -32,6 +35,7 @@ const DENIED_DETAIL: Partial<Record<RejectReason, string>> = {
 
 export class Pipeline implements Ingest {
   private readonly dedup: Dedup
+  private readonly lookup: DedupLookup
   private readonly readingBatches: GroupCommit<Reading>
   private readonly rejectBatches: GroupCommit<Reject>
   private readonly listeners = new Set<(readings: readonly Reading[]) => void>()
@@ -40,6 +44,7 @@ export class Pipeline implements Ingest {
   constructor (private readonly opts: IngestOptions) {
     const c = opts.config
     this.dedup = new Dedup(c.dedupPerDevice)
+    this.lookup = new DedupLookup(opts.store, opts.clock, opts.logger)
     this.readingBatches = new GroupCommit({
       write: (batch) => this.writeReadings(batch),
       maxItems: c.batchMaxReadings,
@@ -64,10 +69,12 @@ export class Pipeline implements Ingest {
       // writes. Duplicates of the last minutes may then be written again; InfluxDB keeps one
       // point per series and timestamp, so they overwrite rather than add.
       if (!(err instanceof MinewatchError) || !err.canRetry()) throw err
+      // Nothing is known: readings stamped before now (+ the future allowance) are looked up.
+      this.dedup.seed([], this.opts.clock.now() + MAX_FUTURE_MS)
       this.opts.logger.warn({ err }, 'ingest: the store is unavailable; duplicate detection starts empty')
       return
     }
-    this.dedup.seed(keys)
+    this.dedup.seed(keys, since)
     this.opts.logger.info({ keys: keys.length, sinceMs: DEDUP_SEED_WINDOW_MS }, 'ingest: duplicate detection seeded from the store')
   }
 
@@ -102,16 +109,28 @@ export class Pipeline implements Ingest {
     const waits: Promise<void>[] = []
     let stored = 0
     let duplicates = 0
+    let checked: Promise<{ stored: number, duplicates: number }> | null = null
     if (readings.length > 0) {
       const d = this.dedup.filter(readings)
       duplicates = d.duplicates
       if (duplicates > 0) metrics.duplicates.inc(duplicates)
       waits.push(...d.waits)
-      if (d.fresh.length > 0) {
-        const written = this.readingBatches.add(d.fresh)
-        this.dedup.pending(d.fresh, written, d.keys)
-        waits.push(written)
-        stored = d.fresh.length
+      if (d.unsure.length === 0) {
+        if (d.fresh.length > 0) {
+          const written = this.readingBatches.add(d.fresh)
+          this.dedup.pending(d.fresh, written, d.keys)
+          waits.push(written)
+          stored = d.fresh.length
+        }
+      } else {
+        // Some need the store's answer: the whole message waits for it and is written in its own order.
+        const keyOf = new Map<Reading, string>()
+        d.fresh.forEach((r, i) => keyOf.set(r, d.keys[i]!))
+        d.unsure.forEach((r, i) => keyOf.set(r, d.unsureKeys[i]!))
+        const ordered = readings.filter((r) => keyOf.has(r))
+        const keys = ordered.map((r) => keyOf.get(r)!)
+        checked = this.storeUnlessStored(ordered, keys, d.unsure, d.unsureKeys)
+        this.dedup.pending(ordered, checked.then(() => undefined), keys)
       }
     }
     let rejected = 0
@@ -125,7 +144,23 @@ export class Pipeline implements Ingest {
       }
       waits.push(this.rejectBatches.add(rejections.map((r) => toReject(r, ctx))))
     }
-    return Promise.all(waits).then(() => ({ stored, duplicates, rejected }))
+    if (checked === null) return Promise.all(waits).then(() => ({ stored, duplicates, rejected }))
+    return Promise.all([checked, ...waits]).then(([c]) => ({ stored: stored + c.stored, duplicates: duplicates + c.duplicates, rejected }))
+  }
+
+  /** Step 4b: a message's readings, written unless the store already holds one of `unsure` (older than dedup remembers). */
+  private async storeUnlessStored (readings: Reading[], keys: string[], unsure: Reading[], unsureKeys: string[]): Promise<{ stored: number, duplicates: number }> {
+    // Writes in flight may hold keys dedup already forgot (a message larger than dedupPerDevice): let them land first.
+    await this.readingBatches.settled()
+    const inStore = await this.lookup.stored(unsure, unsureKeys)
+    if (inStore === null || inStore.size === 0) {
+      await this.readingBatches.add(readings)
+      return { stored: readings.length, duplicates: 0 }
+    }
+    const fresh = readings.filter((_, i) => !inStore.has(keys[i]!))
+    this.opts.metrics.duplicates.inc(readings.length - fresh.length)
+    if (fresh.length > 0) await this.readingBatches.add(fresh)
+    return { stored: fresh.length, duplicates: readings.length - fresh.length }
   }
 
   async recordDenied (d: { deviceId: string | null, topic: string, reason: RejectReason, payload: Buffer, at: number, detail?: string }): Promise<void> {
@@ -136,6 +171,24 @@ export class Pipeline implements Ingest {
     const detail = d.detail ?? DENIED_DETAIL[d.reason] ?? `refused by the broker: ${d.reason}`
     this.opts.metrics.rejects.inc({ reason: d.reason })
     await this.rejectBatches.add([toReject({ reason: d.reason, detail, count: 0 }, { at: d.at, site, device: d.deviceId, topic: d.topic, payload: d.payload })])
+  }
+
+  recordStoreRejected (readings: readonly Reading[], detail: string): Promise<void> {
+    // one record per device, filed under its site and telemetry topic; the payload quotes its first readings
+    const byDevice = new Map<string, Reading[]>()
+    for (const r of readings) {
+      let list = byDevice.get(r.device)
+      if (!list) byDevice.set(r.device, list = [])
+      list.push(r)
+    }
+    const at = this.opts.clock.now()
+    const records: Reject[] = []
+    for (const [device, rs] of byDevice) {
+      const first = rs[0]!
+      const payload = Buffer.from(JSON.stringify(rs.slice(0, STORE_REJECTED_QUOTED)))
+      records.push(toReject({ reason: 'store_rejected', detail, count: rs.length }, { at, site: first.site, device, topic: telemetryTopic(first.site, first.kind, device), payload }))
+    }
+    return this.rejectBatches.add(records)
   }
 
   onStored (listener: (readings: readonly Reading[]) => void): () => void {

@@ -74,11 +74,46 @@ export interface OutboxItem {
   payload: string
 }
 
+/** A delivery its receiver refused for good: out of the outbox, kept with the receiver's answer. */
+export interface DeadLetter {
+  id: string
+  subscription: string
+  transitionSeq: number
+  /** Attempts made, the refused one included. */
+  attempts: number
+  /** Epoch ms of the refusal. */
+  deadAt: number
+  /** Why it failed (the error message). */
+  error: string
+  /** What the receiver answered (HTTP status and body, or robot errcode and errmsg), when it answered. */
+  answer: string | null
+  payload: string
+}
+
+export interface DeadLetterQuery {
+  subscription?: string
+  /** Newest first; at most this many. */
+  limit: number
+}
+
 export interface OutboxStore {
   enqueue(items: readonly NewOutboxItem[]): Promise<void>
-  /** Items due at `now`, oldest first. */
+  /** Items due at `now`, oldest first (never dead letters). */
   due(now: number, limit: number): Promise<OutboxItem[]>
   delivered(id: string): Promise<void>
   failed(id: string, error: string, nextDueAt: number): Promise<void>
+  /** Items waiting for delivery (not dead letters). */
   pending(subscription?: string): Promise<number>
+  /** Moves an item to the dead letters, atomically; MW_NOT_FOUND for an unknown id. */
+  deadLetter(id: string, error: string, answer: string | null, at: number): Promise<void>
+  deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]>
+  /** Puts a dead letter back in the outbox, due at `dueAt` with its attempts kept; undefined for an unknown id. */
+  retryDeadLetter(id: string, dueAt: number): Promise<OutboxItem | undefined>
+}
+
+/** What the API needs of alert delivery (the alert engine implements it): dead letters, and retrying one. */
+export interface DeadLetterService {
+  deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]>
+  /** Puts a dead letter back in the outbox, due now, and starts delivering it; undefined when there is none with that id. */
+  retryDeadLetter(id: string): Promise<OutboxItem | undefined>
 }

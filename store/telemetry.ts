@@ -63,6 +63,14 @@ export interface ReadingKey {
   entityId: string | null
 }
 
+/** One device's readings of one kind stamped in [from, to] (both inclusive), epoch ms. */
+export interface KeyRange {
+  device: string
+  kind: Kind
+  from: number
+  to: number
+}
+
 export interface StoreHealth {
   ok: boolean
   detail?: string
@@ -88,6 +96,13 @@ export interface TelemetryStore {
   count(q: CountQuery): Promise<number>
   /** Keys of readings whose ts ≥ sinceTs, to seed duplicate detection after a restart. */
   recentKeys(sinceTs: number): Promise<ReadingKey[]>
+  /**
+   * Keys of one device's readings in a time range: ingest asks this about a reading older than
+   * what it remembers (a late or re-sent reading, up to ingest.maxLateMs old) before storing it.
+   * Sees every reading whose write() resolved, also across restarts. May reject with a
+   * retryable MW_STORE_UNAVAILABLE when the store cannot answer now.
+   */
+  keysBetween(q: KeyRange): Promise<ReadingKey[]>
   /** Alert lifecycle events, for dashboards (measurement alert_events). */
   writeAlertEvents(events: readonly AlertTransition[]): Promise<void>
   health(): Promise<StoreHealth>

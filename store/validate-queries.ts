@@ -1,10 +1,10 @@
 /**
- * Checks of series() and count() queries that every TelemetryStore makes before touching its
+ * Checks of series(), count() and keysBetween() queries that every TelemetryStore makes before touching its
  * backend, so each answers a bad query with the same MW_BAD_REQUEST message.
  */
 import { KINDS, fieldDef, numericFields } from '../core/kinds.js'
 import { MinewatchError } from '../core/errors.js'
-import { AGGREGATES, type CountQuery, type SeriesQuery } from './telemetry.js'
+import { AGGREGATES, type CountQuery, type KeyRange, type SeriesQuery } from './telemetry.js'
 
 function badRequest (detail: string): MinewatchError {
   return new MinewatchError('MW_BAD_REQUEST', detail)
@@ -35,4 +35,12 @@ export function validateCount (q: CountQuery): void {
   if (q.kind !== undefined && !(KINDS as readonly string[]).includes(q.kind)) throw badRequest(`unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
   if (q.from !== undefined) checkTime('from', q.from)
   if (q.to !== undefined) checkTime('to', q.to)
+}
+
+export function validateKeyRange (q: KeyRange): void {
+  if (!(KINDS as readonly string[]).includes(q.kind)) throw badRequest(`unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
+  if (typeof q.device !== 'string' || q.device === '') throw badRequest('device must be a non-empty string')
+  checkTime('from', q.from)
+  checkTime('to', q.to)
+  if (q.to < q.from) throw badRequest(`to (${q.to}) is before from (${q.from})`)
 }

@@ -6,7 +6,31 @@
  * Success is HTTP 200 with errcode 0.
  */
 import { createHmac } from 'node:crypto'
-import { postJson, checkRobotReply } from './http.js'
+import { postJson, checkRobotReply, type RobotCodes } from './http.js'
+
+/** DingTalk robot errcodes (open.dingtalk.com, 自定义机器人 错误码). */
+export const DINGTALK_CODES: RobotCodes = {
+  retry: new Set([
+    -1, // 系统繁忙
+    130101, // send too fast, exceed 20 times per minute
+    130102, // send too fast
+    410100 // 发送速度太快而限流
+  ]),
+  refuse: new Set([
+    40035, // 缺少参数 json
+    300001, // token is not exist
+    310000, // keywords not in content / sign not match / ip not in whitelist
+    400013, // 群已被解散
+    400101, // access_token 不存在
+    400102, // 机器人已停用
+    400105, // 不支持的消息类型
+    400106, // 机器人不存在
+    430101, // 含有不安全的外链
+    430102, // 含有不合适的文本
+    430103, // 含有不合适的图片
+    430104 // 含有不合适的内容
+  ])
+}
 
 /** The base64 signature (not yet URL-encoded) for `timestamp`. */
 export function dingtalkSign (secret: string, timestamp: number): string {
@@ -22,5 +46,5 @@ export function dingtalkSignedUrl (url: string, secret: string, timestamp: numbe
 /** Delivers one body; `now` is wall-clock epoch ms for the signature. */
 export async function sendDingTalk (fetchFn: typeof fetch, url: string, secret: string | undefined, body: string, now: number): Promise<void> {
   const target = secret ? dingtalkSignedUrl(url, secret, now) : url
-  checkRobotReply(url, await postJson(fetchFn, target, body))
+  checkRobotReply(url, await postJson(fetchFn, target, body), DINGTALK_CODES)
 }

@@ -45,10 +45,33 @@ function textFor (alert: Alert, t: AlertTransition, registry: Registry, lang: La
   return alertText({ alert, to: t.to, reason: baseReason(t.reason), by: t.by, note: alert.ackNote }, registry, lang)
 }
 
+/** Markdown (and WeCom's <font>) syntax → look-alike full-width characters, which render as themselves. */
+const MARKDOWN_SAFE: Readonly<Record<string, string>> = {
+  '\\': '＼', '`': '｀', '*': '＊', _: '＿', '~': '～', '#': '＃', '>': '＞', '<': '＜', '[': '［', ']': '］', '(': '（', ')': '）', '!': '！', '|': '｜', '&': '＆'
+}
+
+/**
+ * User text (an acknowledgement note, who acknowledged) made inert for robot markdown: no
+ * line breaks (a note cannot start a heading, list or quote of its own), no markup characters
+ * (no links, images, emphasis or <font> tags of its own).
+ */
+export function escapeRobotMarkdown (text: string): string {
+  return text.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/[\\`*_~#><[\]()!|&]/g, (c) => MARKDOWN_SAFE[c] ?? c)
+}
+
+/** Text for a robot: as textFor, but user text in it escaped (escapeRobotMarkdown). */
+function robotTextFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language): string {
+  if (t.by === null && alert.ackNote === null) return textFor(alert, t, registry, lang, engineLang)
+  const by = t.by === null ? null : escapeRobotMarkdown(t.by)
+  const note = alert.ackNote === null ? null : escapeRobotMarkdown(alert.ackNote)
+  return alertText({ alert, to: t.to, reason: baseReason(t.reason), by, note }, registry, lang)
+}
+
 /** Serialised body for one subscription. */
 export function buildPayload (sub: Subscription, id: string, alert: Alert, t: AlertTransition, registry: Registry, engineLang: Language): string {
   const lang = sub.language ?? engineLang
-  const text = textFor(alert, t, registry, lang, engineLang)
+  const robot = sub.type === 'dingtalk' || sub.type === 'wecom'
+  const text = (robot ? robotTextFor : textFor)(alert, t, registry, lang, engineLang)
   switch (sub.type) {
     case 'webhook':
     case 'mqtt': {

@@ -1,11 +1,12 @@
 /**
  * OutboxStore on the state file: alert deliveries waiting to be (re)tried. enqueue is
  * idempotent per delivery id (a replayed enqueue after a crash is ignored);
- * delivered() removes the item; failed() counts the attempt and reschedules it.
+ * delivered() removes the item; failed() counts the attempt and reschedules it;
+ * deadLetter() moves it to dead_letters, retryDeadLetter() moves it back.
  */
 import { MinewatchError } from '../../core/errors.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { NewOutboxItem, OutboxItem, OutboxStore } from '../state.js'
+import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem, OutboxStore } from '../state.js'
 import { OUTBOX_COLUMNS } from './state-schema.js'
 import { int, runPrepared, type Row, type StateDb } from './state-db.js'
 import type { DuckDBConnection } from '@duckdb/node-api'
@@ -85,6 +86,54 @@ export class DuckDBOutboxStore implements OutboxStore {
       { id, error: String(error), due: nextDueAt }
     )).rowsChanged)
     if (changed === 0) throw new MinewatchError('MW_NOT_FOUND', `outbox item ${JSON.stringify(id)}`)
+  }
+
+  async deadLetter (id: string, error: string, answer: string | null, at: number): Promise<void> {
+    if (!Number.isSafeInteger(at)) throw new MinewatchError('MW_BAD_REQUEST', `at must be an integer of epoch ms, got ${String(at)}`)
+    const moved = await this.db.tx(async (conn) => {
+      const n = (await conn.run(
+        'INSERT OR REPLACE INTO dead_letters SELECT id, subscription, "transitionSeq", attempts + 1, $at::BIGINT, $error, $answer, payload FROM outbox WHERE id = $id',
+        { id, at, error: String(error), answer: answer === null ? null : String(answer) }
+      )).rowsChanged
+      if (n > 0) await runPrepared(conn, 'DELETE FROM outbox WHERE id = $id', { id })
+      return n
+    })
+    if (moved === 0) throw new MinewatchError('MW_NOT_FOUND', `outbox item ${JSON.stringify(id)}`)
+    await this.updateGauge()
+  }
+
+  async deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
+    if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new MinewatchError('MW_BAD_REQUEST', `limit must be a positive integer, got ${String(q.limit)}`)
+    const rows = q.subscription === undefined
+      ? await this.db.rows('SELECT * FROM dead_letters ORDER BY "deadAt" DESC, id LIMIT $limit', { limit: q.limit })
+      : await this.db.rows('SELECT * FROM dead_letters WHERE subscription = $s ORDER BY "deadAt" DESC, id LIMIT $limit', { s: q.subscription, limit: q.limit })
+    return rows.map((r) => ({
+      id: r.id as string,
+      subscription: r.subscription as string,
+      transitionSeq: int(r.transitionSeq),
+      attempts: int(r.attempts),
+      deadAt: int(r.deadAt),
+      error: r.error as string,
+      answer: r.answer as string | null,
+      payload: r.payload as string
+    }))
+  }
+
+  async retryDeadLetter (id: string, dueAt: number): Promise<OutboxItem | undefined> {
+    if (!Number.isSafeInteger(dueAt)) throw new MinewatchError('MW_BAD_REQUEST', `dueAt must be an integer of epoch ms, got ${String(dueAt)}`)
+    const ord = this.nextOrd++
+    const moved = await this.db.tx(async (conn) => {
+      const n = (await conn.run(
+        'INSERT INTO outbox SELECT id, subscription, "transitionSeq", attempts, $due::BIGINT, error, payload, $ord::BIGINT FROM dead_letters WHERE id = $id ON CONFLICT (id) DO NOTHING',
+        { id, due: dueAt, ord }
+      )).rowsChanged
+      if (n > 0) await runPrepared(conn, 'DELETE FROM dead_letters WHERE id = $id', { id })
+      return n
+    })
+    if (moved === 0) return undefined
+    await this.updateGauge()
+    const [row] = await this.db.rows('SELECT * FROM outbox WHERE id = $id', { id })
+    return row === undefined ? undefined : rowToItem(row)
   }
 
   async pending (subscription?: string): Promise<number> {

@@ -19,7 +19,10 @@ export const STATE_DDL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS alert_transitions_alert ON alert_transitions ("alertId")`,
   `CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
-    "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`
+    "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS dead_letters (
+    id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
+    "deadAt" BIGINT NOT NULL, error VARCHAR NOT NULL, answer VARCHAR, payload VARCHAR NOT NULL)`
 ]
 
 /** Columns of alerts, in table order (also the Alert field names). */

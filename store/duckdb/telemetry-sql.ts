@@ -5,7 +5,7 @@
  */
 import { FIELDS, KINDS, MEASUREMENT, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
-import { type Aggregate, type CountQuery, type LatestQuery, type SeriesQuery } from '../telemetry.js'
+import { type Aggregate, type CountQuery, type KeyRange, type LatestQuery, type SeriesQuery } from '../telemetry.js'
 import { ident } from './schema.js'
 
 export type Params = Record<string, string | number>
@@ -94,10 +94,20 @@ export function countSql (q: CountQuery): Sql {
   return { sql: `SELECT coalesce(sum(n), 0)::BIGINT AS n FROM (${parts.join(' UNION ALL ')})`, params }
 }
 
+function keyColumns (k: Kind): string {
+  const entity = k === 'locator' ? ident('entityId') : 'NULL::VARCHAR'
+  return `device, epoch_ms(ts) AS ts, seq, ${entity} AS "entityId"`
+}
+
 export function recentKeysSql (sinceTs: number): Sql {
-  const parts = KINDS.map((k) => {
-    const entity = k === 'locator' ? ident('entityId') : 'NULL::VARCHAR'
-    return `SELECT device, epoch_ms(ts) AS ts, seq, ${entity} AS "entityId" FROM ${ident(MEASUREMENT[k])} WHERE ts >= epoch_ms($since::BIGINT)`
-  })
+  const parts = KINDS.map((k) => `SELECT ${keyColumns(k)} FROM ${ident(MEASUREMENT[k])} WHERE ts >= epoch_ms($since::BIGINT)`)
   return { sql: parts.join(' UNION ALL '), params: { since: sinceTs } }
+}
+
+/** Keys of one device's readings of one kind with from ≤ ts ≤ to (the ts zone maps prune the scan). */
+export function keysBetweenSql (q: KeyRange): Sql {
+  return {
+    sql: `SELECT ${keyColumns(q.kind)} FROM ${ident(MEASUREMENT[q.kind])} WHERE device = $device AND ts >= epoch_ms($from::BIGINT) AND ts <= epoch_ms($to::BIGINT)`,
+    params: { device: q.device, from: q.from, to: q.to }
+  }
 }

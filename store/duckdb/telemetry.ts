@@ -11,7 +11,7 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { telemetryDdl, ALERT_EVENT_COLUMNS } from './schema.js'
 import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
@@ -19,8 +19,8 @@ import { LanePool } from './lanes.js'
 import { LatestCache } from './latest-cache.js'
 import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
-import { validateCount, validateSeries } from '../validate-queries.js'
-import { countSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
+import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
+import { countSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 
 export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -95,6 +95,10 @@ async function attachAppenders (w: Writer): Promise<void> {
   for (const k of KINDS) tables[k] = new ChunkAppender(await w.conn.createAppender(MEASUREMENT[k]), readingColumns(k))
   w.events = new ChunkAppender(await w.conn.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
   w.tables = tables
+}
+
+function rowToKey (r: Record<string, unknown>): ReadingKey {
+  return { device: r.device as string, ts: num(r.ts), seq: r.seq === null ? null : num(r.seq), entityId: (r.entityId as string | null) ?? null }
 }
 
 export class DuckDBTelemetryStore implements TelemetryStore {
@@ -235,13 +239,12 @@ export class DuckDBTelemetryStore implements TelemetryStore {
 
   async recentKeys (sinceTs: number): Promise<ReadingKey[]> {
     if (!Number.isSafeInteger(sinceTs)) throw new MinewatchError('MW_BAD_REQUEST', `sinceTs must be an integer of epoch ms, got ${String(sinceTs)}`)
-    const rows = await this.read(recentKeysSql(sinceTs))
-    return rows.map((r) => ({
-      device: r.device as string,
-      ts: num(r.ts),
-      seq: r.seq === null ? null : num(r.seq),
-      entityId: (r.entityId as string | null) ?? null
-    }))
+    return (await this.read(recentKeysSql(sinceTs))).map(rowToKey)
+  }
+
+  async keysBetween (q: KeyRange): Promise<ReadingKey[]> {
+    validateKeyRange(q)
+    return (await this.read(keysBetweenSql(q))).map(rowToKey)
   }
 
   async health (): Promise<StoreHealth> {

@@ -10,13 +10,13 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
-import { validateCount, validateSeries } from '../validate-queries.js'
+import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
 import { InfluxHttp, type InfluxConfig, type InfluxSeries } from './http.js'
 import { NO_SEQ, alertEventToLine, readingsToBody } from './line-protocol.js'
-import { countStatement, latestStatements, recentKeysStatement, seriesStatement, ident, type Target } from './influxql.js'
+import { countStatement, keysBetweenStatement, latestStatements, recentKeysStatement, seriesStatement, ident, type Target } from './influxql.js'
 
 export type { InfluxConfig } from './http.js'
 
@@ -45,6 +45,20 @@ function column (s: InfluxSeries, name: string): number {
 
 /** Write requests one write() keeps in flight (a spool replay sends 50,000 readings as 5 requests). */
 const REQUESTS_IN_FLIGHT = 3
+
+/** Rows of `SELECT "seq" … GROUP BY "device", "entityId"` → keys. */
+function seriesToKeys (answer: InfluxSeries[] | undefined): ReadingKey[] {
+  const out: ReadingKey[] = []
+  for (const s of answer ?? []) {
+    const device = s.tags?.device ?? ''
+    const entityId = s.tags?.entityId ? s.tags.entityId : null
+    for (const row of s.values) {
+      const seq = row[1]
+      out.push({ device, ts: row[0] as number, seq: typeof seq === 'number' && seq !== NO_SEQ ? seq : null, entityId })
+    }
+  }
+  return out
+}
 
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly name: string
@@ -196,16 +210,14 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.check()
     if (!Number.isSafeInteger(sinceTs)) throw new MinewatchError('MW_BAD_REQUEST', `sinceTs must be an integer of epoch ms, got ${String(sinceTs)}`)
     const [answer] = await this.http.query([recentKeysStatement(this.target, sinceTs)])
-    const out: ReadingKey[] = []
-    for (const s of answer ?? []) {
-      const device = s.tags?.device ?? ''
-      const entityId = s.tags?.entityId ? s.tags.entityId : null
-      for (const row of s.values) {
-        const seq = row[1]
-        out.push({ device, ts: row[0] as number, seq: typeof seq === 'number' && seq !== NO_SEQ ? seq : null, entityId })
-      }
-    }
-    return out
+    return seriesToKeys(answer)
+  }
+
+  async keysBetween (q: KeyRange): Promise<ReadingKey[]> {
+    this.check()
+    validateKeyRange(q)
+    const [answer] = await this.http.query([keysBetweenStatement(this.target, q)])
+    return seriesToKeys(answer)
   }
 
   async health (): Promise<StoreHealth> {

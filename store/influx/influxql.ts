@@ -1,10 +1,10 @@
 /**
- * InfluxQL for the read side (latest, series, count, recentKeys). Identifiers come
+ * InfluxQL for the read side (latest, series, count, recentKeys, keysBetween). Identifiers come
  * from core/kinds.ts; caller values (site, device, entity ids) are quoted string
  * literals. Works on InfluxDB 1.x and on 2.x/3.x through the v1-compatible /query.
  */
 import { KINDS, MEASUREMENT, type Kind } from '../../core/kinds.js'
-import type { CountQuery, LatestQuery, SeriesQuery } from '../telemetry.js'
+import type { CountQuery, KeyRange, LatestQuery, SeriesQuery } from '../telemetry.js'
 
 /** Double-quoted identifier (InfluxQL: backslash escapes). */
 export function ident (name: string): string {
@@ -76,4 +76,10 @@ export function countStatement (t: Target, q: CountQuery): string {
 export function recentKeysStatement (t: Target, sinceTs: number): string {
   return `SELECT ${ident('seq')} FROM ${KINDS.map((k) => from(t, MEASUREMENT[k])).join(', ')} ` +
     `WHERE time >= ${ms(sinceTs)} AND time <= ${MAX_TIME_NS} GROUP BY ${ident('device')}, ${ident('entityId')}`
+}
+
+/** seq (and time) of one device's points of one kind with from ≤ time ≤ to, per entity. */
+export function keysBetweenStatement (t: Target, q: KeyRange): string {
+  return `SELECT ${ident('seq')} FROM ${from(t, MEASUREMENT[q.kind])} WHERE ${ident('device')} = ${literal(q.device)} ` +
+    `AND time >= ${ms(q.from)} AND time <= ${ms(q.to)} GROUP BY ${ident('device')}, ${ident('entityId')}`
 }

@@ -20,7 +20,7 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { DiskSpool } from './disk-spool.js'
 import { PartialDelivery, writeBisecting } from './bisect.js'
 
@@ -257,6 +257,11 @@ export class SpooledStore implements TelemetryStore {
   series (q: SeriesQuery): Promise<SeriesPoint[]> { return this.inner.series(q) }
   count (q: CountQuery): Promise<number> { return this.inner.count(q) }
   recentKeys (sinceTs: number): Promise<ReadingKey[]> { return this.inner.recentKeys(sinceTs) }
+  /**
+   * Asks the inner store. Readings still waiting in the spool are not seen: ingest then stores a
+   * re-sent one again, and InfluxDB keeps one point per series and timestamp, so it overwrites.
+   */
+  keysBetween (q: KeyRange): Promise<ReadingKey[]> { return this.inner.keysBetween(q) }
   writeAlertEvents (events: readonly AlertTransition[]): Promise<void> { return this.inner.writeAlertEvents(events) }
 
   /**

@@ -9,8 +9,13 @@ import { stateStoreContract, alert, transitionOf, reject } from './state-store.j
 
 telemetryStoreContract('duckdb', async () => {
   const dir = tempDir('mw-duckdb-telemetry-')
-  const store = new DuckDBTelemetryStore({ path: join(dir.path, 'telemetry.duckdb') })
-  return { store, async cleanup () { await store.close(); dir.remove() } }
+  const path = join(dir.path, 'telemetry.duckdb')
+  let store = new DuckDBTelemetryStore({ path })
+  return {
+    store,
+    async reopen () { await store.close(); store = new DuckDBTelemetryStore({ path }); await store.init(); return store },
+    async cleanup () { await store.close(); dir.remove() }
+  }
 })
 
 stateStoreContract('duckdb', async ({ rejectsMaxRows }) => {

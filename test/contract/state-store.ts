@@ -245,5 +245,38 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.outbox.pending('b')).toBe(1)
       expect(await h.outbox.pending('c')).toBe(0)
     })
+
+    it('deadLetter() moves an item out of the outbox with the receiver\'s answer; due() and pending() no longer see it', async () => {
+      await h.outbox.enqueue([item('d1', T0), item('d2', T0), item('d3', T0, 'robot')])
+      await h.outbox.failed('d1', 'HTTP 503', T0)
+      await h.outbox.deadLetter('d1', 'alert receiver refused the delivery: HTTP 401', 'HTTP 401 {"error":"bad token"}', T0 + 5000)
+      await h.outbox.deadLetter('d3', 'errcode 310000', null, T0 + 6000)
+      expect((await h.outbox.due(T0 + 10_000, 10)).map((i) => i.id)).toEqual(['d2'])
+      expect(await h.outbox.pending()).toBe(1)
+      const dead = await h.outbox.deadLetters({ limit: 10 })
+      expect(dead.map((d) => d.id)).toEqual(['d3', 'd1']) // newest first
+      expect(dead[1]).toEqual({
+        id: 'd1', subscription: 'webhook-ops', transitionSeq: 1, attempts: 2, deadAt: T0 + 5000,
+        error: 'alert receiver refused the delivery: HTTP 401', answer: 'HTTP 401 {"error":"bad token"}', payload: item('d1', T0).payload
+      })
+      expect((await h.outbox.deadLetters({ subscription: 'robot', limit: 10 })).map((d) => d.id)).toEqual(['d3'])
+      expect(await h.outbox.deadLetters({ limit: 1 })).toHaveLength(1)
+      await expect(h.outbox.deadLetter('nope', 'x', null, T0)).rejects.toMatchObject({ code: 'MW_NOT_FOUND' })
+      await expect(h.outbox.deadLetter('d1', 'again', null, T0)).rejects.toMatchObject({ code: 'MW_NOT_FOUND' })
+    })
+
+    it('retryDeadLetter() puts it back in the outbox, due when asked, same id and body; unknown ids give undefined', async () => {
+      await h.outbox.enqueue([item('r1', T0)])
+      await h.outbox.deadLetter('r1', 'HTTP 404', 'HTTP 404 not found', T0 + 1000)
+      const back = await h.outbox.retryDeadLetter('r1', T0 + 2000)
+      expect(back).toEqual({ ...item('r1', T0 + 2000), attempts: 1, lastError: 'HTTP 404' })
+      expect(await h.outbox.deadLetters({ limit: 10 })).toEqual([])
+      expect((await h.outbox.due(T0 + 2000, 10)).map((i) => i.id)).toEqual(['r1'])
+      expect(await h.outbox.pending()).toBe(1)
+      expect(await h.outbox.retryDeadLetter('r1', T0)).toBeUndefined() // not dead any more
+      expect(await h.outbox.retryDeadLetter('nope', T0)).toBeUndefined()
+      await h.outbox.delivered('r1')
+      expect(await h.outbox.pending()).toBe(0)
+    })
   })
 }

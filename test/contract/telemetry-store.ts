@@ -12,9 +12,18 @@ import { FIELDS, KINDS, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { TelemetryStore, SeriesQuery, Aggregate } from '../../store/telemetry.js'
+import { parseConfig } from '../../core/config.js'
+import { Registry } from '../../core/registry.js'
+import { ManualClock } from '../../core/clock.js'
+import { createMetrics } from '../../core/metrics.js'
+import { silentLogger } from '../../core/log.js'
+import { createIngest } from '../../ingest/index.js'
+import { MemoryRejectStore, TEST_CONFIG_YAML } from '../unit/ingest/helpers.js'
 
 export interface TelemetryStoreHandle {
   store: TelemetryStore
+  /** A restart: closes `store` and opens a new one on the same data (cleanup() then closes that one). */
+  reopen(): Promise<TelemetryStore>
   /** Closes what the factory opened and removes its files or data. */
   cleanup(): Promise<void>
 }
@@ -286,6 +295,61 @@ export function telemetryStoreContract (name: string, factory: () => Promise<Tel
         { device: `${d}-noseq`, ts: T0 + S, seq: null, entityId: null },
         { device: `${d}-loc`, ts: T0 + 2 * S, seq: null, entityId: 'P9' }
       ]))
+    })
+
+    it('keysBetween() gives one device\'s keys of one kind in [from, to]', async () => {
+      const site = newSite()
+      const d = `${site}-kb`
+      await store.write([
+        dust(site, d, T0 - S, { tsp: 1, flag: 'N' }, 1),
+        dust(site, d, T0, { tsp: 1, flag: 'N' }, 2),
+        dust(site, d, T0 + S, { tsp: 1, flag: 'N' }),
+        dust(site, d, T0 + 2 * S, { tsp: 1, flag: 'N' }, 4),
+        dust(site, `${d}-other`, T0, { tsp: 1, flag: 'N' }, 2),
+        loc(site, `${d}-loc`, T0, 'P1', 29, 120),
+        loc(site, `${d}-loc`, T0, 'P2', 29, 120)
+      ])
+      const keys = await store.keysBetween({ device: d, kind: 'dust', from: T0, to: T0 + S })
+      expect(keys.sort((a, b) => a.ts - b.ts)).toEqual([
+        { device: d, ts: T0, seq: 2, entityId: null },
+        { device: d, ts: T0 + S, seq: null, entityId: null }
+      ])
+      expect(await store.keysBetween({ device: d, kind: 'water', from: T0, to: T0 + S })).toEqual([])
+      const locs = await store.keysBetween({ device: `${d}-loc`, kind: 'locator', from: T0, to: T0 })
+      expect(locs.map((k) => k.entityId).sort()).toEqual(['P1', 'P2'])
+      await expect(store.keysBetween({ device: d, kind: 'dust', from: T0, to: T0 - 1 })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(store.keysBetween({ device: d, kind: 'nope' as Kind, from: T0, to: T0 })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+    })
+
+    it('dedup holds across a restart for the whole acceptance window: re-sent readings are not stored again', async () => {
+      const site = newSite()
+      const config = parseConfig(TEST_CONFIG_YAML.replaceAll('site-a', site).replaceAll('TS-1', `${site}-TS`), 'contract.yaml', {}).config
+      const now = T0 + 7 * 24 * 60 * MIN
+      const ingestOver = (s: TelemetryStore) => createIngest({
+        registry: new Registry(config), store: s, rejects: new MemoryRejectStore(), config: config.ingest,
+        metrics: createMetrics(), logger: silentLogger(), clock: new ManualClock(now)
+      })
+      const topic = `mines/${site}/ore/${site}-TS`
+      // a truck scale's day, 6 days ago, plus readings 1 h and 1 min ago
+      const day = Array.from({ length: 8 }, (_, i) => ({ ts: now - 6 * 24 * 60 * MIN + i * 30 * MIN, seq: 100 + i, tonnes: 50, truckId: `T${i}` }))
+      const recent = [{ ts: now - 60 * MIN, seq: 200, tonnes: 50 }, { ts: now - MIN, seq: 201, tonnes: 50 }]
+      const publish = (ing: ReturnType<typeof ingestOver>, p: unknown) => ing.handle({ topic, payload: Buffer.from(JSON.stringify(p)), deviceId: `${site}-TS`, receivedAt: now })
+      const before = ingestOver(store)
+      await before.start()
+      expect(await publish(before, [...day, ...recent])).toEqual({ stored: 10, duplicates: 0, rejected: 0 })
+      await before.close()
+
+      store = await h.reopen()
+      const after = ingestOver(store)
+      await after.start()
+      expect(await publish(after, [...day, ...recent])).toEqual({ stored: 0, duplicates: 10, rejected: 0 })
+      // one at a time too, and mixed with a reading the store has not seen
+      expect(await publish(after, day[3])).toEqual({ stored: 0, duplicates: 1, rejected: 0 })
+      expect(await publish(after, [day[5], { ts: now - 5 * 24 * 60 * MIN, seq: 300, tonnes: 40 }])).toEqual({ stored: 1, duplicates: 1, rejected: 0 })
+      await after.close()
+      expect(await store.count({ site })).toBe(11)
+      const sum = await store.series({ site, kind: 'ore', field: 'tonnes', from: now - 7 * 24 * 60 * MIN, to: now + MIN, stepMs: 7 * 24 * 60 * MIN + 2 * MIN, agg: 'sum' })
+      expect(sum.reduce((n, p) => n + p.value, 0)).toBeCloseTo(540, 6)
     })
 
     it('writeAlertEvents() stores events without counting them as readings', async () => {

@@ -74,23 +74,30 @@ function breach (): ReturnType<typeof fix>[] {
 
 const KINDS = ['boundary_breach']
 
+/** The documented check (docs/alerts.md): t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">, t within 5 min. */
+function expectSigned (r: { headers: Record<string, unknown>, body: string }, secret: string): void {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(r.headers['x-minewatch-signature']))
+  expect(m).not.toBeNull()
+  expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(300)
+  expect(m![2]).toBe(createHmac('sha256', secret).update(`${m![1]}.${r.body}`).digest('hex'))
+}
+
 describe('alert delivery', () => {
   it('signs webhooks (HMAC-SHA256 of the body) and sends DingTalk (signed) and WeCom markdown', async () => {
     const rx = await receiver(); servers.push(rx)
     const base = `http://127.0.0.1:${rx.port}`
     const rig = await startRig(makeConfig([
-      { id: 'hook', type: 'webhook', url: `${base}/hook`, secret: 'hook-secret', kinds: KINDS },
-      { id: 'ding', type: 'dingtalk', url: `${base}/robot/send?access_token=tok`, secret: 'SECdingsecret', kinds: KINDS },
-      { id: 'wecom', type: 'wecom', url: `${base}/cgi-bin/webhook/send?key=k1`, kinds: KINDS }
+      { id: 'hook', type: 'webhook', url: `${base}/hook`, secret: 'hook-secret-0123456789', allowHttp: true, kinds: KINDS },
+      { id: 'ding', type: 'dingtalk', url: `${base}/robot/send?access_token=tok`, secret: 'SECdingsecret', allowHttp: true, kinds: KINDS },
+      { id: 'wecom', type: 'wecom', url: `${base}/cgi-bin/webhook/send?key=k1`, allowHttp: true, kinds: KINDS }
     ])); rigs.push(rig)
     await rig.engine.evaluate(breach())
     await rig.engine.idle()
     expect(rx.got.length).toBe(3)
 
     const hook = rx.got.find((r) => r.url === '/hook')!
-    const expected = `sha256=${createHmac('sha256', 'hook-secret').update(hook.body).digest('hex')}`
-    expect(hook.headers['x-minewatch-signature']).toBe(expected)
-    expect(createHmac('sha256', 'wrong').update(hook.body).digest('hex')).not.toBe(expected.slice(7))
+    expectSigned(hook, 'hook-secret-0123456789')
+    expect(() => expectSigned(hook, 'wrong')).toThrow()
     const ev = JSON.parse(hook.body) as AlertEvent
     expect(hook.headers['x-minewatch-delivery']).toBe(ev.deliveryId)
     expect(ev).toMatchObject({ event: 'alert.firing', subscription: 'hook', language: 'zh', alert: { kind: 'boundary_breach', site: 'site-a', severity: 'alarm' } })
@@ -119,11 +126,11 @@ describe('alert delivery', () => {
     expect(await rig.state.outbox.pending()).toBe(0)
   })
 
-  it('a robot errcode ≠ 0 is a failure that is retried', async () => {
+  it('a robot busy errcode is retried; a bad-signature errcode is a dead letter that does not block the next delivery', async () => {
     const rx = await receiver(); servers.push(rx)
     let calls = 0
-    rx.reply = () => (++calls === 1 ? { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' } : { status: 200, body: '{"errcode":0,"errmsg":"ok"}' })
-    const rig = await startRig(makeConfig([{ id: 'ding', type: 'dingtalk', url: `http://127.0.0.1:${rx.port}/robot/send?access_token=t`, secret: 's', kinds: KINDS }])); rigs.push(rig)
+    rx.reply = () => (++calls === 1 ? { status: 200, body: '{"errcode":130101,"errmsg":"send too fast"}' } : { status: 200, body: '{"errcode":0,"errmsg":"ok"}' })
+    const rig = await startRig(makeConfig([{ id: 'ding', type: 'dingtalk', url: `http://127.0.0.1:${rx.port}/robot/send?access_token=t`, secret: 's', allowHttp: true, kinds: KINDS }])); rigs.push(rig)
     await rig.engine.evaluate(breach())
     await rig.engine.idle()
     expect(await rig.state.outbox.pending('ding')).toBe(1)
@@ -132,6 +139,20 @@ describe('alert delivery', () => {
     expect(await rig.state.outbox.pending('ding')).toBe(0)
     expect(rx.got.length).toBe(2)
     expect(rx.got[0]!.body).toBe(rx.got[1]!.body)
+    expect(await rig.state.outbox.deadLetters({ limit: 10 })).toEqual([])
+
+    // 310000: sign not match. Refused for good: a dead letter with DingTalk's answer, and the next one goes out
+    let n = 0
+    rx.reply = () => (++n === 1 ? { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' } : { status: 200, body: '{"errcode":0,"errmsg":"ok"}' })
+    await rig.engine.evaluate(breach())
+    await rig.engine.evaluate(breach())
+    await rig.engine.idle()
+    expect(await rig.state.outbox.pending('ding')).toBe(0)
+    const dead = await rig.state.outbox.deadLetters({ limit: 10 })
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ subscription: 'ding', attempts: 1, answer: 'errcode 310000 sign not match' })
+    expect(rx.got.length).toBe(4)
+    expect(rx.got[3]!.body).not.toBe(rx.got[2]!.body)
   })
 
   it('a receiver failing then down gets every delivery once back, same ids on retries; others are not delayed', async () => {
@@ -139,8 +160,8 @@ describe('alert delivery', () => {
     const healthy = await receiver(); servers.push(healthy)
     flaky.reply = () => ({ status: 503, body: 'maintenance' })
     const rig = await startRig(makeConfig([
-      { id: 'flaky', type: 'webhook', url: `http://127.0.0.1:${flaky.port}/in`, secret: 'k', kinds: KINDS },
-      { id: 'healthy', type: 'webhook', url: `http://127.0.0.1:${healthy.port}/in`, secret: 'k', kinds: KINDS }
+      { id: 'flaky', type: 'webhook', url: `http://127.0.0.1:${flaky.port}/in`, secret: 'k-0123456789abcdef', allowHttp: true, kinds: KINDS },
+      { id: 'healthy', type: 'webhook', url: `http://127.0.0.1:${healthy.port}/in`, secret: 'k-0123456789abcdef', allowHttp: true, kinds: KINDS }
     ])); rigs.push(rig)
     const drive = async () => { rig.clock.advance(8000); await rig.engine.tick(); await rig.engine.idle() } // retry.maxMs is 8 s
 
@@ -172,7 +193,7 @@ describe('alert delivery', () => {
     expect(deliveredIds.has([...failedIds][0]!)).toBe(true)
     expect(deliveredIds.size).toBe(4)
     expect(ok.length).toBe(4) // each delivered once it succeeded
-    for (const r of flaky.got) expect(r.headers['x-minewatch-signature']).toBe(`sha256=${createHmac('sha256', 'k').update(r.body).digest('hex')}`)
+    for (const r of flaky.got) expectSigned(r, 'k-0123456789abcdef')
   })
 
   it('a hanging receiver does not hold up another subscription', async () => {
@@ -180,9 +201,9 @@ describe('alert delivery', () => {
     const fast = await receiver(); servers.push(fast)
     hang.reply = () => null
     const rig = await startRig(makeConfig([
-      { id: 'hang', type: 'wecom', url: `http://127.0.0.1:${hang.port}/send?key=1`, kinds: KINDS },
+      { id: 'hang', type: 'wecom', url: `http://127.0.0.1:${hang.port}/send?key=1`, allowHttp: true, kinds: KINDS },
       { id: 'fast', type: 'mqtt', kinds: KINDS },
-      { id: 'fast-hook', type: 'webhook', url: `http://127.0.0.1:${fast.port}/in`, kinds: KINDS }
+      { id: 'fast-hook', type: 'webhook', url: `http://127.0.0.1:${fast.port}/in`, secret: 'fast-hook-secret-0123', allowHttp: true, kinds: KINDS }
     ])); rigs.push(rig)
     await rig.engine.evaluate(breach())
     await rig.engine.evaluate(breach())

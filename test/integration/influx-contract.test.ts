@@ -20,14 +20,26 @@ const config = (url: string) => ({ url, api: 'v1' as const, db: 'contract', time
 
 telemetryStoreContract('influx v1 (InfluxDB 1.6.7)', async () => {
   const h = await influx()
-  const store = new InfluxTelemetryStore({ config: config(h.url) })
-  return { store, async cleanup () { await store.close() } }
+  let store = new InfluxTelemetryStore({ config: config(h.url) })
+  return {
+    store,
+    async reopen () { await store.close(); store = new InfluxTelemetryStore({ config: config(h.url) }); await store.init(); return store },
+    async cleanup () { await store.close() }
+  }
 })
 
 telemetryStoreContract('influx v1 behind SpooledStore', async () => {
   const h = await influx()
   const dir = tempDir('mw-spool-contract-')
-  const inner = new InfluxTelemetryStore({ config: { ...config(h.url), db: 'contract_spooled' } })
-  const store = new SpooledStore({ inner, dir: join(dir.path, 'spool'), config: spoolSchema.parse({}) })
-  return { store, async cleanup () { await store.close(); dir.remove() } }
+  const open = () => new SpooledStore({
+    inner: new InfluxTelemetryStore({ config: { ...config(h.url), db: 'contract_spooled' } }),
+    dir: join(dir.path, 'spool'),
+    config: spoolSchema.parse({})
+  })
+  let store = open()
+  return {
+    store,
+    async reopen () { await store.close(); store = open(); await store.init(); return store },
+    async cleanup () { await store.close(); dir.remove() }
+  }
 })

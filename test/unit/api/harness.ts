@@ -153,6 +153,7 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
     rejects: state.rejects,
     alertStore: state.alerts,
     alerts: engine ?? alerts,
+    deliveries: engine ?? { deadLetters: (q) => state.outbox.deadLetters(q), retryDeadLetter: (id) => state.outbox.retryDeadLetter(id, clock.now()) },
     metrics,
     logger: memoryLogger(logs),
     clock,

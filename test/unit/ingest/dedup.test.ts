@@ -64,7 +64,7 @@ describe('Dedup', () => {
       const f = d.filter([r(ts)]); d.pending(f.fresh, Promise.resolve()); d.durable(f.fresh)
     }
     expect(d.size('WM-1')).toBe(3)
-    expect(d.filter([r(1)]).fresh).toHaveLength(1) // forgotten: would be stored again
+    expect(d.filter([r(1)]).unsure).toHaveLength(1) // forgotten: the store decides whether it is new
     expect(d.filter([r(2), r(3), r(4)]).duplicates).toBe(3)
     // another device has its own memory
     expect(d.filter([r(4, { device: 'WM-2' })]).fresh).toHaveLength(1)
@@ -77,9 +77,50 @@ describe('Dedup', () => {
       { device: 'WM-1', ts: 10, seq: null, entityId: null },
       { device: 'WM-1', ts: 20, seq: 4, entityId: null },
       { device: 'UWB-1', ts: 10, seq: null, entityId: 'P-1' }
-    ])
+    ], 5)
     expect(d.filter([r(30), r(20, { seq: 4 })]).duplicates).toBe(2)
-    expect(d.filter([r(10)]).fresh).toHaveLength(1) // the oldest fell out of the bound
+    // the oldest fell out of the bound: it may be stored, so the store must be asked
+    const old = d.filter([r(10)])
+    expect(old.fresh).toHaveLength(0)
+    expect(old.unsure.map((x) => x.ts)).toEqual([10])
+    expect(d.floorOf('WM-1')).toBe(11)
     expect(d.filter([r(10, { device: 'UWB-1', kind: 'locator' }, { entityId: 'P-1', lat: 0, lon: 0 })]).duplicates).toBe(1)
+  })
+
+  it('readings below the seed window are unsure, above it fresh; a new device starts at the seed floor', () => {
+    const d = new Dedup(100)
+    d.seed([{ device: 'WM-1', ts: 1000, seq: 1, entityId: null }], 900)
+    const f = d.filter([r(899, { seq: 1 }), r(900, { seq: 2 }), r(1000, { seq: 1 }), r(1001)])
+    expect(f.unsure.map((x) => x.ts)).toEqual([899])
+    expect(f.unsureKeys).toEqual(['899|1|'])
+    expect(f.fresh.map((x) => x.ts)).toEqual([900, 1001])
+    expect(f.duplicates).toBe(1)
+    expect(d.filter([r(899, { device: 'WM-9' })]).unsure).toHaveLength(1)
+    expect(d.filter([r(900, { device: 'WM-9' })]).fresh).toHaveLength(1)
+  })
+
+  it('forgetting a key raises the floor past it, so a forgotten reading is never taken as new', () => {
+    const d = new Dedup(3)
+    // inserted out of ts order: a late reading (ts 5) arrives between live ones
+    for (const ts of [100, 5, 200, 300, 400]) {
+      const f = d.filter([r(ts)])
+      d.pending([...f.fresh, ...f.unsure], Promise.resolve())
+    }
+    // 100 and 5 were forgotten (insertion order); the floor is past 100
+    expect(d.floorOf('WM-1')).toBe(101)
+    expect(d.filter([r(100)]).unsure).toHaveLength(1)
+    expect(d.filter([r(5)]).unsure).toHaveLength(1)
+    expect(d.filter([r(200)]).duplicates).toBe(1)
+    expect(d.filter([r(150)]).fresh).toHaveLength(1)
+  })
+
+  it('stored() remembers keys the store reported, as durable duplicates', () => {
+    const d = new Dedup(100)
+    d.seed([], 1000)
+    d.stored('WM-1', ['10||'])
+    const f = d.filter([r(10), r(11)])
+    expect(f.duplicates).toBe(1)
+    expect(f.waits).toEqual([])
+    expect(f.unsure.map((x) => x.ts)).toEqual([11])
   })
 })

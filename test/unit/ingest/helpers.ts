@@ -10,7 +10,7 @@ import { createMetrics } from '../../../core/metrics.js'
 import { silentLogger } from '../../../core/log.js'
 import type { Reading } from '../../../core/readings.js'
 import type { Reject } from '../../../core/rejects.js'
-import type { TelemetryStore, ReadingKey, CountQuery, LatestQuery } from '../../../store/telemetry.js'
+import type { TelemetryStore, ReadingKey, CountQuery, KeyRange, LatestQuery } from '../../../store/telemetry.js'
 import type { RejectStore, RejectQuery, StoredReject } from '../../../store/state.js'
 import { createIngest, type Ingest } from '../../../ingest/index.js'
 
@@ -54,6 +54,10 @@ export function testRegistry (): Registry {
 }
 
 /** In-memory TelemetryStore: keeps every batch; `fail` makes the next writes reject, `gate` holds them. */
+function keyOf (r: Reading): ReadingKey {
+  return { device: r.device, ts: r.ts, seq: r.seq ?? null, entityId: typeof r.values.entityId === 'string' ? r.values.entityId : null }
+}
+
 export class MemoryTelemetryStore implements TelemetryStore {
   readonly name = 'memory'
   readonly readings: Reading[] = []
@@ -93,9 +97,13 @@ export class MemoryTelemetryStore implements TelemetryStore {
   }
 
   async recentKeys (sinceTs: number): Promise<ReadingKey[]> {
-    return this.readings.filter((r) => r.ts >= sinceTs).map((r) => ({
-      device: r.device, ts: r.ts, seq: r.seq ?? null, entityId: typeof r.values.entityId === 'string' ? r.values.entityId : null
-    }))
+    return this.readings.filter((r) => r.ts >= sinceTs).map(keyOf)
+  }
+
+  keyQueries = 0
+  async keysBetween (q: KeyRange): Promise<ReadingKey[]> {
+    this.keyQueries++
+    return this.readings.filter((r) => r.device === q.device && r.kind === q.kind && r.ts >= q.from && r.ts <= q.to).map(keyOf)
   }
 
   async writeAlertEvents (): Promise<void> {}
@@ -118,6 +126,7 @@ export class FaultyStore implements TelemetryStore {
   series (q: Parameters<TelemetryStore['series']>[0]) { return this.inner.series(q) }
   count (q: CountQuery) { return this.inner.count(q) }
   recentKeys (since: number) { return this.inner.recentKeys(since) }
+  keysBetween (q: KeyRange) { return this.inner.keysBetween(q) }
   writeAlertEvents (e: Parameters<TelemetryStore['writeAlertEvents']>[0]) { return this.inner.writeAlertEvents(e) }
   health () { return this.inner.health() }
   close () { return this.inner.close() }

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest'
 import { isMinewatchError, MinewatchError } from '../../../core/errors.js'
 import { REJECT_PAYLOAD_MAX_BYTES } from '../../../core/rejects.js'
 import type { Reading } from '../../../core/readings.js'
+import { LOOKUP_PAUSE_MS } from '../../../ingest/dedup-lookup.js'
 import { makeIngest, msg, metricValue, MemoryTelemetryStore, MemoryRejectStore, T0 } from './helpers.js'
 
 const dust = (ts: number, extra: Record<string, unknown> = {}) => ({ ts, pm10: 150, ...extra })
@@ -138,7 +139,7 @@ describe('ingest pipeline', () => {
     expect(store.readings).toHaveLength(1)
   })
 
-  it('start() seeds duplicate detection from readings of the last 10 minutes in the store', async () => {
+  it('start() seeds duplicate detection from the last 10 minutes; older re-sent readings are found in the store', async () => {
     const store = new MemoryTelemetryStore()
     const before = makeIngest({ store })
     const recent = msg('mines/site-a/locator/UWB-1', [
@@ -153,8 +154,73 @@ describe('ingest pipeline', () => {
     const after = makeIngest({ store }) // a restart: empty memory, same store
     await after.ingest.start()
     expect(await after.ingest.handle(recent)).toEqual({ stored: 0, duplicates: 2, rejected: 0 })
-    // outside the seeding window: stored again (documented in docs/device-contract.md)
-    expect(await after.ingest.handle(old)).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(0) // inside the seed window: memory answers
+    // outside the seeding window: the store is asked, once
+    expect(await after.ingest.handle(old)).toEqual({ stored: 0, duplicates: 1, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    expect(store.readings).toHaveLength(3)
+    // remembered now: a second re-send needs no query; a new late reading is stored
+    expect(await after.ingest.handle(old)).toEqual({ stored: 0, duplicates: 1, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    const older = msg('mines/site-a/water/WM-1', [{ ts: T0 - 6 * 24 * 3_600_000, seq: 1, totalM3: 1 }, { ts: T0 - 11 * 60_000, seq: 5, totalM3: 1 }])
+    expect(await after.ingest.handle(older)).toEqual({ stored: 1, duplicates: 1, rejected: 0 })
+    expect(store.readings).toHaveLength(4)
+  })
+
+  it('a re-sent late reading arriving while its lookup runs waits for it and is stored once', async () => {
+    const store = new MemoryTelemetryStore()
+    const a = makeIngest({ store })
+    await a.ingest.start()
+    const late = msg('mines/site-a/water/WM-1', { ts: T0 - 3_600_000, seq: 9, totalM3: 2 })
+    const [first, second] = await Promise.all([a.ingest.handle(late), a.ingest.handle(late)])
+    expect([first, second]).toEqual([{ stored: 1, duplicates: 0, rejected: 0 }, { stored: 0, duplicates: 1, rejected: 0 }])
+    expect(store.readings).toHaveLength(1)
+  })
+
+  it('a message with readings both older and newer than dedup remembers is written whole, in its own order', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest } = makeIngest({ store })
+    await ingest.start()
+    const seen: number[][] = []
+    ingest.onStored((rs) => { seen.push(rs.map((r) => r.ts)) })
+    const tss = [T0 - 20 * 60_000, T0 - 15 * 60_000, T0 - 5 * 60_000, T0 - 60_000] // the first two below the 10-minute seed window
+    expect(await ingest.handle(msg('mines/site-a/water/WM-1', tss.map((ts, i) => ({ ts, seq: i, totalM3: i }))))).toEqual({ stored: 4, duplicates: 0, rejected: 0 })
+    expect(seen).toEqual([tss])
+  })
+
+  it('a message larger than dedupPerDevice re-sent while its write runs is stored once', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest } = makeIngest({ store, ingest: { dedupPerDevice: 10 } })
+    await ingest.start()
+    let open!: () => void
+    store.gate = new Promise<void>((resolve) => { open = resolve })
+    const backlog = msg('mines/site-a/water/WM-1', Array.from({ length: 25 }, (_, i) => ({ ts: T0 - 3_600_000 + i * 1000, seq: i, totalM3: i })))
+    const first = ingest.handle(backlog)
+    await new Promise((resolve) => setImmediate(resolve)) // the write of the first copy has started
+    const second = ingest.handle(backlog)
+    open()
+    const outcomes = await Promise.all([first, second])
+    expect(outcomes[0]).toEqual({ stored: 25, duplicates: 0, rejected: 0 })
+    expect(outcomes[1]).toEqual({ stored: 0, duplicates: 25, rejected: 0 })
+    expect(store.readings).toHaveLength(25)
+  })
+
+  it('when the store cannot answer a lookup, late readings are stored and the store is not asked again for a pause', async () => {
+    const store = new MemoryTelemetryStore()
+    const { ingest, clock } = makeIngest({ store })
+    await ingest.start()
+    store.keysBetween = async () => { store.keyQueries++; throw new MinewatchError('MW_STORE_UNAVAILABLE', 'InfluxDB is down') }
+    const late = (seq: number) => msg('mines/site-a/water/WM-1', { ts: T0 - 3_600_000, seq, totalM3: 2 })
+    expect(await ingest.handle(late(1))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(await ingest.handle(late(2))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(1)
+    clock.advance(LOOKUP_PAUSE_MS)
+    expect(await ingest.handle(late(3))).toEqual({ stored: 1, duplicates: 0, rejected: 0 })
+    expect(store.keyQueries).toBe(2)
+    // another error is a bug: the message fails (no PUBACK) rather than risk a double
+    clock.advance(LOOKUP_PAUSE_MS)
+    store.keysBetween = async () => { throw new MinewatchError('MW_BAD_REQUEST', 'a bug') }
+    await expect(ingest.handle(msg('mines/site-a/ore/TS-1', { ts: T0 - 3_600_000, seq: 4, tonnes: 2 }))).rejects.toThrow(/a bug/)
   })
 
   it('start() goes on with empty duplicate detection when the store is unavailable, but not on other errors', async () => {
@@ -216,6 +282,20 @@ describe('ingest pipeline', () => {
     off()
     await ingest.handle(msg('mines/site-a/dust/DUST-UG', dust(T0 + 1)))
     expect(seen).toHaveLength(1)
+  })
+
+  it('recordStoreRejected files readings the store refused as store_rejected, one record per device, on its telemetry topic', async () => {
+    const { ingest, rejects } = makeIngest()
+    const rs: Reading[] = [
+      ...Array.from({ length: 7 }, (_, i): Reading => ({ site: 'site-a', device: 'WM-1', kind: 'water', ts: T0 + i, values: { totalM3: i } })),
+      { site: 'site-b', device: 'B-DUST', kind: 'dust', ts: T0, values: { tsp: 1 } }
+    ]
+    await ingest.recordStoreRejected(rs, 'HTTP 400: field type conflict')
+    const rows = rejects.rows.map((r) => ({ site: r.site, device: r.device, topic: r.topic, reason: r.reason, detail: r.detail, count: r.count, quoted: (JSON.parse(r.payload) as unknown[]).length }))
+    expect(rows).toEqual([
+      { site: 'site-a', device: 'WM-1', topic: 'mines/site-a/water/WM-1', reason: 'store_rejected', detail: 'HTTP 400: field type conflict', count: 7, quoted: 5 },
+      { site: 'site-b', device: 'B-DUST', topic: 'mines/site-b/dust/B-DUST', reason: 'store_rejected', detail: 'HTTP 400: field type conflict', count: 1, quoted: 1 }
+    ])
   })
 
   it('recordDenied files broker refusals under the device\'s site', async () => {

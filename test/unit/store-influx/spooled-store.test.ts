@@ -42,6 +42,7 @@ class SwitchableStore implements TelemetryStore {
   async series () { return [] }
   async count () { return this.stored.length }
   async recentKeys () { return [] }
+  async keysBetween () { return [] }
   async writeAlertEvents () {}
   async health (): Promise<StoreHealth> { return { ok: !this.down, detail: this.down ? 'down' : 'up' } }
   async close () {}
