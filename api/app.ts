@@ -94,7 +94,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
   })
-  app.addHook('onRequest', createAuthHook(deps.config, deps.clock))
+  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics))
   app.addHook('onResponse', createResponseHook(deps.metrics))
   const closeUnused = trackUnusedConnections(app.server)
   app.addHook('preClose', async () => { closeUnused() })

@@ -11,12 +11,12 @@ import type { Registry } from '../core/registry.js'
 import { parseTelemetryTopic } from '../core/topics.js'
 import { canPublish, canReceive, canSubscribe, type Principal } from './acl.js'
 import type { Authenticator } from './auth.js'
-import type { FailedLoginThrottle } from './throttle.js'
+import type { LoginThrottle } from './throttle.js'
 import type { DeviceRateLimiter } from './rate.js'
 import type { DeniedPublish, TelemetryMessage } from './index.js'
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
-export const CONNACK = { IDENTIFIER_REJECTED: 2, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
 
 /** A held (rate-limited) message re-checks the clock at least this often, ms. */
 const HOLD_POLL_MS = 100
@@ -24,7 +24,7 @@ const HOLD_POLL_MS = 100
 export interface HookContext {
   registry: Registry
   authenticator: Authenticator
-  throttle: FailedLoginThrottle
+  throttle: LoginThrottle
   rate: DeviceRateLimiter
   intake: (msg: TelemetryMessage) => Promise<void>
   onDenied?: (d: DeniedPublish) => void
@@ -72,12 +72,9 @@ export function createHooks (ctx: HookContext): Hooks {
     }
   }
 
-  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void): void {
-    const address = ctx.addressOf(client)
+  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void, blocked = false): void {
     metrics.brokerAuthFailures.inc({ reason })
-    // only wrong credentials count toward the throttle: they are what a guesser produces
-    const blocked = reason === 'bad_password' || reason === 'unknown_user' || reason === 'no_credentials' ? ctx.throttle.fail(address) : false
-    log.warn({ address, username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
+    log.warn({ address: ctx.addressOf(client), username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
     done(authError(`login refused: ${reason}`, code), null)
   }
 
@@ -107,6 +104,24 @@ export function createHooks (ctx: HookContext): Hooks {
     })
   }
 
+  /** Post-credential checks of a login whose secret was right: client id ownership, will topic. */
+  function admit (client: Client, username: string | undefined, p: Principal, done: (e: (Error & { returnCode: number }) | null, ok: boolean | null) => void): void {
+    const holder = ctx.clientsById()[client.id]
+    if (holder && holder !== client && principals.get(holder)?.username !== p.username) {
+      // [MQTT-3.1.4-2] would let this login take over another principal's session
+      loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
+      return
+    }
+    const will = willTopics.get(client)
+    if (will !== undefined && !canPublish(p, will).ok) {
+      loginFailed(client, username, 'will_not_allowed', CONNACK.NOT_AUTHORIZED, done)
+      return
+    }
+    principals.set(client, p)
+    log.info({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected')
+    done(null, true)
+  }
+
   /** Runs `fn` once the injected clock reaches `at` (polled, so a manual clock works too), or at once when the client is gone. */
   function holdUntil (client: Client, at: number, fn: () => void): void {
     const tick = (): void => {
@@ -127,40 +142,42 @@ export function createHooks (ctx: HookContext): Hooks {
     },
 
     preConnect (client, packet, callback) {
-      const address = ctx.addressOf(client)
-      if (ctx.throttle.isBlocked(address)) {
-        metrics.brokerAuthFailures.inc({ reason: 'blocked' })
-        log.warn({ address, username: shown(packet.username) }, 'connection refused: address blocked after failed logins')
-        callback(new Error('address blocked after failed logins'), false)
-        return
-      }
       if (packet.will) willTopics.set(client, packet.will.topic)
       callback(null, true)
     },
 
     authenticate (client, username, password, done) {
-      const r = ctx.authenticator.check(username, password)
-      if (!r.ok) {
+      const address = ctx.addressOf(client)
+      // a known-good login (this secret verified before, from an address this username used) is
+      // admitted at once, whatever others' failures blocked: a correct secret is never locked out
+      const known = username !== undefined && ctx.throttle.isGoodPair(username, address) ? ctx.authenticator.verified(username, password) : undefined
+      if (known) { admit(client, username, known, done); return }
+      const slot = ctx.throttle.begin(address, username)
+      if (!slot.ok) {
+        // no secret is checked for a blocked address or account: a guess there costs nothing and learns nothing
+        loginFailed(client, username, slot.scope === 'address' ? 'blocked' : 'account_blocked', CONNACK.NOT_AUTHORIZED, done)
+        return
+      }
+      ctx.authenticator.check(username, password).then((r) => {
+        if (r.ok) {
+          slot.attempt.succeeded()
+          admit(client, username, r.principal, done)
+          return
+        }
+        if (r.reason === 'busy') {
+          // too many checks waiting: nothing was checked or counted; the client may retry
+          slot.attempt.abandoned()
+          loginFailed(client, username, 'busy', CONNACK.SERVER_UNAVAILABLE, done)
+          return
+        }
+        const blocked = slot.attempt.failed()
         // [MQTT-3.2.2-5]: aedes closes the connection after the refusing CONNACK
-        const code = r.reason === 'no_credentials' ? CONNACK.NOT_AUTHORIZED : CONNACK.BAD_USERNAME_OR_PASSWORD
-        loginFailed(client, username, r.reason, code, done)
-        return
-      }
-      const p = r.principal
-      const holder = ctx.clientsById()[client.id]
-      if (holder && holder !== client && principals.get(holder)?.username !== p.username) {
-        // [MQTT-3.1.4-2] would let this login take over another principal's session
-        loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
-        return
-      }
-      const will = willTopics.get(client)
-      if (will !== undefined && !canPublish(p, will).ok) {
-        loginFailed(client, username, 'will_not_allowed', CONNACK.NOT_AUTHORIZED, done)
-        return
-      }
-      principals.set(client, p)
-      log.info({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected')
-      done(null, true)
+        loginFailed(client, username, r.reason, r.reason === 'no_credentials' ? CONNACK.NOT_AUTHORIZED : CONNACK.BAD_USERNAME_OR_PASSWORD, done, blocked)
+      }, (err: unknown) => {
+        slot.attempt.abandoned()
+        log.error({ err }, 'login check failed')
+        loginFailed(client, username, 'busy', CONNACK.SERVER_UNAVAILABLE, done)
+      })
     },
 
     authorizePublish (client, packet, callback) {

@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { SecretVerifier } from '../core/secrets.js'
 import { Authenticator } from './auth.js'
-import { FailedLoginThrottle } from './throttle.js'
+import { LoginThrottle } from './throttle.js'
 import { DeviceRateLimiter } from './rate.js'
 import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
 import { createHooks, type Hooks } from './hooks.js'
@@ -73,8 +73,8 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   const hooks: Hooks = createHooks({
     registry,
-    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier()),
-    throttle: new FailedLoginThrottle(config.failedLogins, clock),
+    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier({ onOutcome: (outcome) => metrics.secretChecks.inc({ outcome }) })),
+    throttle: new LoginThrottle(config.failedLogins, clock),
     rate: new DeviceRateLimiter(config.rate, clock),
     intake: opts.intake,
     onDenied: opts.onDenied,

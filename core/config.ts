@@ -49,7 +49,13 @@ export const brokerSchema = z.strictObject({
   /** Per-device publish rate: token bucket refilled at `messagesPerSecond`, holding `burst`. */
   rate: z.strictObject({ messagesPerSecond: z.number().positive().default(50), burst: z.number().positive().default(200) }).prefault({}),
   /** Failed logins per client address before it is refused for `blockMs`. */
-  failedLogins: z.strictObject({ max: z.number().int().positive().default(5), windowMs: z.number().int().positive().default(60_000), blockMs: z.number().int().positive().default(300_000) })
+  failedLogins: z.strictObject({
+    max: z.number().int().positive().default(5),
+    /** Failures per username from addresses it never logged in from, before it is refused there for blockMs. */
+    perAccountMax: z.number().int().positive().default(20),
+    windowMs: z.number().int().positive().default(60_000), // 60 s
+    blockMs: z.number().int().positive().default(300_000) // 5 min
+  })
     .prefault({}),
   tls: z.strictObject({ port: z.number().int().min(0).max(65535), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() }).optional(),
   ws: z.strictObject({ port: z.number().int().min(0).max(65535), path: z.string().default('/mqtt') }).optional()
