@@ -14,6 +14,7 @@ import type { Authenticator } from './auth.js'
 import type { LoginThrottle } from './throttle.js'
 import type { DeviceRateLimiter } from './rate.js'
 import type { DeniedPublish, TelemetryMessage } from './index.js'
+import { ClientIdOwners } from './client-ids.js'
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
 export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
@@ -35,6 +36,8 @@ export interface HookContext {
   addressOf: (client: Client) => string
   /** Clients currently registered with aedes, by client id. */
   clientsById: () => Record<string, Client | undefined>
+  /** Every username that may log in (device ids and account usernames): a client id named after one is reserved for it. */
+  usernames: ReadonlySet<string>
 }
 
 export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>> {
@@ -44,6 +47,8 @@ export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authe
   denied(d: DeniedPublish, username: string | null): void
   /** Cancels held messages (broker closing). */
   cancelHolds(): void
+  /** A registered client disconnected: a clean session's client id is free again. */
+  disconnected(client: Client): void
 }
 
 function authError (message: string, returnCode: number): Error & { returnCode: number } {
@@ -60,6 +65,7 @@ export function createHooks (ctx: HookContext): Hooks {
   const principals = new WeakMap<Client, Principal>()
   const willTopics = new WeakMap<Client, string>()
   const holds = new Set<NodeJS.Timeout>()
+  const owners = new ClientIdOwners(ctx.usernames)
 
   function denied (d: DeniedPublish, username: string | null): void {
     metrics.brokerDenied.inc({ action: 'publish' })
@@ -107,8 +113,9 @@ export function createHooks (ctx: HookContext): Hooks {
   /** Post-credential checks of a login whose secret was right: client id ownership, will topic. */
   function admit (client: Client, username: string | undefined, p: Principal, done: (e: (Error & { returnCode: number }) | null, ok: boolean | null) => void): void {
     const holder = ctx.clientsById()[client.id]
-    if (holder && holder !== client && principals.get(holder)?.username !== p.username) {
-      // [MQTT-3.1.4-2] would let this login take over another principal's session
+    const owner = owners.ownerOf(client.id)
+    if ((owner !== undefined && owner !== p.username) || (holder && holder !== client && principals.get(holder)?.username !== p.username)) {
+      // [MQTT-3.1.4-2] would let this login take over (wipe with clean=1, drain with clean=0) another principal's session
       loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
       return
     }
@@ -118,6 +125,7 @@ export function createHooks (ctx: HookContext): Hooks {
       return
     }
     principals.set(client, p)
+    owners.claim(client.id, p.username)
     log.info({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected')
     done(null, true)
   }
@@ -135,6 +143,10 @@ export function createHooks (ctx: HookContext): Hooks {
 
   return {
     principalOf: (client) => principals.get(client),
+    disconnected (client) {
+      const p = principals.get(client)
+      if (p && client.clean && ctx.clientsById()[client.id] === undefined) owners.release(client.id, p.username)
+    },
     denied,
     cancelHolds () {
       for (const t of holds) clearTimeout(t)

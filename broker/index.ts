@@ -82,7 +82,8 @@ export function createBroker (opts: BrokerOptions): Broker {
     logger: log,
     clock,
     addressOf: (client) => addresses.get(client.conn) ?? 'unknown',
-    clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients
+    clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients,
+    usernames: new Set([...[...registry.devices()].map((e) => e.device.id), ...opts.accounts.map((a) => a.username)])
   })
 
   const broker = new Aedes({
@@ -98,7 +99,7 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   const connections = (): void => { metrics.brokerConnections.set(broker.connectedClients) }
   broker.on('client', connections)
-  broker.on('clientDisconnect', connections)
+  broker.on('clientDisconnect', (client) => { hooks.disconnected(client); connections() })
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, username: hooks.principalOf(client)?.username, err: err.message }, 'MQTT client error'))
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error before CONNECT'))
   ;(broker as EventEmitter).on('error', (err: Error) => log.error({ err }, 'aedes error'))
