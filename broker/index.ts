@@ -106,7 +106,9 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   function refuseOversize (client: Client, conn: Duplex, bad: OversizePacket): void {
     const p = hooks.principalOf(client)
-    if (bad.type === 3) {
+    // only an authenticated publisher's refusal becomes a reject record: unauthenticated traffic
+    // never reaches a store (it could name any site in its topic and push real rejects out)
+    if (bad.type === 3 && p !== undefined) {
       hooks.denied({
         deviceId: p?.type === 'device' ? p.username : null,
         topic: bad.topic ?? '',
@@ -116,7 +118,7 @@ export function createBroker (opts: BrokerOptions): Broker {
       }, p?.username ?? null)
     } else {
       metrics.brokerDenied.inc({ action: 'packet' })
-      log.warn({ username: p?.username, packetType: bad.type, bytes: bad.bytes }, 'oversized or malformed MQTT packet; client disconnected')
+      log.warn({ username: p?.username, packetType: bad.type, bytes: bad.bytes, address: addresses.get(conn) }, 'oversized or malformed MQTT packet; client disconnected')
     }
     conn.destroy()
   }
