@@ -46,7 +46,7 @@ describe('unauthenticated traffic never reaches the rejects store', () => {
     const d = await connectDevice(mw.mqttPort, 'ZJ-DUST03')
     d.on('error', () => {})
     d.publish(`mines/${SITE}/dust/ZJ-DUST03`, Buffer.alloc(400 * 1024, 0x20), { qos: 1 })
-    await new Promise((resolve) => d.once('close', resolve))
+    await new Promise<void>((resolve) => d.once('close', () => resolve()))
     d.end(true)
     await waitFor(async () => (await mw.state.rejects.list({ device: 'ZJ-DUST03', limit: 10 })).length > 0, 10_000, 'the reject record')
     const rows = await mw.state.rejects.list({ device: 'ZJ-DUST03', limit: 10 })
