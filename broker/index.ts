@@ -17,6 +17,7 @@ import { Authenticator } from './auth.js'
 import { LoginThrottle } from './throttle.js'
 import { DeviceRateLimiter } from './rate.js'
 import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
+import { boundOutbound } from './outbound.js'
 import { createHooks, type Hooks } from './hooks.js'
 import { startListeners, type Listeners } from './listeners.js'
 
@@ -138,7 +139,12 @@ export function createBroker (opts: BrokerOptions): Broker {
       }
       return chunk
     }
-    handled.client = broker.handle(conn, req)
+    const client = handled.client = broker.handle(conn, req)
+    boundOutbound(client, config.outboundMaxBytes, (pending) => {
+      metrics.brokerDenied.inc({ action: 'slow_subscriber' })
+      log.warn({ username: hooks.principalOf(client)?.username, clientId: client.id, pendingBytes: pending }, 'subscriber too slow: outbound bound reached; client disconnected')
+      conn.destroy()
+    })
   }
 
   let listeners: Listeners | undefined

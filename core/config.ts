@@ -44,6 +44,8 @@ export const brokerSchema = z.strictObject({
   /** Largest MQTT packet accepted, bytes (payload limit 256 KiB plus headers). */
   maxPacketBytes: z.number().int().positive().default(256 * 1024 + 1024),
   maxTopicLevels: z.number().int().min(4).max(100).default(8),
+  /** Bytes sent to one subscriber and not yet written out before it is disconnected (a slow reader only hurts itself). */
+  outboundMaxBytes: z.number().int().positive().default(2 * 1024 * 1024), // 2 MiB
   /** A client that does not drain its socket within this is disconnected, ms. */
   drainTimeoutMs: z.number().int().positive().default(30_000), // 30 s
   /** Per-device publish rate: token bucket refilled at `messagesPerSecond`, holding `burst`. */
