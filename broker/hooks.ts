@@ -13,11 +13,14 @@ import { canPublish, canReceive, canSubscribe, type Principal } from './acl.js'
 import type { Authenticator } from './auth.js'
 import type { LoginThrottle } from './throttle.js'
 import type { DeviceRateLimiter } from './rate.js'
-import type { DeniedPublish, TelemetryMessage } from './index.js'
+import type { DeniedPublish, IntakeResult, TelemetryMessage } from './index.js'
 import { ClientIdOwners } from './client-ids.js'
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
 export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+
+/** Where an acknowledged but refused message is moved so that no subscriber and no retained store gets it. */
+const REFUSED_TOPIC = '$minewatch/refused'
 
 /** A held (rate-limited) message re-checks the clock at least this often, ms. */
 const HOLD_POLL_MS = 100
@@ -27,7 +30,7 @@ export interface HookContext {
   authenticator: Authenticator
   throttle: LoginThrottle
   rate: DeviceRateLimiter
-  intake: (msg: TelemetryMessage) => Promise<void>
+  intake: (msg: TelemetryMessage) => Promise<IntakeResult | void>
   onDenied?: (d: DeniedPublish) => void
   metrics: Metrics
   logger: Logger
@@ -85,7 +88,9 @@ export function createHooks (ctx: HookContext): Hooks {
   }
 
   function intake (client: Client | null, deviceId: string, packet: PublishPacket, done: (err?: Error | null) => void): void {
-    if (client?.closed && packet.qos > 0) {
+    // a will is published by the broker after the connection ended: there is no PUBACK to lose
+    const isWill = client !== null && packet === (client as unknown as { will?: unknown }).will
+    if (client?.closed && packet.qos > 0 && !isWill) {
       // the PUBACK cannot be sent: the device will redeliver, so do not take it in twice
       done(new Error('client disconnected before its message was taken in'))
       return
@@ -98,13 +103,22 @@ export function createHooks (ctx: HookContext): Hooks {
       deviceId,
       receivedAt: clock.now()
     }
-    let p: Promise<void>
+    let p: Promise<IntakeResult | void>
     try {
       p = ctx.intake(msg)
     } catch (err) {
       p = Promise.reject(err)
     }
-    p.then(() => done(null), (err: unknown) => {
+    p.then((r) => {
+      if (r && !r.forward) {
+        // acknowledged (its rejects are recorded) but not delivered: a payload that failed
+        // validation never reaches subscribers, nor the retained store; nobody may subscribe to
+        // a $ topic and wildcards never match one [MQTT-4.7.2-1]
+        packet.topic = REFUSED_TOPIC
+        packet.retain = false
+      }
+      done(null)
+    }, (err: unknown) => {
       log.warn({ err, deviceId, topic: msg.topic }, 'intake failed: client disconnected without PUBACK, it will redeliver')
       done(err instanceof Error ? err : new Error(String(err)))
     })

@@ -25,6 +25,9 @@ export { canPublish, canSubscribe, canReceive, type Principal } from './acl.js'
 
 export interface TelemetryMessage { topic: string, payload: Buffer, qos: 0 | 1 | 2, dup: boolean, deviceId: string, receivedAt: number }
 
+/** What intake says about a message it took in: `forward: false` when any of it was refused (it is then acknowledged but delivered to nobody and never retained). */
+export interface IntakeResult { forward: boolean }
+
 export interface DeniedPublish {
   /** The device that published; null when the publisher is not a device (an account, or not logged in yet). */
   deviceId: string | null
@@ -43,7 +46,7 @@ export interface BrokerOptions {
    * Called for every authorised telemetry PUBLISH from a device. For QoS 1 the PUBACK is sent only
    * after this resolves; if it rejects the client is disconnected without PUBACK and will redeliver.
    */
-  intake: (msg: TelemetryMessage) => Promise<void>
+  intake: (msg: TelemetryMessage) => Promise<IntakeResult | void>
   /** Told about refused publishes so they can be recorded as rejects. Must not throw. */
   onDenied?: (d: DeniedPublish) => void
   metrics: Metrics
