@@ -276,7 +276,25 @@ export function parseConfig (text: string, file = '<config>', env: NodeJS.Proces
       config.accounts.filter((a) => a.password).length + config.api.tokens.filter((t) => t.token).length
     if (plain > 0) warnings.push(`demo config ${file}: ${plain} plain password(s)/token(s) in use; never use a demo config in production`)
   }
+  warnings.push(...exposureWarnings(config, file))
   return { config: deepFreeze(config), warnings, file }
+}
+
+/** Production settings that expose secrets or traffic: each is logged as a warning at start (the process still starts). */
+export function exposureWarnings (config: Config, file: string): string[] {
+  if (config.demo) return []
+  const out: string[] = []
+  const everywhere = (host: string) => host === '0.0.0.0' || host === '::' || host === ''
+  if (!config.broker.tls && everywhere(config.broker.host)) {
+    out.push(`${file}: broker.tls is not set and broker.host is ${config.broker.host || 'every interface'}: device passwords and readings cross the network in clear (set broker.tls, or bind broker.host to a private interface)`)
+  }
+  if (config.broker.tls && everywhere(config.broker.host)) {
+    out.push(`${file}: the plain MQTT listener still listens on every interface next to TLS; bind broker.host to 127.0.0.1 or a private interface so devices cannot fall back to clear text`)
+  }
+  if (everywhere(config.api.host)) {
+    out.push(`${file}: api.host is ${config.api.host || 'every interface'} and the API speaks plain HTTP: put it behind a TLS-terminating reverse proxy or bind it to a private interface`)
+  }
+  return out
 }
 
 export function loadConfig (file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
