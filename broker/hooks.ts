@@ -83,7 +83,9 @@ export function createHooks (ctx: HookContext): Hooks {
 
   function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void, blocked = false): void {
     metrics.brokerAuthFailures.inc({ reason })
-    log.warn({ address: ctx.addressOf(client), username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
+    // refusals of an already blocked address or account are the bulk of a flood: counted, logged at debug only
+    const quiet = reason === 'blocked' || reason === 'account_blocked' || reason === 'busy'
+    log[quiet ? 'debug' : 'warn']({ address: ctx.addressOf(client), username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
     done(authError(`login refused: ${reason}`, code), null)
   }
 
