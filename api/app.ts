@@ -109,7 +109,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
   })
   const sessions = new SessionStore(deps.clock)
-  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, sessions))
+  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics, sessions))
   app.addHook('onResponse', createResponseHook(deps.metrics))
   const closeUnused = trackUnusedConnections(app.server)
   app.addHook('preClose', async () => { closeUnused() })

@@ -55,6 +55,12 @@ export class RateLimiter {
     return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / this.perMs) }
   }
 
+  /** Gives back one request taken from `key` (it turned out not to count, e.g. a token check that succeeded). */
+  give (key: string): void {
+    const b = this.buckets.get(key)
+    if (b) b.tokens = Math.min(this.perMin, b.tokens + 1)
+  }
+
   /** Whether `key` has a request left, without taking it. */
   peek (key: string): TakeResult {
     const b = this.refill(key)

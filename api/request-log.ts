@@ -1,7 +1,8 @@
 /**
  * One structured log line per request, written by hand (fastify's own request logging
  * is off) so it never holds a secret: the Authorization header is logged only as
- * `[redacted]`, and the caller appears by token name (field `caller`; `token` is a redacted key).
+ * `[redacted]`, secret-looking query parameters (`?token=`, `?access_token=` …) as `[redacted]`,
+ * and the caller appears by token name (field `caller`; `token` is a redacted key).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Metrics } from '../core/metrics.js'
@@ -17,7 +18,24 @@ export function requestSummary (req: FastifyRequest): Record<string, unknown> {
     if (typeof v === 'string') headers[h] = v
   }
   if (req.headers.authorization !== undefined) headers.authorization = '[redacted]'
-  return { method: req.method, url: req.url, route: req.routeOptions.url ?? null, remoteAddress: req.ip, headers }
+  return { method: req.method, url: redactUrl(req.url), route: req.routeOptions.url ?? null, remoteAddress: req.ip, headers }
+}
+
+/** Query parameters whose value is a secret when someone puts one in a URL. */
+const SECRET_PARAMS = /^(token|access_token|api_key|apikey|key|password|secret|auth|authorization)$/i
+
+/** The URL with the value of every secret-looking query parameter replaced by `[redacted]` (a token sent in a URL is never logged). */
+export function redactUrl (url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const parts = url.slice(q + 1).split('&').map((kv) => {
+    const eq = kv.indexOf('=')
+    const name = eq < 0 ? kv : kv.slice(0, eq)
+    let decoded = name
+    try { decoded = decodeURIComponent(name) } catch { /* keep the raw name */ }
+    return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : kv
+  })
+  return `${url.slice(0, q)}?${parts.join('&')}`
 }
 
 /** onResponse hook: counts the request in minewatch_http_requests_total and logs it. */

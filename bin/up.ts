@@ -157,7 +157,10 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
 
     const broker = late.broker = createBroker({
       registry, config: config.broker, accounts: config.accounts, metrics, logger: logger.child({ part: 'broker' }), clock,
-      intake: async (msg) => { await ingest.handle({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: msg.receivedAt }) },
+      intake: async (msg) => {
+        const outcome = await ingest.handle({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: msg.receivedAt })
+        return { forward: outcome.rejected === 0 } // a message with refused readings is acknowledged but not passed on to subscribers
+      },
       onDenied: (d) => {
         ingest.recordDenied({ deviceId: d.deviceId, topic: d.topic, reason: d.reason, payload: d.payload, at: d.at })
           .catch((err) => logger.error({ err }, 'could not record a refused publish'))

@@ -1,7 +1,9 @@
 /**
  * MQTT login check: username = device id (or account username), password = its secret.
- * scrypt hashes go through SecretVerifier, which caches successes so reconnects are cheap;
- * plain demo passwords are compared in constant time.
+ * scrypt hashes go through SecretVerifier: asynchronous, bounded, successes and recent failures
+ * cached (reconnects are cheap). An unknown username costs one scrypt against a dummy hash
+ * whenever any credential is hashed, so response time does not tell known usernames apart.
+ * Plain demo passwords are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { SecretVerifier } from '../core/secrets.js'
@@ -10,7 +12,7 @@ import type { Config } from '../core/config.js'
 import type { Principal } from './acl.js'
 
 /** Why a login was refused: the `reason` label of minewatch_broker_auth_failures_total. */
-export type AuthFailure = 'no_credentials' | 'unknown_user' | 'bad_password'
+export type AuthFailure = 'no_credentials' | 'unknown_user' | 'bad_password' | 'busy'
 
 export type AuthResult = { ok: true, principal: Principal } | { ok: false, reason: AuthFailure }
 
@@ -18,6 +20,7 @@ interface Credential { principal: Principal, password?: string, hash?: string }
 
 export class Authenticator {
   private readonly credentials = new Map<string, Credential>()
+  private readonly anyHashed: boolean
 
   constructor (registry: Registry, accounts: Config['accounts'], private readonly verifier = new SecretVerifier()) {
     for (const { device, site } of registry.devices()) {
@@ -35,17 +38,38 @@ export class Authenticator {
         hash: a.passwordHash
       })
     }
+    this.anyHashed = [...this.credentials.values()].some((c) => c.hash !== undefined)
   }
 
-  /** Checks a CONNECT's username and password; never throws, never logs. */
-  check (username: string | undefined, password: Buffer | undefined): AuthResult {
-    if (!username || !password || password.length === 0) return { ok: false, reason: 'no_credentials' }
+  /**
+   * The principal when this exact secret was verified before or is a plain demo password (no
+   * scrypt, no waiting), else undefined: lets the throttle admit a known-good login at once.
+   */
+  verified (username: string | undefined, password: Buffer | undefined): Principal | undefined {
+    if (!username || !password || password.length === 0) return undefined
     const cred = this.credentials.get(username)
-    if (!cred) return { ok: false, reason: 'unknown_user' }
+    if (!cred) return undefined
     const secret = password.toString('utf8')
+    const good = cred.hash ? this.verifier.isVerified(secret, cred.hash) : cred.password !== undefined && sameSecret(secret, cred.password)
+    return good ? cred.principal : undefined
+  }
+
+  /** Checks a CONNECT's username and password; never rejects, never logs. */
+  async check (username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
+    if (!username || !password || password.length === 0) return { ok: false, reason: 'no_credentials' }
+    const secret = password.toString('utf8')
+    const cred = this.credentials.get(username)
+    if (!cred) {
+      const v = this.anyHashed ? await this.verifier.dummy(username, secret) : 'bad'
+      return { ok: false, reason: v === 'busy' ? 'busy' : 'unknown_user' }
+    }
     // a hash wins over a plain password when both are configured
-    const good = cred.hash ? this.verifier.verify(secret, cred.hash) : cred.password !== undefined && sameSecret(secret, cred.password)
-    return good ? { ok: true, principal: cred.principal } : { ok: false, reason: 'bad_password' }
+    if (cred.hash) {
+      const v = await this.verifier.verify(secret, cred.hash)
+      if (v === 'busy') return { ok: false, reason: 'busy' }
+      return v === 'ok' ? { ok: true, principal: cred.principal } : { ok: false, reason: 'bad_password' }
+    }
+    return cred.password !== undefined && sameSecret(secret, cred.password) ? { ok: true, principal: cred.principal } : { ok: false, reason: 'bad_password' }
   }
 }
 

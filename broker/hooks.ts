@@ -11,12 +11,16 @@ import type { Registry } from '../core/registry.js'
 import { parseTelemetryTopic } from '../core/topics.js'
 import { canPublish, canReceive, canSubscribe, type Principal } from './acl.js'
 import type { Authenticator } from './auth.js'
-import type { FailedLoginThrottle } from './throttle.js'
+import type { LoginThrottle } from './throttle.js'
 import type { DeviceRateLimiter } from './rate.js'
-import type { DeniedPublish, TelemetryMessage } from './index.js'
+import type { DeniedPublish, IntakeResult, TelemetryMessage } from './index.js'
+import { ClientIdOwners } from './client-ids.js'
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
-export const CONNACK = { IDENTIFIER_REJECTED: 2, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+
+/** Where an acknowledged but refused message is moved so that no subscriber and no retained store gets it. */
+const REFUSED_TOPIC = '$minewatch/refused'
 
 /** A held (rate-limited) message re-checks the clock at least this often, ms. */
 const HOLD_POLL_MS = 100
@@ -24,9 +28,9 @@ const HOLD_POLL_MS = 100
 export interface HookContext {
   registry: Registry
   authenticator: Authenticator
-  throttle: FailedLoginThrottle
+  throttle: LoginThrottle
   rate: DeviceRateLimiter
-  intake: (msg: TelemetryMessage) => Promise<void>
+  intake: (msg: TelemetryMessage) => Promise<IntakeResult | void>
   onDenied?: (d: DeniedPublish) => void
   metrics: Metrics
   logger: Logger
@@ -35,6 +39,8 @@ export interface HookContext {
   addressOf: (client: Client) => string
   /** Clients currently registered with aedes, by client id. */
   clientsById: () => Record<string, Client | undefined>
+  /** Every username that may log in (device ids and account usernames): a client id named after one is reserved for it. */
+  usernames: ReadonlySet<string>
 }
 
 export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>> {
@@ -44,6 +50,8 @@ export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authe
   denied(d: DeniedPublish, username: string | null): void
   /** Cancels held messages (broker closing). */
   cancelHolds(): void
+  /** A registered client disconnected: a clean session's client id is free again. */
+  disconnected(client: Client): void
 }
 
 function authError (message: string, returnCode: number): Error & { returnCode: number } {
@@ -60,6 +68,7 @@ export function createHooks (ctx: HookContext): Hooks {
   const principals = new WeakMap<Client, Principal>()
   const willTopics = new WeakMap<Client, string>()
   const holds = new Set<NodeJS.Timeout>()
+  const owners = new ClientIdOwners(ctx.usernames)
 
   function denied (d: DeniedPublish, username: string | null): void {
     metrics.brokerDenied.inc({ action: 'publish' })
@@ -72,17 +81,18 @@ export function createHooks (ctx: HookContext): Hooks {
     }
   }
 
-  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void): void {
-    const address = ctx.addressOf(client)
+  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void, blocked = false): void {
     metrics.brokerAuthFailures.inc({ reason })
-    // only wrong credentials count toward the throttle: they are what a guesser produces
-    const blocked = reason === 'bad_password' || reason === 'unknown_user' || reason === 'no_credentials' ? ctx.throttle.fail(address) : false
-    log.warn({ address, username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
+    // refusals of an already blocked address or account are the bulk of a flood: counted, logged at debug only
+    const quiet = reason === 'blocked' || reason === 'account_blocked' || reason === 'busy'
+    log[quiet ? 'debug' : 'warn']({ address: ctx.addressOf(client), username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
     done(authError(`login refused: ${reason}`, code), null)
   }
 
   function intake (client: Client | null, deviceId: string, packet: PublishPacket, done: (err?: Error | null) => void): void {
-    if (client?.closed && packet.qos > 0) {
+    // a will is published by the broker after the connection ended: there is no PUBACK to lose
+    const isWill = client !== null && packet === (client as unknown as { will?: unknown }).will
+    if (client?.closed && packet.qos > 0 && !isWill) {
       // the PUBACK cannot be sent: the device will redeliver, so do not take it in twice
       done(new Error('client disconnected before its message was taken in'))
       return
@@ -95,16 +105,45 @@ export function createHooks (ctx: HookContext): Hooks {
       deviceId,
       receivedAt: clock.now()
     }
-    let p: Promise<void>
+    let p: Promise<IntakeResult | void>
     try {
       p = ctx.intake(msg)
     } catch (err) {
       p = Promise.reject(err)
     }
-    p.then(() => done(null), (err: unknown) => {
+    p.then((r) => {
+      if (r && !r.forward) {
+        // acknowledged (its rejects are recorded) but not delivered: a payload that failed
+        // validation never reaches subscribers, nor the retained store; nobody may subscribe to
+        // a $ topic and wildcards never match one [MQTT-4.7.2-1]
+        packet.topic = REFUSED_TOPIC
+        packet.retain = false
+      }
+      done(null)
+    }, (err: unknown) => {
       log.warn({ err, deviceId, topic: msg.topic }, 'intake failed: client disconnected without PUBACK, it will redeliver')
       done(err instanceof Error ? err : new Error(String(err)))
     })
+  }
+
+  /** Post-credential checks of a login whose secret was right: client id ownership, will topic. */
+  function admit (client: Client, username: string | undefined, p: Principal, done: (e: (Error & { returnCode: number }) | null, ok: boolean | null) => void): void {
+    const holder = ctx.clientsById()[client.id]
+    const owner = owners.ownerOf(client.id)
+    if ((owner !== undefined && owner !== p.username) || (holder && holder !== client && principals.get(holder)?.username !== p.username)) {
+      // [MQTT-3.1.4-2] would let this login take over (wipe with clean=1, drain with clean=0) another principal's session
+      loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
+      return
+    }
+    const will = willTopics.get(client)
+    if (will !== undefined && !canPublish(p, will).ok) {
+      loginFailed(client, username, 'will_not_allowed', CONNACK.NOT_AUTHORIZED, done)
+      return
+    }
+    principals.set(client, p)
+    owners.claim(client.id, p.username)
+    log.debug({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected') // debug: hundreds of devices connect at start
+    done(null, true)
   }
 
   /** Runs `fn` once the injected clock reaches `at` (polled, so a manual clock works too), or at once when the client is gone. */
@@ -120,6 +159,10 @@ export function createHooks (ctx: HookContext): Hooks {
 
   return {
     principalOf: (client) => principals.get(client),
+    disconnected (client) {
+      const p = principals.get(client)
+      if (p && client.clean && ctx.clientsById()[client.id] === undefined) owners.release(client.id, p.username)
+    },
     denied,
     cancelHolds () {
       for (const t of holds) clearTimeout(t)
@@ -127,40 +170,42 @@ export function createHooks (ctx: HookContext): Hooks {
     },
 
     preConnect (client, packet, callback) {
-      const address = ctx.addressOf(client)
-      if (ctx.throttle.isBlocked(address)) {
-        metrics.brokerAuthFailures.inc({ reason: 'blocked' })
-        log.warn({ address, username: shown(packet.username) }, 'connection refused: address blocked after failed logins')
-        callback(new Error('address blocked after failed logins'), false)
-        return
-      }
       if (packet.will) willTopics.set(client, packet.will.topic)
       callback(null, true)
     },
 
     authenticate (client, username, password, done) {
-      const r = ctx.authenticator.check(username, password)
-      if (!r.ok) {
+      const address = ctx.addressOf(client)
+      // a known-good login (this secret verified before, from an address this username used) is
+      // admitted at once, whatever others' failures blocked: a correct secret is never locked out
+      const known = username !== undefined && ctx.throttle.isGoodPair(username, address) ? ctx.authenticator.verified(username, password) : undefined
+      if (known) { admit(client, username, known, done); return }
+      const slot = ctx.throttle.begin(address, username)
+      if (!slot.ok) {
+        // no secret is checked for a blocked address or account: a guess there costs nothing and learns nothing
+        loginFailed(client, username, slot.scope === 'address' ? 'blocked' : 'account_blocked', CONNACK.NOT_AUTHORIZED, done)
+        return
+      }
+      ctx.authenticator.check(username, password).then((r) => {
+        if (r.ok) {
+          slot.attempt.succeeded()
+          admit(client, username, r.principal, done)
+          return
+        }
+        if (r.reason === 'busy') {
+          // too many checks waiting: nothing was checked or counted; the client may retry
+          slot.attempt.abandoned()
+          loginFailed(client, username, 'busy', CONNACK.SERVER_UNAVAILABLE, done)
+          return
+        }
+        const blocked = slot.attempt.failed()
         // [MQTT-3.2.2-5]: aedes closes the connection after the refusing CONNACK
-        const code = r.reason === 'no_credentials' ? CONNACK.NOT_AUTHORIZED : CONNACK.BAD_USERNAME_OR_PASSWORD
-        loginFailed(client, username, r.reason, code, done)
-        return
-      }
-      const p = r.principal
-      const holder = ctx.clientsById()[client.id]
-      if (holder && holder !== client && principals.get(holder)?.username !== p.username) {
-        // [MQTT-3.1.4-2] would let this login take over another principal's session
-        loginFailed(client, username, 'client_id_in_use', CONNACK.IDENTIFIER_REJECTED, done)
-        return
-      }
-      const will = willTopics.get(client)
-      if (will !== undefined && !canPublish(p, will).ok) {
-        loginFailed(client, username, 'will_not_allowed', CONNACK.NOT_AUTHORIZED, done)
-        return
-      }
-      principals.set(client, p)
-      log.debug({ username: p.username, clientId: shown(client.id), address: ctx.addressOf(client) }, 'MQTT client connected') // debug: hundreds of devices connect at start
-      done(null, true)
+        loginFailed(client, username, r.reason, r.reason === 'no_credentials' ? CONNACK.NOT_AUTHORIZED : CONNACK.BAD_USERNAME_OR_PASSWORD, done, blocked)
+      }, (err: unknown) => {
+        slot.attempt.abandoned()
+        log.error({ err }, 'login check failed')
+        loginFailed(client, username, 'busy', CONNACK.SERVER_UNAVAILABLE, done)
+      })
     },
 
     authorizePublish (client, packet, callback) {

@@ -14,15 +14,19 @@ import type { Logger } from '../core/log.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { SecretVerifier } from '../core/secrets.js'
 import { Authenticator } from './auth.js'
-import { FailedLoginThrottle } from './throttle.js'
+import { LoginThrottle } from './throttle.js'
 import { DeviceRateLimiter } from './rate.js'
 import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
+import { boundOutbound } from './outbound.js'
 import { createHooks, type Hooks } from './hooks.js'
 import { startListeners, type Listeners } from './listeners.js'
 
 export { canPublish, canSubscribe, canReceive, type Principal } from './acl.js'
 
 export interface TelemetryMessage { topic: string, payload: Buffer, qos: 0 | 1 | 2, dup: boolean, deviceId: string, receivedAt: number }
+
+/** What intake says about a message it took in: `forward: false` when any of it was refused (it is then acknowledged but delivered to nobody and never retained). */
+export interface IntakeResult { forward: boolean }
 
 export interface DeniedPublish {
   /** The device that published; null when the publisher is not a device (an account, or not logged in yet). */
@@ -42,7 +46,7 @@ export interface BrokerOptions {
    * Called for every authorised telemetry PUBLISH from a device. For QoS 1 the PUBACK is sent only
    * after this resolves; if it rejects the client is disconnected without PUBACK and will redeliver.
    */
-  intake: (msg: TelemetryMessage) => Promise<void>
+  intake: (msg: TelemetryMessage) => Promise<IntakeResult | void>
   /** Told about refused publishes so they can be recorded as rejects. Must not throw. */
   onDenied?: (d: DeniedPublish) => void
   metrics: Metrics
@@ -74,8 +78,8 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   const hooks: Hooks = createHooks({
     registry,
-    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier()),
-    throttle: new FailedLoginThrottle(config.failedLogins, clock),
+    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier({ onOutcome: (outcome) => metrics.secretChecks.inc({ outcome }) })),
+    throttle: new LoginThrottle(config.failedLogins, clock),
     rate: new DeviceRateLimiter(config.rate, clock),
     intake: opts.intake,
     onDenied: opts.onDenied,
@@ -83,7 +87,8 @@ export function createBroker (opts: BrokerOptions): Broker {
     logger: log,
     clock,
     addressOf: (client) => addresses.get(client.conn) ?? 'unknown',
-    clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients
+    clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients,
+    usernames: new Set([...[...registry.devices()].map((e) => e.device.id), ...opts.accounts.map((a) => a.username)])
   })
 
   const broker = new Aedes({
@@ -99,14 +104,16 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   const connections = (): void => { metrics.brokerConnections.set(broker.connectedClients) }
   broker.on('client', connections)
-  broker.on('clientDisconnect', connections)
+  broker.on('clientDisconnect', (client) => { hooks.disconnected(client); connections() })
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, username: hooks.principalOf(client)?.username, err: err.message }, 'MQTT client error'))
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error before CONNECT'))
   ;(broker as EventEmitter).on('error', (err: Error) => log.error({ err }, 'aedes error'))
 
   function refuseOversize (client: Client, conn: Duplex, bad: OversizePacket): void {
     const p = hooks.principalOf(client)
-    if (bad.type === 3) {
+    // only an authenticated publisher's refusal becomes a reject record: unauthenticated traffic
+    // never reaches a store (it could name any site in its topic and push real rejects out)
+    if (bad.type === 3 && p !== undefined) {
       hooks.denied({
         deviceId: p?.type === 'device' ? p.username : null,
         topic: bad.topic ?? '',
@@ -116,7 +123,7 @@ export function createBroker (opts: BrokerOptions): Broker {
       }, p?.username ?? null)
     } else {
       metrics.brokerDenied.inc({ action: 'packet' })
-      log.warn({ username: p?.username, packetType: bad.type, bytes: bad.bytes }, 'oversized or malformed MQTT packet; client disconnected')
+      log.warn({ username: p?.username, packetType: bad.type, bytes: bad.bytes, address: addresses.get(conn) }, 'oversized or malformed MQTT packet; client disconnected')
     }
     conn.destroy()
   }
@@ -136,7 +143,12 @@ export function createBroker (opts: BrokerOptions): Broker {
       }
       return chunk
     }
-    handled.client = broker.handle(conn, req)
+    const client = handled.client = broker.handle(conn, req)
+    boundOutbound(client, config.outboundMaxBytes, (pending) => {
+      metrics.brokerDenied.inc({ action: 'slow_subscriber' })
+      log.warn({ username: hooks.principalOf(client)?.username, clientId: client.id, pendingBytes: pending }, 'subscriber too slow: outbound bound reached; client disconnected')
+      conn.destroy()
+    })
   }
 
   let listeners: Listeners | undefined

@@ -52,6 +52,10 @@ export async function startListeners (opts: ListenerOptions, accept: AcceptFn, l
         cert: readFileSync(opts.tls.certFile),
         key: readFileSync(opts.tls.keyFile),
         ca: opts.tls.caFile ? readFileSync(opts.tls.caFile) : undefined,
+        // caFile means mutual TLS: a client must present a certificate signed by that CA, or the
+        // handshake fails (a CA without requestCert would look like mTLS and check nothing)
+        requestCert: opts.tls.caFile !== undefined,
+        rejectUnauthorized: opts.tls.caFile !== undefined,
         noDelay: true
       }, (s) => accept(s, s.remoteAddress ?? 'unknown'))
       tls.on('connection', track)

@@ -44,12 +44,20 @@ export const brokerSchema = z.strictObject({
   /** Largest MQTT packet accepted, bytes (payload limit 256 KiB plus headers). */
   maxPacketBytes: z.number().int().positive().default(256 * 1024 + 1024),
   maxTopicLevels: z.number().int().min(4).max(100).default(8),
+  /** Bytes sent to one subscriber and not yet written out before it is disconnected (a slow reader only hurts itself). */
+  outboundMaxBytes: z.number().int().positive().default(2 * 1024 * 1024), // 2 MiB
   /** A client that does not drain its socket within this is disconnected, ms. */
   drainTimeoutMs: z.number().int().positive().default(30_000), // 30 s
   /** Per-device publish rate: token bucket refilled at `messagesPerSecond`, holding `burst`. */
   rate: z.strictObject({ messagesPerSecond: z.number().positive().default(50), burst: z.number().positive().default(200) }).prefault({}),
   /** Failed logins per client address before it is refused for `blockMs`. */
-  failedLogins: z.strictObject({ max: z.number().int().positive().default(5), windowMs: z.number().int().positive().default(60_000), blockMs: z.number().int().positive().default(300_000) })
+  failedLogins: z.strictObject({
+    max: z.number().int().positive().default(5),
+    /** Failures per username from addresses it never logged in from, before it is refused there for blockMs. */
+    perAccountMax: z.number().int().positive().default(20),
+    windowMs: z.number().int().positive().default(60_000), // 60 s
+    blockMs: z.number().int().positive().default(300_000) // 5 min
+  })
     .prefault({}),
   tls: z.strictObject({ port: z.number().int().min(0).max(65535), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() }).optional(),
   ws: z.strictObject({ port: z.number().int().min(0).max(65535), path: z.string().default('/mqtt') }).optional()
@@ -307,7 +315,25 @@ export function parseConfig (text: string, file = '<config>', env: NodeJS.Proces
       config.accounts.filter((a) => a.password).length + config.api.tokens.filter((t) => t.token).length
     if (plain > 0) warnings.push(`demo config ${file}: ${plain} plain password(s)/token(s) in use; never use a demo config in production`)
   }
+  warnings.push(...exposureWarnings(config, file))
   return { config: deepFreeze(config), warnings, file }
+}
+
+/** Production settings that expose secrets or traffic: each is logged as a warning at start (the process still starts). */
+export function exposureWarnings (config: Config, file: string): string[] {
+  if (config.demo) return []
+  const out: string[] = []
+  const everywhere = (host: string) => host === '0.0.0.0' || host === '::' || host === ''
+  if (!config.broker.tls && everywhere(config.broker.host)) {
+    out.push(`${file}: broker.tls is not set and broker.host is ${config.broker.host || 'every interface'}: device passwords and readings cross the network in clear (set broker.tls, or bind broker.host to a private interface)`)
+  }
+  if (config.broker.tls && everywhere(config.broker.host)) {
+    out.push(`${file}: the plain MQTT listener still listens on every interface next to TLS; bind broker.host to 127.0.0.1 or a private interface so devices cannot fall back to clear text`)
+  }
+  if (everywhere(config.api.host)) {
+    out.push(`${file}: api.host is ${config.api.host || 'every interface'} and the API speaks plain HTTP: put it behind a TLS-terminating reverse proxy or bind it to a private interface`)
+  }
+  return out
 }
 
 export function loadConfig (file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

@@ -26,6 +26,7 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     spoolDropped: new Counter({ name: 'minewatch_spool_dropped_readings_total', help: 'Readings dropped at the spool bound (onFull: drop-oldest)', registers: r }),
     brokerConnections: new Gauge({ name: 'minewatch_broker_connections', help: 'Connected MQTT clients', registers: r }),
     brokerAuthFailures: new Counter({ name: 'minewatch_broker_auth_failures_total', help: 'Refused MQTT logins, by reason', labelNames: ['reason'], registers: r }),
+    secretChecks: new Counter({ name: 'minewatch_secret_checks_total', help: 'Secret (scrypt) checks of MQTT logins and API tokens, by outcome: ok, bad, busy (refused unchecked), cached', labelNames: ['outcome'], registers: r }),
     brokerDenied: new Counter({ name: 'minewatch_broker_denied_total', help: 'Refused publishes and subscriptions, by action', labelNames: ['action'], registers: r }),
     alerts: new Gauge({ name: 'minewatch_alerts', help: 'Alerts by kind and state (open ones and those resolved since start)', labelNames: ['kind', 'state'], registers: r }),
     alertTransitions: new Counter({ name: 'minewatch_alert_transitions_total', help: 'Alert lifecycle transitions', labelNames: ['kind', 'to'], registers: r }),

@@ -25,8 +25,11 @@ export interface Reading {
   values: Record<string, number | string>
 }
 
+/** Largest time value a JavaScript Date can hold, ms (ECMA-262 §21.4.1.1: ±8.64e15, ±100,000,000 days). */
+export const MAX_DATE_MS = 8.64e15
+
 const tsSchema = z.union([
-  z.number().int('ts in epoch milliseconds must be an integer').nonnegative(),
+  z.number().int('ts in epoch milliseconds must be an integer').nonnegative().max(MAX_DATE_MS, 'ts is beyond the year 275760: not a time'),
   z.string().min(1)
 ])
 

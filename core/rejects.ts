@@ -11,6 +11,7 @@ export const REJECT_REASONS = [
   'bad_ts', // ts neither epoch ms nor RFC 3339 with offset
   'future_ts', // more than MAX_FUTURE_MS ahead of the server clock
   'too_old', // older than ingest.maxLateMs
+  'implausible_value', // a value outside its plausible range (core/plausibility.ts), e.g. a negative concentration
   'rate_limited', // the device exceeded its per-device message rate (refused by the broker)
   'store_rejected', // the store refused the data as malformed (e.g. InfluxDB 400)
   // HJ 212 gateway (hj212/, docs/hj212.md)

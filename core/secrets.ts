@@ -1,10 +1,12 @@
 /** Password and token hashing: scrypt, stored as `scrypt$N$r$p$salt$hash` (base64). */
-import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
+import { randomBytes, scrypt, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
 
 const N = 16384 // CPU/memory cost (2^14): ~15 ms per check on this class of machine
 const R = 8
 const P = 1
 const KEYLEN = 32
+/** scrypt needs 128·N·r bytes (16 MiB at N = 2^14); refuse stored hashes asking for more than this. */
+const MAXMEM = 64 * 1024 * 1024
 
 export function hashSecret (secret: string, salt: Buffer = randomBytes(16)): string {
   const hash = scryptSync(secret, salt, KEYLEN, { N, r: R, p: P })
@@ -13,33 +15,134 @@ export function hashSecret (secret: string, salt: Buffer = randomBytes(16)): str
 
 export const SCRYPT_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/
 
-export function verifySecret (secret: string, stored: string): boolean {
+interface Parsed { salt: Buffer, expected: Buffer, opts: { N: number, r: number, p: number, maxmem: number } }
+
+function parse (stored: string): Parsed | undefined {
   const parts = stored.split('$')
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined
   const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string]
-  const expected = Buffer.from(hashB64, 'base64')
-  const actual = scryptSync(secret, Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024
+  return { salt: Buffer.from(saltB64, 'base64'), expected: Buffer.from(hashB64, 'base64'), opts: { N: Number(n), r: Number(r), p: Number(p), maxmem: MAXMEM } }
+}
+
+/** Synchronous check (CLI and tests only: it blocks the event loop for one scrypt). */
+export function verifySecret (secret: string, stored: string): boolean {
+  const h = parse(stored)
+  if (!h) return false
+  const actual = scryptSync(secret, h.salt, h.expected.length, h.opts)
+  return actual.length === h.expected.length && timingSafeEqual(actual, h.expected)
+}
+
+/** The same check on the libuv thread pool: the event loop goes on meanwhile. Never rejects. */
+export async function verifySecretAsync (secret: string, stored: string): Promise<boolean> {
+  const h = parse(stored)
+  if (!h) return false
+  return await new Promise((resolve) => {
+    scrypt(secret, h.salt, h.expected.length, h.opts, (err, actual) => {
+      resolve(!err && actual.length === h.expected.length && timingSafeEqual(actual, h.expected))
+    })
   })
-  return actual.length === expected.length && timingSafeEqual(actual, expected)
+}
+
+/** A hash no secret matches (random salt and digest), checked for unknown usernames so they cost what known ones cost. */
+export const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${randomBytes(16).toString('base64')}$${randomBytes(KEYLEN).toString('base64')}`
+
+/** Recent failures remembered: a replayed wrong secret costs no second scrypt. */
+const FAILED_ENTRIES = 4096
+
+/** Outcome of one check: `busy` when the verifier's queue is full (nothing was checked; retry later). */
+export type Verdict = 'ok' | 'bad' | 'busy'
+
+export interface VerifierOptions {
+  /** scrypt checks running at once on the libuv pool (default 1: leaves the other pool threads to fs and DuckDB). */
+  concurrency?: number
+  /** Checks waiting for a slot (default 16: at ~50 ms a check, under a second of waiting); beyond this a check is refused as busy at once. */
+  maxQueue?: number
+  /** Successes (and, separately, failures) remembered. */
+  maxEntries?: number
+  /** Told every check's outcome (`cached` when answered from the cache), e.g. a metric. */
+  onOutcome?: (outcome: Verdict | 'cached') => void
 }
 
 /**
- * Verifies secrets and caches successes by a SHA-256 of (stored hash, secret), so a
- * device that reconnects (or an API token used per request) does not pay scrypt each time.
+ * Verifies secrets asynchronously with bounded concurrency and a bounded queue, and caches
+ * successes and recent failures by a SHA-256 of (stored hash, secret): a device that
+ * reconnects, or an API token used per request, pays scrypt once; a wrong secret replayed
+ * pays it once too. A flood of new wrong secrets costs at most `concurrency` scrypt at a
+ * time; the excess is answered `busy` without any work.
  */
 export class SecretVerifier {
   private readonly ok = new Set<string>()
-  constructor (private readonly maxEntries = 100_000) {}
+  private readonly failed = new Set<string>()
+  private readonly waiting: Array<() => void> = []
+  private running = 0
+  private readonly concurrency: number
+  private readonly maxQueue: number
+  private readonly maxEntries: number
 
-  verify (secret: string, stored: string): boolean {
-    const key = createHash('sha256').update(stored).update('\0').update(secret).digest('base64')
-    if (this.ok.has(key)) return true
-    const good = verifySecret(secret, stored)
-    if (good) {
-      if (this.ok.size >= this.maxEntries) this.ok.clear()
-      this.ok.add(key)
-    }
-    return good
+  constructor (private readonly opts: VerifierOptions = {}) {
+    this.concurrency = opts.concurrency ?? 1
+    this.maxQueue = opts.maxQueue ?? 16
+    this.maxEntries = opts.maxEntries ?? 100_000
   }
+
+  private key (secret: string, stored: string): string {
+    return createHash('sha256').update(stored).update('\0').update(secret).digest('base64')
+  }
+
+  /** True when `secret` was verified against `stored` before (no scrypt). */
+  isVerified (secret: string, stored: string): boolean {
+    return this.ok.has(this.key(secret, stored))
+  }
+
+  /** True when no check is running or waiting. */
+  get idle (): boolean {
+    return this.running === 0 && this.waiting.length === 0
+  }
+
+  /** Checks `secret` against `stored`. `lowPriority`: only when a slot is free right now, else busy. */
+  async verify (secret: string, stored: string, opts: { lowPriority?: boolean } = {}): Promise<Verdict> {
+    return await this.check(secret, stored, this.key(secret, stored), opts.lowPriority === true)
+  }
+
+  /**
+   * What an unknown username `name` costs: one scrypt against a hash nothing matches, cached as
+   * a failure exactly like a known user's wrong secret, so neither a first nor a repeated guess
+   * tells the two apart by time. Always bad (or busy).
+   */
+  async dummy (name: string, secret: string): Promise<Verdict> {
+    const v = await this.check(secret, DUMMY_HASH, this.key(secret, `${DUMMY_HASH}\0${name}`), false)
+    return v === 'busy' ? 'busy' : 'bad'
+  }
+
+  private async check (secret: string, stored: string, key: string, lowPriority: boolean): Promise<Verdict> {
+    if (this.ok.has(key)) { this.opts.onOutcome?.('cached'); return 'ok' }
+    if (this.failed.has(key)) { this.opts.onOutcome?.('cached'); return 'bad' }
+    const v = await this.run(() => verifySecretAsync(secret, stored), lowPriority)
+    if (v === 'ok') remember(this.ok, key, this.maxEntries)
+    else if (v === 'bad') remember(this.failed, key, Math.min(this.maxEntries, FAILED_ENTRIES))
+    this.opts.onOutcome?.(v)
+    return v
+  }
+
+  private async run (check: () => Promise<boolean>, lowPriority: boolean): Promise<Verdict> {
+    if (this.running >= this.concurrency) {
+      if (lowPriority || this.waiting.length >= this.maxQueue) return 'busy'
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    } else {
+      this.running++
+    }
+    try {
+      return (await check()) ? 'ok' : 'bad'
+    } finally {
+      const next = this.waiting.shift()
+      if (next) next() // the slot passes on: running stays the same
+      else this.running--
+    }
+  }
+}
+
+/** Adds to a bounded set, forgetting the oldest entry first. */
+function remember (set: Set<string>, key: string, max: number): void {
+  if (set.size >= max) set.delete(set.values().next().value as string)
+  set.add(key)
 }

@@ -12,10 +12,10 @@ import type { Clock } from '../core/clock.js'
 import type { Config } from '../core/config.js'
 import type { Logger } from '../core/log.js'
 import type { DeviceEntry } from '../core/registry.js'
-import type { SecretVerifier } from '../core/secrets.js'
+import type { SecretVerifier, Verdict } from '../core/secrets.js'
 import type { Ingest } from '../ingest/index.js'
 import { telemetryTopic } from '../core/topics.js'
-import { FrameSplitter } from './stream.js'
+import { FrameSplitter, type StreamItem } from './stream.js'
 import { checkPacket, crcPlausible, decodePacket, decodeSegment, encodeFrame, FLAG_ACK, cpValue, type Frame, type Packet } from './frame.js'
 import type { FrameError, Hj212Reason } from './errors.js'
 import { SplitAssembler } from './split.js'
@@ -46,6 +46,8 @@ export interface ConnectionDeps {
 /** Acks waiting for durability above which the socket is paused (back-pressure on a flooding device). */
 const PAUSE_AT = 512
 const RESUME_AT = 64
+/** Tries while the PW verifier answers busy (backoff 50 ms doubling to 2 s: about 20 s in all) before the connection is closed. */
+const VERIFY_RETRIES = 14
 /** Minimum time between two time calibrations of one device. */
 const CALIBRATION_EVERY_MS = 3_600_000 // 1 h
 /** Same unknown factors are recorded again at most this often per connection. */
@@ -89,6 +91,8 @@ export class Hj212Connection {
   private readonly commands = new Map<string, PendingCommand>()
   private qnSeq = 0
   private closed = false
+  private verifying = false
+  private readonly backlog: StreamItem[] = []
   private readonly splitTimer: NodeJS.Timeout
 
   constructor (private readonly socket: Duplex, readonly address: string, private readonly d: ConnectionDeps) {
@@ -130,8 +134,15 @@ export class Hj212Connection {
   }
 
   private onData (chunk: Buffer): void {
-    for (const item of this.splitter.push(chunk)) {
-      if (this.closed) return
+    for (const item of this.splitter.push(chunk)) this.backlog.push(item)
+    this.drain()
+  }
+
+  /** Frames in arrival order; paused while a PW is being verified (scrypt runs off the event loop). */
+  private drain (): void {
+    while (!this.verifying && !this.closed) {
+      const item = this.backlog.shift()
+      if (!item) return
       if (item.kind === 'garbage') this.refuse(null, item.raw, { reason: 'hj212_bad_frame', detail: item.detail })
       else this.onFrame(item.raw)
     }
@@ -155,10 +166,43 @@ export class Hj212Connection {
     }
     const checked = checkPacket(env.packet, text ?? env.packet.segment.toString('utf8'), h)
     if (!checked.ok) return this.refuse(frame, raw, checked.error, entry)
-    if (!this.authenticate(frame, entry)) {
-      return this.refuse(frame, raw, { reason: 'hj212_wrong_pw', detail: `PW does not match device '${entry.device.id}'` }, entry)
-    }
-    for (const q of checked.quirks) this.d.metrics.quirks.inc({ device: entry.device.id, quirk: q })
+    const verdict = this.authenticate(frame, entry)
+    if (verdict === 'ok') return this.accepted(frame, raw, entry, checked.quirks)
+    if (verdict === 'bad') return this.wrongPw(frame, raw, entry)
+    // a PW hash not verified yet: later frames wait, in order, until scrypt answers
+    this.verifying = true
+    this.verifyLater(verdict, frame, entry, 0).then((v) => {
+      this.verifying = false
+      if (this.closed) return
+      if (v === 'ok') this.accepted(frame, raw, entry, checked.quirks)
+      else this.wrongPw(frame, raw, entry)
+      this.drain()
+    }, (err: unknown) => {
+      this.verifying = false
+      this.d.logger.error({ err, device: entry.device.id }, 'HJ 212 PW check failed')
+      this.socket.destroy()
+    })
+  }
+
+  private wrongPw (frame: Frame, raw: Buffer, entry: DeviceEntry): void {
+    this.refuse(frame, raw, { reason: 'hj212_wrong_pw', detail: `PW does not match device '${entry.device.id}'` }, entry)
+  }
+
+  /**
+   * Waits for a PW check; while the verifier is busy (a reconnect storm: more checks queued than it
+   * takes), asks again with backoff instead of refusing a device that did nothing wrong.
+   */
+  private async verifyLater (check: Promise<Verdict>, f: Frame, entry: DeviceEntry, tries: number): Promise<'ok' | 'bad'> {
+    const v = await check
+    if (v !== 'busy') return v
+    if (tries >= VERIFY_RETRIES || this.closed) throw new Error(`PW verifier busy after ${tries} tries`)
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** tries)))
+    return await this.verifyLater(this.d.verifier.verify(f.pw ?? '', entry.device.hj212!.pwHash!), f, entry, tries + 1)
+  }
+
+  /** A frame whose PW holds: split-packet assembly, then the command. */
+  private accepted (frame: Frame, raw: Buffer, entry: DeviceEntry, quirks: readonly string[]): void {
+    for (const q of quirks) this.d.metrics.quirks.inc({ device: entry.device.id, quirk: q })
     this.bind(entry, frame)
     const assembled = this.splits.add(frame, this.d.clock.now())
     if (assembled.state === 'invalid') return this.refuse(frame, raw, { reason: 'hj212_bad_frame', detail: assembled.detail }, entry)
@@ -185,19 +229,19 @@ export class Hj212Connection {
   }
 
   /** PW against pw (constant-time) or pwHash (scrypt, successes cached). */
-  private authenticate (f: Frame, entry: DeviceEntry): boolean {
+  private authenticate (f: Frame, entry: DeviceEntry): 'ok' | 'bad' | Promise<Verdict> {
     const sent = f.pw ?? ''
     // every frame carries the PW: once verified on this connection, compare with that one
     // (constant time for equal lengths) instead of hashing again
     if (this.entry === entry && this.pwBytes.length > 0) {
       const s = Buffer.from(sent)
-      if (s.length === this.pwBytes.length && timingSafeEqual(s, this.pwBytes)) return true
+      if (s.length === this.pwBytes.length && timingSafeEqual(s, this.pwBytes)) return 'ok'
     }
     const h = entry.device.hj212!
-    if (h.pwHash) return this.d.verifier.verify(sent, h.pwHash)
+    if (h.pwHash) return this.d.verifier.isVerified(sent, h.pwHash) ? 'ok' : this.d.verifier.verify(sent, h.pwHash)
     const a = createHash('sha256').update(sent).digest()
     const b = createHash('sha256').update(h.pw ?? '').digest()
-    return timingSafeEqual(a, b)
+    return timingSafeEqual(a, b) ? 'ok' : 'bad'
   }
 
   private bind (entry: DeviceEntry, f: Frame): void {

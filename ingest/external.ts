@@ -52,7 +52,7 @@ export async function startExternalIntake (opts: ExternalIntakeOptions): Promise
     properties: { sessionExpiryInterval: SESSION_EXPIRY_S }, // MQTT 5: without it the session ends with the connection
     reconnectPeriod: RETRY_FIRST_MS,
     customHandleAcks: (topic, payload, _packet, ack) => {
-      ingest.handle({ topic, payload, deviceId: null, receivedAt: Date.now() }).then(
+      handle(topic, payload).then(
         () => { retryMs = RETRY_FIRST_MS; ack(0) }, // PUBACK reason 0x00 success
         (err: unknown) => {
           logger.error({ err, topic }, 'external intake: ingest failed; message left unacknowledged')
@@ -61,6 +61,15 @@ export async function startExternalIntake (opts: ExternalIntakeOptions): Promise
     }
   }
   const c: MqttClient = connect(opts.url, options)
+
+  /** ingest.handle that cannot throw synchronously: an exception here would be uncaught (the process exits). */
+  function handle (topic: string, payload: Buffer): Promise<unknown> {
+    try {
+      return ingest.handle({ topic, payload, deviceId: null, receivedAt: Date.now() })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
 
   /** Drops the connection without acknowledging, so the broker redelivers after we reconnect. */
   function dropAndRetry (): void {
@@ -90,7 +99,7 @@ export async function startExternalIntake (opts: ExternalIntakeOptions): Promise
   // QoS 0 publishes carry no acknowledgement: handled, and lost if the store is down
   c.on('message', (topic, payload, packet) => {
     if (packet.qos !== 0) return
-    ingest.handle({ topic, payload, deviceId: null, receivedAt: Date.now() })
+    handle(topic, payload)
       .catch((err: unknown) => logger.error({ err, topic }, 'external intake: QoS 0 message lost (store failed)'))
   })
   c.on('error', (err) => logger.warn({ err }, 'external intake: MQTT error'))

@@ -7,6 +7,7 @@ import { FIELDS } from '../core/kinds.js'
 import { MAX_FUTURE_MS, type Reading } from '../core/readings.js'
 import { parseTimestamp } from '../core/time.js'
 import { dustToMgM3, type DustUnit } from '../core/units.js'
+import { implausible } from '../core/plausibility.js'
 import type { DeviceEntry } from '../core/registry.js'
 import type { RejectReason } from '../core/rejects.js'
 import type { ValidReading } from './validate.js'
@@ -33,6 +34,11 @@ function clean (x: number): number {
   return Number(x.toPrecision(15))
 }
 
+/** An instant for a reject detail: ISO 8601 when a Date can hold it, else the number itself (never throws). */
+function shownTime (t: number): string {
+  const d = new Date(t)
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString()
+}
 
 class Problems {
   private readonly byReason = new Map<RejectReason, { count: number, quoted: string[] }>()
@@ -70,21 +76,33 @@ export function normalise (valid: readonly ValidReading[], entry: DeviceEntry, o
       continue
     }
     if (ts > newest) {
-      problems.add('future_ts', `${at}: ${new Date(ts).toISOString()} is ${Math.round((ts - opts.now) / 1000)} s ahead of server time (at most ${MAX_FUTURE_MS / 1000} s)`)
+      problems.add('future_ts', `${at}: ${shownTime(ts)} is ${Math.round((ts - opts.now) / 1000)} s ahead of server time (at most ${MAX_FUTURE_MS / 1000} s)`)
       continue
     }
     if (ts < oldest) {
       const hint = typeof data.ts === 'number' && data.ts < LOOKS_LIKE_SECONDS ? ' (epoch seconds? ts is epoch milliseconds)' : ''
-      problems.add('too_old', `${at}: ${ts >= -8.64e15 ? new Date(ts).toISOString() : ts} is older than ${Math.round(opts.maxLateMs / 1000)} s${hint}`)
+      problems.add('too_old', `${at}: ${shownTime(ts)} is older than ${Math.round(opts.maxLateMs / 1000)} s${hint}`)
       continue
     }
     const values: Record<string, number | string> = {}
+    let bad: string | undefined
     for (const f of fields) {
       const v = data[f.name]
       if (v === undefined) continue
-      values[f.name] = kind === 'dust' && DUST_CONCENTRATIONS.has(f.name) && unit !== 'mg/m3'
+      const value = kind === 'dust' && DUST_CONCENTRATIONS.has(f.name) && unit !== 'mg/m3'
         ? clean(dustToMgM3(v as number, unit))
         : v as number | string
+      const range = typeof value === 'number' ? implausible(kind, f.name, value) : undefined
+      if (range) {
+        const sep = opts.isArray ? '.' : ''
+        bad = `${readingPath(index, opts.isArray)}${sep}${f.name}: ${value} ${f.unit} is outside ${range.min}…${range.max} ${f.unit} (${range.why})`.replace(/ {2}/g, ' ')
+        break
+      }
+      values[f.name] = value
+    }
+    if (bad !== undefined) {
+      problems.add('implausible_value', bad)
+      continue
     }
     if (kind === 'dust' && values.flag === undefined) values.flag = 'N'
     const reading: Reading = { site: site.id, device: device.id, kind, ts, values }

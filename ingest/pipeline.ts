@@ -87,22 +87,32 @@ export class Pipeline implements Ingest {
     let site: string | null = null
     let device: string | null = msg.deviceId
 
-    const decoded = decode(msg.topic, msg.payload)
-    if (!decoded.ok) {
-      rejections.push(decoded.rejection)
-      if (decoded.topic) { kind = decoded.topic.kind; site = decoded.topic.site; device ??= decoded.topic.device }
-    } else {
-      const d = decoded.value
-      kind = d.topic.kind; site = d.topic.site; device ??= d.topic.device
-      const v = validate(d, registry, msg.deviceId)
-      if (!v.ok) {
-        rejections.push(v.rejection)
+    // The checking steps are pure and should never throw; if one ever does (a bug, or input no
+    // test foresaw), the message is rejected and acknowledged rather than left to crash the
+    // process or wedge the device in a redelivery loop.
+    try {
+      const decoded = decode(msg.topic, msg.payload)
+      if (!decoded.ok) {
+        rejections.push(decoded.rejection)
+        if (decoded.topic) { kind = decoded.topic.kind; site = decoded.topic.site; device ??= decoded.topic.device }
       } else {
-        if (v.rejection) rejections.push(v.rejection)
-        const n = normalise(v.valid, v.entry, { now: clock.now(), maxLateMs: config.maxLateMs, isArray: d.isArray, total: d.items.length })
-        readings = n.readings
-        rejections.push(...n.rejections)
+        const d = decoded.value
+        kind = d.topic.kind; site = d.topic.site; device ??= d.topic.device
+        const v = validate(d, registry, msg.deviceId)
+        if (!v.ok) {
+          rejections.push(v.rejection)
+        } else {
+          if (v.rejection) rejections.push(v.rejection)
+          const n = normalise(v.valid, v.entry, { now: clock.now(), maxLateMs: config.maxLateMs, isArray: d.isArray, total: d.items.length })
+          readings = n.readings
+          rejections.push(...n.rejections)
+        }
       }
+    } catch (err) {
+      this.opts.logger.error({ err, topic: msg.topic.slice(0, 256) }, 'ingest: a checking step threw; the message is rejected')
+      readings = []
+      rejections.length = 0
+      rejections.push({ reason: 'invalid_reading', detail: `the message could not be checked: ${err instanceof Error ? err.message : String(err)}`.slice(0, 512), count: 0 })
     }
     metrics.messagesIn.inc({ kind })
 

@@ -8,6 +8,8 @@ import type { Severity } from '../core/sites.js'
 
 export interface RejectQuery {
   site?: string
+  /** Only rejects filed under one of these sites (never those without a site): a caller's visibility, filtered by the store in one query. */
+  sites?: readonly string[]
   device?: string
   reason?: RejectReason
   /** Newest first; at most this many. */

@@ -9,6 +9,8 @@ import { MinewatchError } from '../../core/errors.js'
 import type { Clock } from '../../core/clock.js'
 import type { Config } from '../../core/config.js'
 import { RateLimiter } from '../rate-limit.js'
+import { SecretVerifier } from '../../core/secrets.js'
+import type { Metrics } from '../../core/metrics.js'
 import { TokenAuthenticator, bearerToken } from './tokens.js'
 import type { Principal } from './principal.js'
 import { sessionOf, type SessionStore } from './session.js'
@@ -26,11 +28,20 @@ declare module 'fastify' {
   }
 }
 
-/** Failed token checks allowed per client address per minute (each may cost a scrypt). */
+/**
+ * Failed token checks allowed per client address per minute (each may cost a scrypt per
+ * tokenHash). Past it, an unknown token from that address is still checked, but only when
+ * the verifier is idle: a valid token behind a shared address (a reverse proxy) is slowed,
+ * never refused for good, and the address can never queue scrypt work ahead of others.
+ */
 export const FAILED_AUTH_PER_MIN = 30
+/** Token checks (one scrypt each) that may wait for the verifier; more are answered 429 at once. */
+const VERIFY_QUEUE = 4
 
-export function createAuthHook (config: Config, clock: Clock, sessions?: SessionStore): (req: FastifyRequest) => Promise<void> {
-  const tokens = new TokenAuthenticator(config.api.tokens)
+export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics, sessions?: SessionStore): (req: FastifyRequest) => Promise<void> {
+  // a short queue: an unknown token costs one scrypt per tokenHash, so waiting checks are answered 429 rather than piling up
+  const verifier = new SecretVerifier({ maxQueue: VERIFY_QUEUE, onOutcome: (outcome) => metrics?.secretChecks.inc({ outcome }) })
+  const tokens = new TokenAuthenticator(config.api.tokens, verifier)
   const perToken = new RateLimiter(config.api.rateLimitPerMin, clock)
   const failures = new RateLimiter(FAILED_AUTH_PER_MIN, clock)
 
@@ -51,15 +62,21 @@ export function createAuthHook (config: Config, clock: Clock, sessions?: Session
     if (token === undefined) {
       throw new MinewatchError('MW_UNAUTHENTICATED', req.headers.authorization ? 'Authorization must be "Bearer <token>"' : 'send Authorization: Bearer <token>')
     }
-    const ipKey = `ip:${req.ip}`
-    if (!tokens.isKnown(token)) {
-      const left = failures.peek(ipKey)
-      if (!left.ok) throw new MinewatchError('MW_RATE_LIMITED', `too many failed token checks from ${req.ip}`, { retryAfterMs: left.retryAfterMs })
-    }
-    const principal = tokens.authenticate(token)
+    let principal = tokens.known(token)
     if (!principal) {
-      failures.take(ipKey)
-      throw new MinewatchError('MW_UNAUTHENTICATED', 'unknown token')
+      // the failure budget is taken BEFORE the check (atomic under parallel requests) and given back on success
+      const ipKey = `ip:${req.ip}`
+      const budget = failures.take(ipKey)
+      const r = await tokens.authenticate(token, { lowPriority: !budget.ok })
+      if (r.ok) {
+        if (budget.ok) failures.give(ipKey)
+        principal = r.principal
+      } else if (r.reason === 'busy') {
+        if (budget.ok) failures.give(ipKey)
+        throw new MinewatchError('MW_RATE_LIMITED', budget.ok ? 'too many token checks in progress' : `too many failed token checks from ${req.ip}`, { retryAfterMs: budget.ok ? 1000 : budget.retryAfterMs })
+      } else {
+        throw new MinewatchError('MW_UNAUTHENTICATED', 'unknown token')
+      }
     }
     const r = perToken.take(`token:${principal.name}`)
     if (!r.ok) throw new MinewatchError('MW_RATE_LIMITED', `token '${principal.name}' is limited to ${config.api.rateLimitPerMin} requests a minute`, { retryAfterMs: r.retryAfterMs })

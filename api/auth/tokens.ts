@@ -1,8 +1,12 @@
 /**
- * Bearer token check against config.api.tokens: plain `token` (demo configs) or
- * scrypt `tokenHash`. Successes are cached by SHA-256 of the presented token, so a
- * request pays scrypt only the first time a token is seen; recent failures are
- * cached too, so a wrong token replayed does not cost a scrypt per token each time.
+ * Bearer token check against config.api.tokens: plain `token` (demo configs) or scrypt
+ * `tokenHash`. scrypt runs asynchronously through a bounded SecretVerifier, never on the event
+ * loop. Successes are cached by SHA-256 of the presented token, so a request pays scrypt only
+ * the first time a token is seen; recent failures are cached too, so a wrong token replayed
+ * does not cost a scrypt per configured hash each time.
+ *
+ * The API for callers (the auth hook, a session layer): `known(token)` answers at once from
+ * the cache; `authenticate(token)` verifies and resolves `{ ok, principal }` or why not.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { SecretVerifier } from '../../core/secrets.js'
@@ -14,18 +18,20 @@ type TokenConfig = Config['api']['tokens'][number]
 /** Recently failed tokens remembered (their digests), oldest forgotten first. */
 const FAILED_CACHE_SIZE = 1024
 
+/** Result of a token check: `busy` when the verifier had no room (nothing was decided; retry shortly). */
+export type TokenCheck = { ok: true, principal: Principal } | { ok: false, reason: 'unknown' | 'busy' }
+
 function digest (text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
 export class TokenAuthenticator {
-  private readonly verifier = new SecretVerifier()
   private readonly plain: { digest: Buffer, principal: Principal }[] = []
   private readonly hashed: { hash: string, principal: Principal }[] = []
-  private readonly known = new Map<string, Principal>()
+  private readonly knownTokens = new Map<string, Principal>()
   private readonly failed = new Set<string>()
 
-  constructor (tokens: readonly TokenConfig[]) {
+  constructor (tokens: readonly TokenConfig[], private readonly verifier = new SecretVerifier()) {
     for (const t of tokens) {
       const principal: Principal = Object.freeze({ name: t.name, role: t.role, sites: t.sites })
       if (t.token) this.plain.push({ digest: digest(t.token), principal })
@@ -33,34 +39,36 @@ export class TokenAuthenticator {
     }
   }
 
-  /** True when `token` has already been verified (answering costs no scrypt). */
-  isKnown (token: string): boolean {
-    return this.known.has(digest(token).toString('base64'))
+  /** The principal when `token` is a plain token or was verified before (no scrypt, no waiting). */
+  known (token: string): Principal | undefined {
+    const d = digest(token)
+    const cached = this.knownTokens.get(d.toString('base64'))
+    if (cached) return cached
+    for (const p of this.plain) if (timingSafeEqual(p.digest, d)) return p.principal
+    return undefined
   }
 
-  /** The principal for a presented token, or undefined when no configured token matches. */
-  authenticate (token: string): Principal | undefined {
-    const d = digest(token)
-    const key = d.toString('base64')
-    const cached = this.known.get(key)
-    if (cached) return cached
-    if (this.failed.has(key)) return undefined
-    let found: Principal | undefined
-    for (const p of this.plain) {
-      if (timingSafeEqual(p.digest, d)) { found = p.principal; break }
-    }
-    if (!found) {
-      for (const h of this.hashed) {
-        if (this.verifier.verify(token, h.hash)) { found = h.principal; break }
+  /**
+   * Verifies a presented token. `lowPriority` (a caller already over its failure budget): only
+   * checked when the verifier has a free slot right now, else `busy`, so such callers can never
+   * queue ahead of others, yet a correct token of theirs is not refused for good.
+   */
+  async authenticate (token: string, opts: { lowPriority?: boolean } = {}): Promise<TokenCheck> {
+    const fast = this.known(token)
+    if (fast) return { ok: true, principal: fast }
+    const key = digest(token).toString('base64')
+    if (this.failed.has(key)) return { ok: false, reason: 'unknown' }
+    for (const h of this.hashed) {
+      const v = await this.verifier.verify(token, h.hash, opts)
+      if (v === 'busy') return { ok: false, reason: 'busy' }
+      if (v === 'ok') {
+        this.knownTokens.set(key, h.principal) // bounded by the number of configured tokens
+        return { ok: true, principal: h.principal }
       }
-    }
-    if (found) {
-      this.known.set(key, found) // bounded by the number of configured tokens
-      return found
     }
     if (this.failed.size >= FAILED_CACHE_SIZE) this.failed.delete(this.failed.values().next().value as string)
     this.failed.add(key)
-    return undefined
+    return { ok: false, reason: 'unknown' }
   }
 }
 

@@ -143,10 +143,15 @@ async function dropOldest (conn: DuckDBConnection, keepFrom: number): Promise<nu
   return res.rowsChanged
 }
 
-function filters (q: { site?: string, device?: string, reason?: RejectReason }): { where: string[], params: Bind } {
+function filters (q: { site?: string, sites?: readonly string[], device?: string, reason?: RejectReason }): { where: string[], params: Bind } {
   const where: string[] = []
   const params: Bind = {}
   if (q.site !== undefined) { where.push('site = $site'); params.site = q.site }
+  if (q.sites !== undefined) {
+    // one parameter per site: the list is the caller's sites (bounded by the registry)
+    where.push(q.sites.length === 0 ? 'false' : `site IN (${q.sites.map((_, i) => `$s${i}`).join(', ')})`)
+    q.sites.forEach((site, i) => { params[`s${i}`] = site })
+  }
   if (q.device !== undefined) { where.push('device = $device'); params.device = q.device }
   if (q.reason !== undefined) { where.push('reason = $reason'); params.reason = q.reason }
   return { where, params }

@@ -29,6 +29,7 @@ afterAll(async () => { await mw?.close(); dir?.remove() })
 const DEVICES = {
   'HJ-DUST01': { mn: 'GM0001DUST0001', pw: '123456', st: '22' },
   'HJ-DUST02': { mn: 'GM0001DUST0002', pw: '654321', st: '39' },
+  'HJ-DUST05': { mn: 'GM0001DUST0005', pw: 'hashed-pw-0001', st: '22' },
   'HJ-WM01': { mn: 'GM0001WATER01', pw: '123456', st: '32' },
   'HJ-WM02': { mn: 'GM0001WATER02', pw: '123456', st: '32' }
 } as const
@@ -212,5 +213,19 @@ describe('HJ 212 gateway through minewatch', () => {
     const gone = await command('demo-operator-hj-token', { command: 'calibrate-time' })
     expect(gone.status).toBe(502)
     expect(((await gone.json()) as { error: string }).error).toBe('MW_HJ212_COMMAND_FAILED')
+  })
+
+  it('checks a pwHash off the event loop, keeping the frames that arrive meanwhile in order; a wrong PW is refused', async () => {
+    const c = await device('HJ-DUST05')
+    const t0 = minuteAgo(30)
+    // three frames in one burst: the first waits for scrypt, the other two queue behind it
+    await Promise.all([0, 1, 2].map((i) => c.send(c.frame('2011', dustCp(c, t0 + i * MIN, { tsp: 300 + i, pm10: 160, pm25: 60 })))))
+    const stored = await mw.telemetry.series({ site: SITE, kind: 'dust', device: 'HJ-DUST05', field: 'tsp', from: t0, to: t0 + 3 * MIN, stepMs: MIN, agg: 'mean' })
+    expect(stored.map((p) => [p.t, p.value])).toEqual([[t0, 0.3], [t0 + MIN, 0.301], [t0 + 2 * MIN, 0.302]])
+    await c.close()
+    const bad = await device('HJ-DUST05', { pw: 'not-the-pw-0001' })
+    bad.write(encodeText(`QN=20250301103000000;ST=22;CN=2011;PW=not-the-pw-0001;MN=GM0001DUST0005;Flag=4;CP=&&DataTime=${formatDataTime(t0 + 5 * MIN)};a34001-Rtd=1,a34001-Flag=N&&`))
+    await waitFor(async () => (await rejects('hj212_wrong_pw')).some((r) => r.device === 'HJ-DUST05'), 10_000, 'the wrong PW to be recorded')
+    await bad.close()
   })
 })

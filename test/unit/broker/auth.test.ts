@@ -29,10 +29,11 @@ describe('Authenticator', () => {
     ['D-PLAIN', 'plain-secret-1', { type: 'device', username: 'D-PLAIN', site: 's1', kind: 'water' }],
     ['D-HASH', 'hashed-secret-2', { type: 'device', username: 'D-HASH', site: 's1', kind: 'ore' }],
     ['svc', 'service-pw-123', { type: 'account', username: 'svc', role: 'service', sites: '*' }]
-  ])('accepts %s with its secret', (user, secret, principal) => {
-    expect(auth.check(user, pw(secret))).toEqual({ ok: true, principal })
-    // second time from the SecretVerifier cache: same answer
-    expect(auth.check(user, pw(secret))).toEqual({ ok: true, principal })
+  ])('accepts %s with its secret', async (user, secret, principal) => {
+    expect(await auth.check(user, pw(secret))).toEqual({ ok: true, principal })
+    // second time from the SecretVerifier cache: same answer, and known without waiting
+    expect(await auth.check(user, pw(secret))).toEqual({ ok: true, principal })
+    expect(auth.verified(user, pw(secret))).toEqual(principal)
   })
 
   it.each([
@@ -43,7 +44,8 @@ describe('Authenticator', () => {
     ['svc', 'hashed-secret-2', 'bad_password'],
     ['nobody', 'plain-secret-1', 'unknown_user'],
     ['', 'x', 'no_credentials']
-  ])('refuses %s / %s: %s', (user, secret, reason) => {
-    expect(auth.check(user || undefined, secret ? pw(secret) : undefined)).toEqual({ ok: false, reason })
+  ])('refuses %s / %s: %s', async (user, secret, reason) => {
+    expect(await auth.check(user || undefined, secret ? pw(secret) : undefined)).toEqual({ ok: false, reason })
+    expect(auth.verified(user || undefined, secret ? pw(secret) : undefined)).toBeUndefined()
   })
 })

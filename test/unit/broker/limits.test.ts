@@ -1,33 +1,52 @@
 import { describe, it, expect } from 'vitest'
 import { ManualClock } from '../../../core/clock.js'
-import { FailedLoginThrottle } from '../../../broker/throttle.js'
+import { LoginThrottle } from '../../../broker/throttle.js'
 import { DeviceRateLimiter } from '../../../broker/rate.js'
 
-describe('FailedLoginThrottle', () => {
+describe('LoginThrottle', () => {
+  const opts = { max: 3, perAccountMax: 5, windowMs: 60_000, blockMs: 300_000 }
+  const failN = (t: LoginThrottle, address: string, user: string, n: number): boolean[] =>
+    Array.from({ length: n }, () => { const b = t.begin(address, user); if (!b.ok) throw new Error('refused'); return b.attempt.failed() })
+
   it('blocks an address at the max-th failure within the window, for blockMs', () => {
     const clock = new ManualClock(1_000)
-    const t = new FailedLoginThrottle({ max: 3, windowMs: 60_000, blockMs: 300_000 }, clock)
-    expect(t.fail('10.0.0.1')).toBe(false)
-    expect(t.fail('10.0.0.1')).toBe(false)
-    expect(t.isBlocked('10.0.0.1')).toBe(false)
-    expect(t.fail('10.0.0.1')).toBe(true)
+    const t = new LoginThrottle(opts, clock)
+    expect(failN(t, '10.0.0.1', 'x', 3)).toEqual([false, false, true])
     expect(t.isBlocked('10.0.0.1')).toBe(true)
-    expect(t.isBlocked('10.0.0.2')).toBe(false)
-    clock.advance(299_999)
-    expect(t.isBlocked('10.0.0.1')).toBe(true)
-    clock.advance(1)
+    expect(t.begin('10.0.0.1', 'y')).toEqual({ ok: false, scope: 'address', retryAfterMs: 300_000 })
+    expect(t.begin('10.0.0.2', 'y').ok).toBe(true)
+    clock.advance(300_000)
     expect(t.isBlocked('10.0.0.1')).toBe(false)
     // a fresh window after the block: one failure does not block again
-    expect(t.fail('10.0.0.1')).toBe(false)
+    expect(failN(t, '10.0.0.1', 'x', 1)).toEqual([false])
   })
 
-  it('forgets failures older than the window', () => {
-    const clock = new ManualClock(0)
-    const t = new FailedLoginThrottle({ max: 2, windowMs: 1_000, blockMs: 5_000 }, clock)
-    t.fail('a')
-    clock.advance(1_000)
-    expect(t.fail('a')).toBe(false)
-    expect(t.fail('a')).toBe(true)
+  it('counts attempts in flight: parallel attempts cannot exceed max', () => {
+    const t = new LoginThrottle(opts, new ManualClock(0))
+    const slots = Array.from({ length: 10 }, () => t.begin('10.0.0.1', 'x'))
+    expect(slots.filter((s) => s.ok)).toHaveLength(3)
+    // an abandoned attempt (verifier busy) gives its slot back without counting
+    const first = slots[0]!
+    if (first.ok) first.attempt.abandoned()
+    expect(t.begin('10.0.0.1', 'x').ok).toBe(true)
+  })
+
+  it('limits an account guessed from many addresses, but not from an address it logged in from', () => {
+    const t = new LoginThrottle(opts, new ManualClock(0))
+    const good = t.begin('10.0.0.9', 'dev')
+    if (good.ok) good.attempt.succeeded()
+    expect(t.isGoodPair('dev', '10.0.0.9')).toBe(true)
+    for (let a = 1; a <= 5; a++) failN(t, `10.0.1.${a}`, 'dev', 1)
+    expect(t.begin('10.0.1.99', 'dev')).toMatchObject({ ok: false, scope: 'account' })
+    expect(t.begin('10.0.0.9', 'dev').ok).toBe(true)
+  })
+
+  it('a good pair loses its standing after max failures of its own', () => {
+    const t = new LoginThrottle({ ...opts, max: 2 }, new ManualClock(0))
+    const s = t.begin('10.0.0.9', 'dev')
+    if (s.ok) s.attempt.succeeded()
+    failN(t, '10.0.0.9', 'dev', 2)
+    expect(t.isGoodPair('dev', '10.0.0.9')).toBe(false)
   })
 })
 

@@ -84,14 +84,30 @@ describe('geo', () => {
 })
 
 describe('secrets', () => {
-  it('hashes with scrypt and verifies', () => {
+  it('hashes with scrypt and verifies', async () => {
     const h = hashSecret('correct horse')
     expect(h).toMatch(/^scrypt\$16384\$8\$1\$/)
     expect(verifySecret('correct horse', h)).toBe(true)
     expect(verifySecret('wrong horse', h)).toBe(false)
-    const v = new SecretVerifier()
-    expect(v.verify('correct horse', h)).toBe(true)
-    expect(v.verify('correct horse', h)).toBe(true)
-    expect(v.verify('wrong', h)).toBe(false)
+    const outcomes: string[] = []
+    const v = new SecretVerifier({ onOutcome: (o) => outcomes.push(o) })
+    expect(await v.verify('correct horse', h)).toBe('ok')
+    expect(await v.verify('correct horse', h)).toBe('ok')
+    expect(v.isVerified('correct horse', h)).toBe(true)
+    expect(await v.verify('wrong', h)).toBe('bad')
+    expect(await v.verify('wrong', h)).toBe('bad')
+    expect(await v.dummy('nobody', 'wrong')).toBe('bad')
+    expect(outcomes).toEqual(['ok', 'cached', 'bad', 'cached', 'bad'])
+  })
+
+  it('runs at most `concurrency` checks, queues up to maxQueue, refuses the rest as busy', async () => {
+    const h = hashSecret('s')
+    const v = new SecretVerifier({ concurrency: 1, maxQueue: 2 })
+    const all = await Promise.all(Array.from({ length: 5 }, (_, i) => v.verify(`guess-${i}`, h)))
+    expect(all).toEqual(['bad', 'bad', 'bad', 'busy', 'busy'])
+    // low priority: only when a slot is free right now
+    const [first, low] = await Promise.all([v.verify('g-a', h), v.verify('g-b', h, { lowPriority: true })])
+    expect([first, low]).toEqual(['bad', 'busy'])
+    expect(v.idle).toBe(true)
   })
 })

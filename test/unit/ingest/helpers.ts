@@ -146,7 +146,7 @@ export class MemoryRejectStore implements RejectStore {
   }
 
   async list (q: RejectQuery): Promise<StoredReject[]> {
-    return this.rows.filter((r) => (!q.site || r.site === q.site) && (!q.device || r.device === q.device) && (!q.reason || r.reason === q.reason) &&
+    return this.rows.filter((r) => (!q.site || r.site === q.site) && (!q.sites || (r.site !== null && q.sites.includes(r.site))) && (!q.device || r.device === q.device) && (!q.reason || r.reason === q.reason) &&
       (q.before === undefined || r.id < q.before)).reverse().slice(0, q.limit)
   }
 
