@@ -96,8 +96,6 @@ export interface DeviceCtx {
   countsOre: boolean
   /** Beijing day start of the last reading that touched a day verdict (NaN: none since the last judgement). */
   lastDay: number
-  /** Newest reading time seen (restored from the store at start), epoch ms; -Infinity before any. */
-  dataTs: number
 }
 
 export interface Contexts {
@@ -141,8 +139,7 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         offline: createOfflineState(device.intervalS, config.alerts.offlineFactor, startedAt),
         meter: waterRole ? createMeterState(waterRole) : null,
         countsOre: countsAsOutput(site, device),
-        lastDay: NaN,
-        dataTs: -Infinity
+        lastDay: NaN
       })
     }
   }

@@ -15,7 +15,7 @@ import type { Site } from '../core/sites.js'
 import { beijingDate, DAY, HOUR, MINUTE } from '../core/time.js'
 import { dayVolumes, formulaRoles, waterDayVerdict } from '../core/water.js'
 import { dayMean, limitSource } from '../core/dust.js'
-import { dustMetricData, hourMeans, totaliserValues } from '../store/day-queries.js'
+import { devicesWithData, dustMetricData, hourMeans, totaliserValues } from '../store/day-queries.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import { dayLimits, dustDaySubject, waterDaySubject, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
 import type { PendingSignal } from './evaluate.js'
@@ -75,7 +75,11 @@ export class DayVerdicts {
     const site = sc.site
     const roles = formulaRoles(site.water.formula)
     const meters = devices.filter((d) => d.meter !== null && roles.includes(d.meter.role))
-    if (!final && meters.some((d) => d.meter!.lastTs < day + DAY - COMPLETE_WITHIN_MS)) return false
+    if (!final) {
+      // every meter of the formula has stored data in the day's last hour (a later day's data does not say so)
+      const sent = await devicesWithData(this.telemetry, site.id, 'water', 'totalM3', day + DAY - COMPLETE_WITHIN_MS, day + DAY)
+      if (meters.some((d) => !sent.has(d.id))) return false
+    }
     const values = await totaliserValues(this.telemetry, site.id, 'water', 'totalM3', day, day + DAY)
     const { volumes } = dayVolumes(meters.map((d) => ({ role: d.meter!.role, values: values.get(d.id) ?? [] })), site.water.rolloverM3)
     const v = waterDayVerdict(volumes, site.water.formula, site.water.floor)
@@ -92,7 +96,13 @@ export class DayVerdicts {
     const site: Site = sc.site
     const monitors = devices.map((d) => ({ d, limits: dayLimits(site, d.device) })).filter((m) => m.limits.length > 0)
     if (monitors.length === 0) return true
-    const ready = monitors.filter((m) => final || m.d.dataTs >= day + DAY - COMPLETE_WITHIN_MS)
+    const metricsOf = [...new Set(monitors.flatMap((m) => m.limits.map((l) => l.metric)))]
+    // a monitor has sent its day when it stored any reading (of any flag) in the day's last hour
+    const sent = new Set<string>()
+    if (!final) {
+      for (const metric of metricsOf) for (const id of await devicesWithData(this.telemetry, site.id, 'dust', metric, day + DAY - COMPLETE_WITHIN_MS, day + DAY)) sent.add(id)
+    }
+    const ready = monitors.filter((m) => final || sent.has(m.d.id))
     const metrics = [...new Set(ready.flatMap((m) => m.limits.map((l) => l.metric)))]
     const data = new Map(await Promise.all(metrics.map(async (metric) =>
       [metric, hourMeans(await dustMetricData(this.telemetry, site.id, metric, day, day + DAY))] as const)))

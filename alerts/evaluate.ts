@@ -116,7 +116,6 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
 
 /** Tells the day verdicts that the reading's Beijing day has new data (once per device and day in a row). */
 function touch (d: DeviceCtx, settings: EvaluateSettings, ts: number): void {
-  if (ts > d.dataTs) d.dataTs = ts
   const day = beijingDayStart(ts)
   if (day === d.lastDay) return
   d.lastDay = day

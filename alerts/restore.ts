@@ -47,7 +47,6 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
     const d = ctx.devices.get(r.device)
     if (!d || d.site !== sc) continue
     if (r.ts > d.offline.lastSeen) d.offline.lastSeen = r.ts
-    if (r.ts > d.dataTs) d.dataTs = r.ts
     for (let i = 0; i < d.stuckFields.length; i++) {
       const v = r.values[d.stuckFields[i]!]
       const s = d.stuck[i]!

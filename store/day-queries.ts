@@ -70,3 +70,9 @@ export function hourMeans (d: DustMetricData): Map<string, HourMean[]> {
   }
   return out
 }
+
+/** Devices of a kind with at least one stored reading carrying `field` in [from, to) (any flag). */
+export async function devicesWithData (store: Series, site: string, kind: Kind, field: string, from: number, to: number): Promise<Set<string>> {
+  const points = await store.series({ site, kind, field, from, to, stepMs: to - from, agg: 'count' })
+  return new Set(points.filter((p) => p.value > 0).map((p) => p.device))
+}
