@@ -62,6 +62,9 @@ export interface ZoneCtx {
 export interface EntityCtx {
   id: string
   boundary: FenceState
+  /** 超层: the fixes' altitude against sites[].elevation (subject `{entity}:elevation`). */
+  elevation: FenceState
+  elevationSubject: string
   zones: FenceState[]
   zoneSubjects: string[]
 }
@@ -153,6 +156,8 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
     e = {
       id,
       boundary: createFenceState(),
+      elevation: createFenceState(),
+      elevationSubject: `${id}:elevation`,
       zones: sc.zones.map(() => createFenceState()),
       zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`)
     }
@@ -205,6 +210,11 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       return true
     }
     case 'boundary_breach':
+      if (parts[1] === 'elevation') {
+        if (!sc.site.elevation) return false
+        entityCtx(sc, parts[0] ?? '').elevation.active = true
+        return true
+      }
       entityCtx(sc, subject).boundary.active = true
       return true
     case 'zone_intrusion': {

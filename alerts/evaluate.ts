@@ -11,7 +11,7 @@ import { dustImplausible, evaluateEpisode, evaluateStuck, flagProblem, oreImplau
 import { evaluateWater, STEP_BACKWARDS } from './rules/water-recycling.js'
 import { evaluateOre } from './rules/over-capacity.js'
 import { seenOffline } from './rules/device-offline.js'
-import { evaluateBoundary, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
+import { evaluateBoundary, evaluateElevation, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
 import { evaluateZone, ZONE_STANDARD } from './rules/zone-intrusion.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
@@ -102,7 +102,10 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       const acc = typeof v.accuracyM === 'number' ? v.accuracyM : sc.site.fence.defaultAccuracyM
       const n = sc.site.fence.consecutiveFixes
       const e = entityCtx(sc, id)
-      push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
+      const alt = typeof v.alt === 'number' ? v.alt : null
+      push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n, alt), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
+      const range = sc.site.elevation
+      if (alt !== null && range) push(out, evaluateElevation(e.elevation, range, lon, lat, alt, acc, ts, n), d, 'boundary_breach', e.elevationSubject, 'm', BOUNDARY_STANDARD)
       for (let i = 0; i < sc.zones.length; i++) {
         const z = sc.zones[i]!
         push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)

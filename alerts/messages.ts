@@ -6,6 +6,8 @@ import { ALERT_KIND_NAMES, roundValue, type Alert, type AlertState } from '../co
 import type { Registry } from '../core/registry.js'
 import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
+import { BEIJING_OFFSET_MS } from '../core/time.js'
+import type { FixEvidence } from './rules/signal.js'
 
 export type Language = 'zh' | 'en'
 
@@ -15,6 +17,19 @@ export interface TextInput {
   reason: string
   by?: string | null
   note?: string | null
+  /** The fixes that proved a fence transition, listed in its text. */
+  evidence?: readonly FixEvidence[]
+}
+
+/** The proving fixes, e.g. `2025-03-01T10:00:05+08:00 119.9180,30.9515 ±3 m 界外 30 m`. */
+function fixesText (fixes: readonly FixEvidence[] | undefined, lang: Language): string {
+  if (!fixes || fixes.length === 0) return ''
+  const one = (f: FixEvidence) => {
+    const at = new Date(f.ts + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00'
+    const alt = f.alt === null ? '' : ` ${fmt(f.alt)} m`
+    return `${at} ${f.lon.toFixed(6)},${f.lat.toFixed(6)}${alt} ±${fmt(f.accuracyM)} m ${lang === 'zh' ? '超出' : 'beyond'} ${fmt(f.beyondM)} m`
+  }
+  return lang === 'zh' ? `;定位依据:${fixes.map(one).join(';')}` : `; fixes: ${fixes.map(one).join('; ')}`
 }
 
 const METRIC: Record<string, string> = { tsp: 'TSP', pm10: 'PM10', pm25: 'PM2.5' }
@@ -105,9 +120,20 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     }
     case 'boundary_breach': {
       const entity = parts[0] ?? ''
+      const fixes = fixesText(input.evidence, lang)
+      if (parts[1] === 'elevation') {
+        const range = site?.elevation
+        const rangeText = range ? `${fmt(range.minM)}–${fmt(range.maxM)} m` : '—'
+        const below = reason === 'below_licensed_elevation'
+        body = to === 'resolved'
+          ? (zh ? `${entity} 已回到许可开采标高 ${rangeText} 内(定位终端 ${devName},${std})` : `${entity} is back within the licensed elevation ${rangeText} (locator ${devName}, ${std})`)
+          : (zh ? `${entity} ${below ? '低于' : '高于'}许可开采标高 ${rangeText}(${below ? '超层' : '越界'}),连续定位最远超出 ${v} m(定位终端 ${devName};${std}${fixes})`
+            : `${entity} is ${below ? 'below' : 'above'} the licensed elevation ${rangeText}, up to ${v} m beyond it in consecutive fixes (locator ${devName}; ${std}${fixes})`)
+        break
+      }
       body = to === 'resolved'
         ? (zh ? `${entity} 已回到矿区范围内(定位终端 ${devName},${std})` : `${entity} is back inside the licence boundary (locator ${devName}, ${std})`)
-        : (zh ? `${entity} 越出采矿许可范围(连续定位均在界外,定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} is outside the licence boundary (consecutive fixes, accuracy ${v} m; locator ${devName}; ${std})`)
+        : (zh ? `${entity} 越出采矿许可范围,连续定位最远在界外 ${v} m(定位终端 ${devName};${std}${fixes})` : `${entity} is outside the licence boundary, up to ${v} m outside in consecutive fixes (locator ${devName}; ${std}${fixes})`)
       break
     }
     case 'zone_intrusion': {

@@ -1,5 +1,5 @@
 /**
- * Issue 10 (one home for the mine-site rules), findings 1–3, 5, 6, 8 and 9 reproduced as a
+ * Issue 10 (one home for the mine-site rules), findings 1–3 and 5–9 reproduced as a
  * regulator would: readings published over MQTT to `minewatch up`, alerts and daily reports read
  * over the HTTP API, a restart where the finding needs one. Each fails on the code before the
  * change (named in the test) and passes after it.
@@ -11,6 +11,8 @@ import { beijingDate, beijingDayStart, DAY, HOUR, MINUTE } from '../../core/time
 import { ALERT_KIND_NAMES } from '../../core/alerts.js'
 import { ALERT_KIND_LABELS } from '../../dashboards/labels.js'
 import type { Minewatch } from '../../bin/up.js'
+import { distanceToBoundaryM, offsetM, type LonLat, type PolygonCoords } from '../../core/geo.js'
+import { fmt } from '../../alerts/messages.js'
 
 const ZJ = 'zj-huzhou-quarry'
 const GZ = 'gz-kaiyang-phos'
@@ -18,7 +20,7 @@ const GZ = 'gz-kaiyang-phos'
 /** Event time runs 4 h ahead of the wall clock, so a test can play hours of readings without any being "in the future". */
 const clock = { now: () => Date.now() + 4 * HOUR }
 
-interface AlertRow { id: string, kind: string, subject: string, state: string, severity: string, value: number | null, limit: number | null, standard: string, message: string }
+interface AlertRow { id: string, kind: string, subject: string, state: string, severity: string, value: number | null, limit: number | null, unit: string, standard: string, message: string }
 
 async function publish (mw: Minewatch, site: string, kind: string, device: string, readings: unknown[]): Promise<void> {
   const c = await connectDevice(mw.mqttPort, device)
@@ -198,6 +200,35 @@ describe('issue 10: alerts, reports and dashboards give one answer (minewatch up
       expect(pit).toMatchObject({ standard: '本矿运营限值', limit: 1 })
       expect(pit.message).not.toContain('GB 16297')
       expect(dust).toHaveLength(2)
+    })
+  })
+
+  it('finding 7: a 越界 alert\'s value is the distance outside (max over the run) with the proving fixes; 超层 against sites[].elevation', async () => {
+    await withMinewatch('', async (mw) => {
+      const t0 = clock.now() - HOUR
+      const ring = mw.registry.site(ZJ)!.boundary.coordinates as PolygonCoords
+      const [a, b] = [ring[0]![0]!, ring[0]![1]!] // the south edge
+      const mid: LonLat = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]
+      const south = [20, 35, 28].map((m) => offsetM(mid, 0, -m)) // 20–35 m south of the edge's midpoint, accuracy 3 m
+      const fixes = south.map(([lon, lat], i) => ({ ts: t0 + i * 5000, seq: i, entity: 'person', entityId: 'P-007', lon, lat, accuracyM: 3 }))
+      // inside the polygon but 15 m below the licensed floor of 20 m: 超层
+      const inner = offsetM(mid, 0, 200)
+      const deep = [5, 6, 5].map((alt, i) => ({ ts: t0 + (10 + i) * 5000, seq: 10 + i, entity: 'person', entityId: 'P-008', lon: inner[0], lat: inner[1], alt, accuracyM: 3 }))
+      await publish(mw, ZJ, 'locator', 'ZJ-UWB01', [...fixes, ...deep])
+      await mw.alerts.idle()
+      const breaches = await alerts(mw, `site=${ZJ}&kind=boundary_breach`)
+      const out = breaches.find((x) => x.subject === 'P-007')!
+      const farthest = Math.max(...south.map((p) => distanceToBoundaryM(p, ring)))
+      expect(farthest).toBeGreaterThan(30)
+      expect(out.value).toBeCloseTo(farthest, 6) // before the change: 3 (the fix accuracy)
+      expect(out.unit).toBe('m')
+      const [t] = ((await (await api(mw, `/api/v1/alerts/${out.id}`)).json()) as { history: { message: string }[] }).history
+      expect(t!.message).toContain(`连续定位最远在界外 ${fmt(farthest)} m`)
+      for (const [lon, lat] of south) expect(t!.message).toContain(`${lon.toFixed(6)},${lat.toFixed(6)} ±3 m`) // the proving fixes, stored with the transition
+      const layer = breaches.find((x) => x.subject === 'P-008:elevation')!
+      expect(layer).toMatchObject({ severity: 'alarm', value: 15 })
+      expect(layer.message).toContain('低于许可开采标高 20–210 m(超层),连续定位最远超出 15 m')
+      expect(breaches).toHaveLength(2)
     })
   })
 
