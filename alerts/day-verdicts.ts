@@ -5,8 +5,9 @@
  *  - dust_exceedance, subject `{device}:{metric}:day:{date}`: a calendar-day limit (GB 3095-2012)
  *    whose valid daily mean (core/dust.ts dayMean: ≥ 20 hourly means of ≥ 45 minutes of counted
  *    readings) is above the limit fires the limit's severity.
- * A day is judged once it is over by the clock and every device it depends on has sent data up
- * to its last hour (or DAY_VERDICT_WAIT after its end, whatever arrived); a reading for a judged
+ * A day is judged once it is over by the clock and every device it depends on has stored data in
+ * its last hour (or alerts.dayVerdictWaitS after its end, whatever arrived); a day with no such data
+ * at all leaves the queue without queries until a reading for it arrives; a reading for a judged
  * day (late data inside the acceptance window) judges it again: an alert whose verdict no longer
  * holds resolves with a late_data_* reason. The daily report computes the same figures with the
  * same functions from the same queries (store/day-queries.ts).
@@ -78,6 +79,7 @@ export class DayVerdicts {
     if (!final) {
       // every meter of the formula has stored data in the day's last hour (a later day's data does not say so)
       const sent = await devicesWithData(this.telemetry, site.id, 'water', 'totalM3', day + DAY - COMPLETE_WITHIN_MS, day + DAY)
+      if (!meters.some((d) => sent.has(d.id))) return true // nothing stored yet: a reading for the day queues it again
       if (meters.some((d) => !sent.has(d.id))) return false
     }
     const values = await totaliserValues(this.telemetry, site.id, 'water', 'totalM3', day, day + DAY)
@@ -103,6 +105,7 @@ export class DayVerdicts {
       for (const metric of metricsOf) for (const id of await devicesWithData(this.telemetry, site.id, 'dust', metric, day + DAY - COMPLETE_WITHIN_MS, day + DAY)) sent.add(id)
     }
     const ready = monitors.filter((m) => final || sent.has(m.d.id))
+    if (ready.length === 0) return true // nothing stored yet: a reading for the day queues it again
     const metrics = [...new Set(ready.flatMap((m) => m.limits.map((l) => l.metric)))]
     const data = new Map(await Promise.all(metrics.map(async (metric) =>
       [metric, hourMeans(await dustMetricData(this.telemetry, site.id, metric, day, day + DAY))] as const)))
