@@ -5,7 +5,7 @@
  * Legally significant (自然资规〔2024〕1号: 越界开采 removes a mine from the green-mine list), so alarm.
  */
 import type { PolygonCoords } from '../../core/geo.js'
-import { classifyElevation, classifyFix, distanceToFenceM, evaluateFence, CLEARLY_OUTSIDE, type FenceState } from './fence.js'
+import { classifyElevation, classifyFix, evaluateFence, lastFenceDistanceM, CLEARLY_OUTSIDE, type FenceState } from './fence.js'
 import type { Signal } from './signal.js'
 
 export const BOUNDARY_STANDARD = '浙自然资函〔2021〕63号 电子围栏 / 自然资规〔2024〕1号'
@@ -18,9 +18,10 @@ export function evaluateBoundary (s: FenceState, boundary: PolygonCoords, lon: n
   ts: number, consecutiveFixes: number, alt: number | null = null): Signal | null {
   // inside the licence area is the safe side
   const where = classifyFix(lon, lat, accuracyM, boundary)
-  const beyondM = where === CLEARLY_OUTSIDE ? distanceToFenceM(lon, lat, boundary) : 0
+  const beyondM = where === CLEARLY_OUTSIDE ? lastFenceDistanceM : 0
+  // evidence is allocated only for a fix that joins a run towards firing (never per fix while open)
   return evaluateFence(s, where, ts, consecutiveFixes, 'alarm', beyondM, 'outside_boundary', 'back_inside_boundary',
-    where === CLEARLY_OUTSIDE || s.active ? { ts, lon, lat, alt, accuracyM, beyondM } : undefined)
+    where === CLEARLY_OUTSIDE && !s.active ? { ts, lon, lat, alt, accuracyM, beyondM } : undefined)
 }
 
 /**
@@ -33,5 +34,5 @@ export function evaluateElevation (s: FenceState, range: { minM: number, maxM: n
   const where = classifyElevation(alt, accuracyM, range.minM, range.maxM)
   const beyondM = alt < range.minM ? range.minM - alt : alt > range.maxM ? alt - range.maxM : 0
   return evaluateFence(s, where, ts, consecutiveFixes, 'alarm', beyondM, alt < range.minM ? 'below_licensed_elevation' : 'above_licensed_elevation',
-    'back_within_licensed_elevation', where === CLEARLY_OUTSIDE || s.active ? { ts, lon, lat, alt, accuracyM, beyondM } : undefined)
+    'back_within_licensed_elevation', where === CLEARLY_OUTSIDE && !s.active ? { ts, lon, lat, alt, accuracyM, beyondM } : undefined)
 }

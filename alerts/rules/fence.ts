@@ -13,11 +13,15 @@ export const CLEARLY_OUTSIDE = -1
 
 const point: LonLat = [0, 0] // reused: no allocation per fix
 
+/** Distance (m) from the last fix classifyFix saw to the polygon's edge (kept so it is computed once per fix). */
+export let lastFenceDistanceM = NaN
+
 /** +1 when the whole error circle is inside the polygon, -1 when wholly outside, 0 when it overlaps the edge. */
 export function classifyFix (lon: number, lat: number, accuracyM: number, polygon: PolygonCoords): number {
   point[0] = lon; point[1] = lat
   const inside = pointInPolygon(point, polygon)
-  if (distanceToBoundaryM(point, polygon) <= accuracyM) return STRADDLING
+  lastFenceDistanceM = distanceToBoundaryM(point, polygon)
+  if (lastFenceDistanceM <= accuracyM) return STRADDLING
   return inside ? CLEARLY_INSIDE : CLEARLY_OUTSIDE
 }
 
@@ -32,12 +36,6 @@ export interface FenceState {
 
 export function createFenceState (): FenceState {
   return { active: false, run: 0, lastTs: -Infinity, fixes: [] }
-}
-
-/** Distance (m) from a fix to the polygon's edge (how far outside or inside it is). */
-export function distanceToFenceM (lon: number, lat: number, polygon: PolygonCoords): number {
-  point[0] = lon; point[1] = lat
-  return distanceToBoundaryM(point, polygon)
 }
 
 /**
@@ -67,7 +65,7 @@ export function evaluateFence (s: FenceState, where: number, ts: number, needed:
   if (++s.run < needed) return NO_SIGNAL
   s.run = 0
   s.active = !s.active
-  if (!s.active) return resolve(ts, fix ? fix.beyondM : value, null, reasonResolve)
+  if (!s.active) return resolve(ts, value, null, reasonResolve)
   const signal = fire(ts, severity, value, null, reasonFire)
   if (fix) {
     let worst = 0
