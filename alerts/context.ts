@@ -6,8 +6,10 @@ import type { AlertKind } from '../core/alerts.js'
 import type { Config } from '../core/config.js'
 import type { PolygonCoords } from '../core/geo.js'
 import type { Registry } from '../core/registry.js'
-import type { Device, Severity, Site, WaterRole } from '../core/sites.js'
-import { WATER_ROLES } from '../core/sites.js'
+import type { Device, DustLimit, Severity, Site } from '../core/sites.js'
+import { roleOf } from '../core/sites.js'
+import { isCalendarDayLimit, limitApplies, limitSource } from '../core/dust.js'
+import { countsAsOutput } from '../core/ore.js'
 import { createDustState, type DustState } from './rules/dust-exceedance.js'
 import { createEpisodeState, createStuckState, type EpisodeState, type StuckState } from './rules/data-quality.js'
 import { createMeterState, createWaterState, type MeterState, type WaterState } from './rules/water-recycling.js'
@@ -22,8 +24,32 @@ export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
   water: ['flowM3h']
 }
 
-/** Subject for the water recycling alert of a site (one per site). */
+/** Subject for the running (day-to-date) water recycling warning of a site (one per site). */
 export const WATER_SUBJECT = 'recycling_rate'
+
+/** Subject of a whole-day water verdict: one per site and Beijing date (alerts/day-verdicts.ts). */
+export function waterDaySubject (date: string): string {
+  return `${WATER_SUBJECT}:${date}`
+}
+
+/** Subject of a calendar-day dust verdict: one per monitor, metric and Beijing date. */
+export function dustDaySubject (device: string, metric: string, date: string): string {
+  return `${device}:${metric}:day:${date}`
+}
+
+/** The running-window limits (not calendar-day ones) that apply to a dust monitor of this role. */
+export function runningLimits (site: Site, device: Device): DustLimit[] {
+  if (device.kind !== 'dust') return []
+  const role = roleOf(device, 'dust')
+  return site.dust.limits.filter((l) => !isCalendarDayLimit(l) && limitApplies(l, role))
+}
+
+/** The calendar-day limits that apply to a dust monitor of this role. */
+export function dayLimits (site: Site, device: Device): DustLimit[] {
+  if (device.kind !== 'dust') return []
+  const role = roleOf(device, 'dust')
+  return site.dust.limits.filter((l) => isCalendarDayLimit(l) && limitApplies(l, role))
+}
 /** Subject for the over-capacity alert of a site (one per site). */
 export const ORE_SUBJECT = 'output'
 
@@ -36,6 +62,9 @@ export interface ZoneCtx {
 export interface EntityCtx {
   id: string
   boundary: FenceState
+  /** 超层: the fixes' altitude against sites[].elevation (subject `{entity}:elevation`). */
+  elevation: FenceState
+  elevationSubject: string
   zones: FenceState[]
   zoneSubjects: string[]
 }
@@ -55,6 +84,8 @@ export interface DeviceCtx {
   site: SiteCtx
   dust: DustState[]
   dustSubjects: string[]
+  /** What each running limit's alerts quote: its legal standard, or the operational-limit label. */
+  dustSources: string[]
   flag: EpisodeState
   flagSubject: string
   implausible: EpisodeState
@@ -66,6 +97,8 @@ export interface DeviceCtx {
   meter: MeterState | null
   /** Ore output of this device counts toward over_capacity. */
   countsOre: boolean
+  /** Beijing day start of the last reading that touched a day verdict (NaN: none since the last judgement). */
+  lastDay: number
 }
 
 export interface Contexts {
@@ -88,16 +121,17 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
       entities: new Map()
     }
     sites.set(site.id, sc)
-    const hasTruckScale = site.devices.some((d) => d.kind === 'ore' && d.role === 'truck_scale')
     for (const device of site.devices) {
       const stuckFields = STUCK_FIELDS[device.kind] ?? []
-      const limits = device.kind === 'dust' ? site.dust.limits : []
+      const limits = runningLimits(site, device)
+      const waterRole = roleOf(device, 'water')
       devices.set(device.id, {
         id: device.id,
         device,
         site: sc,
         dust: limits.map((l) => createDustState(l)),
         dustSubjects: limits.map((l) => `${device.id}:${l.metric}:${l.windowS}`),
+        dustSources: limits.map((l) => limitSource(l, config.alerts.language)),
         flag: createEpisodeState(),
         flagSubject: `${device.id}:flag`,
         implausible: createEpisodeState(),
@@ -106,10 +140,9 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         stuck: stuckFields.map(() => createStuckState()),
         stuckSubjects: stuckFields.map((f) => `${device.id}:stuck:${f}`),
         offline: createOfflineState(device.intervalS, config.alerts.offlineFactor, startedAt),
-        meter: device.kind === 'water' && device.role && (WATER_ROLES as readonly string[]).includes(device.role)
-          ? createMeterState(device.role as WaterRole)
-          : null,
-        countsOre: device.kind === 'ore' && (hasTruckScale ? device.role === 'truck_scale' : device.role === 'belt_scale' || device.role === undefined)
+        meter: waterRole ? createMeterState(waterRole) : null,
+        countsOre: countsAsOutput(site, device),
+        lastDay: NaN
       })
     }
   }
@@ -123,6 +156,8 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
     e = {
       id,
       boundary: createFenceState(),
+      elevation: createFenceState(),
+      elevationSubject: `${id}:elevation`,
       zones: sc.zones.map(() => createFenceState()),
       zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`)
     }
@@ -142,6 +177,7 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
   switch (kind) {
     case 'dust_exceedance': {
       const d = ctx.devices.get(parts[0] ?? '')
+      if (d && parts[2] === 'day') return dayLimits(sc.site, d.device).some((l) => l.metric === parts[1]) // judged from the store
       const i = d ? d.dustSubjects.indexOf(subject) : -1
       if (!d || i < 0) return false
       d.dust[i]!.active = true
@@ -158,8 +194,10 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       return true
     }
     case 'water_recycling_low':
-      if (!sc.water || subject !== WATER_SUBJECT) return false
-      sc.water.active = true; sc.water.alarm = severity === 'alarm'
+      if (!sc.water) return false
+      if (subject.startsWith(`${WATER_SUBJECT}:`)) return true // a whole-day verdict, judged from the store
+      if (subject !== WATER_SUBJECT) return false
+      sc.water.active = true
       return true
     case 'over_capacity':
       if (subject !== ORE_SUBJECT) return false
@@ -172,6 +210,11 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       return true
     }
     case 'boundary_breach':
+      if (parts[1] === 'elevation') {
+        if (!sc.site.elevation) return false
+        entityCtx(sc, parts[0] ?? '').elevation.active = true
+        return true
+      }
       entityCtx(sc, subject).boundary.active = true
       return true
     case 'zone_intrusion': {

@@ -14,6 +14,8 @@ import { DeliveryLoop } from './delivery.js'
 import { matches, type Subscription } from './notify/subscriptions.js'
 import { buildPayload, deliveryId } from './notify/payload.js'
 import { restoreFromTelemetry } from './restore.js'
+import { DayVerdicts } from './day-verdicts.js'
+import { beijingDayStart, DAY } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
 
@@ -27,6 +29,7 @@ export const MAX_BUFFERED_EVENTS = 10_000
 export class Engine implements AlertEngine {
   private readonly ctx: Contexts
   private readonly settings: EvaluateSettings
+  private readonly days: DayVerdicts
   private readonly book: AlertBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
@@ -42,7 +45,8 @@ export class Engine implements AlertEngine {
 
   constructor (private readonly o: AlertEngineOptions) {
     this.ctx = buildContexts(o.registry, o.config, o.clock.now())
-    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS }
+    this.days = new DayVerdicts(this.ctx, o.telemetry, o.config.alerts.dayVerdictWaitS * 1000, o.config.alerts.language)
+    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day) }
     this.subscriptions = o.config.alerts.subscriptions
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, (alert, t) => this.deliveriesFor(alert, t))
     this.delivery = new DeliveryLoop({
@@ -72,6 +76,8 @@ export class Engine implements AlertEngine {
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
+      // yesterday may have ended while stopped, today ends later: both are judged from the store
+      for (const site of this.ctx.sites.keys()) for (const day of [beijingDayStart(now) - DAY, beijingDayStart(now)]) this.days.touch(site, day)
       for (const a of [...this.book.openAlerts()]) {
         if (!markActive(this.ctx, a.kind, a.site, a.subject, a.severity, a.updatedAt)) {
           // the device, zone or rule behind it left the configuration: close it rather than leave it open forever
@@ -89,6 +95,7 @@ export class Engine implements AlertEngine {
   evaluate (readings: readonly Reading[]): Promise<void> {
     return this.serial(async () => {
       const { ctx, settings, queue } = this
+      settings.now = this.o.clock.now()
       for (let i = 0; i < readings.length; i++) evaluateReading(ctx, settings, readings[i]!, queue)
       if (queue.length > 0) await this.drain()
     })
@@ -101,6 +108,13 @@ export class Engine implements AlertEngine {
       for (const d of this.ctx.devices.values()) {
         const s = checkOffline(d.offline, now)
         if (s !== null) this.queue.push({ signal: s, site: d.site.site.id, kind: 'device_offline', subject: d.id, device: d.id, unit: 's', standard: 'HJ 212-2017(以周期上报判断在线)' })
+      }
+      if (this.days.pendingDays > 0) {
+        try {
+          this.queue.push(...await this.days.judge(now))
+        } catch (err) {
+          this.o.logger.error({ err }, 'day verdicts not judged (telemetry query failed); retried on a later tick')
+        }
       }
       await this.drain()
       if (this.events.length > 0) await this.flushEvents()

@@ -5,15 +5,17 @@
  */
 import type { AlertKind } from '../core/alerts.js'
 import type { Reading } from '../core/readings.js'
-import { countsForExceedance, evaluateDust } from './rules/dust-exceedance.js'
+import { evaluateDust } from './rules/dust-exceedance.js'
+import { flagCounts } from '../core/dust.js'
 import { dustImplausible, evaluateEpisode, evaluateStuck, flagProblem, oreImplausible } from './rules/data-quality.js'
 import { evaluateWater, STEP_BACKWARDS } from './rules/water-recycling.js'
 import { evaluateOre } from './rules/over-capacity.js'
 import { seenOffline } from './rules/device-offline.js'
-import { evaluateBoundary, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
+import { evaluateBoundary, evaluateElevation, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
 import { evaluateZone, ZONE_STANDARD } from './rules/zone-intrusion.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
+import { beijingDayStart } from '../core/time.js'
 
 /** A signal with what the lifecycle needs to know about its subject. */
 export interface PendingSignal {
@@ -43,6 +45,10 @@ function push (out: PendingSignal[], signal: Signal | null, d: DeviceCtx, kind: 
 
 export interface EvaluateSettings {
   stuckAfterS: number
+  /** The clock at the start of the batch, epoch ms (a finished day gets no running water checks). */
+  now: number
+  /** Called with (site, Beijing day start) for each dust or water reading, so its stored day is (re)judged. */
+  touchDay: (site: string, day: number) => void
 }
 
 /** Evaluates one reading; signals are appended to `out` in the order they happen. */
@@ -54,12 +60,13 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
   push(out, seenOffline(d.offline, ts), d, 'device_offline', d.id, 's', OFFLINE_STANDARD)
   switch (r.kind) {
     case 'dust': {
+      touch(d, settings, ts)
       const flag = v.flag
-      const counts = countsForExceedance(flag)
+      const counts = flagCounts(flag)
       for (let i = 0; i < d.dust.length; i++) {
         const s = d.dust[i]!
         const x = v[s.limit.metric]
-        push(out, evaluateDust(s, counts && typeof x === 'number' ? x : NaN, ts, ts), d, 'dust_exceedance', d.dustSubjects[i]!, 'mg/m³', s.limit.standard)
+        push(out, evaluateDust(s, counts && typeof x === 'number' ? x : NaN, ts, ts), d, 'dust_exceedance', d.dustSubjects[i]!, 'mg/m³', d.dustSources[i]!)
       }
       const fp = flagProblem(flag)
       push(out, evaluateEpisode(d.flag, fp, null, ts), d, 'data_quality', d.flagSubject, '', FLAG_STANDARD)
@@ -70,9 +77,10 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       break
     }
     case 'water': {
+      touch(d, settings, ts)
       const total = v.totalM3
       if (typeof total === 'number' && d.meter !== null && d.site.water !== null) {
-        push(out, evaluateWater(d.site.water, d.meter, total, ts, stepOut), d, 'water_recycling_low', WATER_SUBJECT, '', d.site.site.water.standard, null)
+        push(out, evaluateWater(d.site.water, d.meter, total, ts, stepOut, settings.now), d, 'water_recycling_low', WATER_SUBJECT, '', d.site.site.water.standard, null)
         const bad = stepOut[0] === STEP_BACKWARDS ? 'totaliser_backwards' : null
         push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : total, ts), d, 'data_quality', d.implausibleSubject, 'm³', CHECK_STANDARD)
       }
@@ -94,7 +102,10 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       const acc = typeof v.accuracyM === 'number' ? v.accuracyM : sc.site.fence.defaultAccuracyM
       const n = sc.site.fence.consecutiveFixes
       const e = entityCtx(sc, id)
-      push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
+      const alt = typeof v.alt === 'number' ? v.alt : null
+      push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n, alt), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
+      const range = sc.site.elevation
+      if (alt !== null && range) push(out, evaluateElevation(e.elevation, range, lon, lat, alt, acc, ts, n), d, 'boundary_breach', e.elevationSubject, 'm', BOUNDARY_STANDARD)
       for (let i = 0; i < sc.zones.length; i++) {
         const z = sc.zones[i]!
         push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
@@ -104,6 +115,14 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
     default:
       break
   }
+}
+
+/** Tells the day verdicts that the reading's Beijing day has new data (once per device and day in a row). */
+function touch (d: DeviceCtx, settings: EvaluateSettings, ts: number): void {
+  const day = beijingDayStart(ts)
+  if (day === d.lastDay) return
+  d.lastDay = day
+  settings.touchDay(d.site.site.id, day)
 }
 
 function stuck (d: DeviceCtx, settings: EvaluateSettings, v: Reading['values'], ts: number, out: PendingSignal[], unit: string): void {

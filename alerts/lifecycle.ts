@@ -10,6 +10,7 @@ import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
 import { alertText, type Language } from './messages.js'
 import type { PendingSignal } from './evaluate.js'
+import type { FixEvidence } from './rules/signal.js'
 
 export function alertKey (site: string, kind: string, subject: string): string {
   return `${site}\u0000${kind}\u0000${subject}`
@@ -62,7 +63,7 @@ export class AlertBook {
     if (open) {
       if (!(open.severity === 'warning' && s.severity === 'alarm')) return null // already open: no re-fire
       const next: Alert = { ...open, state: 'firing', severity: 'alarm', updatedAt: s.at, value: s.value, limit: s.limit, message: '' }
-      const stored = await this.record(open, next, `escalated:${s.reason}`, null, 'firing')
+      const stored = await this.record(open, next, `escalated:${s.reason}`, null, 'firing', undefined, s.evidence)
       this.replace(key, next)
       return stored
     }
@@ -85,7 +86,7 @@ export class AlertBook {
       standard: p.standard,
       message: ''
     }
-    const stored = await this.record(null, alert, s.reason, null, 'firing')
+    const stored = await this.record(null, alert, s.reason, null, 'firing', undefined, s.evidence)
     this.replace(key, alert)
     return stored
   }
@@ -110,9 +111,10 @@ export class AlertBook {
     this.byId.set(a.id, a)
   }
 
-  private async record (from: Alert | null, next: Alert, reason: string, by: string | null, to: AlertState, note?: string): Promise<StoredTransition> {
+  private async record (from: Alert | null, next: Alert, reason: string, by: string | null, to: AlertState, note?: string,
+    evidence?: readonly FixEvidence[]): Promise<StoredTransition> {
     const baseReason = reason.startsWith('escalated:') ? reason.slice('escalated:'.length) : reason
-    next.message = alertText({ alert: next, to, reason: baseReason, by, note }, this.registry, this.language)
+    next.message = alertText({ alert: next, to, reason: baseReason, by, note, evidence }, this.registry, this.language)
     const transition = await this.store.transition(next, {
       alertId: next.id,
       site: next.site,

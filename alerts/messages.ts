@@ -2,8 +2,12 @@
  * Alert texts, Chinese by default (config.alerts.language, or a subscription's language),
  * naming the site, the device or entity, the value, the limit and the standard.
  */
-import type { Alert, AlertState } from '../core/alerts.js'
+import { ALERT_KIND_NAMES, roundValue, type Alert, type AlertState } from '../core/alerts.js'
 import type { Registry } from '../core/registry.js'
+import { CALENDAR_DAY_S } from '../core/dust.js'
+import { FORMULA_INFO } from '../core/water.js'
+import { BEIJING_OFFSET_MS } from '../core/time.js'
+import type { FixEvidence } from './rules/signal.js'
 
 export type Language = 'zh' | 'en'
 
@@ -13,17 +17,19 @@ export interface TextInput {
   reason: string
   by?: string | null
   note?: string | null
+  /** The fixes that proved a fence transition, listed in its text. */
+  evidence?: readonly FixEvidence[]
 }
 
-const KIND_NAME: Record<Language, Record<string, string>> = {
-  zh: {
-    dust_exceedance: '扬尘超标', water_recycling_low: '水循环利用率偏低', boundary_breach: '越界',
-    zone_intrusion: '闯入限制区域', over_capacity: '超能力生产', device_offline: '设备离线', data_quality: '数据质量异常'
-  },
-  en: {
-    dust_exceedance: 'dust exceedance', water_recycling_low: 'low water recycling rate', boundary_breach: 'boundary breach',
-    zone_intrusion: 'restricted-zone intrusion', over_capacity: 'over-capacity production', device_offline: 'device offline', data_quality: 'data quality problem'
+/** The proving fixes, e.g. `2025-03-01T10:00:05+08:00 119.9180,30.9515 ±3 m 界外 30 m`. */
+function fixesText (fixes: readonly FixEvidence[] | undefined, lang: Language): string {
+  if (!fixes || fixes.length === 0) return ''
+  const one = (f: FixEvidence) => {
+    const at = new Date(f.ts + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00'
+    const alt = f.alt === null ? '' : ` ${fmt(f.alt)} m`
+    return `${at} ${f.lon.toFixed(6)},${f.lat.toFixed(6)}${alt} ±${fmt(f.accuracyM)} m ${lang === 'zh' ? '超出' : 'beyond'} ${fmt(f.beyondM)} m`
   }
+  return lang === 'zh' ? `;定位依据:${fixes.map(one).join(';')}` : `; fixes: ${fixes.map(one).join('; ')}`
 }
 
 const METRIC: Record<string, string> = { tsp: 'TSP', pm10: 'PM10', pm25: 'PM2.5' }
@@ -45,10 +51,10 @@ const REASON: Record<Language, Record<string, string>> = {
   }
 }
 
-/** Number shown in texts: up to 3 decimals, no trailing zeros. */
+/** Number shown in texts: up to VALUE_DECIMALS decimals, no trailing zeros. */
 export function fmt (v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '—'
-  return String(Math.round(v * 1000) / 1000)
+  return String(roundValue(v))
 }
 
 function pct (v: number | null): string {
@@ -62,9 +68,16 @@ function duration (s: number, lang: Language): string {
   return lang === 'zh' ? `${s}秒` : `${s} s`
 }
 
-/** Human name of the kind of alert. */
+/** Human name of the kind of alert (core/alerts.ts ALERT_KIND_NAMES). */
 export function kindName (kind: string, lang: Language): string {
-  return KIND_NAME[lang][kind] ?? kind
+  return (ALERT_KIND_NAMES[lang] as Record<string, string>)[kind] ?? kind
+}
+
+/** The averaging window's name: 日均值 for a calendar day, 小时均值 for 1 h, else e.g. 5分钟均值. */
+function windowName (s: number, lang: Language): string {
+  if (s === CALENDAR_DAY_S) return lang === 'zh' ? '日均值' : 'daily mean'
+  if (s === 3600) return lang === 'zh' ? '小时均值' : 'hourly average'
+  return lang === 'zh' ? `${duration(s, lang)}均值` : `${duration(s, lang)} average`
 }
 
 /** Title line, e.g. 【告警】扬尘超标 · 湖州长兴某建筑石料矿. */
@@ -90,22 +103,37 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
   switch (a.kind) {
     case 'dust_exceedance': {
       const metric = METRIC[parts[1] ?? ''] ?? parts[1] ?? ''
-      const win = duration(Number(parts[2] ?? 0), lang)
+      const dayOf = parts[2] === 'day' ? parts[3] ?? '' : ''
+      const win = dayOf ? `${dayOf} ${windowName(CALENDAR_DAY_S, lang)}` : windowName(Number(parts[2] ?? 0), lang)
       body = to === 'resolved'
-        ? (zh ? `${devName} ${metric} ${win}均值 ${v}${u} 已回落(限值 ${lim}${u},${std})` : `${devName} ${metric} ${win} average ${v}${u} is back below the clear level (limit ${lim}${u}, ${std})`)
-        : (zh ? `${devName} ${metric} ${win}均值 ${v}${u},超过限值 ${lim}${u}(${std})` : `${devName} ${metric} ${win} average ${v}${u} exceeds the limit ${lim}${u} (${std})`)
+        ? (zh ? `${devName} ${metric} ${win} ${v}${u} 已不超过限值(限值 ${lim}${u},${std})` : `${devName} ${metric} ${win} ${v}${u} is within the limit again (limit ${lim}${u}, ${std})`)
+        : (zh ? `${devName} ${metric} ${win} ${v}${u},超过限值 ${lim}${u}(${std})` : `${devName} ${metric} ${win} ${v}${u} exceeds the limit ${lim}${u} (${std})`)
       break
     }
     case 'water_recycling_low': {
-      const day = reason.startsWith('day_') ? (zh ? '全天' : 'whole-day') : (zh ? '当日累计' : 'day-to-date')
-      body = zh ? `${day}水循环利用率 ${pct(a.value)},下限 ${pct(a.limit)}(${std})` : `${day} water recycling rate ${pct(a.value)}, floor ${pct(a.limit)} (${std})`
+      const date = parts[1] ?? ''
+      const f = FORMULA_INFO[site?.water.formula ?? 'reuse']
+      const day = date ? (zh ? `${date} 全天` : `whole-day (${date}) `) : (zh ? '当日累计' : 'day-to-date ')
+      const why = reason === 'late_data_day_rate_at_floor' ? (zh ? ',补传数据后已达下限' : ', at the floor after late data') : reason === 'day_ended' ? (zh ? ',当日结束,以全天结果为准' : ', day over: the whole-day verdict follows') : ''
+      body = zh ? `${day}${f.zh} ${pct(a.value)},下限 ${pct(a.limit)}${why}(${std})` : `${day}${f.en} ${pct(a.value)}, floor ${pct(a.limit)}${why} (${std})`
       break
     }
     case 'boundary_breach': {
       const entity = parts[0] ?? ''
+      const fixes = fixesText(input.evidence, lang)
+      if (parts[1] === 'elevation') {
+        const range = site?.elevation
+        const rangeText = range ? `${fmt(range.minM)}–${fmt(range.maxM)} m` : '—'
+        const below = reason === 'below_licensed_elevation'
+        body = to === 'resolved'
+          ? (zh ? `${entity} 已回到许可开采标高 ${rangeText} 内(定位终端 ${devName},${std})` : `${entity} is back within the licensed elevation ${rangeText} (locator ${devName}, ${std})`)
+          : (zh ? `${entity} ${below ? '低于' : '高于'}许可开采标高 ${rangeText}(${below ? '超层' : '越界'}),连续定位最远超出 ${v} m(定位终端 ${devName};${std}${fixes})`
+            : `${entity} is ${below ? 'below' : 'above'} the licensed elevation ${rangeText}, up to ${v} m beyond it in consecutive fixes (locator ${devName}; ${std}${fixes})`)
+        break
+      }
       body = to === 'resolved'
         ? (zh ? `${entity} 已回到矿区范围内(定位终端 ${devName},${std})` : `${entity} is back inside the licence boundary (locator ${devName}, ${std})`)
-        : (zh ? `${entity} 越出采矿许可范围(连续定位均在界外,定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} is outside the licence boundary (consecutive fixes, accuracy ${v} m; locator ${devName}; ${std})`)
+        : (zh ? `${entity} 越出采矿许可范围,连续定位最远在界外 ${v} m(定位终端 ${devName};${std}${fixes})` : `${entity} is outside the licence boundary, up to ${v} m outside in consecutive fixes (locator ${devName}; ${std}${fixes})`)
       break
     }
     case 'zone_intrusion': {

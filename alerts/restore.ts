@@ -2,8 +2,9 @@
  * Rebuilds rule state after a restart from the telemetry store (no rule state is persisted):
  *  - device_offline: last reading time per device (TelemetryStore.latest);
  *  - data_quality stuck values: the latest value per field starts its unchanged-since clock;
- *  - dust_exceedance: each window from TelemetryStore.series sum and count, bucket by bucket
- *    (the store does not filter by data flag, so flagged readings of the window count too);
+ *  - dust_exceedance: each running window from TelemetryStore.series sum and count, bucket by
+ *    bucket, of the readings whose flag counts (SeriesQuery.flags = core/dust.ts COUNTED_FLAGS),
+ *    as the live rule adds them; calendar-day limits need no state (alerts/day-verdicts.ts);
  *  - water_recycling_low: the day's totaliser readings replayed at 1-minute resolution;
  *  - over_capacity: month- and year-to-date tonnes summed from 8-hour buckets (Beijing days
  *    start at 16:00 UTC, a multiple of 8 h, so buckets never straddle a day, month or year).
@@ -16,6 +17,7 @@ import type { Reading } from '../core/readings.js'
 import type { Logger } from '../core/log.js'
 import { beijingDayStart, beijingMonthStart, beijingYearStart, HOUR, MINUTE } from '../core/time.js'
 import { addDustSample } from './rules/dust-exceedance.js'
+import { COUNTED_FLAGS } from '../core/dust.js'
 import { evaluateWater } from './rules/water-recycling.js'
 import type { Contexts, SiteCtx } from './context.js'
 
@@ -63,7 +65,7 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
       const li = sample ? sample.dust.findIndex((s) => s.limit.metric === limit.metric && s.limit.windowS === limit.windowS) : -1
       if (!sample || li < 0) continue
       const stepMs = sample.dust[li]!.bucketMs
-      const q = { site, kind: 'dust' as const, field: limit.metric, from: dustTo - limit.windowS * 1000, to: dustTo + 1, stepMs }
+      const q = { site, kind: 'dust' as const, field: limit.metric, flags: COUNTED_FLAGS, from: dustTo - limit.windowS * 1000, to: dustTo + 1, stepMs }
       const [sums, counts] = await Promise.all([telemetry.series({ ...q, agg: 'sum' }), telemetry.series({ ...q, agg: 'count' })])
       const countAt = new Map<string, number>()
       for (const p of counts) countAt.set(`${p.device}\u0000${p.t}`, p.value)
@@ -88,7 +90,7 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
       const d = ctx.devices.get(p.device)
       if (d?.meter && d.site === sc) evaluateWater(sc.water, d.meter, p.value, p.t, scratch)
     }
-    sc.water.active = false; sc.water.alarm = false // alerts come from the AlertStore
+    sc.water.active = false // alerts come from the AlertStore
   }
 
   const oreTo = maxTs(latest, 'ore')

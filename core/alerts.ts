@@ -7,6 +7,37 @@ export const ALERT_KINDS = [
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
+/** The one name of each alert kind, in Chinese and English: alert texts, payloads and dashboards all use it. */
+export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<AlertKind, string>>>> = Object.freeze({
+  zh: Object.freeze({
+    dust_exceedance: '扬尘超标',
+    water_recycling_low: '水循环利用率偏低',
+    boundary_breach: '越界',
+    zone_intrusion: '闯入限制区域',
+    over_capacity: '超能力开采', // 自然资规〔2024〕1号 超能力/超量开采
+    device_offline: '设备离线',
+    data_quality: '数据质量异常'
+  }),
+  en: Object.freeze({
+    dust_exceedance: 'dust exceedance',
+    water_recycling_low: 'low water recycling rate',
+    boundary_breach: 'boundary breach',
+    zone_intrusion: 'restricted-zone intrusion',
+    over_capacity: 'over-capacity mining',
+    device_offline: 'device offline',
+    data_quality: 'data quality problem'
+  })
+})
+
+/** Decimals kept in alert values and limits, and shown in texts (1 g, 1 µg/m³, 1 mm). */
+export const VALUE_DECIMALS = 3
+
+/** Rounds a value or limit for storage and display, so 27500.000000000004 is 27500. */
+export function roundValue (v: number): number {
+  const f = 10 ** VALUE_DECIMALS
+  return Math.round(v * f) / f
+}
+
 export const ALERT_STATES = ['firing', 'acknowledged', 'resolved'] as const
 export type AlertState = (typeof ALERT_STATES)[number]
 

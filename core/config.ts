@@ -148,6 +148,12 @@ export const alertsSchema = z.strictObject({
   offlineFactor: z.number().positive().default(3),
   /** data_quality: a value unchanged this long is a frozen sensor, seconds. */
   stuckAfterS: z.number().int().positive().default(3600),
+  /**
+   * Whole-day verdicts (water rate, dust daily means) wait at most this long after a day's end for
+   * every device's data, s; then the stored day is judged as it is. Default: the 7-day acceptance
+   * window (ingest.maxLateMs), so a backlog uploaded meter by meter never gives a verdict of part of the day.
+   */
+  dayVerdictWaitS: z.number().int().nonnegative().default(7 * 86_400), // 7 days
   subscriptions: z.array(subscriptionSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})

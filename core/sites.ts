@@ -7,6 +7,8 @@ import { KINDS } from './kinds.js'
 import { DUST_UNITS } from './units.js'
 import { ID_PATTERN } from './topics.js'
 import { SCRYPT_HASH_PATTERN } from './secrets.js'
+import { WATER_ROLES, WATER_FORMULAS, FORMULA_INFO, type WaterRole } from './water.js'
+import { legalRoles } from './dust.js'
 
 const id = z.string().regex(ID_PATTERN, 'ids use letters, digits, . _ - (1–64 characters, starting with a letter or digit)')
 const lon = z.number().min(-180).max(180)
@@ -32,6 +34,10 @@ export type DustMetric = (typeof DUST_METRICS)[number]
 export const SEVERITIES = ['warning', 'alarm'] as const
 export type Severity = (typeof SEVERITIES)[number]
 
+/** Where a dust monitor stands; a limit applies to some of these (core/dust.ts limitApplies). */
+export const DUST_AREAS = ['extraction', 'processing', 'transport', 'boundary'] as const
+export type DustArea = (typeof DUST_AREAS)[number]
+
 export const dustLimitSchema = z.strictObject({
   metric: z.enum(DUST_METRICS),
   /** Limit in mg/m³. */
@@ -47,23 +53,40 @@ export const dustLimitSchema = z.strictObject({
   /** Exceedances tolerated per day before the severity becomes alarm (local rules, e.g. DB13/2934-2019). */
   maxPerDay: z.number().int().nonnegative().optional(),
   severity: z.enum(SEVERITIES).default('alarm'),
-  /** The standard the limit comes from, quoted in alert texts. */
-  standard: z.string().min(1)
+  /**
+   * The legal standard the limit comes from, quoted in alert texts. Absent: the site's own
+   * operational limit, whose texts cite no standard.
+   */
+  standard: z.string().min(1).optional(),
+  /**
+   * Monitor roles the limit applies to. Absent: the roles its legal standard covers
+   * (core/dust.ts LEGAL_STANDARD_ROLES: GB 16297-1996 and GB 3095-2012 the boundary), or
+   * every monitor for an operational limit.
+   */
+  roles: z.array(z.enum(DUST_AREAS)).min(1).optional()
 }).refine((l) => l.clearBelow === undefined || l.clearBelow <= l.limit, { message: 'clearBelow must not exceed limit', path: ['clearBelow'] })
+  .superRefine((l, ctx) => {
+    const covered = legalRoles(l.standard)
+    const outside = covered && l.roles ? l.roles.filter((r) => !covered.includes(r)) : []
+    if (outside.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: `${l.standard ?? ''} covers ${covered!.join(', ')} monitors only; give ${outside.join(', ')} an operational limit (no standard)` })
+    }
+  })
 export type DustLimit = z.infer<typeof dustLimitSchema>
 
 /**
- * Defaults (domain.md §2): TSP 1.0 mg/m³ 1 h at the site boundary (GB 16297-1996),
- * PM10 0.150 and PM2.5 0.075 mg/m³ 24 h (GB 3095-2012 class II) as warnings.
+ * Defaults (domain.md §2), legal limits for boundary monitors only (core/dust.ts):
+ * TSP 1.0 mg/m³ 1 h at the site boundary (GB 16297-1996 周界外浓度最高点), PM10 0.150 and
+ * PM2.5 0.075 mg/m³ calendar-day means (GB 3095-2012 class II, §8 validity) as warnings.
+ * Monitors in the pit, at the crusher or on haul roads get only the operational limits a site sets.
  */
 export const DEFAULT_DUST_LIMITS: DustLimit[] = [
-  { metric: 'tsp', limit: 1.0, windowS: 3600, holdS: 300, clearBelow: 0.8, clearHoldS: 900, severity: 'alarm', standard: 'GB 16297-1996' },
-  { metric: 'pm10', limit: 0.15, windowS: 86_400, holdS: 600, clearBelow: 0.12, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' },
-  { metric: 'pm25', limit: 0.075, windowS: 86_400, holdS: 600, clearBelow: 0.06, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' }
+  { metric: 'tsp', limit: 1.0, windowS: 3600, holdS: 300, clearBelow: 0.8, clearHoldS: 900, severity: 'alarm', standard: 'GB 16297-1996' }, // GB 16297-1996 表2 颗粒物 1.0 mg/m³
+  { metric: 'pm10', limit: 0.15, windowS: 86_400, holdS: 600, clearBelow: 0.12, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' }, // GB 3095-2012 表1 PM10 24 h 二级 150 µg/m³
+  { metric: 'pm25', limit: 0.075, windowS: 86_400, holdS: 600, clearBelow: 0.06, clearHoldS: 1800, severity: 'warning', standard: 'GB 3095-2012 二级' } // GB 3095-2012 表1 PM2.5 24 h 二级 75 µg/m³
 ]
 
-export const WATER_ROLES = ['fresh_intake', 'mill_feed', 'thickener_return', 'tailings_return', 'recycled_return', 'discharge'] as const
-export type WaterRole = (typeof WATER_ROLES)[number]
+export { WATER_ROLES, type WaterRole }
 
 export const waterSettingsSchema = z.strictObject({
   /** Minimum recycling rate, 0–1 (Gansu 甘资字〔2023〕11号: 0.85). */
@@ -72,12 +95,13 @@ export const waterSettingsSchema = z.strictObject({
    * reuse: recycled ÷ (recycled + fresh intake);
    * beneficiation: returned ÷ (returned + discharge), i.e. process water returned over wastewater generated.
    */
-  formula: z.enum(['reuse', 'beneficiation']).default('reuse'),
+  formula: z.enum(WATER_FORMULAS).default('reuse'),
   /** Totaliser rollover value, m³ (a drop larger than 90 % of it is a rollover, any other drop a reset). */
   rolloverM3: z.number().positive().default(1e9),
-  standard: z.string().default('甘资字〔2023〕11号')
-})
-export type WaterSettings = z.infer<typeof waterSettingsSchema>
+  /** The rule quoted in alert texts; default: the formula's own (core/water.ts FORMULA_INFO; Gansu only for beneficiation). */
+  standard: z.string().min(1).optional()
+}).transform((w) => ({ ...w, standard: w.standard ?? FORMULA_INFO[w.formula].standard }))
+export type WaterSettings = z.output<typeof waterSettingsSchema>
 
 export const oreSettingsSchema = z.strictObject({
   /** Warning when month-to-date exceeds its pro-rata share of the licence by this fraction. */
@@ -101,9 +125,14 @@ export const zoneSchema = z.strictObject({
 })
 export type Zone = z.infer<typeof zoneSchema>
 
-export const DUST_AREAS = ['extraction', 'processing', 'transport', 'boundary'] as const
 export const ORE_ROLES = ['truck_scale', 'belt_scale'] as const
+export type OreRole = (typeof ORE_ROLES)[number]
 export const LOCATOR_ROLES = ['personnel', 'vehicle'] as const
+export type LocatorRole = (typeof LOCATOR_ROLES)[number]
+/** The roles a device of each kind may have (status gateways have none). */
+export const ROLES_BY_KIND = { dust: DUST_AREAS, water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, status: [] } as const
+export type DeviceRole = DustArea | WaterRole | OreRole | LocatorRole
+const ALL_ROLES = [...DUST_AREAS, ...WATER_ROLES, ...ORE_ROLES, ...LOCATOR_ROLES] as const
 
 /** A device that speaks HJ 212 over TCP (the gateway, docs/hj212.md): its MN, PW and the quirks tolerated. */
 export const hj212DeviceSchema = z.strictObject({
@@ -129,10 +158,11 @@ export const deviceSchema = z.strictObject({
   kind: z.enum(KINDS),
   name: z.string().optional(),
   /**
-   * dust: extraction|processing|transport|boundary; water: a WATER_ROLES value;
-   * ore: truck_scale|belt_scale; locator: personnel|vehicle.
+   * dust: extraction|processing|transport|boundary (which limits apply); water: a WATER_ROLES
+   * value (required); ore: truck_scale|belt_scale (required); locator: personnel|vehicle.
+   * Validated per kind (ROLES_BY_KIND).
    */
-  role: z.string().optional(),
+  role: z.enum(ALL_ROLES).optional(),
   /** Dust monitors only: the unit the device sends particulates in. */
   unit: z.enum(DUST_UNITS).optional(),
   /** Expected reporting interval, seconds (offline detection uses a multiple of it). */
@@ -149,14 +179,19 @@ export const deviceSchema = z.strictObject({
   if (d.hj212 && d.kind !== 'dust' && d.kind !== 'water') ctx.addIssue({ code: 'custom', path: ['hj212'], message: 'HJ 212 devices are dust monitors or water meters' })
   if (d.kind === 'dust' && !d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'a dust monitor needs its unit: mg/m3, ug/m3 or ng/m3' })
   if (d.kind !== 'dust' && d.unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'unit applies to dust monitors only' })
-  const roles: Record<string, readonly string[]> = { water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, dust: DUST_AREAS }
-  const allowed = roles[d.kind]
+  const allowed: readonly string[] = ROLES_BY_KIND[d.kind]
   if (d.kind === 'water' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `a water meter needs a role: ${WATER_ROLES.join(', ')}` })
-  if (allowed && d.role && !allowed.includes(d.role)) {
-    ctx.addIssue({ code: 'custom', path: ['role'], message: `role of a ${d.kind} device is one of ${allowed.join(', ')}` })
+  if (d.kind === 'ore' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `a scale needs a role: ${ORE_ROLES.join(', ')}` })
+  if (d.role && !allowed.includes(d.role)) {
+    ctx.addIssue({ code: 'custom', path: ['role'], message: allowed.length > 0 ? `role of a ${d.kind} device is one of ${allowed.join(', ')}` : `a ${d.kind} device has no role` })
   }
 })
 export type Device = z.infer<typeof deviceSchema>
+
+/** The device's role when it is of `kind` (the config validated that the role fits the kind). */
+export function roleOf<K extends keyof typeof ROLES_BY_KIND> (d: Device, kind: K): (typeof ROLES_BY_KIND)[K][number] | undefined {
+  return d.kind === kind ? d.role as (typeof ROLES_BY_KIND)[K][number] | undefined : undefined
+}
 
 /** Hints for simulators: how many people and vehicles, where they go. Not used by ingest. */
 export const simulationSchema = z.strictObject({

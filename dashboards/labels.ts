@@ -1,19 +1,12 @@
 /** Chinese labels the dashboards show for stored codes (alert kinds, states, device kinds). */
-import type { AlertKind, AlertState } from '../core/alerts.js'
+import { ALERT_KIND_NAMES, type AlertKind, type AlertState } from '../core/alerts.js'
 import type { Kind } from '../core/kinds.js'
 import type { Severity } from '../core/sites.js'
 import type { ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard'
 import { valueText, GREEN, ORANGE, RED } from './fields.js'
 
-export const ALERT_KIND_LABELS: Readonly<Record<AlertKind, string>> = Object.freeze({
-  dust_exceedance: '扬尘超标',
-  water_recycling_low: '水循环利用率低',
-  boundary_breach: '越界',
-  zone_intrusion: '闯入限制区域',
-  over_capacity: '超能力开采',
-  device_offline: '设备离线',
-  data_quality: '数据质量'
-})
+/** The alert kinds' names as alert texts give them (core/alerts.ts ALERT_KIND_NAMES). */
+export const ALERT_KIND_LABELS: Readonly<Record<AlertKind, string>> = ALERT_KIND_NAMES.zh
 
 export const ALERT_STATE_LABELS: Readonly<Record<AlertState, string>> = Object.freeze({
   firing: '告警中',

@@ -8,7 +8,9 @@ import type { Config } from '../core/config.js'
 import { ALERT_EVENTS_MEASUREMENT, MEASUREMENT, type Kind } from '../core/kinds.js'
 import type { AlertKind } from '../core/alerts.js'
 import { select, as, call, eq, oneOf, noneOf, since, time, tagColumn, TIME_FILTER, type Select } from './influxql.js'
-import { acrossSites, dustLimit, oreOutputDevices, waterMeters, PRESENCE_FIELD, DUST_METRIC, onlineWindowS } from './site-facts.js'
+import { COUNTED_FLAGS } from '../core/dust.js'
+import { OUTPUT_FIELD } from '../core/ore.js'
+import { acrossSites, dustLimits, oreOutputDevices, waterMeters, PRESENCE_FIELD, DUST_METRIC, onlineWindowS } from './site-facts.js'
 
 /**
  * alert_events (store/influx/line-protocol.ts alertEventToLine): tags site, kind, severity and
@@ -38,16 +40,13 @@ export function dustTrend (): Select {
 
 /**
  * Worst ratio of a monitor's mean over its limit's averaging window to the limit, per site:
- * one subquery per site (its own limit and window), valid readings only (HJ 212 flag N).
- * Undefined when no site has a limit for the metric.
+ * one subquery per site and limit (its own monitors, limit and window), counted readings only
+ * (core/dust.ts COUNTED_FLAGS). Undefined when no site has a limit for the metric.
  */
 export function dustWorstRatio (config: Config, perSite: boolean): Select | undefined {
-  const subs = config.sites.flatMap((s) => {
-    const l = dustLimit(s)
-    if (!l) return []
-    return [select(as(`${call('mean', DUST_METRIC)} / ${l.limit}`, 'ratio')).from(MEASUREMENT.dust)
-      .where(eq('site', s.id), ...siteCond(perSite), eq('flag', 'N'), since(l.windowS)).groupBy('site', 'device')]
-  })
+  const subs = config.sites.flatMap((s) => dustLimits(s).map((l) =>
+    select(as(`${call('mean', DUST_METRIC)} / ${l.limit}`, 'ratio')).from(MEASUREMENT.dust)
+      .where(eq('site', s.id), ...siteCond(perSite), oneOf('device', l.devices), oneOf('flag', COUNTED_FLAGS), since(l.windowS)).groupBy('site', 'device')))
   if (subs.length === 0) return undefined
   return select(as('max("ratio")', 'dust_ratio')).from(...subs).groupBy('site')
 }
@@ -73,7 +72,7 @@ export function waterRate (config: Config, perSite: boolean): Select | undefined
 export function oreOutput (config: Config, perSite: boolean): Select | undefined {
   const scales = acrossSites(config, oreOutputDevices)
   if (scales.length === 0) return undefined
-  return select(as(call('sum', 'tonnes'), 'tonnes')).from(MEASUREMENT.ore)
+  return select(as(call('sum', OUTPUT_FIELD), 'tonnes')).from(MEASUREMENT.ore)
     .where(...siteCond(perSite), oneOf('device', scales), TIME_FILTER).groupBy('site')
 }
 

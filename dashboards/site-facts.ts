@@ -7,13 +7,14 @@ import type { Config } from '../core/config.js'
 import type { Kind } from '../core/kinds.js'
 import { KINDS } from '../core/kinds.js'
 import type { DustMetric, Site, WaterRole } from '../core/sites.js'
+import { roleOf } from '../core/sites.js'
 import { ringCentroid, type LonLat } from '../core/geo.js'
+import { RETURN_ROLES } from '../core/water.js'
+import { limitApplies } from '../core/dust.js'
+import { outputDevices } from '../core/ore.js'
 
 /** The dust metric the dashboards show against its limit: TSP, the GB 16297-1996 boundary limit. */
 export const DUST_METRIC: DustMetric = 'tsp'
-
-/** Meters whose volume is water returned to the process (domain.md §4). */
-export const RETURN_ROLES: readonly WaterRole[] = ['thickener_return', 'tailings_return', 'recycled_return']
 
 /**
  * The field every stored point carries, to count readings and devices: the InfluxDB store
@@ -28,14 +29,27 @@ export interface DustLimitView {
   /** Warning level, mg/m³: the limit's clear level, or 80 % of the limit when it has none. */
   warnAt: number
   windowS: number
-  standard: string
+  /** Legal standard, or null for an operational limit. */
+  standard: string | null
+  /** The monitors it applies to (core/dust.ts limitApplies). */
+  devices: string[]
 }
 
-/** The site's limit for `metric`, or undefined when it configures none. */
-export function dustLimit (site: Site, metric: DustMetric = DUST_METRIC): DustLimitView | undefined {
-  const l = site.dust.limits.find((x) => x.metric === metric)
-  if (!l) return undefined
-  return { metric, limit: l.limit, warnAt: l.clearBelow ?? 0.8 * l.limit, windowS: l.windowS, standard: l.standard }
+/**
+ * The site's limits for `metric`, each with the monitors it applies to (a boundary monitor's
+ * legal limit, the others' operational ones); the first limit of the metric per monitor.
+ */
+export function dustLimits (site: Site, metric: DustMetric = DUST_METRIC): DustLimitView[] {
+  const taken = new Set<string>()
+  const out: DustLimitView[] = []
+  for (const l of site.dust.limits) {
+    if (l.metric !== metric) continue
+    const devices = site.devices.filter((d) => d.kind === 'dust' && !taken.has(d.id) && limitApplies(l, roleOf(d, 'dust'))).map((d) => d.id)
+    if (devices.length === 0) continue
+    for (const d of devices) taken.add(d)
+    out.push({ metric, limit: l.limit, warnAt: l.clearBelow ?? 0.8 * l.limit, windowS: l.windowS, standard: l.standard ?? null, devices })
+  }
+  return out
 }
 
 /** Dust monitor ids of the site. */
@@ -58,20 +72,14 @@ export function waterMeters (site: Site): WaterMeters {
   const otherRole: WaterRole = site.water.formula === 'reuse' ? 'fresh_intake' : 'discharge'
   const water = site.devices.filter((d) => d.kind === 'water')
   return {
-    returned: water.filter((d) => RETURN_ROLES.includes(d.role as WaterRole)).map((d) => d.id),
-    other: water.filter((d) => d.role === otherRole).map((d) => d.id)
+    returned: water.filter((d) => { const r = roleOf(d, 'water'); return r !== undefined && RETURN_ROLES.includes(r) }).map((d) => d.id),
+    other: water.filter((d) => roleOf(d, 'water') === otherRole).map((d) => d.id)
   }
 }
 
-/**
- * Scales whose loads count as the site's ore output against the licence: the truck scales
- * (one net weight per load leaving the pit) or, at a site without one, its belt scales.
- * Counting both would count the same ore twice.
- */
+/** Scales whose loads count as the site's ore output against the licence (core/ore.ts outputDevices). */
 export function oreOutputDevices (site: Site): string[] {
-  const ore = site.devices.filter((d) => d.kind === 'ore')
-  const trucks = ore.filter((d) => d.role === 'truck_scale')
-  return (trucks.length > 0 ? trucks : ore).map((d) => d.id)
+  return outputDevices(site)
 }
 
 /** Devices of each kind the site has in the registry. */

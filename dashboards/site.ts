@@ -17,18 +17,17 @@ import { DATASOURCE, influx } from './target.js'
 import * as q from './queries.js'
 import { at } from './layout.js'
 import { UNITS, GREEN, ORANGE, RED, thresholds, byName, byRegexp, exactly, prop, lastNotNull, type Override } from './fields.js'
-import { dustDevices, dustLimit, deviceTotals, oreShares, waterMeters } from './site-facts.js'
+import { dustLimits, deviceTotals, oreShares, waterMeters } from './site-facts.js'
 import { KIND_LABELS, alertMappings } from './labels.js'
 import { DASHBOARD_DEFAULTS, GAZETTEER_GEOJSON_PATH, OVERVIEW_UID, SITE_UID, type GenerateOptions } from './options.js'
 
 
 function dustThresholdOverrides (config: Config, withWarning: boolean): Override[] {
   return config.sites.flatMap((s) => {
-    const l = dustLimit(s)
-    const devices = dustDevices(s)
-    if (!l || devices.length === 0) return []
-    const steps: [number, string][] = withWarning ? [[l.warnAt, ORANGE], [l.limit, RED]] : [[l.limit, RED]]
-    return [byRegexp(exactly(devices), [prop.thresholds(GREEN, ...steps)])]
+    return dustLimits(s).map((l) => {
+      const steps: [number, string][] = withWarning ? [[l.warnAt, ORANGE], [l.limit, RED]] : [[l.limit, RED]]
+      return byRegexp(exactly(l.devices), [prop.thresholds(GREEN, ...steps)])
+    })
   })
 }
 
@@ -46,7 +45,7 @@ function dustNow (config: Config): StatPanel {
 function waterToday (config: Config): StatPanel {
   const query = q.waterRate(config, true)
   const p = new StatPanel().id(2).title('今日水循环利用率').gridPos(at(10, 0, 3, 5))
-    .description('今日 (北京时间 0 点起) 回用水量 ÷ (回用水量 + 新水取水量或外排水量, 按站点公式)。各水表用量为累计流量读数的非负差之和。低于站点下限 (甘资字〔2023〕11号: 85%) 显示红色。')
+    .description('今日 (北京时间 0 点起) 回用水量 ÷ (回用水量 + 新水取水量 (水重复利用率) 或外排水量 (选矿废水循环利用率, 甘资字〔2023〕11号), 按站点公式)。回用水表按角色 (core/water.ts)。各水表用量为累计流量读数的非负差之和 (近似: 清零、溢出和倒走后回升在此不计, 日报和告警按累计量规则计算)。低于站点下限显示红色。')
     .datasource(DATASOURCE).timeFrom('now/d')
     .unit(UNITS.percent01).decimals(1).min(0).max(1).noValue(query ? '无数据' : '未配置水表')
     .thresholds(thresholds(RED))

@@ -1,33 +1,25 @@
 /**
- * dust_exceedance: a particulate metric's average over its window above the site's limit
- * for holdS fires; it clears only when the average stays below clearBelow for clearHoldS
+ * dust_exceedance, running windows (every limit except calendar-day ones, which
+ * alerts/day-verdicts.ts judges from the stored day): a particulate metric's average over its
+ * window above the site's limit for holdS fires; it clears only when the average stays below clearBelow for clearHoldS
  * (hysteresis, so values hovering at the limit do not flap).
  *
  * The window is a ring of WINDOW_BUCKETS time buckets (sum and count per bucket, aligned to
  * multiples of the bucket width since the epoch, as TelemetryStore.series aligns them):
  * adding a reading and reading the average are O(1) and allocate nothing (the window total is
  * re-summed over the 60 buckets only when a bucket expires, once per bucket width).
+ * Only readings whose flag counts enter it (core/dust.ts flagCounts); the average is valid when
+ * core/dust.ts MIN_WINDOW_COVERAGE of the window's buckets hold data (45 of 60 minutes for 1 h).
  */
 import type { DustLimit, Severity } from '../../core/sites.js'
 import { beijingDayStart } from '../../core/time.js'
+import { MIN_WINDOW_COVERAGE } from '../../core/dust.js'
 import { fire, resolve, NO_SIGNAL, type Signal } from './signal.js'
 
 /** Buckets per averaging window (a 1 h window has 1-minute buckets). */
 export const WINDOW_BUCKETS = 60
-/**
- * An average is valid only when this share of the window holds data: GB 3095-2012 §8
- * (数据统计的有效性规定) asks ≥ 45 min of samples per hour and ≥ 20 hourly values per day.
- */
-export const MIN_COVERAGE = 0.75
 /** clearBelow when the site sets none: 90 % of the limit. */
 export const DEFAULT_CLEAR_FRACTION = 0.9
-/**
- * HJ 212-2017 data flags whose value may raise an exceedance: N (normal) and T (over range:
- * the true value is at least the reported one; domain.md §3 "T is both"). Others are data_quality.
- */
-export function countsForExceedance (flag: unknown): boolean {
-  return flag === undefined || flag === 'N' || flag === 'T'
-}
 
 export interface DustState {
   readonly limit: DustLimit
@@ -108,7 +100,7 @@ export function addDustSample (s: DustState, t: number, sum: number, count: numb
 
 /** Window average (mg/m³), or NaN when the window is not covered enough to be valid. */
 export function dustAverage (s: DustState): number {
-  if (s.count === 0 || s.filled < MIN_COVERAGE * WINDOW_BUCKETS) return NaN
+  if (s.count === 0 || s.filled < MIN_WINDOW_COVERAGE * WINDOW_BUCKETS) return NaN
   return s.sum / s.count
 }
 

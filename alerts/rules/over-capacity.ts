@@ -10,6 +10,7 @@
  */
 import { beijingMonthStart, beijingYearStart } from '../../core/time.js'
 import { fire, resolve, NO_SIGNAL, type Signal } from './signal.js'
+import { monthlyLimitT } from '../../core/ore.js'
 
 export interface OreState {
   readonly scaleTPerYear: number
@@ -30,7 +31,7 @@ export function createOreState (scaleTPerYear: number, monthlyMargin: number): O
 
 /** Month-to-date tonnes above which the warning fires. */
 export function monthlyLimit (s: OreState): number {
-  return (s.scaleTPerYear / 12) * (1 + s.monthlyMargin)
+  return monthlyLimitT(s.scaleTPerYear, s.monthlyMargin)
 }
 
 /** Adds `tonnes` produced at ts (a late reading of the current month or year still counts). */

@@ -15,6 +15,19 @@ export interface Signal {
   limit: number | null
   /** Machine-readable reason stored with the transition, e.g. 'avg_above_limit_for_hold'. */
   reason: string
+  /** The fixes that proved a fence transition (quoted in the transition's stored text). */
+  evidence?: readonly FixEvidence[]
+}
+
+/** One position fix behind a fence transition. */
+export interface FixEvidence {
+  ts: number
+  lon: number
+  lat: number
+  alt: number | null
+  accuracyM: number
+  /** How far past the fence (m) or the licensed elevation (m) the fix was. */
+  beyondM: number
 }
 
 /** Returned by rules when nothing changes (kept as a constant: no allocation on the hot path). */

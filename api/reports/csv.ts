@@ -24,6 +24,8 @@ export function dailyReportCsv (r: DailyReport): string {
     add('dust', `${d.metric}_exceedance_minutes`, null, d.exceedanceMinutes, d.limit, 'min')
     for (const [dev, n] of Object.entries(d.byDevice)) add('dust', `${d.metric}_exceedance_minutes`, dev, n, d.limit, 'min')
     add('dust', `${d.metric}_max_hourly_avg`, d.maxHourlyAvg?.device ?? null, d.maxHourlyAvg?.value ?? null, d.limit, 'mg/m³')
+    for (const m of d.dayMeans ?? []) add('dust', `${d.metric}_day_mean`, m.device, m.value, d.limit, 'mg/m³')
+    if (d.dayExceedances !== null) add('dust', `${d.metric}_day_exceedances`, null, d.dayExceedances, d.limit, 'monitors')
   }
   const w = r.water
   add('water', 'recycled', null, w.recycledM3, null, 'm³')

@@ -8,6 +8,7 @@ import type { DailyReport } from './schema.js'
 import { dustRows, type DustMetricData } from './dust.js'
 import { waterSection, type MeterData } from './water.js'
 import { oreSection, type OreDeviceData } from './ore.js'
+import { outputSource } from '../../core/ore.js'
 import { uptimeRows, type UptimeData } from './uptime.js'
 
 export interface DailyInput {
@@ -27,7 +28,7 @@ export interface DailyInput {
 
 export function computeDailyReport (input: DailyInput): DailyReport {
   const { site } = input
-  const dustDevices = site.devices.filter((d) => d.kind === 'dust').map((d) => d.id)
+  const dustDevices = site.devices.filter((d) => d.kind === 'dust')
   return {
     site: site.id,
     siteName: site.name,
@@ -37,7 +38,7 @@ export function computeDailyReport (input: DailyInput): DailyReport {
     partial: input.partial,
     dust: dustRows(site.dust.limits, dustDevices, input.dust),
     water: waterSection(site.water, input.meters),
-    ore: oreSection(site.scaleTPerYear, input.ore),
+    ore: oreSection(site.scaleTPerYear, outputSource(site), input.ore),
     fence: { ...input.alerts },
     uptime: uptimeRows(input.from, input.to, input.uptime)
   }

@@ -1,55 +1,66 @@
 /**
- * Dust section of the daily report, per limit of the site (core/sites.ts dust.limits):
- * - exceedance minutes: the minutes of the window in which at least one dust monitor's
- *   1-minute mean of its valid readings is strictly above the limit (each minute counted
- *   once however many monitors exceed; byDevice counts per monitor);
- * - maximum hourly average: the highest 1-hour mean of valid readings of any monitor
- *   (hours are clock hours, which are the same in Beijing time and UTC), against the limit.
- * Valid readings are those with HJ 212-2017 flag N or T (see VALID_DUST_FLAGS).
+ * Dust section of the daily report, per limit of the site (core/sites.ts dust.limits), over the
+ * monitors the limit applies to (core/dust.ts limitApplies: legal limits to the roles their
+ * standard covers, GB 16297-1996 and GB 3095-2012 the boundary):
+ * - exceedance minutes: the minutes in which at least one of those monitors' 1-minute mean of
+ *   counted readings is strictly above the limit (each minute counted once however many monitors
+ *   exceed; byDevice counts per monitor);
+ * - maximum hourly average: the highest valid hourly mean (GB 3095-2012 §8: ≥ 45 minutes of data)
+ *   of any of those monitors (hours are clock hours, the same in Beijing time and UTC);
+ * - calendar-day limits (GB 3095-2012 24 h): each monitor's daily mean (the mean of its valid
+ *   hourly means, valid with ≥ 20 of them) and how many monitors' valid daily means exceed the
+ *   limit, exactly as the dust_exceedance day verdict judges them.
+ * Counted readings are those whose HJ 212-2017 flag counts (core/dust.ts COUNTED_FLAGS).
  */
-import type { SeriesPoint } from '../../store/telemetry.js'
-import type { DustLimit, DustMetric } from '../../core/sites.js'
+import type { Device, DustLimit, DustMetric } from '../../core/sites.js'
+import { roleOf } from '../../core/sites.js'
+import { dayMean, hourlyValid, isCalendarDayLimit, isLegal, limitApplies } from '../../core/dust.js'
+import { hourMeans, type DustMetricData } from '../../store/day-queries.js'
 import type { DustRow } from './schema.js'
 
-/**
- * Flags whose values count (HJ 212-2017: N normal; T over range, the true value is at least
- * the reported one, domain.md §3 "T is both"), as in the dust_exceedance alert rule.
- */
-export const VALID_DUST_FLAGS = ['N', 'T'] as const
+export type { DustMetricData }
 
-/** 1-minute and 1-hour means of valid readings of one metric, per device. */
-export interface DustMetricData {
-  minute: readonly SeriesPoint[]
-  hour: readonly SeriesPoint[]
-}
-
-/** One row per limit of the site; `devices` are the site's dust monitors. */
-export function dustRows (limits: readonly DustLimit[], devices: readonly string[], data: ReadonlyMap<DustMetric, DustMetricData>): DustRow[] {
+/** One row per limit of the site; `monitors` are the site's dust monitors. */
+export function dustRows (limits: readonly DustLimit[], monitors: readonly Device[], data: ReadonlyMap<DustMetric, DustMetricData>): DustRow[] {
   return limits.map((limit) => {
+    const devices = monitors.filter((m) => limitApplies(limit, roleOf(m, 'dust'))).map((m) => m.id)
+    const covered = new Set(devices)
     const d = data.get(limit.metric) ?? { minute: [], hour: [] }
     const byDevice: Record<string, number> = {}
     for (const dev of devices) byDevice[dev] = 0
     const minutes = new Set<number>()
     for (const p of d.minute) {
-      if (p.value > limit.limit) {
+      if (covered.has(p.device) && p.value > limit.limit) {
         minutes.add(p.t)
         byDevice[p.device] = (byDevice[p.device] ?? 0) + 1
       }
     }
+    const hours = hourMeans(d)
     let max: DustRow['maxHourlyAvg'] = null
-    for (const p of d.hour) {
-      if (max === null || p.value > max.value) max = { value: p.value, device: p.device, hourStart: p.t }
+    for (const dev of devices) {
+      for (const h of hours.get(dev) ?? []) {
+        if (hourlyValid(h.minutes) && (max === null || h.mean > max.value)) max = { value: h.mean, device: dev, hourStart: h.t }
+      }
     }
+    const dayMeans = isCalendarDayLimit(limit)
+      ? devices.map((dev) => {
+        const m = dayMean(hours.get(dev) ?? [])
+        return { device: dev, value: m.valid ? m.mean : null, validHours: m.validHours, aboveLimit: m.valid && m.mean > limit.limit }
+      })
+      : null
     return {
       metric: limit.metric,
       limit: limit.limit,
       windowS: limit.windowS,
-      standard: limit.standard,
+      standard: limit.standard ?? null,
+      basis: isLegal(limit) ? 'legal' as const : 'operational' as const,
       devices: devices.length,
       exceedanceMinutes: minutes.size,
       byDevice,
       maxHourlyAvg: max,
-      maxHourlyAvgAboveLimit: max !== null && max.value > limit.limit
+      maxHourlyAvgAboveLimit: max !== null && max.value > limit.limit,
+      dayMeans,
+      dayExceedances: dayMeans === null ? null : dayMeans.filter((m) => m.aboveLimit).length
     }
   })
 }

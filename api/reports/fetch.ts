@@ -2,20 +2,19 @@
  * Gathers a daily report's input through the store interfaces only (series, and
  * AlertStore.list), so the report is the same for DuckDB and InfluxDB.
  */
-import type { TelemetryStore, SeriesPoint } from '../../store/telemetry.js'
+import type { TelemetryStore } from '../../store/telemetry.js'
 import type { AlertStore } from '../../store/state.js'
 import type { AlertKind } from '../../core/alerts.js'
 import type { Kind } from '../../core/kinds.js'
-import type { DustMetric, Site, WaterRole } from '../../core/sites.js'
-import { BEIJING_OFFSET_MS, DAY, HOUR, MINUTE } from '../../core/time.js'
-import { VALID_DUST_FLAGS, type DustMetricData } from './dust.js'
+import type { DustMetric, Site } from '../../core/sites.js'
+import { roleOf } from '../../core/sites.js'
+import { OUTPUT_FIELD } from '../../core/ore.js'
+import { BEIJING_OFFSET_MS, DAY, MINUTE, HOUR } from '../../core/time.js'
+import { dustMetricData, totaliserValues, type DustMetricData } from '../../store/day-queries.js'
 import type { MeterData } from './water.js'
 import type { OreDeviceData } from './ore.js'
 import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
 import type { DailyInput } from './daily.js'
-
-/** How far before the day a totaliser's baseline (last value before the day) is looked for. */
-export const BASELINE_LOOKBACK_MS = DAY
 
 /** Numeric fields whose presence marks "a reading arrived", per kind (status readings carrying only `fw` are not seen). */
 export const PRESENCE_FIELDS: Readonly<Record<Kind, readonly string[]>> = {
@@ -33,34 +32,6 @@ export interface FetchDeps {
   alertStore: AlertStore
 }
 
-function byDevice (points: readonly SeriesPoint[]): Map<string, SeriesPoint[]> {
-  const m = new Map<string, SeriesPoint[]>()
-  for (const p of points) {
-    let list = m.get(p.device)
-    if (!list) m.set(p.device, (list = []))
-    list.push(p)
-  }
-  for (const list of m.values()) list.sort((a, b) => a.t - b.t)
-  return m
-}
-
-/** Totaliser values of each device of a kind: the last one in the lookback before `from`, then the last of each minute. */
-async function totaliserValues (store: TelemetryStore, site: string, kind: Kind, field: string, from: number, to: number): Promise<Map<string, number[]>> {
-  const [before, during] = await Promise.all([
-    // hour buckets: the day starts on an hour boundary in Beijing (UTC+8), so no bucket straddles it
-    store.series({ site, kind, field, from: from - BASELINE_LOOKBACK_MS, to: from, stepMs: HOUR, agg: 'last' }),
-    store.series({ site, kind, field, from, to, stepMs: MINUTE, agg: 'last' })
-  ])
-  const out = new Map<string, number[]>()
-  for (const [device, points] of byDevice(before)) out.set(device, [points[points.length - 1]!.value])
-  for (const [device, points] of byDevice(during)) {
-    const list = out.get(device) ?? []
-    for (const p of points) list.push(p.value)
-    out.set(device, list)
-  }
-  return out
-}
-
 async function countAlerts (alerts: AlertStore, site: string, kind: AlertKind, from: number, to: number): Promise<number> {
   let n = 0
   let cursor: string | undefined
@@ -74,13 +45,7 @@ async function countAlerts (alerts: AlertStore, site: string, kind: AlertKind, f
 
 async function dustData (store: TelemetryStore, site: Site, from: number, to: number): Promise<Map<DustMetric, DustMetricData>> {
   const metrics = [...new Set(site.dust.limits.map((l) => l.metric))]
-  const out = new Map<DustMetric, DustMetricData>()
-  await Promise.all(metrics.map(async (metric) => {
-    const q = { site: site.id, kind: 'dust' as const, field: metric, from, to, agg: 'mean' as const, flags: VALID_DUST_FLAGS }
-    const [minute, hour] = await Promise.all([store.series({ ...q, stepMs: MINUTE }), store.series({ ...q, stepMs: HOUR })])
-    out.set(metric, { minute, hour })
-  }))
-  return out
+  return new Map(await Promise.all(metrics.map(async (metric) => [metric, await dustMetricData(store, site.id, metric, from, to)] as const)))
 }
 
 /**
@@ -124,24 +89,23 @@ export async function fetchDailyInput (deps: FetchDeps, site: Site, date: string
   const partial = to < dayStart + DAY
   const waterDevices = site.devices.filter((d) => d.kind === 'water')
   const oreDevices = site.devices.filter((d) => d.kind === 'ore')
-  const [dust, waterTotals, oreTotals, oreTonnes, boundaryBreaches, zoneIntrusions, uptime] = await Promise.all([
+  const [dust, waterTotals, oreTonnes, boundaryBreaches, zoneIntrusions, uptime] = await Promise.all([
     dustData(deps.telemetry, site, from, to),
     waterDevices.length > 0 ? totaliserValues(deps.telemetry, site.id, 'water', 'totalM3', from, to) : new Map<string, number[]>(),
-    oreDevices.length > 0 ? totaliserValues(deps.telemetry, site.id, 'ore', 'totalT', from, to) : new Map<string, number[]>(),
-    oreDevices.length > 0 ? deps.telemetry.series({ site: site.id, kind: 'ore', field: 'tonnes', from, to, stepMs: HOUR, agg: 'sum' }) : [],
+    oreDevices.length > 0 ? deps.telemetry.series({ site: site.id, kind: 'ore', field: OUTPUT_FIELD, from, to, stepMs: HOUR, agg: 'sum' }) : [],
     countAlerts(deps.alertStore, site.id, 'boundary_breach', dayStart, dayStart + DAY),
     countAlerts(deps.alertStore, site.id, 'zone_intrusion', dayStart, dayStart + DAY),
     uptimeData(deps.telemetry, site, from, to)
   ])
-  const meters: MeterData[] = waterDevices.map((d) => ({ device: d.id, role: d.role as WaterRole, values: waterTotals.get(d.id) ?? [] }))
+  const meters: MeterData[] = waterDevices.flatMap((d) => {
+    const role = roleOf(d, 'water')
+    return role ? [{ device: d.id, role, values: waterTotals.get(d.id) ?? [] }] : []
+  })
   const tonnes = new Map<string, number>()
   for (const p of oreTonnes) tonnes.set(p.device, (tonnes.get(p.device) ?? 0) + p.value)
-  const ore: OreDeviceData[] = oreDevices.map((d) => ({
-    device: d.id,
-    // a scale without a role is taken for a truck scale (one net weight per load)
-    role: d.role === 'belt_scale' ? 'belt_scale' : 'truck_scale',
-    tonnesSum: tonnes.get(d.id) ?? 0,
-    totals: oreTotals.get(d.id) ?? []
-  }))
+  const ore: OreDeviceData[] = oreDevices.flatMap((d) => {
+    const role = roleOf(d, 'ore') // required by the config for every scale
+    return role ? [{ device: d.id, role, tonnesSum: tonnes.get(d.id) ?? 0 }] : []
+  })
   return { site, date, from, to, partial, dust, meters, ore, alerts: { boundaryBreaches, zoneIntrusions }, uptime }
 }

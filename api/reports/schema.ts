@@ -1,23 +1,30 @@
 /** The daily report's shape (zod: the API response schema and the TypeScript types). */
 import { z } from 'zod'
 import { KINDS } from '../../core/kinds.js'
-import { DUST_METRICS, WATER_ROLES } from '../../core/sites.js'
+import { DUST_METRICS, ORE_ROLES, WATER_ROLES } from '../../core/sites.js'
+import { WATER_FORMULAS } from '../../core/water.js'
 
 export const dustRowSchema = z.object({
   metric: z.enum(DUST_METRICS),
   /** mg/m³ */
   limit: z.number(),
   windowS: z.number(),
-  standard: z.string(),
-  /** Dust monitors of the site. */
+  /** The legal standard; null for an operational limit of the site. */
+  standard: z.string().nullable(),
+  basis: z.enum(['legal', 'operational']),
+  /** Dust monitors the limit applies to (core/dust.ts limitApplies). */
   devices: z.number().int(),
-  /** Minutes in which at least one monitor's 1-min mean of valid readings is above the limit. */
+  /** Minutes in which at least one of those monitors' 1-min mean of counted readings is above the limit. */
   exceedanceMinutes: z.number().int(),
   /** The same count per monitor (monitors with none are listed with 0). */
   byDevice: z.record(z.string(), z.number().int()),
-  /** Highest hourly mean of valid readings of any monitor, with its monitor and hour start. */
+  /** Highest valid hourly mean (≥ 45 minutes of data, GB 3095-2012 §8) of any of those monitors. */
   maxHourlyAvg: z.object({ value: z.number(), device: z.string(), hourStart: z.number() }).nullable(),
-  maxHourlyAvgAboveLimit: z.boolean()
+  maxHourlyAvgAboveLimit: z.boolean(),
+  /** Calendar-day limits only (else null): each monitor's daily mean, null unless ≥ 20 valid hourly means. */
+  dayMeans: z.array(z.object({ device: z.string(), value: z.number().nullable(), validHours: z.number().int(), aboveLimit: z.boolean() })).nullable(),
+  /** Calendar-day limits only: monitors whose valid daily mean is above the limit (the day verdict alerts). */
+  dayExceedances: z.number().int().nullable()
 }).meta({ id: 'DailyReportDustRow' })
 
 export const meterRowSchema = z.object({
@@ -32,7 +39,9 @@ export const meterRowSchema = z.object({
 })
 
 export const waterSectionSchema = z.object({
-  formula: z.enum(['reuse', 'beneficiation']),
+  formula: z.enum(WATER_FORMULAS),
+  /** The formula's name, e.g. 选矿废水循环利用率 (core/water.ts FORMULA_INFO). */
+  formulaName: z.string(),
   floor: z.number(),
   standard: z.string(),
   /** recycled_return + thickener_return + tailings_return, m³. */
@@ -41,6 +50,7 @@ export const waterSectionSchema = z.object({
   dischargeM3: z.number(),
   /** recycled ÷ (recycled + fresh) or returned ÷ (returned + discharge); null when the denominator is 0. */
   rate: z.number().nullable(),
+  /** The whole-day verdict the alert engine gives (core/water.ts waterDayVerdict); null when the day holds under 50 m³. */
   belowFloor: z.boolean().nullable(),
   meters: z.array(meterRowSchema)
 }).meta({ id: 'DailyReportWater' })
@@ -55,7 +65,7 @@ export const oreSectionSchema = z.object({
   licenceDailyT: z.number(),
   /** outputT ÷ licenceDailyT */
   shareOfLicence: z.number(),
-  devices: z.array(z.object({ device: z.string(), role: z.enum(['truck_scale', 'belt_scale']), tonnes: z.number() }))
+  devices: z.array(z.object({ device: z.string(), role: z.enum(ORE_ROLES), tonnes: z.number() }))
 }).meta({ id: 'DailyReportOre' })
 
 export const uptimeRowSchema = z.object({

@@ -9,10 +9,10 @@ import type { AlertStore } from '../../store/state.js'
 import type { Alert, AlertKind, AlertState } from '../../core/alerts.js'
 import { KINDS, type Kind } from '../../core/kinds.js'
 import type { Site } from '../../core/sites.js'
-import { DAY, HOUR, beijingDate, beijingDayStart, beijingMonthStart, beijingYearStart } from '../../core/time.js'
+import { HOUR, beijingDate, beijingDayStart, beijingMonthStart, beijingYearStart } from '../../core/time.js'
 import { computeDailyReport } from './daily.js'
 import { fetchDailyInput } from './fetch.js'
-import { oreSection, type OreDeviceData } from './ore.js'
+import { OUTPUT_FIELD, monthlyLimitT, monthlyShareT, outputDevices } from '../../core/ore.js'
 import type { DailyReport } from './schema.js'
 
 export interface ScreenDeps {
@@ -43,26 +43,12 @@ export async function openAlerts (store: AlertStore, site: string): Promise<Aler
   return lists.flat().sort((a, b) => b.firedAt - a.firedAt)
 }
 
-/** Ore output of [from, to) with the daily report's rule (truck scales when any, else belt scales). */
+/** Ore output of [from, to): the sum of `tonnes` of the scales that count (core/ore.ts, the rule the alert and the report use). */
 async function oreOutput (store: TelemetryStore, site: Site, from: number, to: number): Promise<number> {
-  const scales = site.devices.filter((d) => d.kind === 'ore')
-  if (scales.length === 0 || to <= from) return 0
-  const [tonnes, before, totals] = await Promise.all([
-    store.series({ site: site.id, kind: 'ore', field: 'tonnes', from, to, stepMs: EIGHT_HOURS, agg: 'sum' }),
-    store.series({ site: site.id, kind: 'ore', field: 'totalT', from: from - DAY, to: from, stepMs: HOUR, agg: 'last' }),
-    store.series({ site: site.id, kind: 'ore', field: 'totalT', from, to, stepMs: HOUR, agg: 'last' })
-  ])
-  const devices: OreDeviceData[] = scales.map((d) => {
-    const baseline = before.filter((p) => p.device === d.id).sort((a, b) => a.t - b.t).at(-1)
-    const during = totals.filter((p) => p.device === d.id).sort((a, b) => a.t - b.t).map((p) => p.value)
-    return {
-      device: d.id,
-      role: d.role === 'belt_scale' ? 'belt_scale' : 'truck_scale', // as fetch.ts: a scale without a role is a truck scale
-      tonnesSum: tonnes.reduce((n, p) => (p.device === d.id ? n + p.value : n), 0),
-      totals: baseline ? [baseline.value, ...during] : during
-    }
-  })
-  return oreSection(site.scaleTPerYear, devices).outputT
+  const counted = new Set(outputDevices(site))
+  if (counted.size === 0 || to <= from) return 0
+  const tonnes = await store.series({ site: site.id, kind: 'ore', field: OUTPUT_FIELD, from, to, stepMs: EIGHT_HOURS, agg: 'sum' })
+  return tonnes.reduce((n, p) => (counted.has(p.device) ? n + p.value : n), 0)
 }
 
 export interface OnlineByKind {
@@ -109,12 +95,12 @@ export async function siteScreen (deps: ScreenDeps, site: Site, now: number): Pr
     oreOutput(deps.telemetry, site, beijingYearStart(now), now),
     openAlerts(deps.alertStore, site.id)
   ])
-  const monthShareT = site.scaleTPerYear / 12
+  const monthShareT = monthlyShareT(site.scaleTPerYear)
   return {
     site: site.id,
     at: now,
     today: computeDailyReport(input),
-    ore: { monthT, monthShareT, monthLimitT: monthShareT * (1 + site.ore.monthlyMargin), yearT, licenceT: site.scaleTPerYear },
+    ore: { monthT, monthShareT, monthLimitT: monthlyLimitT(site.scaleTPerYear, site.ore.monthlyMargin), yearT, licenceT: site.scaleTPerYear },
     online: onlineByKind(site, open),
     openAlerts: open
   }

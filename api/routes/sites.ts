@@ -10,6 +10,11 @@ import type { RouteContext } from '../app.js'
 import { KINDS, type Kind } from '../../core/kinds.js'
 import type { Device, Site } from '../../core/sites.js'
 import { MinewatchError } from '../../core/errors.js'
+import { limitRoles } from '../../core/dust.js'
+
+function rolesOrNull (roles: readonly string[] | undefined): string[] | null {
+  return roles ? [...roles] : null
+}
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
 import { readingSchema, polygonSchema } from '../schemas.js'
@@ -41,7 +46,9 @@ const siteDetailSchema = siteSummarySchema.extend({
   zones: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
   dustLimits: z.array(z.object({
     metric: z.string(), limit: z.number(), windowS: z.number(), holdS: z.number(), clearBelow: z.number().nullable(),
-    clearHoldS: z.number(), maxPerDay: z.number().nullable(), severity: z.string(), standard: z.string()
+    clearHoldS: z.number(), maxPerDay: z.number().nullable(), severity: z.string(),
+    standard: z.string().nullable().describe('legal standard; null for an operational limit of the site'),
+    roles: z.array(z.string()).nullable().describe('monitor roles the limit applies to; null: every monitor')
   })),
   water: z.object({ floor: z.number(), formula: z.string(), rolloverM3: z.number(), standard: z.string() }),
   ore: z.object({ monthlyMargin: z.number(), standard: z.string() }),
@@ -88,7 +95,7 @@ function detail (site: Site): z.infer<typeof siteDetailSchema> {
     ...summary(site),
     elevation: site.elevation ?? null,
     zones: site.zones.map((z) => ({ id: z.id, name: z.name, kind: z.kind })),
-    dustLimits: site.dust.limits.map((l) => ({ ...l, clearBelow: l.clearBelow ?? null, maxPerDay: l.maxPerDay ?? null })),
+    dustLimits: site.dust.limits.map((l) => ({ ...l, clearBelow: l.clearBelow ?? null, maxPerDay: l.maxPerDay ?? null, standard: l.standard ?? null, roles: rolesOrNull(limitRoles(l)) })),
     water: { ...site.water },
     ore: { ...site.ore },
     fence: { ...site.fence },

@@ -1,4 +1,6 @@
 /** Console texts, Chinese first, English switchable (stored in localStorage). */
+import { ALERT_KINDS, ALERT_KIND_NAMES } from '../../core/alerts.js'
+
 export type Lang = 'zh' | 'en'
 
 const TEXTS = {
@@ -100,15 +102,6 @@ export function t (key: TextKey): string {
   return TEXTS[key][lang === 'zh' ? 0 : 1]
 }
 
-const ALERT_KIND_NAMES: Record<string, readonly [string, string]> = {
-  dust_exceedance: ['扬尘超标', 'Dust exceedance'],
-  water_recycling_low: ['回用率不足', 'Recycling below floor'],
-  boundary_breach: ['越界', 'Boundary breach'],
-  zone_intrusion: ['禁区闯入', 'Zone intrusion'],
-  over_capacity: ['超能力', 'Over capacity'],
-  device_offline: ['设备离线', 'Device offline'],
-  data_quality: ['数据质量', 'Data quality']
-}
 
 const STATE_NAMES: Record<string, readonly [string, string]> = {
   firing: ['告警中', 'firing'], acknowledged: ['已确认', 'acknowledged'], resolved: ['已恢复', 'resolved']
@@ -125,11 +118,12 @@ function pick (table: Record<string, readonly [string, string]>, key: string): s
   return e ? e[lang === 'zh' ? 0 : 1] : key
 }
 
-export const alertKindName = (k: string): string => pick(ALERT_KIND_NAMES, k)
+/** Alert kind names come from core/alerts.ts: the alert texts, payloads and dashboards use the same ones. */
+export const alertKindName = (k: string): string => (ALERT_KIND_NAMES[lang] as Readonly<Record<string, string>>)[k] ?? k
 export const stateName = (s: string): string => pick(STATE_NAMES, s)
 export const deviceKindName = (k: string): string => pick(KIND_NAMES, k)
 export const severityName = (s: string): string => pick(SEVERITY_NAMES, s)
-export const ALERT_KIND_IDS = Object.keys(ALERT_KIND_NAMES)
+export const ALERT_KIND_IDS: readonly string[] = ALERT_KINDS
 
 /** Beijing time (the regulatory day), whatever the browser's zone. */
 export function fmtTime (ms: number, withDate = false): string {

@@ -5,17 +5,18 @@
  * in normal operation (domain.md §4), or a scenario's rate.
  *   reuse:         returns ÷ (returns + fresh intake)
  *   beneficiation: returns ÷ (returns + discharge)
- * Returns are the thickener_return, tailings_return and recycled_return meters.
+ * Returns are the meters of core/water.ts RETURN_ROLES.
  */
 import { Rng, hashSeed, valueNoise } from '../prng.js'
 import { activity } from '../weather.js'
-import type { Device, Site, WaterRole } from '../../core/sites.js'
+import type { Device, Site } from '../../core/sites.js'
+import { roleOf } from '../../core/sites.js'
+import { RETURN_ROLES, roleBin } from '../../core/water.js'
 import type { Actor, Effect, SimMessage } from '../types.js'
 import { effectsOf, firstPhaseMs, message, round } from './common.js'
 import { HOUR } from '../../core/time.js'
 
-/** Meter roles whose water counts as recycled. */
-export const RETURN_ROLES: readonly WaterRole[] = ['thickener_return', 'tailings_return', 'recycled_return']
+
 /** Process water per tonne of ore, m³/t (wet crushing and flotation use 1–3). */
 const WATER_PER_TONNE = 1.5
 
@@ -36,7 +37,8 @@ export class WaterBalance {
     let sum = 0
     for (const m of meters) {
       this.perRole.set(m.role!, (this.perRole.get(m.role!) ?? 0) + 1)
-      if (RETURN_ROLES.includes(m.role as WaterRole)) {
+      const role = roleOf(m, 'water')
+      if (role && RETURN_ROLES.includes(role)) {
         const w = rng.uniform(0.6, 1.4)
         this.returnWeights.set(m.id, w)
         sum += w
@@ -61,13 +63,13 @@ export class WaterBalance {
     // reuse: r = R / (R + F); beneficiation: r = R / (R + X)
     const fresh = reuse ? (1 - r) * demand : returns * (1 - r) / r * 1.25 + 0.02 * demand
     const discharge = reuse ? 0.3 * fresh : returns * (1 - r) / r
-    const role = device.role as WaterRole
+    const role = roleOf(device, 'water') ?? 'mill_feed'
     const share = 1 / (this.perRole.get(role) ?? 1)
-    switch (role) {
-      case 'fresh_intake': return fresh * share
-      case 'discharge': return discharge * share
-      case 'mill_feed': return (returns + fresh) * share
-      default: return returns * (this.returnWeights.get(device.id) ?? 0)
+    switch (roleBin(role)) { // the bins the rate counts (core/water.ts)
+      case 0: return returns * (this.returnWeights.get(device.id) ?? 0)
+      case 1: return fresh * share
+      case 2: return discharge * share
+      default: return (returns + fresh) * share // mill_feed
     }
   }
 }

@@ -1,6 +1,11 @@
 import { DAY, HOUR, MINUTE, beijingDayStart } from '../../core/time.js'
-import { RETURN_ROLES } from '../models/water.js'
-import type { WaterRole } from '../../core/sites.js'
+import { RETURN_ROLES } from '../../core/water.js'
+import { roleOf, type Device } from '../../core/sites.js'
+
+function isReturnMeter (d: Device): boolean {
+  const role = roleOf(d, 'water')
+  return role !== undefined && RETURN_ROLES.includes(role)
+}
 import type { Scenario } from './types.js'
 import { devicesOf, pickSite } from './pick.js'
 
@@ -29,7 +34,7 @@ export const recyclingDrop: Scenario = {
     return dayStart - durationMs - MINUTE // the end of the day before
   },
   plan: ({ sites, start }) => {
-    const hasMeters = (s: (typeof sites)[number]) => devicesOf(s, 'water').some((d) => RETURN_ROLES.includes(d.role as WaterRole)) &&
+    const hasMeters = (s: (typeof sites)[number]) => devicesOf(s, 'water').some((d) => isReturnMeter(d)) &&
       devicesOf(s, 'water', s.water.formula === 'reuse' ? 'fresh_intake' : 'discharge').length > 0
     const site = sites.find((s) => s.water.formula === 'beneficiation' && hasMeters(s)) ??
       pickSite(sites, 'recycling-drop', 'water meters with a return role and fresh intake (reuse) or discharge (beneficiation)', hasMeters)

@@ -1,7 +1,8 @@
 /** 日报: the daily regulatory report of one site as a printable page, with CSV export (both from GET /reports/daily). */
 import { get, getText, qs, ApiError } from '../api.js'
 import { h, fill } from '../dom.js'
-import { t, fmtNum, fmtPct, fmtTime, deviceKindName } from '../i18n.js'
+import { t, fmtNum, fmtPct, fmtTime, deviceKindName, currentLang } from '../i18n.js'
+import { limitSource } from '../../../core/dust.js'
 import type { DailyReport, SitesList } from '../types.js'
 import type { Page } from './page.js'
 
@@ -41,7 +42,7 @@ export async function reportPage (root: HTMLElement, params: URLSearchParams): P
     h('p', { class: 'sub' }, `${fmtTime(r.from, true)} — ${fmtTime(r.to, true)} ${r.partial ? t('partial') : ''}`),
     h('h2', {}, t('dust')),
     table([t('metric'), `${t('limit')} mg/m³`, 'standard', t('exceedMin'), t('maxHourly')],
-      r.dust.map((d) => [d.metric.toUpperCase(), d.limit, d.standard, d.exceedanceMinutes,
+      r.dust.map((d) => [d.metric.toUpperCase(), d.limit, limitSource(d, currentLang()), d.exceedanceMinutes,
         d.maxHourlyAvg ? `${fmtNum(d.maxHourlyAvg.value, 3)} (${d.maxHourlyAvg.device} ${fmtTime(d.maxHourlyAvg.hourStart).slice(0, 5)})${d.maxHourlyAvgAboveLimit ? ' ▲' : ''}` : '—'])),
     h('h2', {}, t('water')),
     table([t('recycled'), t('fresh'), t('discharge'), t('rate'), t('floor'), 'standard'],

@@ -1,3 +1,4 @@
+import { FORMULA_INFO } from '../../../core/water.js'
 import { describe, it, expect, afterEach } from 'vitest'
 import { makeConfig, startRig, dust, fix, T0, type Rig } from './fixture.js'
 import type { AlertTransition } from '../../../core/alerts.js'
@@ -114,9 +115,11 @@ describe('alert engine (DuckDB state store in memory)', () => {
     await rig.engine.evaluate(readings)
     const open = await rig.state.alerts.open()
     const water = open.find((a) => a.kind === 'water_recycling_low')!
-    expect(water).toMatchObject({ severity: 'warning', firedAt: day + 6 * HOUR, subject: 'recycling_rate', standard: '甘资字〔2023〕11号' })
+    // the default formula is the reuse rate, and its text says so instead of citing Gansu's beneficiation indicator (finding 8)
+    expect(water).toMatchObject({ severity: 'warning', firedAt: day + 6 * HOUR, subject: 'recycling_rate', standard: FORMULA_INFO.reuse.standard })
     expect(water.value!).toBeCloseTo(0.6, 2)
-    expect(water.message).toMatch(/当日累计水循环利用率 (59|60)\.\d%,下限 85\.0%\(甘资字〔2023〕11号\)/)
+    expect(water.message).toMatch(/当日累计水重复利用率 (59|60)\.\d%,下限 85\.0%\(水重复利用率 = /)
+    expect(water.message).not.toContain('甘资字')
     // one bad step, then clean readings: fired at 07:00, resolved 10 min of clean readings later
     const back = (await rig.state.alerts.list({ kind: 'data_quality', limit: 10 })).items.find((a) => a.subject === 'W-REC:implausible')!
     expect(back).toMatchObject({ state: 'resolved', firedAt: day + 7 * HOUR, resolvedAt: day + 7 * HOUR + 10 * MINUTE })

@@ -48,19 +48,30 @@ describe('water_recycling_low rule', () => {
     expect(recyclingRate(x.s)).toBeLessThan(0.2)
   })
 
-  it('fires a warning in the day, escalates when the whole day is below the floor, holds, resolves when the rate recovers', () => {
+  it('fires a running warning in the day and ends it with the day (the whole-day verdict comes from the store)', () => {
     const x = site()
     // day 1: 70 % all day; day 2: 95 %
     const sigs = run(x, DAY0, 48, (h) => (h < 24 ? { fresh: 30, rec: 70 } : { fresh: 5, rec: 95 }))
     expect(sigs.map((s) => [s.type, s.severity, s.reason])).toEqual([
       ['fire', 'warning', 'running_rate_below_floor'],
-      ['fire', 'alarm', 'day_rate_below_floor'],
-      ['resolve', 'warning', 'running_rate_recovered']
+      ['resolve', 'warning', 'day_ended']
     ])
     expect(sigs[0]!.at).toBe(DAY0 + MIN_ELAPSED_S * 1000)
     expect(sigs[0]!.value).toBeCloseTo(0.7, 2)
-    expect(sigs[1]!.at).toBe(DAY0 + DAY) // the first reading of the next day judges the finished day
-    expect(sigs[2]!.at).toBe(DAY0 + DAY + MIN_ELAPSED_S * 1000)
+    expect(sigs[1]!.at).toBe(DAY0 + DAY) // the first reading of the next day
+  })
+
+  it('no running checks for a day that is over by the clock (a backlog of yesterday): the day verdict judges it', () => {
+    const x = site()
+    const step = new Float64Array(1)
+    const now = DAY0 + DAY + HOUR
+    const sigs = []
+    for (let t = DAY0; t < DAY0 + DAY; t += 5 * MINUTE) {
+      const sig = evaluateWater(x.s, x.fresh, 5000 + (t - DAY0) / MINUTE, t, step, now) // only the fresh meter's backlog so far: 0 %
+      if (sig) sigs.push(sig)
+    }
+    expect(sigs).toEqual([])
+    expect(recyclingRate(x.s)).toBe(0)
   })
 
   it('a rate hovering around the floor gives one alert, not a stream (hysteresis)', () => {

@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest'
-import { totaliserIncrease } from '../../../api/reports/totaliser.js'
 import { dustRows } from '../../../api/reports/dust.js'
 import { waterSection } from '../../../api/reports/water.js'
 import { oreSection } from '../../../api/reports/ore.js'
@@ -7,45 +6,55 @@ import { uptimeRows, uptimeIntervalS } from '../../../api/reports/uptime.js'
 import { csvField } from '../../../api/reports/csv.js'
 import { wantsCsv } from '../../../api/routes/reports.js'
 import { parseStep, bucketCount } from '../../../api/params.js'
-import type { DustLimit, WaterSettings } from '../../../core/sites.js'
+import type { Device, DustLimit, WaterSettings } from '../../../core/sites.js'
 
-describe('totaliserIncrease', () => {
-  it.each([
-    [[], 0, { total: 0, resets: 0, rollovers: 0, backwards: 0 }],
-    [[5], 0, { total: 0, resets: 0, rollovers: 0, backwards: 0 }],
-    [[1, 2, 4, 4], 3, { resets: 0, rollovers: 0, backwards: 0 }],
-    [[100, 200, 5, 50], 150, { resets: 1 }], // +100; 5 < 10 % of 200: reset, counts 5; +45
-    [[9990, 9998, 12], 22, { rollovers: 1 }], // drop 9986 > 90 % of 10 000: rollover
-    [[100, 95, 99], 4, { backwards: 1 }], // ran backwards: nothing counted, then +4
-    [[100, 15, 20], 5, { backwards: 1 }] // 15 is not below 10 % of 100: not a reset
-  ])('%j → %d', (values, total, counts) => {
-    const r = totaliserIncrease(values, 10_000)
-    expect(r.total).toBe(total)
-    expect(r).toMatchObject(counts)
-  })
-})
+const limit = (metric: 'tsp' | 'pm10', l: number, windowS = 3600): DustLimit => ({ metric, limit: l, windowS, holdS: 0, clearHoldS: 0, severity: 'alarm', standard: 'GB 16297-1996' })
+const monitor = (id: string, role: Device['role']): Device => ({ id, kind: 'dust', role, unit: 'mg/m3', intervalS: 60, password: 'long-enough' })
+const T = 1_740_787_200_000 // 2025-03-01 08:00 Beijing, an hour start
 
-const limit = (metric: 'tsp' | 'pm10', l: number): DustLimit => ({ metric, limit: l, windowS: 3600, holdS: 0, clearHoldS: 0, severity: 'alarm', standard: 'x' })
+/** One 1-minute mean per minute for `minutes` minutes of hour `h`, value v. */
+function minutesOf (device: string, h: number, minutes: number, v: number) {
+  return Array.from({ length: minutes }, (_, i) => ({ device, t: T + h * 3_600_000 + i * 60_000, value: v }))
+}
 
 describe('dustRows', () => {
-  it('counts a minute once across monitors, strictly above the limit, and finds the highest hourly mean', () => {
-    const t = 1_740_787_200_000
-    const minute = [
-      { device: 'A', t, value: 1.1 }, { device: 'A', t: t + 60_000, value: 1.0 }, { device: 'A', t: t + 120_000, value: 1.5 },
-      { device: 'B', t, value: 1.4 }
-    ]
-    const hour = [{ device: 'A', t, value: 1.1 }, { device: 'B', t, value: 1.4 }, { device: 'B', t: t + 3_600_000, value: 0.5 }]
-    const [row] = dustRows([limit('tsp', 1)], ['A', 'B', 'C'], new Map([['tsp', { minute, hour }]]))
+  it('counts a minute once across the monitors the limit applies to, strictly above the limit; the highest valid hourly mean', () => {
+    const minute = [...minutesOf('A', 0, 50, 1.1), ...minutesOf('B', 0, 45, 1.4), ...minutesOf('B', 1, 44, 3), ...minutesOf('P', 0, 60, 9)]
+    const hour = [{ device: 'A', t: T, value: 1.1 }, { device: 'B', t: T, value: 1.4 }, { device: 'B', t: T + 3_600_000, value: 3 }, { device: 'P', t: T, value: 9 }]
+    const monitors = [monitor('A', 'boundary'), monitor('B', 'boundary'), monitor('C', 'boundary'), monitor('P', 'extraction')]
+    const [row] = dustRows([limit('tsp', 1)], monitors, new Map([['tsp', { minute, hour }]]))
     expect(row).toEqual({
-      metric: 'tsp', limit: 1, windowS: 3600, standard: 'x', devices: 3,
-      exceedanceMinutes: 2, byDevice: { A: 2, B: 1, C: 0 },
-      maxHourlyAvg: { value: 1.4, device: 'B', hourStart: t }, maxHourlyAvgAboveLimit: true
+      metric: 'tsp', limit: 1, windowS: 3600, standard: 'GB 16297-1996', basis: 'legal', devices: 3,
+      exceedanceMinutes: 50 + 44, byDevice: { A: 50, B: 45 + 44, C: 0 },
+      // B's second hour has 44 minutes (< 45, GB 3095-2012 §8): not a valid hourly mean; P is in the pit, not covered
+      maxHourlyAvg: { value: 1.4, device: 'B', hourStart: T }, maxHourlyAvgAboveLimit: true,
+      dayMeans: null, dayExceedances: null
     })
   })
 
   it('gives zero minutes and no maximum without data', () => {
-    const [row] = dustRows([limit('pm10', 0.15)], ['A'], new Map())
+    const [row] = dustRows([limit('pm10', 0.15)], [monitor('A', 'boundary')], new Map())
     expect(row).toMatchObject({ exceedanceMinutes: 0, byDevice: { A: 0 }, maxHourlyAvg: null, maxHourlyAvgAboveLimit: false })
+  })
+
+  it('calendar-day limits: a daily mean needs 20 valid hourly means (GB 3095-2012 §8)', () => {
+    const minute = []; const hour = []
+    for (let h = 0; h < 24; h++) {
+      if (h < 19) { minute.push(...minutesOf('A', h, 60, 0.3)); hour.push({ device: 'A', t: T + h * 3_600_000, value: 0.3 }) }
+      if (h < 20) { minute.push(...minutesOf('B', h, 45, 0.2)); hour.push({ device: 'B', t: T + h * 3_600_000, value: 0.2 }) }
+    }
+    const [row] = dustRows([limit('pm10', 0.15, 86_400)], [monitor('A', 'boundary'), monitor('B', 'boundary')], new Map([['pm10', { minute, hour }]]))
+    expect(row!.dayMeans).toEqual([
+      { device: 'A', value: null, validHours: 19, aboveLimit: false },
+      { device: 'B', value: expect.closeTo(0.2, 12), validHours: 20, aboveLimit: true }
+    ])
+    expect(row!.dayExceedances).toBe(1)
+  })
+
+  it('an operational limit cites no standard and applies to every monitor unless it lists roles', () => {
+    const op: DustLimit = { metric: 'tsp', limit: 2, windowS: 3600, holdS: 0, clearHoldS: 0, severity: 'warning', roles: ['extraction'] }
+    const [row] = dustRows([op], [monitor('A', 'boundary'), monitor('P', 'extraction')], new Map())
+    expect(row).toMatchObject({ standard: null, basis: 'operational', devices: 1, byDevice: { P: 0 } })
   })
 })
 
@@ -62,12 +71,23 @@ describe('waterSection', () => {
   ]
   it('reuse: recycled ÷ (recycled + fresh); mill_feed counts in neither', () => {
     const w = waterSection(water('reuse'), meters)
-    expect(w).toMatchObject({ recycledM3: 90, freshM3: 20, dischargeM3: 10, rate: 90 / 110, belowFloor: true })
+    expect(w).toMatchObject({ recycledM3: 90, freshM3: 20, dischargeM3: 10, rate: 90 / 110, belowFloor: true, formulaName: '水重复利用率' })
   })
   it('beneficiation: returned ÷ (returned + discharge)', () => {
     const w = waterSection(water('beneficiation'), meters)
     expect(w.rate).toBe(0.9)
     expect(w.belowFloor).toBe(false)
+  })
+  it('a backwards glitch keeps the baseline: the climb back is not new water (finding 2)', () => {
+    const w = waterSection(water('reuse'), [
+      { device: 'F', role: 'fresh_intake', values: [50_000, 50_010, 40_000, 50_020, 50_030] },
+      { device: 'R', role: 'recycled_return', values: [0, 270] }
+    ])
+    expect(w).toMatchObject({ freshM3: 30, recycledM3: 270, rate: 0.9, belowFloor: false })
+    expect(w.meters[0]).toMatchObject({ volumeM3: 30, backwards: 1, resets: 0 })
+  })
+  it('a day under 50 m³ gets no verdict, as the alert gives none', () => {
+    expect(waterSection(water('reuse'), [{ device: 'F', role: 'fresh_intake', values: [0, 40] }])).toMatchObject({ rate: 0, belowFloor: null })
   })
   it('no volume: rate and belowFloor are null', () => {
     expect(waterSection(water('reuse'), [{ device: 'F', role: 'fresh_intake', values: [5] }])).toMatchObject({ rate: null, belowFloor: null })
@@ -75,18 +95,20 @@ describe('waterSection', () => {
 })
 
 describe('oreSection', () => {
-  it('counts belt scales (totaliser, else tonnes) when the site has no truck scale', () => {
-    const o = oreSection(730_000, [
-      { device: 'B1', role: 'belt_scale', tonnesSum: 7, totals: [100, 400] },
-      { device: 'B2', role: 'belt_scale', tonnesSum: 50, totals: [] }
+  it('counts the source scales\' summed tonnes (core/ore.ts), reporting both totals', () => {
+    const o = oreSection(730_000, 'belt_scale', [
+      { device: 'B1', role: 'belt_scale', tonnesSum: 300 },
+      { device: 'B2', role: 'belt_scale', tonnesSum: 50 }
     ])
     expect(o).toEqual({
       source: 'belt_scale', outputT: 350, truckScaleT: 0, beltScaleT: 350, licenceDailyT: 2000, shareOfLicence: 0.175,
       devices: [{ device: 'B1', role: 'belt_scale', tonnes: 300 }, { device: 'B2', role: 'belt_scale', tonnes: 50 }]
     })
+    expect(oreSection(730_000, 'truck_scale', [{ device: 'T', role: 'truck_scale', tonnesSum: 400 }, { device: 'B', role: 'belt_scale', tonnesSum: 390 }]))
+      .toMatchObject({ outputT: 400, truckScaleT: 400, beltScaleT: 390 })
   })
   it('a site without scales reports none', () => {
-    expect(oreSection(365, [])).toMatchObject({ source: 'none', outputT: 0, shareOfLicence: 0 })
+    expect(oreSection(365, 'none', [])).toMatchObject({ source: 'none', outputT: 0, shareOfLicence: 0 })
   })
 })
 

@@ -63,9 +63,11 @@ describe('GET /api/v1/reports/daily', () => {
     const lines = res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n')
     expect(lines[0]).toBe('site,date,section,item,device,value,limit,unit')
     expect(lines).toContain('fx-site,2025-03-01,dust,pm10_exceedance_minutes,,1,0.15,min')
-    expect(lines).toContain('fx-site,2025-03-01,dust,pm10_max_hourly_avg,FX-D1,0.2,0.15,mg/m³')
+    expect(lines).toContain('fx-site,2025-03-01,dust,pm10_max_hourly_avg,,,0.15,mg/m³') // no hour with 45 minutes of data
+    expect(lines).toContain('fx-site,2025-03-01,dust,pm10_day_mean,FX-D1,,0.15,mg/m³')
+    expect(lines).toContain('fx-site,2025-03-01,dust,pm10_day_exceedances,,0,0.15,monitors')
     expect(lines).toContain('fx-site,2025-03-01,water,rate_reuse,,0.862068965517,0.85,ratio')
-    expect(lines).toContain('fx-site,2025-03-01,water,discharge,FX-W3,33,,m³')
+    expect(lines).toContain('fx-site,2025-03-01,water,discharge,FX-W3,32,,m³')
     expect(lines).toContain('fx-site,2025-03-01,ore,output_truck_scale,,114,1000,t')
     expect(lines).toContain('fx-site,2025-03-01,fence,boundary_breaches,,2,,alerts')
     expect(lines).toContain('fx-site,2025-03-01,uptime,status,FX-S1,0.75,,ratio')
@@ -83,7 +85,7 @@ describe('GET /api/v1/reports/daily', () => {
     expect(r).toMatchObject({ date: '2025-03-02', partial: true, from: Date.parse('2025-03-02T00:00:00+08:00'), to: h.clock.now() })
     // 10 h elapsed: 600 one-minute intervals; FX-D1 has one reading (00:00, tsp 9.9, above the limit)
     expect(r.uptime[0]).toMatchObject({ device: 'FX-D1', expected: 600, withData: 1 })
-    expect(r.dust[0]).toMatchObject({ exceedanceMinutes: 1, maxHourlyAvg: { value: 9.9, device: 'FX-D1' } })
+    expect(r.dust[0]).toMatchObject({ exceedanceMinutes: 1, maxHourlyAvg: null }) // one minute is no valid hourly mean
     // W3 went 22 → 500 since the last value of the previous day
     expect(r.water.dischargeM3).toBe(478)
     expect(r.fence).toEqual({ boundaryBreaches: 0, zoneIntrusions: 1 })

@@ -130,7 +130,9 @@ describe('generated dashboards', () => {
 
 describe('thresholds come from the site registry', () => {
   // the demo config with other limits for the Zhejiang site
-  const text = readFileSync(join(ROOT, DEFAULT_CONFIG), 'utf8')
+  const demoText = readFileSync(join(ROOT, DEFAULT_CONFIG), 'utf8')
+  const zjDust = demoText.indexOf('    dust:\n')
+  const text = (demoText.slice(0, zjDust) + demoText.slice(demoText.indexOf('    devices:\n      - id: ZJ-DUST01')))
     .replace('    devices:\n      - id: ZJ-DUST01', `    dust:
       limits:
         - { metric: tsp, limit: 0.8, windowS: 3600, clearBelow: 0.6, standard: DB33 test }
@@ -146,8 +148,11 @@ describe('thresholds come from the site registry', () => {
   it('dust: per-site limit and clear level on the monitors of that site only', () => {
     const zj = overrideFor(site!, '扬尘实时浓度 TSP', '^(ZJ-DUST01|ZJ-DUST02|ZJ-DUST03|ZJ-DUST04|ZJ-DUST05|ZJ-DUST06|ZJ-HJ-DUST01)$')
     expect(zj).toEqual([{ id: 'thresholds', value: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 0.6, color: 'orange' }, { value: 0.8, color: 'red' }] } }])
-    const gs = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST01|GS-DUST02|GS-DUST03|GS-DUST04|GS-DUST05|GS-HJ-DUST01)$')
-    expect((gs[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
+    // Gansu: the legal GB 16297-1996 limit on its boundary monitors, the operational one on the others
+    const gsBoundary = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST04|GS-DUST05)$')
+    expect((gsBoundary[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
+    const gsPit = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST01|GS-DUST02|GS-DUST03)$')
+    expect((gsPit[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
     expect(overview!.panels!.length).toBe(8)
     // the overview's worst-ratio query divides by each site's own limit
     const table = JSON.stringify(panels(overview!).find((p) => p.title === '各矿山状况')!.targets)

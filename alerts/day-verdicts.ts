@@ -1,0 +1,125 @@
+/**
+ * Whole-day verdicts judged from the stored day, not from whichever readings arrived first:
+ *  - water_recycling_low, subject `recycling_rate:{date}`: the Beijing day's rate per the site's
+ *    formula (core/water.ts dayVolumes, waterDayVerdict) below the floor fires an alarm;
+ *  - dust_exceedance, subject `{device}:{metric}:day:{date}`: a calendar-day limit (GB 3095-2012)
+ *    whose valid daily mean (core/dust.ts dayMean: ≥ 20 hourly means of ≥ 45 minutes of counted
+ *    readings) is above the limit fires the limit's severity.
+ * A day is judged once it is over by the clock and every device it depends on has stored data in
+ * its last hour (or alerts.dayVerdictWaitS after its end, whatever arrived); a day with no such data
+ * at all leaves the queue without queries until a reading for it arrives; a reading for a judged
+ * day (late data inside the acceptance window) judges it again: an alert whose verdict no longer
+ * holds resolves with a late_data_* reason. The daily report computes the same figures with the
+ * same functions from the same queries (store/day-queries.ts).
+ */
+import type { Site } from '../core/sites.js'
+import { beijingDate, DAY, HOUR, MINUTE } from '../core/time.js'
+import { dayVolumes, formulaRoles, waterDayVerdict } from '../core/water.js'
+import { dayMean, limitSource } from '../core/dust.js'
+import { devicesWithData, dustMetricData, hourMeans, totaliserValues } from '../store/day-queries.js'
+import type { TelemetryStore } from '../store/telemetry.js'
+import { dayLimits, dustDaySubject, waterDaySubject, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
+import type { PendingSignal } from './evaluate.js'
+import { fire, resolve } from './rules/signal.js'
+
+/** A day not yet complete for every device is tried again this often, ms. */
+export const RETRY_MS = MINUTE
+/** A device whose data reaches this close to the day's end has sent its day, ms. */
+export const COMPLETE_WITHIN_MS = HOUR
+
+interface Pending { site: string, day: number, due: number }
+
+export class DayVerdicts {
+  private readonly pending = new Map<string, Pending>()
+
+  constructor (
+    private readonly ctx: Contexts,
+    private readonly telemetry: Pick<TelemetryStore, 'series'>,
+    /** After a day's end, judge it with whatever arrived once this long has passed, ms. */
+    private readonly waitMs: number,
+    private readonly language: 'zh' | 'en'
+  ) {}
+
+  /** The Beijing day starting at `day` of `site` has new data (or should be judged when it ends). */
+  touch (site: string, day: number): void {
+    const key = `${site}\u0000${day}`
+    const p = this.pending.get(key)
+    if (p) p.due = 0
+    else this.pending.set(key, { site, day, due: 0 })
+  }
+
+  get pendingDays (): number { return this.pending.size }
+
+  /** Judges the pending days that are over at `now`; returns the signals (the lifecycle drops repeats). */
+  async judge (now: number): Promise<PendingSignal[]> {
+    const out: PendingSignal[] = []
+    for (const [key, p] of [...this.pending]) {
+      if (now < p.day + DAY || now < p.due) continue
+      const sc = this.ctx.sites.get(p.site)
+      if (!sc) { this.pending.delete(key); continue }
+      const final = now >= p.day + DAY + this.waitMs
+      const devices = [...this.ctx.devices.values()].filter((d) => d.site === sc)
+      let complete = true
+      if (sc.water) complete = await this.judgeWater(sc, devices, p.day, now, final, out) && complete
+      complete = await this.judgeDust(sc, devices, p.day, now, final, out) && complete
+      if (complete) {
+        this.pending.delete(key)
+        for (const d of devices) d.lastDay = NaN // the next reading of any day touches it again
+      } else {
+        p.due = now + RETRY_MS
+      }
+    }
+    return out
+  }
+
+  private async judgeWater (sc: SiteCtx, devices: DeviceCtx[], day: number, now: number, final: boolean, out: PendingSignal[]): Promise<boolean> {
+    const site = sc.site
+    const roles = formulaRoles(site.water.formula)
+    const meters = devices.filter((d) => d.meter !== null && roles.includes(d.meter.role))
+    if (!final) {
+      // every meter of the formula has stored data in the day's last hour (a later day's data does not say so)
+      const sent = await devicesWithData(this.telemetry, site.id, 'water', 'totalM3', day + DAY - COMPLETE_WITHIN_MS, day + DAY)
+      if (!meters.some((d) => sent.has(d.id))) return true // nothing stored yet: a reading for the day queues it again
+      if (meters.some((d) => !sent.has(d.id))) return false
+    }
+    const values = await totaliserValues(this.telemetry, site.id, 'water', 'totalM3', day, day + DAY)
+    const { volumes } = dayVolumes(meters.map((d) => ({ role: d.meter!.role, values: values.get(d.id) ?? [] })), site.water.rolloverM3)
+    const v = waterDayVerdict(volumes, site.water.formula, site.water.floor)
+    if (!v.judged) return true
+    const subject = waterDaySubject(beijingDate(day))
+    const signal = v.below
+      ? fire(day + DAY, 'alarm', v.rate, site.water.floor, 'day_rate_below_floor')
+      : resolve(Math.max(now, day + DAY), v.rate, site.water.floor, 'late_data_day_rate_at_floor')
+    out.push({ signal, site: site.id, kind: 'water_recycling_low', subject, device: null, unit: '', standard: site.water.standard })
+    return true
+  }
+
+  private async judgeDust (sc: SiteCtx, devices: DeviceCtx[], day: number, now: number, final: boolean, out: PendingSignal[]): Promise<boolean> {
+    const site: Site = sc.site
+    const monitors = devices.map((d) => ({ d, limits: dayLimits(site, d.device) })).filter((m) => m.limits.length > 0)
+    if (monitors.length === 0) return true
+    const metricsOf = [...new Set(monitors.flatMap((m) => m.limits.map((l) => l.metric)))]
+    // a monitor has sent its day when it stored any reading (of any flag) in the day's last hour
+    const sent = new Set<string>()
+    if (!final) {
+      for (const metric of metricsOf) for (const id of await devicesWithData(this.telemetry, site.id, 'dust', metric, day + DAY - COMPLETE_WITHIN_MS, day + DAY)) sent.add(id)
+    }
+    const ready = monitors.filter((m) => final || sent.has(m.d.id))
+    if (ready.length === 0) return true // nothing stored yet: a reading for the day queues it again
+    const metrics = [...new Set(ready.flatMap((m) => m.limits.map((l) => l.metric)))]
+    const data = new Map(await Promise.all(metrics.map(async (metric) =>
+      [metric, hourMeans(await dustMetricData(this.telemetry, site.id, metric, day, day + DAY))] as const)))
+    const date = beijingDate(day)
+    for (const { d, limits } of ready) {
+      for (const l of limits) {
+        const m = dayMean(data.get(l.metric)?.get(d.id) ?? [])
+        if (!m.valid) continue // GB 3095-2012 §8: fewer than 20 valid hourly means, no daily mean
+        const signal = m.mean > l.limit
+          ? fire(day + DAY, l.severity, m.mean, l.limit, 'day_mean_above_limit')
+          : resolve(Math.max(now, day + DAY), m.mean, l.limit, 'late_data_day_mean_within_limit')
+        out.push({ signal, site: site.id, kind: 'dust_exceedance', subject: dustDaySubject(d.id, l.metric, date), device: d.id, unit: 'mg/m³', standard: limitSource(l, this.language) })
+      }
+    }
+    return ready.length === monitors.length
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Queries of one site-day over the TelemetryStore interface, shared by everything that judges a
+ * stored day (the alert engine's day verdicts, the daily report), so both read the same data
+ * the same way. The rules applied to the result live in core/ (water.ts, dust.ts).
+ */
+import type { TelemetryStore, SeriesPoint } from './telemetry.js'
+import type { Kind } from '../core/kinds.js'
+import type { DustMetric } from '../core/sites.js'
+import { COUNTED_FLAGS, type HourMean } from '../core/dust.js'
+import { DAY, HOUR, MINUTE } from '../core/time.js'
+
+/** How far before the day a totaliser's baseline (last value before the day) is looked for. */
+export const BASELINE_LOOKBACK_MS = DAY
+
+type Series = Pick<TelemetryStore, 'series'>
+
+/** Points grouped by device, each list in time order. */
+export function byDevice (points: readonly SeriesPoint[]): Map<string, SeriesPoint[]> {
+  const m = new Map<string, SeriesPoint[]>()
+  for (const p of points) {
+    let list = m.get(p.device)
+    if (!list) m.set(p.device, (list = []))
+    list.push(p)
+  }
+  for (const list of m.values()) list.sort((a, b) => a.t - b.t)
+  return m
+}
+
+/** Totaliser values of each device of a kind: the last one in the lookback before `from`, then the last of each minute. */
+export async function totaliserValues (store: Series, site: string, kind: Kind, field: string, from: number, to: number): Promise<Map<string, number[]>> {
+  const [before, during] = await Promise.all([
+    // hour buckets: the day starts on an hour boundary in Beijing (UTC+8), so no bucket straddles it
+    store.series({ site, kind, field, from: from - BASELINE_LOOKBACK_MS, to: from, stepMs: HOUR, agg: 'last' }),
+    store.series({ site, kind, field, from, to, stepMs: MINUTE, agg: 'last' })
+  ])
+  const out = new Map<string, number[]>()
+  for (const [device, points] of byDevice(before)) out.set(device, [points[points.length - 1]!.value])
+  for (const [device, points] of byDevice(during)) {
+    const list = out.get(device) ?? []
+    for (const p of points) list.push(p.value)
+    out.set(device, list)
+  }
+  return out
+}
+
+/** 1-minute and 1-hour means of the readings whose flag counts (core/dust.ts COUNTED_FLAGS), per device. */
+export interface DustMetricData {
+  minute: readonly SeriesPoint[]
+  hour: readonly SeriesPoint[]
+}
+
+export async function dustMetricData (store: Series, site: string, metric: DustMetric, from: number, to: number): Promise<DustMetricData> {
+  const q = { site, kind: 'dust' as const, field: metric, from, to, agg: 'mean' as const, flags: COUNTED_FLAGS }
+  const [minute, hour] = await Promise.all([store.series({ ...q, stepMs: MINUTE }), store.series({ ...q, stepMs: HOUR })])
+  return { minute, hour }
+}
+
+/** Each device's hourly means with the minutes of data behind each (for core/dust.ts validity). */
+export function hourMeans (d: DustMetricData): Map<string, HourMean[]> {
+  const minutes = new Map<string, number>()
+  for (const p of d.minute) {
+    const key = `${p.device}\u0000${Math.floor(p.t / HOUR) * HOUR}`
+    minutes.set(key, (minutes.get(key) ?? 0) + 1)
+  }
+  const out = new Map<string, HourMean[]>()
+  for (const p of d.hour) {
+    let list = out.get(p.device)
+    if (!list) out.set(p.device, (list = []))
+    list.push({ t: p.t, mean: p.value, minutes: minutes.get(`${p.device}\u0000${p.t}`) ?? 0 })
+  }
+  return out
+}
+
+/** Devices of a kind with at least one stored reading carrying `field` in [from, to) (any flag). */
+export async function devicesWithData (store: Series, site: string, kind: Kind, field: string, from: number, to: number): Promise<Set<string>> {
+  const points = await store.series({ site, kind, field, from, to, stepMs: to - from, agg: 'count' })
+  return new Set(points.filter((p) => p.value > 0).map((p) => p.device))
+}
