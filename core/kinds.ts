@@ -47,6 +47,8 @@ export const ALERT_EVENTS_MEASUREMENT = 'alert_events'
 /**
  * Fields of each kind, in storage order. Numeric values are in the canonical unit.
  * `seq` is stored on every kind as an int field (the device's own counter).
+ * Only ever append a field to a kind: a DuckDB file written before gains it as its last column
+ * (store/duckdb/schema.ts readingColumnsDdl), and its columns must stay in this order.
  */
 export const FIELDS: Readonly<Record<Kind, readonly FieldDef[]>> = Object.freeze({
   dust: [

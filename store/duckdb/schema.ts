@@ -45,7 +45,16 @@ export function alertEventsDdl (): string {
   return `CREATE TABLE IF NOT EXISTS ${ident(ALERT_EVENTS_MEASUREMENT)} (${ALERT_EVENT_COLUMNS.map(([n, t]) => `${ident(n)} ${t}`).join(', ')})`
 }
 
-/** Every CREATE statement of the telemetry file, idempotent. */
+/**
+ * Columns a file written by an older minewatch lacks: added in place, at the end, in FIELDS order.
+ * core/kinds.ts only ever appends fields to a kind, so an upgraded file has the same column order
+ * as a new one (the appender writes by position).
+ */
+export function readingColumnsDdl (kind: Kind): string[] {
+  return FIELDS[kind].map((f) => `ALTER TABLE ${ident(MEASUREMENT[kind])} ADD COLUMN IF NOT EXISTS ${ident(f.name)} ${SQL_TYPE[f.type]}`)
+}
+
+/** Every CREATE (and upgrade) statement of the telemetry file, idempotent. */
 export function telemetryDdl (): string[] {
-  return [...KINDS.map(readingTableDdl), alertEventsDdl()]
+  return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl()]
 }

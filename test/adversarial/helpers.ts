@@ -24,6 +24,7 @@ function hashedText (): string {
     .replace(/^demo: true$/m, 'demo: false')
     .replace(/^(\s+)password: (\S+)$/gm, (_m, sp: string, pw: string) => `${sp}${sp.length === 8 ? 'secretHash' : 'passwordHash'}: '${hashSecret(pw)}'`)
     .replace(/^(\s+)token: (\S+)$/gm, (_m, sp: string, t: string) => `${sp}tokenHash: '${hashSecret(t)}'`)
+    .replace(/(hj212: \{[^}]*?)\bpw: "([^"]*)"/g, (_m, head: string, pw: string) => `${head}pwHash: '${hashSecret(pw)}'`)
   writeFileSync(`${file}.${process.pid}`, text)
   renameSync(`${file}.${process.pid}`, file)
   return text

@@ -155,4 +155,38 @@ describe('DuckDB telemetry file layout (docs/storage.md)', () => {
       dir.remove()
     }
   })
+
+  it('upgrades a file written before the HJ 212 fields: the missing columns are added at the end, in order, and readings keep every field', async () => {
+    const dir = tempDir('mw-duckdb-upgrade-')
+    try {
+      const path = join(dir.path, 'telemetry.duckdb')
+      // the dust and water tables as minewatch 0.1.0 made them
+      const old = await DuckDBInstance.create(path)
+      const c = await old.connect()
+      await c.run('CREATE TABLE dust (site VARCHAR NOT NULL, device VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, seq BIGINT, "tsp" DOUBLE, "pm10" DOUBLE, "pm25" DOUBLE, "temp" DOUBLE, "rh" DOUBLE, "windSpeed" DOUBLE, "windDir" DOUBLE, "noise" DOUBLE, "flag" VARCHAR)')
+      await c.run('CREATE TABLE water (site VARCHAR NOT NULL, device VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, seq BIGINT, "totalM3" DOUBLE, "flowM3h" DOUBLE)')
+      await c.run(`INSERT INTO dust (site, device, ts, seq, tsp, flag) VALUES ('gm01', 'old', make_timestamp(${T0 * 1000}), 1, 0.4, 'N')`)
+      c.closeSync(); old.closeSync()
+
+      const upgraded = new DuckDBTelemetryStore({ path })
+      await upgraded.init()
+      const interval = dust('hj', T0 + 60_000, { tsp: 0.5, pm10Avg: 0.16, pm10Max: 0.2, intervalS: 60, flag: 'N' })
+      await upgraded.write([interval, { site: 'gm01', device: 'wm', kind: 'water', ts: T0, values: { totalM3: 10, volumeM3: 2.5, intervalS: 600 } }])
+      const latest = await upgraded.latest({ site: 'gm01' })
+      expect(latest.find((r) => r.device === 'hj')!.values).toEqual(interval.values)
+      expect(latest.find((r) => r.device === 'old')!.values).toEqual({ tsp: 0.4, flag: 'N' })
+      expect(latest.find((r) => r.device === 'wm')!.values).toEqual({ totalM3: 10, volumeM3: 2.5, intervalS: 600 })
+      await upgraded.close()
+
+      const db = await DuckDBInstance.create(path)
+      const conn = await db.connect()
+      for (const k of ['dust', 'water'] as const) {
+        const cols = (await conn.runAndReadAll(`DESCRIBE "${k}"`)).getRowObjectsJS().map((r) => r.column_name)
+        expect(cols).toEqual(['site', 'device', 'ts', 'seq', ...FIELDS[k].map((f) => f.name)])
+      }
+      conn.closeSync(); db.closeSync()
+    } finally {
+      dir.remove()
+    }
+  })
 })
