@@ -10,24 +10,28 @@
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../core/config.js'
+import { demoConfigFile } from '../core/package.js'
 import { Registry } from '../core/registry.js'
 import { isMinewatchError } from '../core/errors.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
 import { MqttPublisher } from './mqtt-publisher.js'
+import { Hj212Publisher, routingPublisher, withoutHj212Devices } from './hj212-publisher.js'
 import { prepareRun } from './prepare.js'
 import { runSimulation, type RunProgress } from './run.js'
 import { parseDuration, parseStart } from './duration.js'
 import { SCENARIOS, scenario as scenarioByName } from './scenarios/index.js'
 
 export const SIMULATE_USAGE = `usage: minewatch simulate --broker mqtt://host:port [options]
-  --config F       configuration with the sites and demo passwords (default config/demo.yaml)
+  --config F       configuration with the sites and demo passwords (default: the demo config shipped with minewatch)
   --sites a,b      site ids to simulate (default: all)
   --scenario S     ${SCENARIOS.map((s) => s.name).join(' | ')} (default normal-day)
   --seed N         random seed: same seed, same messages (default 1)
   --speed X        simulated seconds per real second, or max (default 1)
   --duration D     simulated duration, e.g. 90s, 10m, 2h, 1d (default: the scenario's)
   --start T        simulated start: now, now-24h or RFC 3339 (default: the simulated clock
-                   reaches the wall clock as the run ends; at speed 1 it starts now)`
+                   reaches the wall clock as the run ends; at speed 1 it starts now)
+  --hj212 H:P      send the HJ 212 devices' data as HJ 212 frames to the gateway at host:port
+                   (minewatch up --hj212-port); without it those devices are left out`
 
 /** Runs the simulate command; returns the process exit code. */
 export async function simulateCommand (argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
@@ -37,13 +41,14 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
       args: argv,
       options: {
         broker: { type: 'string' },
-        config: { type: 'string', default: 'config/demo.yaml' },
+        config: { type: 'string', default: demoConfigFile },
         sites: { type: 'string' },
         scenario: { type: 'string', default: 'normal-day' },
         seed: { type: 'string', default: '1' },
         speed: { type: 'string', default: '1' },
         duration: { type: 'string' },
         start: { type: 'string' },
+        hj212: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false }
       },
       strict: true
@@ -61,7 +66,10 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     if (!(speed > 0)) throw new Error(`--speed must be a positive number or max, got '${values.speed}'`)
     const { config, warnings } = loadConfig(values.config)
     for (const w of warnings) out(`warning: ${w}`)
-    const registry = new Registry(config)
+    const hj212 = values.hj212 !== undefined ? hostPort(values.hj212, '--hj212') : undefined
+    const hj212Devices = config.sites.reduce((n, s) => n + s.devices.filter((d) => d.hj212 !== undefined).length, 0)
+    if (!hj212 && hj212Devices > 0) out(`leaving out ${hj212Devices} HJ 212 device(s): give --hj212 host:port to send their frames to a gateway`)
+    const registry = new Registry(hj212 ? config : withoutHj212Devices(config))
     const now = Date.now()
     const durationMs = values.duration ? parseDuration(values.duration) : undefined
     // the run ends, in wall time, duration ÷ speed from now: a default start ending the simulated
@@ -77,7 +85,7 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
       now: endsAt(durationMs ?? scenarioDuration(values.scenario))
     })
     const sites = run.sim.sites.map((s) => s.id)
-    const missing = MqttPublisher.missingPasswords(registry, sites)
+    const missing = MqttPublisher.missingPasswords(registry, sites).filter((id) => !Hj212Publisher.handles(registry, id))
     if (missing.length > 0) throw new Error(`devices without a plain (demo) password cannot be simulated: ${missing.slice(0, 10).join(', ')}`)
     out(`scenario ${run.scenario.name}: ${run.plan.summary}`)
     out(`sites ${sites.join(', ')} · seed ${seed} · speed ${values.speed} · ${new Date(run.start).toISOString()} → ${new Date(run.end).toISOString()}`)
@@ -85,7 +93,7 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     let connErrors = 0
     const abort = new AbortController()
     let conflict: string | undefined
-    const publisher = new MqttPublisher({
+    const mqtt = new MqttPublisher({
       brokerUrl: values.broker,
       registry,
       onError: (device, err) => { if (connErrors++ < 5) out(`connection error ${device}: ${err.message}`) },
@@ -97,6 +105,7 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
         abort.abort()
       }
     })
+    const publisher = routingPublisher(registry, mqtt, hj212)
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     let firstError: string | undefined
@@ -123,6 +132,13 @@ export async function simulateCommand (argv: string[], out: (line: string) => vo
     out(`simulate: ${isMinewatchError(err) ? err.message : (err as Error).message}`)
     return 1
   }
+}
+
+function hostPort (value: string, flag: string): { host: string, port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(value)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`${flag} must be host:port, got '${value}'`)
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port }
 }
 
 function scenarioDuration (name: string): number {

@@ -5,6 +5,7 @@
  * readings are kept so the device answers history requests (backfill) with minute data.
  */
 import type { Registry } from '../core/registry.js'
+import type { Config } from '../core/config.js'
 import type { Device } from '../core/sites.js'
 import { MinewatchError } from '../core/errors.js'
 import { parseTimestamp } from '../core/time.js'
@@ -128,4 +129,25 @@ export class Hj212Publisher implements Publisher {
     this.clients.set(device, c)
     return c
   }
+}
+
+/**
+ * One publisher for a whole registry: HJ 212 devices (an `hj212:` entry) send frames to the gateway
+ * at `hj212`, the others publish over MQTT. Without a gateway an HJ 212 device's message fails.
+ */
+export function routingPublisher (registry: Registry, mqtt: Publisher, hj212?: { host: string, port: number }): Publisher {
+  const gateway = hj212 ? new Hj212Publisher({ ...hj212, registry }) : undefined
+  return {
+    publish: (m) => {
+      if (!Hj212Publisher.handles(registry, m.device)) return mqtt.publish(m)
+      if (!gateway) return Promise.reject(new MinewatchError('MW_BAD_REQUEST', `${m.device} speaks HJ 212 and no gateway is given (hj212.port, or simulate --hj212 host:port)`))
+      return gateway.publish(m)
+    },
+    close: async () => { await Promise.all([mqtt.close(), gateway?.close()]) }
+  }
+}
+
+/** The config without its HJ 212 devices (for a simulator given no gateway to send them to). */
+export function withoutHj212Devices (config: Config): Config {
+  return { ...config, sites: config.sites.map((s) => ({ ...s, devices: s.devices.filter((d) => d.hj212 === undefined) })) }
 }

@@ -10,7 +10,7 @@ import { Simulation, selectSites } from './simulation.js'
 import { MqttPublisher } from './mqtt-publisher.js'
 import { runSimulation } from './run.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
-import { Hj212Publisher } from './hj212-publisher.js'
+import { Hj212Publisher, routingPublisher } from './hj212-publisher.js'
 import { demoIncidents, storyPublisher } from './demo-story.js'
 import type { Publisher } from './publisher.js'
 
@@ -43,15 +43,7 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
     registry: opts.registry,
     onError: (device, err) => opts.logger.warn({ device, err: err.message }, 'simulated device connection error')
   })
-  const hj212 = opts.hj212 ? new Hj212Publisher({ ...opts.hj212, registry: opts.registry }) : undefined
-  const routed: Publisher = {
-    publish: (m) => {
-      if (!Hj212Publisher.handles(opts.registry, m.device)) return mqttPublisher.publish(m)
-      if (!hj212) return Promise.reject(new MinewatchError('MW_BAD_REQUEST', `${m.device} speaks HJ 212 and no gateway runs (set hj212.port)`))
-      return hj212.publish(m)
-    },
-    close: async () => { await Promise.all([mqttPublisher.close(), hj212?.close()]) }
-  }
+  const routed = routingPublisher(opts.registry, mqttPublisher, opts.hj212)
   const start = Math.floor(Date.now() / 1000) * 1000
   const first = opts.story ? opts.registry.site(sites[0] ?? '') : undefined
   const plan = first ? demoIncidents(first) : undefined

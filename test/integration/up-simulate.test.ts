@@ -1,4 +1,4 @@
-/** `minewatch up --simulate`: every demo device shows in /api/v1/sites/{site}/latest within a minute. */
+/** `minewatch up --simulate` (with the HJ 212 gateway, as `npm run demo`): every demo device, MQTT and HJ 212, shows in /api/v1/sites/{site}/latest within a minute. */
 import { it, expect } from 'vitest'
 import { startMinewatch } from '../../bin/up.js'
 import { silentLogger } from '../../core/log.js'
@@ -8,9 +8,10 @@ import { demoConfig } from '../helpers/minewatch.js'
 it('shows readings for every demo device within a minute', async () => {
   const dir = tempDir('minewatch-sim-')
   const config = demoConfig()
-  const mw = await startMinewatch({ config, dataDir: dir.path, mqttPort: 0, httpPort: 0, host: '127.0.0.1', simulate: true, logger: silentLogger() })
+  const mw = await startMinewatch({ config, dataDir: dir.path, mqttPort: 0, httpPort: 0, host: '127.0.0.1', simulate: true, hj212Port: 0, logger: silentLogger() })
   try {
     const seen = async (site: string): Promise<Set<string>> => {
+      await new Promise((resolve) => setTimeout(resolve, 250)) // 4 polls a second: well inside the token's rate limit
       const res = await fetch(`http://127.0.0.1:${mw.httpPort}/api/v1/sites/${site}/latest`, { headers: { authorization: 'Bearer demo-regulator-all-token' } })
       expect(res.status).toBe(200)
       const body = await res.json() as { items: Array<{ device: string }> }
