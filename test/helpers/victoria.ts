@@ -39,7 +39,10 @@ export async function startVictoria (opts: { timeoutMs?: number } = {}): Promise
   process.once('exit', reap)
   let exitCode: number | null | undefined
   child.once('exit', (code) => { exitCode = code; process.off('exit', reap) })
+  let spawnError: Error | undefined
+  child.once('error', (err) => { spawnError = err; exitCode = null }) // e.g. ENOENT: the package is not installed
   await waitFor(async () => {
+    if (spawnError) throw new Error(`victoria-metrics could not start: ${spawnError.message} (install Debian's victoria-metrics package; scripts/test-all.sh does as root)`)
     if (exitCode !== undefined) throw new Error(`victoria-metrics exited at start with code ${String(exitCode)} (see ${join(dir.path, 'victoria.log')}; tried ${VICTORIA_BIN})`)
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })

@@ -236,10 +236,11 @@ describe('issue 10: alerts, reports and dashboards give one answer (minewatch up
     await withMinewatch('', async (mw) => {
       const t0 = clock.now() - 2 * HOUR
       // gz-kaiyang-phos: 2,000,000 t/year → monthly share 166,666.67 t × 1.1 = 183,333.333 t
-      await publish(mw, GZ, 'ore', 'GZ-TS01', Array.from({ length: 4 }, (_, i) => ({ ts: t0 + i * MINUTE, seq: i, tonnes: 50_000, truckId: 'T1' })))
+      // 25 weighings of 8,000 t (core/plausibility.ts refuses a single weighing above 10,000 t)
+      await publish(mw, GZ, 'ore', 'GZ-TS01', Array.from({ length: 25 }, (_, i) => ({ ts: t0 + i * MINUTE, seq: i, tonnes: 8_000, truckId: 'T1' })))
       await mw.alerts.idle()
       const [oc] = await alerts(mw, `site=${GZ}&kind=over_capacity`)
-      expect(oc).toMatchObject({ severity: 'warning', value: 200_000, limit: 183_333.333 })
+      expect(oc).toMatchObject({ severity: 'warning', value: 184_000, limit: 183_333.333 }) // fired at the 23rd weighing, the first month-to-date above the limit
       expect(oc!.message).toContain('超过月度分摊限额 183333.333 t')
       expect(oc!.message).toContain(`【预警】${ALERT_KIND_LABELS.over_capacity}`)
       expect(ALERT_KIND_LABELS).toBe(ALERT_KIND_NAMES.zh)

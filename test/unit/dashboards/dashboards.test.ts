@@ -149,7 +149,7 @@ describe('thresholds come from the site registry', () => {
     const zj = overrideFor(site!, '扬尘实时浓度 TSP', '^(ZJ-DUST01|ZJ-DUST02|ZJ-DUST03|ZJ-DUST04|ZJ-DUST05|ZJ-DUST06|ZJ-HJ-DUST01)$')
     expect(zj).toEqual([{ id: 'thresholds', value: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 0.6, color: 'orange' }, { value: 0.8, color: 'red' }] } }])
     // Gansu: the legal GB 16297-1996 limit on its boundary monitors, the operational one on the others
-    const gsBoundary = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST04|GS-DUST05)$')
+    const gsBoundary = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST04|GS-DUST05|GS-HJ-DUST01)$')
     expect((gsBoundary[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
     const gsPit = overrideFor(site!, '扬尘实时浓度 TSP', '^(GS-DUST01|GS-DUST02|GS-DUST03)$')
     expect((gsPit[0]!.value as { steps: { value: number | null }[] }).steps.map((s) => s.value)).toEqual([null, 0.8, 1])
