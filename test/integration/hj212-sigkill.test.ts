@@ -4,8 +4,8 @@
  * process is SIGKILLed the moment the 300th 9014 arrives. Every acknowledged frame must be stored.
  */
 import { it, expect } from 'vitest'
-import { spawn } from 'node:child_process'
-import { freePort, tempDir, waitFor } from '../helpers/ports.js'
+import { tempDir } from '../helpers/ports.js'
+import { startMinewatchProcess } from '../helpers/minewatch-process.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 import { Hj212DeviceClient } from '../../simulators/hj212-device.js'
 
@@ -18,16 +18,10 @@ const KILL_AFTER_ACKS = 300
 
 it('loses no acknowledged HJ 212 frame when killed with SIGKILL right after a 9014', async () => {
   const dir = tempDir('minewatch-hj212-kill-')
-  const [mqttPort, httpPort, hjPort] = [await freePort(), await freePort(), await freePort()]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', 'test/fixtures/hj212/minewatch.yaml',
-    '--data-dir', dir.path, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--hj212-port', String(hjPort)], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn' }
-  })
-  let stderr = ''
-  child.stderr!.on('data', (d) => { stderr += String(d) })
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+  const mw = await startMinewatchProcess({ config: 'test/fixtures/hj212/minewatch.yaml', dataDir: dir.path, hj212: true })
+  const { child, exited } = mw
+  const hjPort = mw.hj212Port!
   try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => null))?.ok === true, 60_000, `minewatch to start (${stderr})`)
     const acked: Array<{ device: string, ts: number }> = []
     let killed = false
     const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 // 1 h ago, whole seconds

@@ -4,9 +4,9 @@
  * 300th PUBACK arrives. Every acknowledged reading must be in the store afterwards.
  */
 import { it, expect } from 'vitest'
-import { spawn } from 'node:child_process'
 import mqtt from 'mqtt'
-import { freePort, tempDir, waitFor } from '../helpers/ports.js'
+import { tempDir } from '../helpers/ports.js'
+import { startMinewatchProcess } from '../helpers/minewatch-process.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 
 const SITE = 'zj-huzhou-quarry'
@@ -17,16 +17,9 @@ const KILL_AFTER_ACKS = 300
 
 it('loses no acknowledged reading when killed with SIGKILL right after a PUBACK', async () => {
   const dir = tempDir('minewatch-kill-')
-  const [mqttPort, httpPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', 'config/demo.yaml',
-    '--data-dir', dir.path, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn' }
-  })
-  let stderr = ''
-  child.stderr!.on('data', (d) => { stderr += String(d) })
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+  const mw = await startMinewatchProcess({ config: 'config/demo.yaml', dataDir: dir.path })
+  const { child, exited, mqttPort } = mw
   try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => null))?.ok === true, 60_000, `minewatch to start (${stderr})`)
 
     const acked: Array<{ device: string, ts: number }> = []
     let killed = false
