@@ -1,5 +1,7 @@
 /** `minewatch up` as a child process (from source, with tsx) on free ports: for tests that kill it. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 import { freePort, waitFor } from './ports.js'
 
 export interface MinewatchProcess {
@@ -31,4 +33,16 @@ export async function startMinewatchProcess (opts: { config: string, dataDir: st
     throw new Error(`${(err as Error).message}; stderr: ${stderr}`)
   }
   return { child, mqttPort, httpPort, hj212Port, stderr: () => stderr, exited }
+}
+
+/** The acknowledged readings (device, ts) that the DuckDB file in `dataDir` does not hold, among those since `since`. */
+export async function missingFromStore (dataDir: string, since: number, acked: ReadonlyArray<{ device: string, ts: number }>): Promise<Array<{ device: string, ts: number }>> {
+  const store = new DuckDBTelemetryStore({ path: join(dataDir, 'telemetry.duckdb') })
+  await store.init()
+  try {
+    const stored = new Set((await store.recentKeys(since)).map((k) => `${k.device}/${k.ts}`))
+    return acked.filter((a) => !stored.has(`${a.device}/${a.ts}`))
+  } finally {
+    await store.close()
+  }
 }

@@ -5,8 +5,7 @@
  */
 import { it, expect } from 'vitest'
 import { tempDir } from '../helpers/ports.js'
-import { startMinewatchProcess } from '../helpers/minewatch-process.js'
-import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
+import { missingFromStore, startMinewatchProcess } from '../helpers/minewatch-process.js'
 import { Hj212DeviceClient } from '../../simulators/hj212-device.js'
 
 const DEVICES = [
@@ -47,16 +46,8 @@ it('loses no acknowledged HJ 212 frame when killed with SIGKILL right after a 90
     await Promise.all(clients.map((c) => c.close()))
     expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS)
 
-    const store = new DuckDBTelemetryStore({ path: `${dir.path}/telemetry.duckdb` })
-    await store.init()
-    try {
-      const keys = await store.recentKeys(base)
-      const stored = new Set(keys.map((k) => `${k.device}/${k.ts}`))
-      const missing = acked.filter((a) => !stored.has(`${a.device}/${a.ts}`))
-      expect(missing, `acknowledged but not stored (of ${acked.length})`).toEqual([])
-    } finally {
-      await store.close()
-    }
+    const missing = await missingFromStore(dir.path, base, acked)
+    expect(missing, `acknowledged but not stored (of ${acked.length})`).toEqual([])
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     dir.remove()

@@ -6,8 +6,7 @@
 import { it, expect } from 'vitest'
 import mqtt from 'mqtt'
 import { tempDir } from '../helpers/ports.js'
-import { startMinewatchProcess } from '../helpers/minewatch-process.js'
-import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
+import { missingFromStore, startMinewatchProcess } from '../helpers/minewatch-process.js'
 
 const SITE = 'zj-huzhou-quarry'
 const DEVICES = ['ZJ-DUST01', 'ZJ-DUST02', 'ZJ-DUST03', 'ZJ-DUST04']
@@ -45,16 +44,8 @@ it('loses no acknowledged reading when killed with SIGKILL right after a PUBACK'
     for (const c of clients) c.end(true)
     expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS * READINGS_PER_MESSAGE)
 
-    const store = new DuckDBTelemetryStore({ path: `${dir.path}/telemetry.duckdb` })
-    await store.init()
-    try {
-      const keys = await store.recentKeys(base)
-      const stored = new Set(keys.map((k) => `${k.device}/${k.ts}`))
-      const missing = acked.filter((a) => !stored.has(`${a.device}/${a.ts}`))
-      expect(missing, `${missing.length} acknowledged readings missing`).toEqual([])
-    } finally {
-      await store.close()
-    }
+    const missing = await missingFromStore(dir.path, base, acked)
+    expect(missing, `${missing.length} acknowledged readings missing`).toEqual([])
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     dir.remove()
