@@ -44,6 +44,9 @@ export const MEASUREMENT: Readonly<Record<Kind, string>> = Object.freeze({
 /** Measurement holding alert lifecycle events, for dashboards. */
 export const ALERT_EVENTS_MEASUREMENT = 'alert_events'
 
+/** Measurement holding the core-computed figures of each site and Beijing day (store/telemetry.ts DayFacts), for dashboards. */
+export const DAY_FACTS_MEASUREMENT = 'day_facts'
+
 /**
  * Fields of each kind, in storage order. Numeric values are in the canonical unit.
  * `seq` is stored on every kind as an int field (the device's own counter).

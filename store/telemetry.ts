@@ -71,6 +71,37 @@ export interface KeyRange {
   to: number
 }
 
+/**
+ * What core/ computes for one site and Beijing day (store/day-facts.ts computeDayFacts): the figures
+ * the alert engine judges, the daily report states and the dashboards show. Written by the alert
+ * engine as the day progresses and again when late data changes it; a later write for the same
+ * site and day replaces the earlier one (measurement day_facts, timestamp = the day's start).
+ */
+export interface DayFacts {
+  site: string
+  /** Beijing day start, epoch ms. */
+  day: number
+  /** The figures cover [day, to), epoch ms: the whole day, or up to when they were computed. */
+  to: number
+  /** Volumes of the day per core/water.ts dayVolumes (roles by bin, totaliser steps), m³. */
+  recycledM3: number
+  freshM3: number
+  dischargeM3: number
+  /** Recycling rate per the site's formula (core/water.ts recyclingRate); null when not judged (too little water). */
+  rate: number | null
+  /** Ore output per core/ore.ts (the output scales' summed `tonnes`), t. */
+  oreOutputT: number
+  /** Monitors whose valid GB 3095-2012 daily mean (core/dust.ts dayMean) is above a calendar-day limit, summed over limits. */
+  dustDayExceedances: number
+}
+
+export interface DayFactsQuery {
+  site: string
+  /** Days whose start is in [from, to), epoch ms. */
+  from: number
+  to: number
+}
+
 export interface StoreHealth {
   ok: boolean
   detail?: string
@@ -105,6 +136,10 @@ export interface TelemetryStore {
   keysBetween(q: KeyRange): Promise<ReadingKey[]>
   /** Alert lifecycle events, for dashboards (measurement alert_events). */
   writeAlertEvents(events: readonly AlertTransition[]): Promise<void>
+  /** Day facts, for dashboards (measurement day_facts); replaces the stored facts of the same site and day. */
+  writeDayFacts(facts: readonly DayFacts[]): Promise<void>
+  /** Stored day facts of a site, sorted by day. */
+  dayFacts(q: DayFactsQuery): Promise<DayFacts[]>
   health(): Promise<StoreHealth>
   close(): Promise<void>
 }

@@ -8,10 +8,9 @@ import type { AlertKind } from '../../core/alerts.js'
 import type { Kind } from '../../core/kinds.js'
 import type { DustMetric, Site } from '../../core/sites.js'
 import { roleOf } from '../../core/sites.js'
-import { OUTPUT_FIELD } from '../../core/ore.js'
-import { BEIJING_OFFSET_MS, DAY, MINUTE, HOUR } from '../../core/time.js'
-import { dustMetricData, totaliserValues, type DustMetricData } from '../../store/day-queries.js'
-import type { MeterData } from './water.js'
+import { BEIJING_OFFSET_MS, DAY, MINUTE } from '../../core/time.js'
+import { dustMetricData, type DustMetricData } from '../../store/day-queries.js'
+import { meterValues, oreTonnes } from '../../store/day-facts.js'
 import type { OreDeviceData } from './ore.js'
 import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
 import type { DailyInput } from './daily.js'
@@ -87,23 +86,15 @@ export async function fetchDailyInput (deps: FetchDeps, site: Site, date: string
   const from = dayStart
   const to = Math.min(dayStart + DAY, now)
   const partial = to < dayStart + DAY
-  const waterDevices = site.devices.filter((d) => d.kind === 'water')
-  const oreDevices = site.devices.filter((d) => d.kind === 'ore')
-  const [dust, waterTotals, oreTonnes, boundaryBreaches, zoneIntrusions, uptime] = await Promise.all([
+  const [dust, meters, tonnes, boundaryBreaches, zoneIntrusions, uptime] = await Promise.all([
     dustData(deps.telemetry, site, from, to),
-    waterDevices.length > 0 ? totaliserValues(deps.telemetry, site.id, 'water', 'totalM3', from, to) : new Map<string, number[]>(),
-    oreDevices.length > 0 ? deps.telemetry.series({ site: site.id, kind: 'ore', field: OUTPUT_FIELD, from, to, stepMs: HOUR, agg: 'sum' }) : [],
+    meterValues(deps.telemetry, site, from, to), // the same queries as the day facts (store/day-facts.ts)
+    oreTonnes(deps.telemetry, site, from, to),
     countAlerts(deps.alertStore, site.id, 'boundary_breach', dayStart, dayStart + DAY),
     countAlerts(deps.alertStore, site.id, 'zone_intrusion', dayStart, dayStart + DAY),
     uptimeData(deps.telemetry, site, from, to)
   ])
-  const meters: MeterData[] = waterDevices.flatMap((d) => {
-    const role = roleOf(d, 'water')
-    return role ? [{ device: d.id, role, values: waterTotals.get(d.id) ?? [] }] : []
-  })
-  const tonnes = new Map<string, number>()
-  for (const p of oreTonnes) tonnes.set(p.device, (tonnes.get(p.device) ?? 0) + p.value)
-  const ore: OreDeviceData[] = oreDevices.flatMap((d) => {
+  const ore: OreDeviceData[] = site.devices.filter((d) => d.kind === 'ore').flatMap((d) => {
     const role = roleOf(d, 'ore') // required by the config for every scale
     return role ? [{ device: d.id, role, tonnesSum: tonnes.get(d.id) ?? 0 }] : []
   })

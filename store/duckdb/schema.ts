@@ -1,8 +1,8 @@
 /**
  * Telemetry table layout, derived from core/kinds.ts: one table per kind named by
- * MEASUREMENT, plus alert_events. docs/storage.md describes the same layout.
+ * MEASUREMENT, plus alert_events and day_facts. docs/storage.md describes the same layout.
  */
-import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, type Kind, type FieldType } from '../../core/kinds.js'
+import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, type Kind, type FieldType } from '../../core/kinds.js'
 
 /** SQL type of a stored field. */
 export const SQL_TYPE: Readonly<Record<FieldType, string>> = Object.freeze({
@@ -45,6 +45,23 @@ export function alertEventsDdl (): string {
   return `CREATE TABLE IF NOT EXISTS ${ident(ALERT_EVENTS_MEASUREMENT)} (${ALERT_EVENT_COLUMNS.map(([n, t]) => `${ident(n)} ${t}`).join(', ')})`
 }
 
+/** Columns of day_facts, in order (one row per site and Beijing day; store/telemetry.ts DayFacts). */
+export const DAY_FACT_COLUMNS = [
+  ['site', 'VARCHAR NOT NULL'],
+  ['day', 'TIMESTAMP NOT NULL'],
+  ['to', 'TIMESTAMP NOT NULL'],
+  ['recycledM3', 'DOUBLE NOT NULL'],
+  ['freshM3', 'DOUBLE NOT NULL'],
+  ['dischargeM3', 'DOUBLE NOT NULL'],
+  ['rate', 'DOUBLE'],
+  ['oreOutputT', 'DOUBLE NOT NULL'],
+  ['dustDayExceedances', 'BIGINT NOT NULL']
+] as const
+
+export function dayFactsDdl (): string {
+  return `CREATE TABLE IF NOT EXISTS ${ident(DAY_FACTS_MEASUREMENT)} (${DAY_FACT_COLUMNS.map(([n, t]) => `${ident(n)} ${t}`).join(', ')}, PRIMARY KEY (site, day))`
+}
+
 /**
  * Columns a file written by an older minewatch lacks: added in place, at the end, in FIELDS order.
  * core/kinds.ts only ever appends fields to a kind, so an upgraded file has the same column order
@@ -56,5 +73,5 @@ export function readingColumnsDdl (kind: Kind): string[] {
 
 /** Every CREATE (and upgrade) statement of the telemetry file, idempotent. */
 export function telemetryDdl (): string[] {
-  return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl()]
+  return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl(), dayFactsDdl()]
 }

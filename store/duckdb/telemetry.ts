@@ -5,20 +5,21 @@
  * separate connections, so a long query never holds up ingest.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, type Kind } from '../../core/kinds.js'
+import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, type Kind } from '../../core/kinds.js'
 import { MinewatchError, isMinewatchError } from '../../core/errors.js'
 import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
-import { telemetryDdl, ALERT_EVENT_COLUMNS } from './schema.js'
+import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS } from './schema.js'
 import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
 import { LatestCache } from './latest-cache.js'
 import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
+import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
 import { countSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 
@@ -202,6 +203,52 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     const o = await this.ready()
     validateAlertEvents(events)
     if (events.length > 0) await o.group.submit({ events })
+  }
+
+  /**
+   * Upserts in a transaction of their own on a read connection, never grouped with readings: a
+   * commit of readings must not fail on a facts conflict. The alert engine writes facts one call
+   * at a time, so two upserts of one site-day never race.
+   */
+  async writeDayFacts (facts: readonly DayFacts[]): Promise<void> {
+    const o = await this.ready()
+    validateDayFacts(facts)
+    if (facts.length === 0) return
+    if (o.closed) throw this.closedError()
+    const cols = DAY_FACT_COLUMNS.map(([n]) => ident(n)).join(', ')
+    const sql = `INSERT OR REPLACE INTO ${ident(DAY_FACTS_MEASUREMENT)} (${cols}) VALUES ($site, epoch_ms($day::BIGINT), epoch_ms($to::BIGINT), $recycledM3, $freshM3, $dischargeM3, $rate, $oreOutputT, $dustDayExceedances::BIGINT)`
+    await o.readers.run(async (conn) => {
+      await conn.run('BEGIN TRANSACTION')
+      try {
+        for (const f of facts) {
+          await conn.run(sql, { site: f.site, day: f.day, to: f.to, recycledM3: f.recycledM3, freshM3: f.freshM3, dischargeM3: f.dischargeM3, rate: f.rate, oreOutputT: f.oreOutputT, dustDayExceedances: f.dustDayExceedances })
+        }
+        await conn.run('COMMIT')
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined)
+        throw isMinewatchError(err) ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `duckdb day facts not written: ${(err as Error).message}`, { cause: err })
+      }
+    })
+  }
+
+  async dayFacts (q: DayFactsQuery): Promise<DayFacts[]> {
+    validateDayFactsQuery(q)
+    const rows = await this.read({
+      sql: `SELECT site, epoch_ms(day) AS day, epoch_ms(${ident('to')}) AS ${ident('to')}, ${ident('recycledM3')}, ${ident('freshM3')}, ${ident('dischargeM3')}, rate, ${ident('oreOutputT')}, ${ident('dustDayExceedances')} ` +
+        `FROM ${ident(DAY_FACTS_MEASUREMENT)} WHERE site = $site AND day >= epoch_ms($from::BIGINT) AND day < epoch_ms($to::BIGINT) ORDER BY day`,
+      params: { site: q.site, from: q.from, to: q.to }
+    })
+    return rows.map((r) => ({
+      site: r.site as string,
+      day: num(r.day),
+      to: num(r.to),
+      recycledM3: num(r.recycledM3),
+      freshM3: num(r.freshM3),
+      dischargeM3: num(r.dischargeM3),
+      rate: r.rate === null ? null : num(r.rate),
+      oreOutputT: num(r.oreOutputT),
+      dustDayExceedances: num(r.dustDayExceedances)
+    }))
   }
 
   private async read (q: Sql): Promise<Record<string, unknown>[]> {

@@ -10,13 +10,14 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
 import { InfluxHttp, type InfluxConfig, type InfluxSeries } from './http.js'
-import { NO_SEQ, alertEventToLine, readingsToBody } from './line-protocol.js'
-import { countStatement, keysBetweenStatement, latestStatements, recentKeysStatement, seriesStatement, ident, type Target } from './influxql.js'
+import { NO_SEQ, alertEventToLine, dayFactsToLine, readingsToBody } from './line-protocol.js'
+import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
+import { countStatement, dayFactsStatement, keysBetweenStatement, latestStatements, recentKeysStatement, seriesStatement, ident, type Target } from './influxql.js'
 
 export type { InfluxConfig } from './http.js'
 
@@ -140,6 +141,39 @@ export class InfluxTelemetryStore implements TelemetryStore {
     validateAlertEvents(events)
     if (events.length === 0) return
     await this.send(events.map(alertEventToLine).join('\n'), 'ns')
+  }
+
+  async writeDayFacts (facts: readonly DayFacts[]): Promise<void> {
+    this.check()
+    validateDayFacts(facts)
+    if (facts.length === 0) return
+    await this.send(facts.map(dayFactsToLine).join('\n'), 'ms')
+  }
+
+  async dayFacts (q: DayFactsQuery): Promise<DayFacts[]> {
+    this.check()
+    validateDayFactsQuery(q)
+    const [answer] = await this.http.query([dayFactsStatement(this.target, q)])
+    const out: DayFacts[] = []
+    for (const s of answer ?? []) {
+      const at = (name: string): number => column(s, name)
+      for (const row of s.values) {
+        const n = (name: string): number => { const v = row[at(name)]; return typeof v === 'number' ? v : 0 }
+        const rate = row[at('rate')]
+        out.push({
+          site: q.site,
+          day: row[0] as number,
+          to: n('to'),
+          recycledM3: n('recycledM3'),
+          freshM3: n('freshM3'),
+          dischargeM3: n('dischargeM3'),
+          rate: typeof rate === 'number' ? rate : null,
+          oreOutputT: n('oreOutputT'),
+          dustDayExceedances: n('dustDayExceedances')
+        })
+      }
+    }
+    return out.sort((a, b) => a.day - b.day)
   }
 
   async latest (q: LatestQuery): Promise<Reading[]> {

@@ -1,10 +1,10 @@
 /**
- * InfluxQL for the read side (latest, series, count, recentKeys, keysBetween). Identifiers come
+ * InfluxQL for the read side (latest, series, count, recentKeys, keysBetween, dayFacts). Identifiers come
  * from core/kinds.ts; caller values (site, device, entity ids) are quoted string
  * literals. Works on InfluxDB 1.x and on 2.x/3.x through the v1-compatible /query.
  */
-import { KINDS, MEASUREMENT, type Kind } from '../../core/kinds.js'
-import type { CountQuery, KeyRange, LatestQuery, SeriesQuery } from '../telemetry.js'
+import { KINDS, MEASUREMENT, DAY_FACTS_MEASUREMENT, type Kind } from '../../core/kinds.js'
+import type { CountQuery, DayFactsQuery, KeyRange, LatestQuery, SeriesQuery } from '../telemetry.js'
 
 /** Double-quoted identifier (InfluxQL: backslash escapes). */
 export function ident (name: string): string {
@@ -82,4 +82,9 @@ export function recentKeysStatement (t: Target, sinceTs: number): string {
 export function keysBetweenStatement (t: Target, q: KeyRange): string {
   return `SELECT ${ident('seq')} FROM ${from(t, MEASUREMENT[q.kind])} WHERE ${ident('device')} = ${literal(q.device)} ` +
     `AND time >= ${ms(q.from)} AND time <= ${ms(q.to)} GROUP BY ${ident('device')}, ${ident('entityId')}`
+}
+
+/** The stored day facts of a site whose day starts in [from, to). */
+export function dayFactsStatement (t: Target, q: DayFactsQuery): string {
+  return `SELECT * FROM ${from(t, DAY_FACTS_MEASUREMENT)} WHERE ${ident('site')} = ${literal(q.site)} AND time >= ${ms(q.from)} AND time < ${ms(q.to)}`
 }

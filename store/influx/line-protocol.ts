@@ -4,9 +4,10 @@
  * Batches are validated first (store/validate.ts: the store invariants are shared).
  */
 import { Point, escape } from '@influxdata/influxdb-client'
-import { FIELDS, KINDS, MEASUREMENT, SERIES_TAGS, ALERT_EVENTS_MEASUREMENT, type FieldType, type Kind } from '../../core/kinds.js'
+import { FIELDS, KINDS, MEASUREMENT, SERIES_TAGS, ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, type FieldType, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
+import type { DayFacts } from '../telemetry.js'
 
 /**
  * `seq` is written on every point, and this value means "the reading had no seq".
@@ -118,5 +119,23 @@ export function alertEventToLine (t: AlertTransition): string {
   if (t.limit !== null) p.floatField('limit', t.limit)
   if (t.by !== null) p.stringField('by', t.by)
   p.timestamp((BigInt(t.at) * NS_PER_MS + BigInt(t.seq % 1_000_000)).toString())
+  return p.toLineProtocol(asIs) as string
+}
+
+/**
+ * One site-day's facts as a line in ms precision, stamped at the day's start: a later line of the
+ * same site and day replaces its fields (InfluxDB keys a point by series and timestamp). `rate` is
+ * left out while the day is not judged; a judged day stays judged as its data grows.
+ */
+export function dayFactsToLine (f: DayFacts): string {
+  const p = new Point(DAY_FACTS_MEASUREMENT).tag('site', f.site)
+    .intField('to', f.to)
+    .floatField('recycledM3', f.recycledM3)
+    .floatField('freshM3', f.freshM3)
+    .floatField('dischargeM3', f.dischargeM3)
+    .floatField('oreOutputT', f.oreOutputT)
+    .intField('dustDayExceedances', f.dustDayExceedances)
+  if (f.rate !== null) p.floatField('rate', f.rate)
+  p.timestamp(String(f.day))
   return p.toLineProtocol(asIs) as string
 }

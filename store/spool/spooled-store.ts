@@ -20,7 +20,7 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { CountQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
+import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { DiskSpool } from './disk-spool.js'
 import { PartialDelivery, writeBisecting } from './bisect.js'
 
@@ -263,6 +263,9 @@ export class SpooledStore implements TelemetryStore {
    */
   keysBetween (q: KeyRange): Promise<ReadingKey[]> { return this.inner.keysBetween(q) }
   writeAlertEvents (events: readonly AlertTransition[]): Promise<void> { return this.inner.writeAlertEvents(events) }
+  /** Not spooled either: the alert engine keeps facts it could not write and writes them again later. */
+  writeDayFacts (facts: readonly DayFacts[]): Promise<void> { return this.inner.writeDayFacts(facts) }
+  dayFacts (q: DayFactsQuery): Promise<DayFacts[]> { return this.inner.dayFacts(q) }
 
   /**
    * ok while the spool takes batches (not ok after a write was refused with MW_SPOOL_FULL, until it takes one again),

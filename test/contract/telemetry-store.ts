@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { FIELDS, KINDS, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
-import type { TelemetryStore, SeriesQuery, Aggregate } from '../../store/telemetry.js'
+import type { TelemetryStore, SeriesQuery, Aggregate, DayFacts } from '../../store/telemetry.js'
 import { parseConfig } from '../../core/config.js'
 import { Registry } from '../../core/registry.js'
 import { ManualClock } from '../../core/clock.js'
@@ -361,6 +361,29 @@ export function telemetryStoreContract (name: string, factory: () => Promise<Tel
       await store.writeAlertEvents([ev(1, null, 'firing'), ev(2, 'firing', 'acknowledged')])
       await store.writeAlertEvents([])
       expect(await store.count({ site })).toBe(0)
+    })
+
+    it('writeDayFacts() replaces the facts of a site-day; dayFacts() reads them back by day, also after a restart', async () => {
+      const site = newSite()
+      const DAY = 24 * 60 * MIN
+      const day = Date.parse('2025-02-28T16:00:00Z') // 2025-03-01 00:00 Beijing
+      const facts = (d: number, to: number, rate: number | null, ore: number): DayFacts => ({
+        site, day: d, to, recycledM3: 2142.5, freshM3: 238.25, dischargeM3: 0, rate, oreOutputT: ore, dustDayExceedances: 2
+      })
+      await store.writeDayFacts([facts(day, day + 6 * 60 * MIN, null, 100), facts(day - DAY, day, 0.5, 300)])
+      await store.writeDayFacts([facts(day, day + DAY, 0.9, 400)]) // the day goes on: a later write replaces it
+      await store.writeDayFacts([])
+      expect(await store.dayFacts({ site, from: day - DAY, to: day + DAY })).toEqual([facts(day - DAY, day, 0.5, 300), facts(day, day + DAY, 0.9, 400)])
+      expect(await store.dayFacts({ site, from: day, to: day + DAY })).toEqual([facts(day, day + DAY, 0.9, 400)])
+      expect(await store.dayFacts({ site: newSite(), from: day - DAY, to: day + DAY })).toEqual([])
+      expect(await store.count({ site })).toBe(0) // not readings
+      store = await h.reopen()
+      expect(await store.dayFacts({ site, from: day - DAY, to: day + DAY })).toHaveLength(2)
+      // a malformed entry refuses the whole batch, naming it
+      await expect(store.writeDayFacts([facts(day + DAY, day + DAY, null, 1), { ...facts(day + DAY, day + DAY, null, 1), freshM3: -1 }]))
+        .rejects.toMatchObject({ code: 'MW_STORE_REJECTED', message: expect.stringContaining('day facts [1]: freshM3') })
+      await expect(store.writeDayFacts([{ ...facts(day, day + 2 * DAY, null, 1) }])).rejects.toMatchObject({ code: 'MW_STORE_REJECTED' })
+      expect(await store.dayFacts({ site, from: day + DAY, to: day + 2 * DAY })).toEqual([])
     })
 
     it('accepts an empty batch', async () => {

@@ -107,6 +107,8 @@ export class MemoryTelemetryStore implements TelemetryStore {
   }
 
   async writeAlertEvents (): Promise<void> {}
+  async writeDayFacts (): Promise<void> {}
+  async dayFacts () { return [] }
   async health () { return { ok: true } }
   async close (): Promise<void> {}
 }
@@ -128,6 +130,8 @@ export class FaultyStore implements TelemetryStore {
   recentKeys (since: number) { return this.inner.recentKeys(since) }
   keysBetween (q: KeyRange) { return this.inner.keysBetween(q) }
   writeAlertEvents (e: Parameters<TelemetryStore['writeAlertEvents']>[0]) { return this.inner.writeAlertEvents(e) }
+  writeDayFacts (f: Parameters<TelemetryStore['writeDayFacts']>[0]) { return this.inner.writeDayFacts(f) }
+  dayFacts (q: Parameters<TelemetryStore['dayFacts']>[0]) { return this.inner.dayFacts(q) }
   health () { return this.inner.health() }
   close () { return this.inner.close() }
 }

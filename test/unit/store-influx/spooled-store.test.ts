@@ -44,6 +44,8 @@ class SwitchableStore implements TelemetryStore {
   async recentKeys () { return [] }
   async keysBetween () { return [] }
   async writeAlertEvents () {}
+  async writeDayFacts () {}
+  async dayFacts () { return [] }
   async health (): Promise<StoreHealth> { return { ok: !this.down, detail: this.down ? 'down' : 'up' } }
   async close () {}
 }
