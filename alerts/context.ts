@@ -99,6 +99,9 @@ export interface DeviceCtx {
   countsOre: boolean
   /** Beijing day start of the last reading that touched a day verdict (NaN: none since the last judgement). */
   lastDay: number
+  /** Beijing day start of the last reading that marked the day facts, and the facts' generation then (alerts/day-facts.ts). */
+  factsDay: number
+  factsGeneration: number
 }
 
 export interface Contexts {
@@ -142,7 +145,9 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         offline: createOfflineState(device.intervalS, config.alerts.offlineFactor, startedAt),
         meter: waterRole ? createMeterState(waterRole) : null,
         countsOre: countsAsOutput(site, device),
-        lastDay: NaN
+        lastDay: NaN,
+        factsDay: NaN,
+        factsGeneration: -1
       })
     }
   }

@@ -15,6 +15,7 @@ import { matches, type Subscription } from './notify/subscriptions.js'
 import { buildPayload, deliveryId } from './notify/payload.js'
 import { restoreFromTelemetry } from './restore.js'
 import { DayVerdicts } from './day-verdicts.js'
+import { DayFactsWriter } from './day-facts.js'
 import { beijingDayStart, DAY } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
@@ -30,6 +31,7 @@ export class Engine implements AlertEngine {
   private readonly ctx: Contexts
   private readonly settings: EvaluateSettings
   private readonly days: DayVerdicts
+  private readonly facts: DayFactsWriter
   private readonly book: AlertBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
@@ -46,7 +48,8 @@ export class Engine implements AlertEngine {
   constructor (private readonly o: AlertEngineOptions) {
     this.ctx = buildContexts(o.registry, o.config, o.clock.now())
     this.days = new DayVerdicts(this.ctx, o.telemetry, o.config.alerts.dayVerdictWaitS * 1000, o.config.alerts.language)
-    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day) }
+    this.facts = new DayFactsWriter(new Map([...this.ctx.sites].map(([id, sc]) => [id, sc.site])), o.telemetry, o.logger)
+    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day), facts: this.facts }
     this.subscriptions = o.config.alerts.subscriptions
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, (alert, t) => this.deliveriesFor(alert, t))
     this.delivery = new DeliveryLoop({
@@ -77,7 +80,9 @@ export class Engine implements AlertEngine {
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
       // yesterday may have ended while stopped, today ends later: both are judged from the store
-      for (const site of this.ctx.sites.keys()) for (const day of [beijingDayStart(now) - DAY, beijingDayStart(now)]) this.days.touch(site, day)
+      for (const site of this.ctx.sites.keys()) {
+        for (const day of [beijingDayStart(now) - DAY, beijingDayStart(now)]) { this.days.touch(site, day); this.facts.mark(site, day) }
+      }
       for (const a of [...this.book.openAlerts()]) {
         if (!markActive(this.ctx, a.kind, a.site, a.subject, a.severity, a.updatedAt)) {
           // the device, zone or rule behind it left the configuration: close it rather than leave it open forever
@@ -118,8 +123,13 @@ export class Engine implements AlertEngine {
       }
       await this.drain()
       if (this.events.length > 0) await this.flushEvents()
+      await this.facts.refresh(now)
     })
     return work.then(() => this.delivery.kick())
+  }
+
+  refreshDayFacts (): Promise<void> {
+    return this.serial(() => this.facts.refresh(this.o.clock.now(), true))
   }
 
   ack (id: string, by: string, note: string): Promise<Alert> {

@@ -49,6 +49,8 @@ export interface EvaluateSettings {
   now: number
   /** Called with (site, Beijing day start) for each dust or water reading, so its stored day is (re)judged. */
   touchDay: (site: string, day: number) => void
+  /** The day facts (alerts/day-facts.ts): marked for each dust, water or ore reading's day, once per device and day between refreshes. */
+  facts: { readonly generation: number, mark: (site: string, day: number) => void }
 }
 
 /** Evaluates one reading; signals are appended to `out` in the order they happen. */
@@ -61,6 +63,7 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
   switch (r.kind) {
     case 'dust': {
       touch(d, settings, ts)
+      markFacts(d, settings, ts)
       const flag = v.flag
       const counts = flagCounts(flag)
       for (let i = 0; i < d.dust.length; i++) {
@@ -78,6 +81,7 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
     }
     case 'water': {
       touch(d, settings, ts)
+      markFacts(d, settings, ts)
       const total = v.totalM3
       if (typeof total === 'number' && d.meter !== null && d.site.water !== null) {
         push(out, evaluateWater(d.site.water, d.meter, total, ts, stepOut, settings.now), d, 'water_recycling_low', WATER_SUBJECT, '', d.site.site.water.standard, null)
@@ -88,6 +92,7 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       break
     }
     case 'ore': {
+      markFacts(d, settings, ts)
       const tonnes = num(v.tonnes)
       const bad = oreImplausible(tonnes)
       push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : tonnes, ts), d, 'data_quality', d.implausibleSubject, 't', CHECK_STANDARD)
@@ -123,6 +128,16 @@ function touch (d: DeviceCtx, settings: EvaluateSettings, ts: number): void {
   if (day === d.lastDay) return
   d.lastDay = day
   settings.touchDay(d.site.site.id, day)
+}
+
+/** Tells the day facts that the reading's Beijing day has new data (once per device and day until the next refresh). */
+function markFacts (d: DeviceCtx, settings: EvaluateSettings, ts: number): void {
+  const day = beijingDayStart(ts)
+  const gen = settings.facts.generation
+  if (day === d.factsDay && gen === d.factsGeneration) return
+  d.factsDay = day
+  d.factsGeneration = gen
+  settings.facts.mark(d.site.site.id, day)
 }
 
 function stuck (d: DeviceCtx, settings: EvaluateSettings, v: Reading['values'], ts: number, out: PendingSignal[], unit: string): void {

@@ -26,6 +26,8 @@ export interface AlertEngine extends AlertService, DeadLetterService {   // Aler
   evaluate(readings: readonly Reading[]): Promise<void>
   /** Clock-driven checks (device_offline) and due deliveries; also run by timers started in start(). */
   tick(): Promise<void>
+  /** Writes the day facts of every site-day with new data now (the tick does so every 30 s; alerts/day-facts.ts). */
+  refreshDayFacts(): Promise<void>
   /** Waits until nothing is being evaluated or delivered right now (for tests). */
   idle(): Promise<void>
   close(): Promise<void>

@@ -5,11 +5,10 @@
  * docs/dashboards.md explains each computation.
  */
 import type { Config } from '../core/config.js'
-import { ALERT_EVENTS_MEASUREMENT, MEASUREMENT, type Kind } from '../core/kinds.js'
+import { ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, MEASUREMENT, type Kind } from '../core/kinds.js'
 import type { AlertKind } from '../core/alerts.js'
 import { select, as, call, eq, oneOf, noneOf, since, time, tagColumn, TIME_FILTER, type Select } from './influxql.js'
-import { COUNTED_FLAGS } from '../core/dust.js'
-import { OUTPUT_FIELD } from '../core/ore.js'
+import { COUNTED_FLAGS, isCalendarDayLimit } from '../core/dust.js'
 import { acrossSites, dustLimits, oreOutputDevices, waterMeters, PRESENCE_FIELD, DUST_METRIC, onlineWindowS } from './site-facts.js'
 
 /**
@@ -52,28 +51,49 @@ export function dustWorstRatio (config: Config, perSite: boolean): Select | unde
 }
 
 /**
- * Water recycling rate over the panel's range (today) per site. Each meter's volume is the sum
- * of its totaliser's non-negative differences (a reset or rollover drops one step instead of
- * counting a negative or huge volume); returned ÷ (returned + other) with `other` by the
- * site's formula. Undefined when the registry has no meters for either term.
+ * day_facts (store/influx/line-protocol.ts dayFactsToLine): one point per site and Beijing day,
+ * stamped at the day's start, tag site; fields recycledM3, freshM3, dischargeM3, rate (when the
+ * day is judged), oreOutputT, dustDayExceedances, to. The alert engine writes them as core/
+ * computes them (alerts/day-facts.ts), so the panels show the figures of the alerts and the report.
  */
-export function waterRate (config: Config, perSite: boolean): Select | undefined {
-  const returned = acrossSites(config, (s) => waterMeters(s).returned)
-  const other = acrossSites(config, (s) => waterMeters(s).other)
-  if (returned.length === 0 || other.length === 0) return undefined
-  const volume = (ids: string[], alias: string): Select =>
-    select(as(call('non_negative_difference', 'totalM3'), alias)).from(MEASUREMENT.water)
-      .where(...siteCond(perSite), oneOf('device', ids), TIME_FILTER).groupBy('site', 'device')
-  return select(as('sum("returned") / (sum("returned") + sum("other"))', 'rate'))
-    .from(volume(returned, 'returned'), volume(other, 'other')).groupBy('site')
+function dayFacts (expr: string, alias: string, perSite: boolean, sites?: readonly string[]): Select {
+  return select(as(expr, alias)).from(DAY_FACTS_MEASUREMENT)
+    .where(...siteCond(perSite), ...(sites ? [oneOf('site', sites)] : []), TIME_FILTER).groupBy('site')
 }
 
-/** Ore output (t) over the panel's range (today, this month, this year) per site. */
+/** Sites whose meters enter both terms of the recycling rate. */
+function sitesWithRate (config: Config): string[] {
+  return config.sites.filter((s) => { const m = waterMeters(s); return m.returned.length > 0 && m.other.length > 0 }).map((s) => s.id)
+}
+
+/**
+ * Water recycling rate of the day in the panel's range (today) per site: the day's rate as
+ * core/water.ts computes it (totaliser steps with rollover, reset and backwards glitch; roles by
+ * bin; the site's formula), the one the water_recycling_low day verdict and the daily report use.
+ * Undefined when no site has meters for both terms.
+ */
+export function waterRate (config: Config, perSite: boolean): Select | undefined {
+  const sites = sitesWithRate(config)
+  if (sites.length === 0) return undefined
+  return dayFacts(call('last', 'rate'), 'rate', perSite, sites)
+}
+
+/** Ore output (t) of the days in the panel's range (today, this month, this year) per site: core/ore.ts output, summed over the days. */
 export function oreOutput (config: Config, perSite: boolean): Select | undefined {
   const scales = acrossSites(config, oreOutputDevices)
   if (scales.length === 0) return undefined
-  return select(as(call('sum', OUTPUT_FIELD), 'tonnes')).from(MEASUREMENT.ore)
-    .where(...siteCond(perSite), oneOf('device', scales), TIME_FILTER).groupBy('site')
+  return dayFacts(call('sum', 'oreOutputT'), 'tonnes', perSite)
+}
+
+/**
+ * GB 3095-2012 daily-mean exceedances of the days in the panel's range per site: monitors whose
+ * valid daily mean (core/dust.ts dayMean) is above a calendar-day limit, the count of the
+ * dust_exceedance day verdicts and of the daily report's dayExceedances. Undefined when no site
+ * has a calendar-day limit.
+ */
+export function dustDayExceedances (config: Config, perSite: boolean): Select | undefined {
+  if (!config.sites.some((s) => s.dust.limits.some(isCalendarDayLimit))) return undefined
+  return dayFacts(call('sum', 'dustDayExceedances'), 'exceedances', perSite)
 }
 
 /** Devices of `kind` that sent a reading within its online window, per site. */

@@ -6,12 +6,12 @@
 import type { Config } from '../core/config.js'
 import type { Kind } from '../core/kinds.js'
 import { KINDS } from '../core/kinds.js'
-import type { DustMetric, Site, WaterRole } from '../core/sites.js'
+import type { DustMetric, Site } from '../core/sites.js'
 import { roleOf } from '../core/sites.js'
 import { ringCentroid, type LonLat } from '../core/geo.js'
-import { RETURN_ROLES } from '../core/water.js'
+import { isReturnRole, otherRole } from '../core/water.js'
 import { limitApplies } from '../core/dust.js'
-import { outputDevices } from '../core/ore.js'
+import { dailyShareT, monthlyShareT, outputDevices } from '../core/ore.js'
 
 /** The dust metric the dashboards show against its limit: TSP, the GB 16297-1996 boundary limit. */
 export const DUST_METRIC: DustMetric = 'tsp'
@@ -69,11 +69,11 @@ export interface WaterMeters {
  * beneficiation: rate = returned ÷ (returned + discharge) (core/sites.ts waterSettingsSchema).
  */
 export function waterMeters (site: Site): WaterMeters {
-  const otherRole: WaterRole = site.water.formula === 'reuse' ? 'fresh_intake' : 'discharge'
+  const other = otherRole(site.water.formula)
   const water = site.devices.filter((d) => d.kind === 'water')
   return {
-    returned: water.filter((d) => { const r = roleOf(d, 'water'); return r !== undefined && RETURN_ROLES.includes(r) }).map((d) => d.id),
-    other: water.filter((d) => roleOf(d, 'water') === otherRole).map((d) => d.id)
+    returned: water.filter((d) => isReturnRole(roleOf(d, 'water'))).map((d) => d.id),
+    other: water.filter((d) => roleOf(d, 'water') === other).map((d) => d.id)
   }
 }
 
@@ -102,7 +102,7 @@ export function onlineWindowS (config: Config, kind: Kind): number {
 
 /** Pro-rata ore shares of the licensed scale (t) and the warning margin. */
 export function oreShares (site: Site): { year: number, month: number, day: number, margin: number } {
-  return { year: site.scaleTPerYear, month: site.scaleTPerYear / 12, day: site.scaleTPerYear / 365, margin: site.ore.monthlyMargin }
+  return { year: site.scaleTPerYear, month: monthlyShareT(site.scaleTPerYear), day: dailyShareT(site.scaleTPerYear), margin: site.ore.monthlyMargin }
 }
 
 /** Map position of a site: the centroid of its licence boundary's vertices. */

@@ -32,7 +32,7 @@ function dustThresholdOverrides (config: Config, withWarning: boolean): Override
 }
 
 function dustNow (config: Config): StatPanel {
-  return new StatPanel().id(1).title('扬尘实时浓度 TSP').gridPos(at(0, 0, 10, 5))
+  return new StatPanel().id(1).title('扬尘实时浓度 TSP').gridPos(at(0, 0, 7, 5))
     .description('每台扬尘监测仪最近 15 分钟内的最新 TSP 值 (mg/m³)。颜色按本矿限值: 达到清除阈值 (未配置时为限值的 80%) 为橙色, 达到限值为红色 (GB 16297-1996 等, 见站点配置)。')
     .datasource(DATASOURCE).withTarget(influx('A', q.dustLatest(), { alias: '$tag_device' }))
     .timeFrom('15m').unit(UNITS.mgPerM3).decimals(3).noValue('无数据')
@@ -42,10 +42,22 @@ function dustNow (config: Config): StatPanel {
     .overrides(dustThresholdOverrides(config, true))
 }
 
+function dustDayExceedances (config: Config): StatPanel {
+  const query = q.dustDayExceedances(config, true)
+  const p = new StatPanel().id(11).title('本月日均值超标').gridPos(at(7, 0, 3, 5))
+    .description('本月 (北京时间) 各日 PM10/PM2.5 日均值超过日均限值 (GB 3095-2012 二级等, 见站点配置) 的监测仪台·日数。日均值按 GB 3095-2012 第 8 条: 每小时至少 45 分钟有效数据 (标记 N/T) 的小时均值, 每日至少 20 个; 与日报和「扬尘超标」日告警按同一规则计算 (core/dust.ts)。当日数据不足 20 小时不计。')
+    .datasource(DATASOURCE).timeFrom('now/M').unit(UNITS.count).decimals(0).min(0).noValue(query ? '0' : '未配置日均限值')
+    .thresholds(thresholds(GREEN, [1, RED]))
+    .colorMode(BigValueColorMode.Value).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.Value)
+    .reduceOptions(lastNotNull())
+    .overrides(config.sites.map((s) => byName(s.id, [prop.displayName('本月日均值超标')])))
+  return query ? p.withTarget(influx('A', query, { alias: '$tag_site' })) : p
+}
+
 function waterToday (config: Config): StatPanel {
   const query = q.waterRate(config, true)
   const p = new StatPanel().id(2).title('今日水循环利用率').gridPos(at(10, 0, 3, 5))
-    .description('今日 (北京时间 0 点起) 回用水量 ÷ (回用水量 + 新水取水量 (水重复利用率) 或外排水量 (选矿废水循环利用率, 甘资字〔2023〕11号), 按站点公式)。回用水表按角色 (core/water.ts)。各水表用量为累计流量读数的非负差之和 (近似: 清零、溢出和倒走后回升在此不计, 日报和告警按累计量规则计算)。低于站点下限显示红色。')
+    .description('今日 (北京时间 0 点起) 回用水量 ÷ (回用水量 + 新水取水量 (水重复利用率) 或外排水量 (选矿废水循环利用率, 甘资字〔2023〕11号), 按站点公式)。回用水表按角色 (core/water.ts)。各水表用量按累计流量规则计算 (清零、溢出、倒走后回升; core/water.ts), 与日报和「水循环利用率偏低」日告警为同一数值 (day_facts, 由 minewatch 每 30 秒更新)。低于站点下限显示红色。')
     .datasource(DATASOURCE).timeFrom('now/d')
     .unit(UNITS.percent01).decimals(1).min(0).max(1).noValue(query ? '无数据' : '未配置水表')
     .thresholds(thresholds(RED))
@@ -59,7 +71,7 @@ function waterToday (config: Config): StatPanel {
 function oreToday (config: Config): StatPanel {
   const query = q.oreOutput(config, true)
   const p = new StatPanel().id(3).title('今日产量').gridPos(at(13, 0, 3, 5))
-    .description('今日计入产量的计量秤 (有地磅时为地磅, 否则为皮带秤) 净重之和 (t)。超过许可规模日均量 × (1 + 月度裕量) 显示橙色。')
+    .description('今日计入产量的计量秤 (有地磅时为地磅, 否则为皮带秤) 净重之和 (t), 与日报和「超能力开采」告警同一规则 (core/ore.ts; day_facts, 由 minewatch 每 30 秒更新)。超过许可规模日均量 × (1 + 月度裕量) 显示橙色。')
     .datasource(DATASOURCE).timeFrom('now/d').unit(UNITS.tonnes).decimals(0).noValue('0')
     .thresholds(thresholds(GREEN))
     .colorMode(BigValueColorMode.Value).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.Value)
@@ -77,8 +89,8 @@ function orePeriod (config: Config, id: number, period: 'month' | 'year'): Gauge
   const p = new GaugePanel().id(id).title(month ? '本月产量 / 月度许可份额' : '本年产量 / 年许可规模')
     .gridPos(at(month ? 16 : 20, 0, 4, 5))
     .description(month
-      ? '本月累计产量 (t)。橙色: 达到许可规模的月度份额 (年规模 ÷ 12); 红色: 超出份额的月度裕量 (默认 10%), 即超量预警线。'
-      : '本年累计产量 (t)。橙色: 达到年许可规模的 90%; 红色: 超过采矿许可证生产规模 (超能力开采)。')
+      ? '本月各日产量 (day_facts, core/ore.ts) 之和 (t)。橙色: 达到许可规模的月度份额 (年规模 ÷ 12); 红色: 超出份额的月度裕量 (默认 10%), 即超量预警线。'
+      : '本年各日产量 (day_facts, core/ore.ts) 之和 (t)。橙色: 达到年许可规模的 90%; 红色: 超过采矿许可证生产规模 (超能力开采)。')
     .datasource(DATASOURCE).timeFrom(month ? 'now/M' : 'now/y').unit(UNITS.tonnes).decimals(0).min(0).noValue('0')
     .thresholds(thresholds(GREEN)).showThresholdMarkers(true).reduceOptions(lastNotNull())
     .overrides(config.sites.map((s) => {
@@ -238,7 +250,7 @@ export function siteDashboard (config: Config, opts: GenerateOptions): Dashboard
     .time({ from: 'now-6h', to: 'now' }).refresh('30s')
     .withVariable(site)
     .link(new DashboardLinkBuilder('监管总览').type(DashboardLinkType.Link).url(`/d/${OVERVIEW_UID}`).icon('dashboard').tooltip('').keepTime(false).includeVars(false).targetBlank(false).asDropdown(false).tags([]))
-  const panels = [dustNow(config), waterToday(config), oreToday(config), orePeriod(config, 4, 'month'), orePeriod(config, 5, 'year'),
+  const panels = [dustNow(config), dustDayExceedances(config), waterToday(config), oreToday(config), orePeriod(config, 4, 'month'), orePeriod(config, 5, 'year'),
     positions(opts), dustTrend(config), devicesOnline(config), openAlerts(), alertLog()]
   for (const p of panels) b.withPanel(p)
   return b.build()

@@ -16,6 +16,7 @@ import { KINDS, type Kind } from '../../core/kinds.js'
 import { offsetM } from '../../core/geo.js'
 import { beijingDayStart } from '../../core/time.js'
 import { InfluxTelemetryStore } from '../../store/influx/index.js'
+import { computeDayFacts } from '../../store/day-facts.js'
 import { buildDashboards } from '../../dashboards/render.js'
 import { optionsFromEnv } from '../../dashboards/options.js'
 import { resolveQueries } from '../../dashboards/grafana.js'
@@ -56,7 +57,10 @@ function rng (seed: number): () => number {
   }
 }
 
-/** Two hours of readings for every device of every site, plus a year of daily ore totals. */
+/** Days before today with an ore total (each gets its day facts computed, as the alert engine would). */
+const EARLIER_DAYS = 40
+
+/** Two hours of readings for every device of every site, plus daily ore totals of earlier days this year. */
 function readings (cfg: Config, t1: number): Reading[] {
   const out: Reading[] = []
   const t0 = t1 - 2 * HOUR
@@ -82,7 +86,8 @@ function readings (cfg: Config, t1: number): Reading[] {
           }
           break
         case 'water': {
-          const flow = d.role === 'fresh_intake' ? 18 : d.role === 'discharge' ? 6 : d.role === 'mill_feed' ? 80 : 40 // m³/h
+          // m³/h; enough that five minutes of the day already hold the 50 m³ a day needs to be judged (core/water.ts MIN_DAY_VOLUME_M3)
+          const flow = d.role === 'fresh_intake' ? 360 : d.role === 'discharge' ? 120 : d.role === 'mill_feed' ? 1600 : 800
           let total = Number((10_000 + 1000 * rand()).toFixed(3))
           let last: number | undefined
           let volume = 0
@@ -90,10 +95,9 @@ function readings (cfg: Config, t1: number): Reading[] {
             total = Number((total + flow / 30).toFixed(3))
             // the second returned meter of each site is reset (maintenance) an hour ago: the drop must not count
             if (d.id === meters.returned[1] && t === t0 + 30 * 2 * MIN) total = 0.5
-            if (t >= dayStart) {
-              if (last !== undefined && total >= last) volume += total - last
-              last = total
-            }
+            // from the last value before the day; a reset counts from 0 (core/water.ts)
+            if (t >= dayStart && last !== undefined) volume += total >= last ? total - last : total
+            last = total
             r('water', t, { totalM3: total, flowM3h: flow })
           }
           if (meters.returned.includes(d.id)) returned += volume
@@ -107,8 +111,8 @@ function readings (cfg: Config, t1: number): Reading[] {
               if (t >= dayStart && outputs.has(d.id)) oreToday += tonnes
               r('ore', t, { tonnes, truckId: `TRK${1 + (seq % 9)}` })
             }
-            // one reading per earlier day of the year: the daily total, for month and year to date
-            for (let t = yearStart + 12 * HOUR; t < dayStart; t += DAY) r('ore', t, { tonnes: 4000 + Math.round(2000 * rand()) })
+            // one reading per earlier day of the year (the last EARLIER_DAYS of it): the daily total, for month and year to date
+            for (let t = Math.max(yearStart, dayStart - EARLIER_DAYS * DAY) + 12 * HOUR; t < dayStart; t += DAY) r('ore', t, { tonnes: 4000 + Math.round(2000 * rand()) })
           } else {
             let total = 500_000
             for (let t = t0; t <= t1; t += 30 * 1000) {
@@ -181,6 +185,14 @@ beforeAll(async () => {
   const batch = readings(config, now)
   for (let i = 0; i < batch.length; i += 20_000) await store.write(batch.slice(i, i + 20_000))
   await store.writeAlertEvents(alertEvents(config, now))
+  // the day facts the alert engine writes (alerts/day-facts.ts): today's and each earlier day's, computed from the stored data
+  const today = beijingDayStart(now)
+  const yearStart = Date.UTC(new Date(now + 8 * HOUR).getUTCFullYear(), 0, 1) - 8 * HOUR
+  for (const site of config.sites) {
+    const days: number[] = []
+    for (let day = Math.max(yearStart, today - EARLIER_DAYS * DAY); day <= today; day += DAY) days.push(day)
+    await store.writeDayFacts(await Promise.all(days.map((day) => computeDayFacts(store, site, day, now + 1)))) // a moment after the newest readings
+  }
 }, 8 * MIN) // may wait up to 5 min just after Beijing midnight
 
 afterAll(async () => {

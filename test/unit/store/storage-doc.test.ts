@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { FIELDS, KINDS } from '../../../core/kinds.js'
-import { SQL_TYPE, ALERT_EVENT_COLUMNS } from '../../../store/duckdb/schema.js'
+import { SQL_TYPE, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS } from '../../../store/duckdb/schema.js'
 
 const doc = readFileSync(new URL('../../../docs/storage.md', import.meta.url), 'utf8')
 
@@ -33,5 +33,10 @@ describe('docs/storage.md', () => {
   it('lists every alert_events column', () => {
     const documented = tableAfter('**alert_events**').flatMap((r) => r[0]!.split(',').map((c) => c.trim()))
     expect(documented.sort()).toEqual(ALERT_EVENT_COLUMNS.map(([n]) => n).sort())
+  })
+
+  it('lists every day_facts column with its type', () => {
+    const documented = tableAfter('**day_facts**').flatMap((r) => r[0]!.split(',').map((c) => [c.trim(), r[1]!]))
+    expect(documented).toEqual(DAY_FACT_COLUMNS.map(([n, t]) => [n, t]))
   })
 })
