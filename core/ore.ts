@@ -36,6 +36,11 @@ export function monthlyShareT (scaleTPerYear: number): number {
   return scaleTPerYear / 12
 }
 
+/** A day's pro-rata share of the licensed annual scale (÷ 365), t: the daily report's and the dashboards' daily pace. domain.md §6. */
+export function dailyShareT (scaleTPerYear: number): number {
+  return scaleTPerYear / 365
+}
+
 /** Month-to-date tonnes above which over_capacity warns: the share × (1 + ore.monthlyMargin), rounded for display. */
 export function monthlyLimitT (scaleTPerYear: number, monthlyMargin: number): number {
   return roundValue(monthlyShareT(scaleTPerYear) * (1 + monthlyMargin)) // 3e6 / 12 × 1.1 is 27500.000000000004 in floating point

@@ -153,7 +153,17 @@ export function waterDayVerdict (volumes: DayVolumes, formula: WaterFormula, flo
   return { rate, denominatorM3, judged, below: judged && rate < floor }
 }
 
+/** Does a meter of this role measure returned (recycled) water, the rate's numerator. */
+export function isReturnRole (role: WaterRole | undefined): boolean {
+  return role !== undefined && RETURN_ROLES.includes(role)
+}
+
+/** The role of the denominator's other term: fresh intake (reuse) or discharge (beneficiation). */
+export function otherRole (formula: WaterFormula): WaterRole {
+  return formula === 'reuse' ? 'fresh_intake' : 'discharge'
+}
+
 /** Roles whose meters enter the formula's rate (numerator and denominator). */
 export function formulaRoles (formula: WaterFormula): readonly WaterRole[] {
-  return [...RETURN_ROLES, formula === 'reuse' ? 'fresh_intake' : 'discharge']
+  return [...RETURN_ROLES, otherRole(formula)]
 }

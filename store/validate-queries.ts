@@ -27,7 +27,7 @@ export function validateSeries (q: SeriesQuery): void {
   if (q.entityId !== undefined && q.kind !== 'locator') throw badRequest(`entityId applies to locator readings only, not ${q.kind}`)
   if (q.flags !== undefined) {
     if (q.kind !== 'dust') throw badRequest(`flags apply to dust readings only, not ${q.kind}`)
-    if (!Array.isArray(q.flags) || !q.flags.every((f) => typeof f === 'string')) throw badRequest('flags must be an array of HJ 212-2017 data flags (e.g. ["N", "T"])')
+    if (!Array.isArray(q.flags) || !q.flags.every((f) => typeof f === 'string')) throw badRequest('flags must be an array of HJ 212-2017 data flags (strings such as "N")')
   }
 }
 

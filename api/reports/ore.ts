@@ -6,6 +6,7 @@
  */
 import type { OreRole } from '../../core/sites.js'
 import type { OreSection } from './schema.js'
+import { dailyShareT } from '../../core/ore.js'
 
 export interface OreDeviceData {
   device: string
@@ -22,6 +23,6 @@ export function oreSection (scaleTPerYear: number, source: OreRole | 'none', dev
     return { device: d.device, role: d.role, tonnes: d.tonnesSum }
   })
   const outputT = source === 'truck_scale' ? truck : source === 'belt_scale' ? belt : 0
-  const licenceDailyT = scaleTPerYear / 365
+  const licenceDailyT = dailyShareT(scaleTPerYear)
   return { source, outputT, truckScaleT: truck, beltScaleT: belt, licenceDailyT, shareOfLicence: outputT / licenceDailyT, devices: rows }
 }

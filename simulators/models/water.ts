@@ -11,7 +11,7 @@ import { Rng, hashSeed, valueNoise } from '../prng.js'
 import { activity } from '../weather.js'
 import type { Device, Site } from '../../core/sites.js'
 import { roleOf } from '../../core/sites.js'
-import { RETURN_ROLES, roleBin } from '../../core/water.js'
+import { isReturnRole, roleBin } from '../../core/water.js'
 import type { Actor, Effect, SimMessage } from '../types.js'
 import { effectsOf, firstPhaseMs, message, round } from './common.js'
 import { HOUR } from '../../core/time.js'
@@ -38,7 +38,7 @@ export class WaterBalance {
     for (const m of meters) {
       this.perRole.set(m.role!, (this.perRole.get(m.role!) ?? 0) + 1)
       const role = roleOf(m, 'water')
-      if (role && RETURN_ROLES.includes(role)) {
+      if (isReturnRole(role)) {
         const w = rng.uniform(0.6, 1.4)
         this.returnWeights.set(m.id, w)
         sum += w

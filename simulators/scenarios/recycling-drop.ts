@@ -1,10 +1,9 @@
 import { DAY, HOUR, MINUTE, beijingDayStart } from '../../core/time.js'
-import { RETURN_ROLES } from '../../core/water.js'
+import { isReturnRole } from '../../core/water.js'
 import { roleOf, type Device } from '../../core/sites.js'
 
 function isReturnMeter (d: Device): boolean {
-  const role = roleOf(d, 'water')
-  return role !== undefined && RETURN_ROLES.includes(role)
+  return isReturnRole(roleOf(d, 'water'))
 }
 import type { Scenario } from './types.js'
 import { devicesOf, pickSite } from './pick.js'
