@@ -95,6 +95,21 @@ export const dailyReportSchema = z.object({
   uptime: z.array(uptimeRowSchema)
 }).meta({ id: 'DailyReport' })
 
+/** One site-day's facts as core/ computes them (store/telemetry.ts DayFacts), the figures the dashboards show. */
+export const dayFactsSchema = z.object({
+  date: z.string().describe('Beijing calendar day, YYYY-MM-DD'),
+  day: z.number().int().describe('the day start (00:00+08:00), epoch ms'),
+  to: z.number().int().describe('the figures cover [day, to), epoch ms'),
+  recycledM3: z.number(),
+  freshM3: z.number(),
+  dischargeM3: z.number(),
+  rate: z.number().nullable().describe('recycling rate per the site formula; null when the day is not judged (< 50 m³)'),
+  oreOutputT: z.number(),
+  dustDayExceedances: z.number().int().describe('monitors whose valid GB 3095-2012 daily mean exceeded a calendar-day limit')
+}).meta({ id: 'DayFacts' })
+
+export const dayFactsListSchema = z.object({ site: z.string(), items: z.array(dayFactsSchema) }).meta({ id: 'DayFactsList' })
+
 export type DailyReport = z.infer<typeof dailyReportSchema>
 export type DustRow = z.infer<typeof dustRowSchema>
 export type WaterSection = z.infer<typeof waterSectionSchema>

@@ -1,4 +1,7 @@
-/** GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv). */
+/**
+ * GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv).
+ * GET /reports/day-facts?site=&from=&to=: the stored day facts (the figures the dashboards show) of a range of days.
+ */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -8,7 +11,7 @@ import { DAY, beijingDate, beijingDateToMs, beijingDayStart } from '../../core/t
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
 import { principalOf, querySite } from '../auth/access.js'
-import { dailyReportSchema } from '../reports/schema.js'
+import { dailyReportSchema, dayFactsListSchema } from '../reports/schema.js'
 import { computeDailyReport } from '../reports/daily.js'
 import { fetchDailyInput } from '../reports/fetch.js'
 import { dailyReportCsv } from '../reports/csv.js'
@@ -44,7 +47,35 @@ export default async function reportsRoutes (fastify: FastifyInstance, { deps }:
     }
     return report
   })
+
+  app.get('/reports/day-facts', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Stored day facts of one site (recycling rate and volumes, ore output, daily-mean exceedances per Beijing day), as the dashboards show them',
+      querystring: z.object({
+        site: idParam,
+        from: dateParam.describe('first Beijing calendar day'),
+        to: dateParam.describe('last Beijing calendar day (inclusive); at most 366 days after from')
+      }),
+      response: { 200: dayFactsListSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema }
+    }
+  }, async (req) => {
+    const site = querySite(deps.registry, principalOf(req), req.query.site)
+    const from = beijingDateToMs(req.query.from)
+    const to = beijingDateToMs(req.query.to)
+    if (Number.isNaN(from)) throw new MinewatchError('MW_BAD_REQUEST', `from: '${req.query.from}' is not a calendar day`)
+    if (Number.isNaN(to)) throw new MinewatchError('MW_BAD_REQUEST', `to: '${req.query.to}' is not a calendar day`)
+    if (to < from) throw new MinewatchError('MW_BAD_REQUEST', `to: ${req.query.to} is before from: ${req.query.from}`)
+    if (to - from > (MAX_FACT_DAYS - 1) * DAY) throw new MinewatchError('MW_BAD_REQUEST', `from..to spans more than ${MAX_FACT_DAYS} days`)
+    const facts = await deps.telemetry.dayFacts({ site: site.id, from, to: to + DAY })
+    return { site: site.id, items: facts.map(({ site: _site, ...f }) => ({ date: beijingDate(f.day), ...f })) }
+  })
 }
+
+/** Days one day-facts request may span. */
+const MAX_FACT_DAYS = 366
+
+const dateParam = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
 
 /** True when the Accept header prefers text/csv to JSON (RFC 9110 §12.5.1, q-values honoured). */
 export function wantsCsv (accept: string | undefined): boolean {

@@ -109,6 +109,12 @@ describe('issue 10: alerts, reports and dashboards give one answer (minewatch up
       expect(r.water.meters.find((m) => m.device === 'ZJ-WM01')!.backwards).toBe(1)
       // the alert engine judged the same stored day the same way: no whole-day alarm
       expect((await alerts(mw, `site=${ZJ}&kind=water_recycling_low`)).filter((a) => a.subject === `recycling_rate:${date}`)).toEqual([])
+      // and the day facts the dashboards show (DuckDB here) say the same
+      await mw.alerts.refreshDayFacts()
+      const facts = await api(mw, `/api/v1/reports/day-facts?site=${ZJ}&from=${date}&to=${date}`)
+      expect(facts.status).toBe(200)
+      expect(((await facts.json()) as { items: unknown[] }).items).toEqual([expect.objectContaining({ date, day, to: day + DAY, freshM3: expect.closeTo(r.water.freshM3, 9), rate: expect.closeTo(r.water.rate, 12) })])
+      expect((await api(mw, `/api/v1/reports/day-facts?site=${ZJ}&from=${date}&to=2000-01-01`)).status).toBe(400)
     })
   })
 
