@@ -127,7 +127,8 @@ export class AlertBook {
       value: next.value,
       limit: next.limit,
       by,
-      message: next.message
+      message: next.message,
+      evidence: evidence && evidence.length > 0 ? { beyondM: Math.max(...evidence.map((f) => f.beyondM)), fixes: [...evidence] } : null
     }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined)
     return { alert: next, transition }
   }

@@ -39,7 +39,18 @@ export const transitionSchema = z.object({
   value: nullableNumber,
   limit: nullableNumber,
   by: z.string().nullable(),
-  message: z.string()
+  message: z.string(),
+  evidence: z.object({
+    beyondM: z.number().describe('largest distance outside the licence polygon (越界) or the licensed elevation range (超层) over the run of fixes, m; the alert value'),
+    fixes: z.array(z.object({
+      ts: z.number().describe('epoch ms'),
+      lon: z.number(),
+      lat: z.number(),
+      alt: nullableNumber.describe('m, when the fix carried one'),
+      accuracyM: z.number(),
+      beyondM: z.number().describe('how far outside this fix was, m')
+    }))
+  }).nullable().optional().describe('the fixes that proved a fence transition that fired; null otherwise')
 }).meta({ id: 'AlertTransition' })
 
 export const readingSchema = z.object({

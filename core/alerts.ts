@@ -67,6 +67,27 @@ export interface Alert {
   message: string
 }
 
+/** One position fix behind a fence transition (越界, 超层, 闯入限制区域). */
+export interface FixEvidence {
+  /** Event time of the fix, epoch ms. */
+  ts: number
+  lon: number
+  lat: number
+  /** Altitude, m, when the fix carried one. */
+  alt: number | null
+  /** The fix's accuracy radius, m. */
+  accuracyM: number
+  /** How far past the fence (m) or outside the licensed elevation range (m) the fix was. */
+  beyondM: number
+}
+
+/** What proved a fence transition: the largest distance outside over the run (the alert's value) and the fixes. */
+export interface TransitionEvidence {
+  /** m */
+  beyondM: number
+  fixes: FixEvidence[]
+}
+
 export interface AlertTransition {
   /** Monotonic id (per store), usable as an SSE event id. */
   seq: number
@@ -83,6 +104,8 @@ export interface AlertTransition {
   limit: number | null
   by: string | null
   message: string
+  /** Fence transitions that fired: the proving fixes (also quoted in `message`). Absent or null otherwise. */
+  evidence?: TransitionEvidence | null
 }
 
 /** What the API needs from the alert engine: acknowledge, and a live feed of transitions. */

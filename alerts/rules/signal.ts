@@ -4,6 +4,7 @@
  * place (no allocation per reading) and return NO_SIGNAL (null) unless something changes.
  */
 import type { Severity } from '../../core/sites.js'
+import type { FixEvidence } from '../../core/alerts.js'
 
 export interface Signal {
   /** fire opens (or escalates) the alert for the subject; resolve closes it. */
@@ -19,16 +20,8 @@ export interface Signal {
   evidence?: readonly FixEvidence[]
 }
 
-/** One position fix behind a fence transition. */
-export interface FixEvidence {
-  ts: number
-  lon: number
-  lat: number
-  alt: number | null
-  accuracyM: number
-  /** How far past the fence (m) or the licensed elevation (m) the fix was. */
-  beyondM: number
-}
+export type { FixEvidence }
+
 
 /** Returned by rules when nothing changes (kept as a constant: no allocation on the hot path). */
 export const NO_SIGNAL = null

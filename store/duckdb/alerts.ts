@@ -3,7 +3,7 @@
  * transition in one transaction; seq is max(seq)+1, read once at open and then kept
  * in memory (one process owns the file: DuckDB locks it), so it survives restarts.
  */
-import { ALERT_KINDS, ALERT_STATES, type Alert, type AlertTransition } from '../../core/alerts.js'
+import { ALERT_KINDS, ALERT_STATES, type Alert, type AlertTransition, type TransitionEvidence } from '../../core/alerts.js'
 import { SEVERITIES } from '../../core/sites.js'
 import { MinewatchError } from '../../core/errors.js'
 import type { AlertQuery, AlertStore, NewOutboxItem } from '../state.js'
@@ -77,8 +77,15 @@ function rowToTransition (r: Row): AlertTransition {
     value: r.value as number | null,
     limit: r.limit as number | null,
     by: r.by as string | null,
-    message: r.message as string
+    message: r.message as string,
+    ...(typeof r.evidence === 'string' ? { evidence: JSON.parse(r.evidence) as TransitionEvidence } : {}) // absent when none, as transition() was given it
   }
+}
+
+function evidenceJson (e: TransitionEvidence | null | undefined): string | null {
+  if (e === null || e === undefined) return null
+  if (!Number.isFinite(e.beyondM) || !Array.isArray(e.fixes)) throw badRequest('transition evidence needs a finite beyondM and a list of fixes')
+  return JSON.stringify({ beyondM: e.beyondM, fixes: e.fixes.map((f) => ({ ts: f.ts, lon: f.lon, lat: f.lat, alt: f.alt, accuracyM: f.accuracyM, beyondM: f.beyondM })) })
 }
 
 function checkLimit (limit: number): void {
@@ -111,9 +118,11 @@ export class DuckDBAlertStore implements AlertStore {
     checkAlert(alert, t)
     let enqueued = 0
     const result = await this.db.tx(async (conn) => {
-      const stored: AlertTransition = { ...t, seq: this.nextSeq }
+      const { evidence, ...rest } = t
+      const stored: AlertTransition = { ...rest, ...(evidence ? { evidence } : {}), seq: this.nextSeq }
       await runPrepared(conn, ALERT_INSERT, Object.fromEntries(ALERT_COLUMNS.map((c) => [c, alert[c] ?? null])) as Bind)
-      await runPrepared(conn, TRANSITION_INSERT, Object.fromEntries(TRANSITION_COLUMNS.map((c) => [c, stored[c] ?? null])) as Bind)
+      const row = Object.fromEntries(TRANSITION_COLUMNS.map((c) => [c, c === 'evidence' ? evidenceJson(stored.evidence) : stored[c] ?? null])) as Bind
+      await runPrepared(conn, TRANSITION_INSERT, row)
       const items = deliveries?.(stored) ?? []
       if (items.length > 0) await this.outbox.insertWithin(conn, items)
       enqueued = items.length

@@ -17,6 +17,8 @@ export const STATE_DDL: readonly string[] = [
     "from" VARCHAR, "to" VARCHAR NOT NULL, severity VARCHAR NOT NULL, "at" BIGINT NOT NULL, reason VARCHAR NOT NULL,
     value DOUBLE, "limit" DOUBLE, "by" VARCHAR, message VARCHAR NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS alert_transitions_alert ON alert_transitions ("alertId")`,
+  // a fence transition's proving fixes (AlertTransition.evidence as JSON); files of an older minewatch gain it in place
+  'ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS evidence VARCHAR',
   `CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`,
@@ -31,9 +33,9 @@ export const ALERT_COLUMNS = [
   'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message'
 ] as const
 
-/** Columns of alert_transitions, in table order (also the AlertTransition field names). */
+/** Columns of alert_transitions, in table order (also the AlertTransition field names; evidence is stored as JSON). */
 export const TRANSITION_COLUMNS = [
-  'seq', 'alertId', 'site', 'kind', 'from', 'to', 'severity', 'at', 'reason', 'value', 'limit', 'by', 'message'
+  'seq', 'alertId', 'site', 'kind', 'from', 'to', 'severity', 'at', 'reason', 'value', 'limit', 'by', 'message', 'evidence'
 ] as const
 
 /** Columns of outbox without ord, in table order (also the OutboxItem field names). */

@@ -130,6 +130,18 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.alerts.history('nope')).toEqual([])
     })
 
+    it('keeps a transition\'s structured evidence (the proving fixes) and reads it back', async () => {
+      const a = alert('e1')
+      const evidence = { beyondM: 31.5, fixes: [{ ts: T0, lon: 119.9, lat: 30.95, alt: null, accuracyM: 3, beyondM: 20 }, { ts: T0 + 5000, lon: 119.9, lat: 30.949, alt: 112.5, accuracyM: 3, beyondM: 31.5 }] }
+      const t = await h.alerts.transition(a, { ...transitionOf(a, null), evidence })
+      expect(t.evidence).toEqual(evidence)
+      expect(await h.alerts.history('e1')).toEqual([t])
+      expect((await h.alerts.transitionsSince(t.seq - 1, 10))[0]!.evidence).toEqual(evidence)
+      const b = alert('e2')
+      await expect(h.alerts.transition(b, { ...transitionOf(b, null), evidence: { beyondM: Number.NaN, fixes: [] } })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      expect(await h.alerts.get('e2')).toBeUndefined()
+    })
+
     it('enqueues a transition\'s deliveries in the same transaction, built from its seq', async () => {
       const a = alert('a9')
       const t = await h.alerts.transition(a, transitionOf(a, null), (stored) => [

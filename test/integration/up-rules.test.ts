@@ -228,12 +228,19 @@ describe('issue 10: alerts, reports and dashboards give one answer (minewatch up
       expect(farthest).toBeGreaterThan(30)
       expect(out.value).toBeCloseTo(farthest, 6) // before the change: 3 (the fix accuracy)
       expect(out.unit).toBe('m')
-      const [t] = ((await (await api(mw, `/api/v1/alerts/${out.id}`)).json()) as { history: { message: string }[] }).history
+      const [t] = ((await (await api(mw, `/api/v1/alerts/${out.id}`)).json()) as { history: { message: string, evidence: { beyondM: number, fixes: unknown[] } | null }[] }).history
       expect(t!.message).toContain(`连续定位最远在界外 ${fmt(farthest)} m`)
       for (const [lon, lat] of south) expect(t!.message).toContain(`${lon.toFixed(6)},${lat.toFixed(6)} ±3 m`) // the proving fixes, stored with the transition
+      // and as structured evidence on the transition: the distance outside and each fix
+      expect(t!.evidence).toEqual({
+        beyondM: expect.closeTo(farthest, 6),
+        fixes: south.map(([lon, lat], i) => ({ ts: fixes[i]!.ts, lon, lat, alt: null, accuracyM: 3, beyondM: expect.closeTo(distanceToBoundaryM([lon, lat], ring), 6) }))
+      })
       const layer = breaches.find((x) => x.subject === 'P-008:elevation')!
       expect(layer).toMatchObject({ severity: 'alarm', value: 15 })
       expect(layer.message).toContain('低于许可开采标高 20–210 m(超层),连续定位最远超出 15 m')
+      const [lt] = ((await (await api(mw, `/api/v1/alerts/${layer.id}`)).json()) as { history: { evidence: { beyondM: number, fixes: { alt: number, beyondM: number }[] } | null }[] }).history
+      expect(lt!.evidence).toMatchObject({ beyondM: 15, fixes: [{ alt: 5, beyondM: 15 }, { alt: 6, beyondM: 14 }, { alt: 5, beyondM: 15 }] })
       expect(breaches).toHaveLength(2)
     })
   })
