@@ -1,11 +1,16 @@
 /**
  * Step 5, batch: group commit, self-clocking. When no write is running, a batch is written
  * `maxWaitMs` after its first item (0: at the end of the current event-loop turn, so one
- * socket read's worth of messages shares it and a lone message waits for nothing). While
- * writes are in flight (at most `maxInFlight`), the next batch keeps filling and is written
- * the moment a slot frees, so a slow write makes bigger batches instead of a queue of small
- * ones. A batch is also sealed at `maxItems`. A caller's promise settles with the write that
- * holds its items: resolved when durable, rejected when not.
+ * socket read's worth of messages shares it and a lone message waits for nothing). While a
+ * write is in flight, the next batch keeps filling and is written the moment it ends, so a slow
+ * write makes bigger batches instead of a queue of small ones. A batch is also sealed at
+ * `maxItems`. A caller's promise settles with the write that holds its items: resolved when
+ * durable, rejected when not.
+ *
+ * One write at a time, always: batches (and onStored) stay in arrival order. How much of a
+ * write runs in parallel is the store's business, not ingest's (docs/storage.md *Write
+ * concurrency*): DuckDB commits on its writer lanes, InfluxDB sends a batch's chunks as
+ * concurrent requests.
  */
 
 export interface GroupCommitOptions<T> {
@@ -15,8 +20,6 @@ export interface GroupCommitOptions<T> {
   maxItems: number
   /** ... or, when no write is running, this long after its first item, ms (0: end of this event-loop turn). */
   maxWaitMs: number
-  /** Writes running at once (1 keeps batches in order). */
-  maxInFlight: number
 }
 
 interface Batch<T> {
@@ -30,7 +33,7 @@ interface Batch<T> {
 export class GroupCommit<T> {
   private open: Batch<T> | null = null
   private readonly sealed: Batch<T>[] = []
-  private inFlight = 0
+  private writing = false
   private readonly unsettled = new Set<Promise<void>>()
 
   constructor (private readonly opts: GroupCommitOptions<T>) {}
@@ -82,7 +85,7 @@ export class GroupCommit<T> {
   }
 
   private canWrite (): boolean {
-    return this.inFlight < this.opts.maxInFlight && this.sealed.length === 0
+    return !this.writing && this.sealed.length === 0
   }
 
   private seal (): void {
@@ -95,12 +98,12 @@ export class GroupCommit<T> {
   }
 
   private pump (): void {
-    while (this.inFlight < this.opts.maxInFlight) {
-      const batch = this.sealed.shift()
-      if (!batch) break
-      this.inFlight++
+    if (this.writing) return
+    const batch = this.sealed.shift()
+    if (batch) {
+      this.writing = true
       new Promise<void>((resolve) => resolve(this.opts.write(batch.items))).then(batch.resolve, batch.reject).finally(() => {
-        this.inFlight--
+        this.writing = false
         this.unsettled.delete(batch.promise)
         this.pump()
         // Self-clocking: the batch that filled during this write goes next.

@@ -18,8 +18,6 @@ import type { Rejection } from './step.js'
 
 /** start() seeds duplicate detection with the keys of readings stamped within this window; older ones are looked up in the store. */
 export const DEDUP_SEED_WINDOW_MS = 10 * MINUTE
-/** One telemetry write at a time: keeps batches (and onStored calls) in arrival order. */
-const READING_WRITES_IN_FLIGHT = 1
 /** Readings quoted in the payload of a store_rejected record. */
 const STORE_REJECTED_QUOTED = 5
 /** Reject records per RejectStore.add. */
@@ -48,14 +46,12 @@ export class Pipeline implements Ingest {
     this.readingBatches = new GroupCommit({
       write: (batch) => this.writeReadings(batch),
       maxItems: c.batchMaxReadings,
-      maxWaitMs: c.batchMaxWaitMs,
-      maxInFlight: READING_WRITES_IN_FLIGHT
+      maxWaitMs: c.batchMaxWaitMs
     })
     this.rejectBatches = new GroupCommit({
       write: (batch) => opts.rejects.add(batch),
       maxItems: REJECT_BATCH_MAX,
-      maxWaitMs: c.batchMaxWaitMs,
-      maxInFlight: 1
+      maxWaitMs: c.batchMaxWaitMs
     })
   }
 

@@ -22,7 +22,7 @@ afterEach(() => { vi.useRealTimers() })
 describe('GroupCommit', () => {
   it('writes when maxItems is reached, without waiting for the timer', async () => {
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 3, maxWaitMs: 3_600_000, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 3, maxWaitMs: 3_600_000 })
     const p1 = gc.add([1, 2])
     expect(w.batches).toEqual([])
     const p2 = gc.add([3, 4]) // a caller's items are never split: the batch holds 4
@@ -35,7 +35,7 @@ describe('GroupCommit', () => {
   it('writes maxWaitMs after the first item', async () => {
     vi.useFakeTimers()
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 5, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 5 })
     void gc.add([1])
     await vi.advanceTimersByTimeAsync(4)
     void gc.add([2])
@@ -46,7 +46,7 @@ describe('GroupCommit', () => {
 
   it('with maxWaitMs 0 writes at the end of the event-loop turn, and self-clocks while busy', async () => {
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 0, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 0 })
     const a = gc.add([1])
     const b = gc.add([2]) // same turn: same batch
     expect(a).toBe(b)
@@ -69,7 +69,7 @@ describe('GroupCommit', () => {
   it('while a write is in flight the next batch keeps filling, then goes as one write', async () => {
     vi.useFakeTimers()
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 5, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 5 })
     const first = gc.add([1])
     await vi.advanceTimersByTimeAsync(5)
     expect(w.batches).toEqual([[1]])
@@ -89,7 +89,7 @@ describe('GroupCommit', () => {
   it('a failed write rejects its callers only; later batches still succeed', async () => {
     vi.useFakeTimers()
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 2, maxWaitMs: 5, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 2, maxWaitMs: 5 })
     const bad = gc.add([1, 2])
     const good = gc.add([3, 4]) // sealed too, queued behind the first
     w.gates[0]!.reject(new Error('disk full'))
@@ -101,22 +101,32 @@ describe('GroupCommit', () => {
   })
 
   it('a writer that throws synchronously rejects the batch instead of crashing', async () => {
-    const gc = new GroupCommit<number>({ write: () => { throw new Error('sync boom') }, maxItems: 1, maxWaitMs: 5, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: () => { throw new Error('sync boom') }, maxItems: 1, maxWaitMs: 5 })
     await expect(gc.add([1])).rejects.toThrow('sync boom')
     expect(gc.pending).toBe(0)
   })
 
-  it('allows maxInFlight writes at once', () => {
+  it('writes one batch at a time, in order (parallel work inside a write is the store\'s)', async () => {
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 1, maxWaitMs: 5, maxInFlight: 2 })
-    void gc.add([1]); void gc.add([2]); void gc.add([3])
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 1, maxWaitMs: 5 })
+    const done = [gc.add([1]), gc.add([2]), gc.add([3])]
+    expect(w.batches).toEqual([[1]])
+    w.gates[0]!.resolve()
+    await done[0]
+    await Promise.resolve()
     expect(w.batches).toEqual([[1], [2]])
-    expect(gc.pending).toBe(1)
+    w.gates[1]!.resolve()
+    await done[1]
+    await Promise.resolve()
+    expect(w.batches).toEqual([[1], [2], [3]])
+    w.gates[2]!.resolve()
+    await done[2]
+    expect(gc.pending).toBe(0)
   })
 
   it('flush() writes the open batch now and waits for every write, never rejecting', async () => {
     const w = writer()
-    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 3_600_000, maxInFlight: 1 })
+    const gc = new GroupCommit<number>({ write: w.write, maxItems: 100, maxWaitMs: 3_600_000 })
     const p = gc.add([1, 2])
     p.catch(() => {})
     const flushed = gc.flush()
