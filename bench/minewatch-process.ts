@@ -17,6 +17,8 @@ export interface MinewatchProcess {
   httpPort: number
   /** Peak resident set size so far, bytes (VmHWM). */
   peakRss(): number
+  /** The last 64 KiB the process wrote to stderr (also passed through to this process's stderr). */
+  stderr(): string
   /** SIGTERM, then wait for a clean exit (everything flushed). */
   stop(): Promise<number | null>
 }
@@ -24,7 +26,9 @@ export interface MinewatchProcess {
 export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<MinewatchProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
-    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + String(d)).slice(-65_536) })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const deadline = Date.now() + 60_000
   while (true) {
@@ -43,7 +47,7 @@ export async function startMinewatchProcess (configFile: string, dataDir: string
     return lastPeak
   }
   return {
-    child, mqttPort, httpPort, peakRss,
+    child, mqttPort, httpPort, peakRss, stderr: () => stderr,
     async stop () { peakRss(); child.kill('SIGTERM'); return await exited }
   }
 }
