@@ -190,7 +190,7 @@ export function generateApi (rng: Rng, routes: ApiRoute[], seeds: ApiCase[], n: 
 
 // ---------------------------------------------------------------- sending
 
-const within = async <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> => await Promise.race([p, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())])
+const within = async <T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> => await Promise.race([p, new Promise<F>((resolve) => setTimeout(() => resolve(fallback), ms).unref())])
 
 /** 127.{a}.{b}.{c} for the n-th case: fuzz connections come from many addresses, so the login throttle of one does not hide the rest. */
 export function fuzzAddress (n: number, block: number): string {
