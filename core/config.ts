@@ -124,7 +124,9 @@ export const storeSchema = z.strictObject({
   kind: z.enum(['duckdb', 'influx']).default('duckdb'),
   duckdb: duckdbSchema,
   influx: influxSchema.optional(),
-  spool: spoolSchema
+  spool: spoolSchema,
+  /** Free bytes the data and spool directories keep: below it readings are refused (no PUBACK) and /readyz is 503; 0 turns the floor off. */
+  diskFreeFloorBytes: z.number().int().nonnegative().default(256 * 1024 ** 2) // 256 MiB: room for a DuckDB checkpoint at the default memoryLimit (160MB)
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
   .prefault({})
 

@@ -21,6 +21,7 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     }),
     storeWriteErrors: new Counter({ name: 'minewatch_store_write_errors_total', help: 'Failed telemetry store writes', labelNames: ['store'], registers: r }),
     batchSize: new Histogram({ name: 'minewatch_batch_readings', help: 'Readings per store batch', registers: r, buckets: [1, 10, 100, 1000, 5000, 20000] }),
+    diskFree: new Gauge({ name: 'minewatch_disk_free_bytes', help: 'Free bytes (usable without privileges) of the filesystem of each directory minewatch writes: data, spool', labelNames: ['dir'], registers: r }),
     spoolBytes: new Gauge({ name: 'minewatch_spool_bytes', help: 'Bytes waiting in the outage spool', registers: r }),
     spoolBatches: new Gauge({ name: 'minewatch_spool_batches', help: 'Batches waiting in the outage spool', registers: r }),
     spoolDropped: new Counter({ name: 'minewatch_spool_dropped_readings_total', help: 'Readings dropped at the spool bound (onFull: drop-oldest)', registers: r }),
