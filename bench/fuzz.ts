@@ -1,7 +1,9 @@
 /**
- * npm run fuzz: network fuzzing of `minewatch up` (issue 13). A child process runs the demo
- * sites (rate limits raised so cases reach the code behind them); three targets run at once for
- * FUZZ_SECONDS (default 600) each, from their own loopback addresses (bench/fuzz/cases.ts):
+ * npm run fuzz: network fuzzing of `minewatch up` (issue 13). A child process runs the build
+ * (dist/: `npm run build` first; from source, tsx's source maps make every Error's stack cost
+ * milliseconds) with the demo sites, rate limits raised so cases reach the code behind them.
+ * Three targets run at once for FUZZ_SECONDS (default 600), at most FUZZ_RATE cases/s each
+ * (default 15: the fuzz is about inputs; load is bench/attack.bench.ts), from their own loopback addresses (bench/fuzz/cases.ts):
  * MQTT packets before and after CONNECT, payload JSON of authenticated devices, API requests.
  *
  * Counted: crashes (the child exits, or writes an uncaught exception or a fatal log line to
@@ -36,6 +38,8 @@ const ONLY = (process.env.FUZZ_TARGETS ?? TARGETS.join(',')).split(',') as Targe
 const STALL_MS = 200 // the issue's bar: no event-loop stall over 200 ms
 const MAX_PACKET_BYTES = 256 * 1024 + 1024 // config.broker.maxPacketBytes default
 const CONCURRENCY: Record<Target, number> = { mqtt: 4, payload: PAYLOAD_DEVICES.length, api: 4 }
+/** Cases started per second and target at most: the fuzz is about inputs, not load (that is bench/attack.bench.ts). */
+const RATE = Number(process.env.FUZZ_RATE ?? 15)
 
 function configText (): string {
   return readFileSync('config/demo.yaml', 'utf8')
@@ -87,8 +91,8 @@ export async function runFuzz (): Promise<{ markdown: string, ok: boolean }> {
   const config = join(dir, 'fuzz.yaml')
   writeFileSync(config, configText())
   const env = { MINEWATCH_LOG_LEVEL: 'error' }
-  let mw = await startMinewatchProcess(config, join(dir, 'data'), env)
-  const idle = await startMinewatchProcess(config, join(dir, 'idle'), env)
+  let mw = await startMinewatchProcess(config, join(dir, 'data'), env, [], { dist: true })
+  const idle = await startMinewatchProcess(config, join(dir, 'idle'), env, [], { dist: true })
   process.once('exit', () => { mw.child.kill('SIGKILL'); idle.child.kill('SIGKILL') }) // never leave them behind
   const stats = Object.fromEntries(TARGETS.map((t) => [t, { cases: 0, findings: 0, slowest: { ms: 0, name: '' }, recent: [], found: [] }])) as unknown as Record<Target, TargetStats>
   const corpus = { mqtt: loadCorpus<MqttCase>('mqtt'), payload: loadCorpus<PayloadCase>('payload'), api: loadCorpus<ApiCase>('api') }
@@ -127,7 +131,7 @@ export async function runFuzz (): Promise<{ markdown: string, ok: boolean }> {
     for (const t of TARGETS) for (const c of stats[t].recent) if (!stats[t].found.some((f) => f.name === c.name)) stats[t].found.push({ ...c, finding: `in flight at a crash (${why})` })
     restarting = (async () => {
       if (mw.child.exitCode === null) await mw.stop()
-      mw = await startMinewatchProcess(config, join(dir, 'data'), env)
+      mw = await startMinewatchProcess(config, join(dir, 'data'), env, [], { dist: true })
       restarting = undefined
     })()
   }
@@ -138,7 +142,11 @@ export async function runFuzz (): Promise<{ markdown: string, ok: boolean }> {
     const pd = device ? new PayloadDevice(mw.mqttPort, device.device) : undefined
     let port = mw.mqttPort
     let payloadDevice = pd
-    for (let n = 0; Date.now() < until; n++) {
+    const spacingMs = (1000 * CONCURRENCY[target]) / RATE
+    for (let n = 0, next = Date.now(); Date.now() < until; n++) {
+      const wait = next - Date.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      next = Math.max(next + spacingMs, Date.now() - spacingMs)
       if (restarting) { await restarting; payloadDevice?.end(); payloadDevice = device ? new PayloadDevice(mw.mqttPort, device.device) : undefined; port = mw.mqttPort }
       const id = worker * 1_000_000 + n
       if (target === 'mqtt') {
@@ -193,7 +201,7 @@ export async function runFuzz (): Promise<{ markdown: string, ok: boolean }> {
   const ok = crashes.length === 0 && findings === 0 && real.length === 0 && endCheck === undefined && finalHealth < Infinity
   const total = ONLY.reduce((n, t) => n + stats[t].cases, 0)
   const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '—')
-  const markdown = `Command: \`FUZZ_SECONDS=${SECONDS} npm run fuzz\` (seed ${SEED}) · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after (shared 2-core machine)
+  const markdown = `Command: \`npm run build && FUZZ_SECONDS=${SECONDS} FUZZ_RATE=${RATE} npm run fuzz\` (seed ${SEED}) · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after (shared 2-core machine)
 
 | target | cases | findings | slowest answer |
 |---|---|---|---|

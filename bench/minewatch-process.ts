@@ -1,6 +1,6 @@
 /** Runs `minewatch up` as a child process for benchmarks, and reads its peak RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 export async function freePort (): Promise<number> {
@@ -23,11 +23,14 @@ export interface MinewatchProcess {
   stop(): Promise<number | null>
 }
 
-export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<MinewatchProcess> {
+/** `opts.dist`: run the build (dist/bin/minewatch.js, as installed) instead of the sources through tsx. */
+export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = [], opts: { dist?: boolean } = {}): Promise<MinewatchProcess> {
+  if (opts.dist && !existsSync('dist/bin/minewatch.js')) throw new Error('dist/bin/minewatch.js is missing: run npm run build first')
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
   // BENCH_CHILD_NODE_ARGS: node flags NODE_OPTIONS refuses, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
+  const entry = opts.dist ? ['dist/bin/minewatch.js'] : ['--import', 'tsx', 'bin/minewatch.ts']
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'up', '--config', configFile, '--data-dir', dataDir,
     '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + String(d)).slice(-65_536) })
