@@ -10,11 +10,11 @@
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import type { BenchResult } from './run.js'
-import { hashSecret } from '../core/secrets.js'
+import { hashedText } from '../test/adversarial/helpers.js'
 import { startMinewatchProcess } from './minewatch-process.js'
 
 const PHASE_MS = 15_000 // 15 s per phase
@@ -24,11 +24,7 @@ const PROBE_EVERY_MS = 50
 const LOGIN_PROCESSES = 2 // bad logins come from this many generator processes
 
 function hashedConfigText (): string {
-  return readFileSync('config/demo.yaml', 'utf8')
-    .replace(/^demo: true$/m, 'demo: false')
-    .replace(/^(\s+)password: (\S+)$/gm, (_m, sp: string, pw: string) => `${sp}${sp.length === 8 ? 'secretHash' : 'passwordHash'}: '${hashSecret(pw)}'`)
-    .replace(/^(\s+)token: (\S+)$/gm, (_m, sp: string, t: string) => `${sp}tokenHash: '${hashSecret(t)}'`)
-    .replace(/^api:$/m, 'api:\n  host: 127.0.0.1') + '\nbroker:\n  host: 127.0.0.1\n'
+  return hashedText().replace(/^api:$/m, 'api:\n  host: 127.0.0.1') + '\nbroker:\n  host: 127.0.0.1\n'
 }
 
 function pct (xs: number[], p: number): number {

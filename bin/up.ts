@@ -17,6 +17,7 @@ import { openStateStore, type StateStore } from '../store/duckdb/state.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
 import { SpooledStore } from '../store/spool/index.js'
 import { DiskWatch } from '../disk/watch.js'
+import { LISTEN_BACKLOG } from '../broker/listeners.js'
 import { guardStore } from '../disk/guard.js'
 import { createIngest, type Ingest } from '../ingest/index.js'
 import { startExternalIntake } from '../ingest/external.js'
@@ -220,7 +221,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
     let httpPort: number
     try {
-      await app.listen({ port: opts.httpPort, host: opts.host ?? config.api.host })
+      await app.listen({ port: opts.httpPort, host: opts.host ?? config.api.host, backlog: LISTEN_BACKLOG })
       httpPort = (app.server.address() as { port: number }).port
     } catch (err) {
       await app.close()
