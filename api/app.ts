@@ -20,6 +20,8 @@ import { errorHandler, notFoundHandler } from './errors.js'
 import { createAuthHook } from './auth/hook.js'
 import { createResponseHook } from './request-log.js'
 import { trackUnusedConnections } from './unused-connections.js'
+import { AddressCap, capHttpConnections } from '../core/connection-caps.js'
+import { MinewatchError } from '../core/errors.js'
 import opsRoutes from './routes/ops.js'
 import sitesRoutes from './routes/sites.js'
 import seriesRoutes from './routes/series.js'
@@ -111,6 +113,12 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   const sessions = new SessionStore(deps.clock)
   app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics, sessions))
   app.addHook('onResponse', createResponseHook(deps.metrics))
+  // per-address connection cap, ahead of everything else that listens for connections
+  const connCap = new AddressCap(deps.config.api.connectionsPerAddress)
+  capHttpConnections(app.server, connCap, { error: 'MW_TOO_MANY_CONNECTIONS', message: new MinewatchError('MW_TOO_MANY_CONNECTIONS', `at most ${connCap.max} at once (api.connectionsPerAddress)`).message }, (address) => {
+    deps.metrics.connectionsRefused.inc({ listener: 'http', cap: 'address' })
+    deps.logger.debug({ address }, 'HTTP connection refused: per-address cap')
+  })
   const closeUnused = trackUnusedConnections(app.server)
   app.addHook('preClose', async () => { closeUnused() })
 

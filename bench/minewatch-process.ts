@@ -1,6 +1,6 @@
 /** Runs `minewatch up` as a child process for benchmarks, and reads its peak RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 export async function freePort (): Promise<number> {
@@ -17,14 +17,23 @@ export interface MinewatchProcess {
   httpPort: number
   /** Peak resident set size so far, bytes (VmHWM). */
   peakRss(): number
+  /** The last 64 KiB the process wrote to stderr (also passed through to this process's stderr). */
+  stderr(): string
   /** SIGTERM, then wait for a clean exit (everything flushed). */
   stop(): Promise<number | null>
 }
 
-export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<MinewatchProcess> {
+/** `opts.dist`: run the build (dist/bin/minewatch.js, as installed) instead of the sources through tsx. */
+export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = [], opts: { dist?: boolean } = {}): Promise<MinewatchProcess> {
+  if (opts.dist && !existsSync('dist/bin/minewatch.js')) throw new Error('dist/bin/minewatch.js is missing: run npm run build first')
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', configFile, '--data-dir', dataDir,
-    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+  // BENCH_CHILD_NODE_ARGS: node flags NODE_OPTIONS refuses, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const entry = opts.dist ? ['dist/bin/minewatch.js'] : ['--import', 'tsx', 'bin/minewatch.ts']
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'up', '--config', configFile, '--data-dir', dataDir,
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + String(d)).slice(-65_536) })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const deadline = Date.now() + 60_000
   while (true) {
@@ -43,7 +52,7 @@ export async function startMinewatchProcess (configFile: string, dataDir: string
     return lastPeak
   }
   return {
-    child, mqttPort, httpPort, peakRss,
+    child, mqttPort, httpPort, peakRss, stderr: () => stderr,
     async stop () { peakRss(); child.kill('SIGTERM'); return await exited }
   }
 }

@@ -16,6 +16,9 @@ import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
 import { SpooledStore } from '../store/spool/index.js'
+import { DiskWatch } from '../disk/watch.js'
+import { LISTEN_BACKLOG } from '../broker/listeners.js'
+import { guardStore } from '../disk/guard.js'
 import { createIngest, type Ingest } from '../ingest/index.js'
 import { startExternalIntake } from '../ingest/external.js'
 import { createBroker, type Broker } from '../broker/index.js'
@@ -86,11 +89,12 @@ export function prepareDataDir (dir: string): string {
   return abs
 }
 
-function createTelemetryStore (loaded: LoadedConfig, dataDir: string, logger: Logger, metrics: Metrics, onRejected: SpoolRejectHandler): TelemetryStore {
+function createTelemetryStore (loaded: LoadedConfig, dataDir: string, logger: Logger, metrics: Metrics, onRejected: SpoolRejectHandler, disk: DiskWatch): TelemetryStore {
   const store = loaded.config.store
   if (store.kind === 'influx' && store.influx) {
     const inner = new InfluxTelemetryStore({ config: store.influx, logger, metrics })
-    return new SpooledStore({ inner, dir: join(dataDir, 'spool'), config: store.spool, logger, metrics, onRejected })
+    const diskRoom = () => { const free = disk.freeBytes('spool') ?? disk.freeBytes('data'); return free === undefined ? undefined : free - disk.floorBytes }
+    return new SpooledStore({ inner, dir: join(dataDir, 'spool'), config: store.spool, logger, metrics, onRejected, diskRoom })
   }
   return new DuckDBTelemetryStore({
     path: join(dataDir, 'telemetry.duckdb'), logger, metrics,
@@ -128,9 +132,14 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       if (!lateIngest.ingest) { lateIngest.early.push([readings, detail]); return }
       lateIngest.ingest.recordStoreRejected(readings, detail).catch((err) => logger.error({ err }, 'could not record store rejects'))
     }
-    const telemetry = createTelemetryStore(loaded, dataDir, logger, metrics, recordStoreRejected)
+    // free disk of the data and spool directories (disk/): below the floor writes are refused cleanly, /readyz says why
+    const disk = new DiskWatch({ dirs: { data: dataDir }, floorBytes: config.store.diskFreeFloorBytes, metrics, logger: logger.child({ part: 'disk' }) })
+    await disk.start()
+    closers.push(async () => disk.stop())
+    const telemetry = guardStore(createTelemetryStore(loaded, dataDir, logger, metrics, recordStoreRejected, disk), disk)
     await telemetry.init()
     closers.push(() => telemetry.close())
+    if (config.store.kind === 'influx') { disk.watch('spool', join(dataDir, 'spool')); await disk.refresh() }
 
     const ingest = lateIngest.ingest = createIngest({ registry, store: telemetry, rejects: state.rejects, config: config.ingest, metrics, logger: logger.child({ part: 'ingest' }), clock })
     await ingest.start()
@@ -201,7 +210,8 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
           store: { ok: h.ok, detail: 'detail' in h ? h.detail : undefined },
-          broker: broker.health()
+          broker: broker.health(),
+          disk: disk.health()
         }
         if ('spoolBytes' in h && h.spoolBytes !== undefined) {
           checks.spool = { ok: h.ok, detail: `${h.spooledReadings ?? 0} readings, ${h.spoolBytes} bytes waiting` }
@@ -211,7 +221,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
     let httpPort: number
     try {
-      await app.listen({ port: opts.httpPort, host: opts.host ?? config.api.host })
+      await app.listen({ port: opts.httpPort, host: opts.host ?? config.api.host, backlog: LISTEN_BACKLOG })
       httpPort = (app.server.address() as { port: number }).port
     } catch (err) {
       await app.close()

@@ -20,6 +20,7 @@ import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
 import { boundOutbound } from './outbound.js'
 import { createHooks, type Hooks } from './hooks.js'
 import { startListeners, type Listeners } from './listeners.js'
+import { AddressCap, peerAddress } from '../core/connection-caps.js'
 
 export { canPublish, canSubscribe, canReceive, type Principal } from './acl.js'
 
@@ -75,6 +76,7 @@ export function createBroker (opts: BrokerOptions): Broker {
   const clock = opts.clock ?? systemClock
   const log = opts.logger.child({ component: 'broker' })
   const addresses = new WeakMap<object, string>()
+  const perAddress = new AddressCap(config.connectionsPerAddress)
 
   const hooks: Hooks = createHooks({
     registry,
@@ -129,7 +131,16 @@ export function createBroker (opts: BrokerOptions): Broker {
   }
 
   /** Hands a connection to aedes behind the packet-size scanner. */
-  function accept (conn: Duplex, address: string, req?: IncomingMessage): void {
+  function accept (conn: Duplex, rawAddress: string, req?: IncomingMessage): void {
+    const address = peerAddress(rawAddress)
+    if (!perAddress.take(address)) {
+      // refused before aedes sees it: no client, no parser, no CONNACK (MQTT 3.1.1 §3.1.4 lets a server close)
+      metrics.connectionsRefused.inc({ listener: 'mqtt', cap: 'address' })
+      log.debug({ address, open: perAddress.max }, 'MQTT connection refused: per-address cap (broker.connectionsPerAddress)')
+      conn.destroy()
+      return
+    }
+    conn.once('close', () => perAddress.release(address))
     addresses.set(conn, address)
     const scanner = new PacketSizeScanner(config.maxPacketBytes)
     // aedes consumes the stream with read() on 'readable' (lib/client.js): every byte it parses passes here first

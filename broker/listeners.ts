@@ -13,6 +13,13 @@ import { MinewatchError } from '../core/errors.js'
 import type { Config } from '../core/config.js'
 import type { Logger } from '../core/log.js'
 
+/**
+ * Connections the kernel queues before they are accepted (Node's default is 511; Linux caps it
+ * at net.core.somaxconn, 4096 by default). A flood of logins fills a short queue while the event
+ * loop is busy, and a legitimate SYN dropped there waits for its retransmit (1 s, 3 s, 7 s...).
+ */
+export const LISTEN_BACKLOG = 4096
+
 /** Called for every accepted connection. */
 export type AcceptFn = (conn: Duplex, address: string, req?: IncomingMessage) => void
 
@@ -91,7 +98,7 @@ async function listenOn (server: Server, port: number, host: string, what: strin
         : err)
     }
     server.once('error', onError)
-    server.listen(port, host, () => {
+    server.listen(port, host, LISTEN_BACKLOG, () => {
       server.off('error', onError)
       resolve((server.address() as { port: number }).port)
     })

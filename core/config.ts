@@ -60,7 +60,9 @@ export const brokerSchema = z.strictObject({
   })
     .prefault({}),
   tls: z.strictObject({ port: z.number().int().min(0).max(65535), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() }).optional(),
-  ws: z.strictObject({ port: z.number().int().min(0).max(65535), path: z.string().default('/mqtt') }).optional()
+  ws: z.strictObject({ port: z.number().int().min(0).max(65535), path: z.string().default('/mqtt') }).optional(),
+  /** MQTT connections one remote address may hold at once (TCP, TLS and WebSocket together); a whole mine's devices often share one NAT address (docs/security.md). */
+  connectionsPerAddress: z.number().int().positive().default(2000)
 }).prefault({})
 
 export const ingestSchema = z.strictObject({
@@ -122,7 +124,9 @@ export const storeSchema = z.strictObject({
   kind: z.enum(['duckdb', 'influx']).default('duckdb'),
   duckdb: duckdbSchema,
   influx: influxSchema.optional(),
-  spool: spoolSchema
+  spool: spoolSchema,
+  /** Free bytes the data and spool directories keep: below it readings are refused (no PUBACK) and /readyz is 503; 0 turns the floor off. */
+  diskFreeFloorBytes: z.number().int().nonnegative().default(256 * 1024 ** 2) // 256 MiB: room for a DuckDB checkpoint at the default memoryLimit (160MB)
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
   .prefault({})
 
@@ -165,7 +169,12 @@ export const apiSchema = z.strictObject({
   /** /healthz, /readyz and /metrics need no token when true. */
   openOps: z.boolean().default(true),
   /** Requests per minute per token. */
-  rateLimitPerMin: z.number().int().positive().default(600)
+  rateLimitPerMin: z.number().int().positive().default(600),
+  /** HTTP connections one remote address may hold at once (a control room's browsers share its NAT address). */
+  connectionsPerAddress: z.number().int().positive().default(512),
+  /** Open event streams (SSE) per token, and per remote address. */
+  streamsPerToken: z.number().int().positive().default(32),
+  streamsPerAddress: z.number().int().positive().default(64)
 }).prefault({})
 
 /** The HJ 212 TCP gateway (hj212/, docs/hj212.md). Off unless a port is set (--hj212-port, MINEWATCH_HJ212_PORT, hj212.port). */

@@ -23,7 +23,10 @@ export const ERRORS = {
   MW_NOT_FOUND: { message: 'not found', statusCode: 404, retryable: false },
   MW_CONFLICT: { message: 'conflict', statusCode: 409, retryable: false },
   MW_RATE_LIMITED: { message: 'too many requests', statusCode: 429, retryable: true },
+  MW_TOO_MANY_STREAMS: { message: 'too many open event streams', statusCode: 429, retryable: true },
+  MW_TOO_MANY_CONNECTIONS: { message: 'too many connections from this address', statusCode: 429, retryable: true },
   MW_SPOOL_FULL: { message: 'spool is full', statusCode: 503, retryable: true },
+  MW_DISK_FULL: { message: 'not enough free disk space', statusCode: 503, retryable: true },
   MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true },
   MW_DELIVERY_REFUSED: { message: 'alert receiver refused the delivery', statusCode: 502, retryable: false },
   MW_HJ212_COMMAND_FAILED: { message: 'HJ 212 command to the device failed', statusCode: 502, retryable: true }

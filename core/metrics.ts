@@ -21,6 +21,7 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     }),
     storeWriteErrors: new Counter({ name: 'minewatch_store_write_errors_total', help: 'Failed telemetry store writes', labelNames: ['store'], registers: r }),
     batchSize: new Histogram({ name: 'minewatch_batch_readings', help: 'Readings per store batch', registers: r, buckets: [1, 10, 100, 1000, 5000, 20000] }),
+    diskFree: new Gauge({ name: 'minewatch_disk_free_bytes', help: 'Free bytes (usable without privileges) of the filesystem of each directory minewatch writes: data, spool', labelNames: ['dir'], registers: r }),
     spoolBytes: new Gauge({ name: 'minewatch_spool_bytes', help: 'Bytes waiting in the outage spool', registers: r }),
     spoolBatches: new Gauge({ name: 'minewatch_spool_batches', help: 'Batches waiting in the outage spool', registers: r }),
     spoolDropped: new Counter({ name: 'minewatch_spool_dropped_readings_total', help: 'Readings dropped at the spool bound (onFull: drop-oldest)', registers: r }),
@@ -33,6 +34,7 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     deliveries: new Counter({ name: 'minewatch_deliveries_total', help: 'Alert deliveries attempted, by channel and outcome', labelNames: ['channel', 'outcome'], registers: r }),
     deliveryFailures: new Counter({ name: 'minewatch_delivery_failures_total', help: 'Failed alert delivery attempts', labelNames: ['channel'], registers: r }),
     outboxPending: new Gauge({ name: 'minewatch_outbox_pending', help: 'Alert deliveries waiting in the outbox', registers: r }),
+    connectionsRefused: new Counter({ name: 'minewatch_connections_refused_total', help: 'Connections and event streams refused at a per-address or per-token cap, by listener (mqtt, http, sse) and cap (address, token)', labelNames: ['listener', 'cap'], registers: r }),
     httpRequests: new Counter({ name: 'minewatch_http_requests_total', help: 'API requests', labelNames: ['route', 'status'], registers: r })
   }
 }

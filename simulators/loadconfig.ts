@@ -54,7 +54,8 @@ export function loadConfigObject (opts: LoadConfigOptions): Record<string, unkno
   return {
     demo: true,
     sites,
-    broker: { rate: { messagesPerSecond: mps, burst: mps * 2 } }
+    // every simulated device connects from this one host: the per-address cap must hold them all
+    broker: { rate: { messagesPerSecond: mps, burst: mps * 2 }, connectionsPerAddress: Math.max(2000, opts.devices + 100) }
   }
 }
 

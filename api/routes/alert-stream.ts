@@ -14,6 +14,7 @@ import { z } from 'zod'
 import type { RouteContext } from '../app.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import { MinewatchError } from '../../core/errors.js'
+import { AddressCap, peerAddress } from '../../core/connection-caps.js'
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
 import { principalOf, querySite } from '../auth/access.js'
@@ -30,6 +31,8 @@ export function formatEvent (t: AlertTransition): string {
 export default async function alertStreamRoutes (fastify: FastifyInstance, { deps, options }: RouteContext): Promise<void> {
   const app = fastify.withTypeProvider<ZodTypeProvider>()
   const open = new Set<() => void>()
+  const perToken = new AddressCap(deps.config.api.streamsPerToken)
+  const perAddress = new AddressCap(deps.config.api.streamsPerAddress)
   fastify.addHook('preClose', async () => { for (const close of [...open]) close() })
 
   app.get('/alerts/stream', {
@@ -48,6 +51,17 @@ export default async function alertStreamRoutes (fastify: FastifyInstance, { dep
     const header = req.headers['last-event-id']
     const resumeAfter = typeof header === 'string' ? Number(header) : undefined
     if (resumeAfter !== undefined && !Number.isSafeInteger(resumeAfter)) throw new MinewatchError('MW_BAD_REQUEST', 'headers.last-event-id: not an integer')
+    // caps on open streams: per token (by name: one token may serve a whole control room) and per address
+    const address = peerAddress(req.socket.remoteAddress)
+    if (!perToken.take(p.name)) {
+      deps.metrics.connectionsRefused.inc({ listener: 'sse', cap: 'token' })
+      throw new MinewatchError('MW_TOO_MANY_STREAMS', `token ${p.name} holds ${perToken.max} open streams (api.streamsPerToken)`, { retryAfterMs: RETRY_MS })
+    }
+    if (!perAddress.take(address)) {
+      perToken.release(p.name)
+      deps.metrics.connectionsRefused.inc({ listener: 'sse', cap: 'address' })
+      throw new MinewatchError('MW_TOO_MANY_STREAMS', `address ${address} holds ${perAddress.max} open streams (api.streamsPerAddress)`, { retryAfterMs: RETRY_MS })
+    }
 
     const stream = new PassThrough()
     let lastSent = resumeAfter ?? 0
@@ -78,6 +92,8 @@ export default async function alertStreamRoutes (fastify: FastifyInstance, { dep
     function close (): void {
       if (closed) return
       closed = true
+      perToken.release(p.name)
+      perAddress.release(address)
       clearInterval(heartbeat)
       unsubscribe()
       open.delete(close)

@@ -37,6 +37,8 @@ export interface SpooledStoreOptions {
   metrics?: Metrics
   /** Readings the inner store refused as malformed (reason store_rejected), one call per bad reading. */
   onRejected?: (readings: Reading[], detail: string) => void | Promise<void>
+  /** Bytes the spool may still add before its filesystem reaches the free-space floor (disk/watch.ts); undefined: unknown. */
+  diskRoom?: () => number | undefined
   /** Readings per replay write (several spooled batches joined). */
   replayMaxReadings?: number // default 50_000
   /** Replay retry backoff: first delay and ceiling (Retry-After wins when the server sends one), ms. */
@@ -167,19 +169,23 @@ export class SpooledStore implements TelemetryStore {
   private enqueue (spool: DiskSpool, batch: readonly Reading[]): Promise<void> {
     const c = this.opts.config
     const record = DiskSpool.encode(batch)
-    if (spool.bytes + record.length > c.maxBytes) {
+    // the bound is spool.maxBytes, or less when the disk has less room than that above its free-space floor
+    const room = this.opts.diskRoom?.()
+    const bound = room === undefined ? c.maxBytes : Math.min(c.maxBytes, spool.bytes + Math.max(0, room))
+    const by = bound < c.maxBytes ? `the free space of its disk above store.diskFreeFloorBytes (${bound} bytes in all)` : `spool.maxBytes (${c.maxBytes})`
+    if (spool.bytes + record.length > bound) {
       if (c.onFull === 'backpressure') {
-        const detail = record.length > c.maxBytes
-          ? `a batch of ${record.length} bytes is larger than spool.maxBytes (${c.maxBytes})`
-          : `${spool.bytes} bytes (${spool.readings} readings) wait in ${this.opts.dir}, spool.maxBytes is ${c.maxBytes}`
+        const detail = record.length > bound
+          ? `a batch of ${record.length} bytes is larger than ${by}`
+          : `${spool.bytes} bytes (${spool.readings} readings) wait in ${this.opts.dir}, bounded by ${by}`
         this.full = true
         return Promise.reject(new MinewatchError('MW_SPOOL_FULL', detail, { retryAfterMs: 1_000 }))
       }
-      while (spool.bytes + record.length > c.maxBytes) {
+      while (spool.bytes + record.length > bound) {
         const dropped = spool.dropOldest()
         if (dropped === null) break // only batches being replayed are left: they go once confirmed
         this.opts.metrics?.spoolDropped.inc(dropped.readings)
-        this.opts.logger?.error({ dir: this.opts.dir, ...dropped, maxBytes: c.maxBytes }, 'spool full: oldest segment dropped (onFull: drop-oldest)')
+        this.opts.logger?.error({ dir: this.opts.dir, ...dropped, maxBytes: c.maxBytes, bound }, 'spool full: oldest segment dropped (onFull: drop-oldest)')
       }
     }
     const durable = spool.append(record, batch.length)

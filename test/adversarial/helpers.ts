@@ -17,7 +17,7 @@ import { hashSecret } from '../../core/secrets.js'
 import { DEMO_TEXT } from '../helpers/minewatch.js'
 
 /** The hashed demo text, cached in the temp dir by a digest of the demo config (90 scrypt hashes take seconds). */
-function hashedText (): string {
+export function hashedText (): string {
   const file = join(tmpdir(), `minewatch-demo-hashed-${createHash('sha256').update(DEMO_TEXT).digest('hex').slice(0, 16)}.yaml`)
   if (existsSync(file)) return readFileSync(file, 'utf8')
   const text = DEMO_TEXT

@@ -4,6 +4,7 @@
  */
 import { describe, it, expect, afterEach } from 'vitest'
 import { join } from 'node:path'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { SpooledStore } from '../../../store/spool/index.js'
 import { spoolSchema } from '../../../core/config.js'
 import { MinewatchError } from '../../../core/errors.js'
@@ -59,7 +60,7 @@ const batch = (n: number): Reading[] => Array.from({ length: n }, () => {
   return { site: 's', device: 'd', kind: 'dust', ts: 1_700_000_000_000 + s, seq: s, values: { tsp: 0.1, flag: 'N' } }
 })
 
-function setup (config: Partial<ReturnType<typeof spoolSchema.parse>> = {}, extra: { dir?: string, inner?: SwitchableStore, replayMaxReadings?: number } = {}) {
+function setup (config: Partial<ReturnType<typeof spoolSchema.parse>> = {}, extra: { dir?: string, inner?: SwitchableStore, replayMaxReadings?: number, diskRoom?: () => number | undefined } = {}) {
   let dir = extra.dir
   if (dir === undefined) {
     const d = tempDir('mw-spooled-')
@@ -71,7 +72,7 @@ function setup (config: Partial<ReturnType<typeof spoolSchema.parse>> = {}, extr
   const rejected: { readings: Reading[], detail: string }[] = []
   const store = new SpooledStore({
     inner, dir, config: spoolSchema.parse(config), metrics, retryInitialMs: 5, retryMaxMs: 20,
-    replayMaxReadings: extra.replayMaxReadings,
+    replayMaxReadings: extra.replayMaxReadings, diskRoom: extra.diskRoom,
     onRejected: (readings, detail) => { rejected.push({ readings, detail }) }
   })
   return { store, inner, metrics, rejected, dir }
@@ -179,6 +180,36 @@ describe('SpooledStore', () => {
     await store.write(batch(5))
     expect(inner.stored).toHaveLength(accepted + 5)
     await store.close()
+  })
+
+  it('the bound counts free disk space: with little room above the floor the spool refuses (backpressure) or drops (drop-oldest) before maxBytes', async () => {
+    // a disk of `capacity` bytes above the floor, holding only the spool's files
+    let capacity = 3000
+    const used = (dir: string) => (existsSync(dir) ? readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0) : 0)
+    const dirOf: { dir?: string } = {}
+    const { store, inner, dir } = setup({ maxBytes: 1024 ** 3, onFull: 'backpressure' }, { diskRoom: () => capacity - used(dirOf.dir!) })
+    dirOf.dir = dir
+    await store.init()
+    inner.down = true
+    let full: unknown
+    for (let i = 0; i < 100 && full === undefined; i++) {
+      try { await store.write(batch(5)) } catch (err) { full = err }
+    }
+    expect(full).toMatchObject({ code: 'MW_SPOOL_FULL', message: expect.stringContaining('free space of its disk above store.diskFreeFloorBytes') })
+    expect((await store.health()).spoolBytes).toBeLessThanOrEqual(3000)
+    capacity = 1024 ** 2 // space came back: accepted again
+    await store.write(batch(5))
+    await store.close()
+
+    const d = setup({ maxBytes: 1024 ** 3, onFull: 'drop-oldest', segmentBytes: 600 }, { diskRoom: () => 2000 - used(dirOf.dir!) })
+    dirOf.dir = d.dir
+    await d.store.init()
+    d.inner.down = true
+    for (let i = 0; i < 30; i++) await d.store.write(batch(5))
+    // what is left is the room plus the batches being replayed (never dropped): far from the 150 written
+    expect((await d.store.health()).spooledReadings).toBeLessThan(150 / 2)
+    expect(await gauge(d.metrics.spoolDropped)).toBeGreaterThan(0)
+    await d.store.close()
   })
 
   it('backpressure: a batch larger than maxBytes is refused with a clear reason', async () => {
