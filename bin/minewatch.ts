@@ -4,6 +4,7 @@
  *   minewatch up [--config F] [--data-dir D] [--mqtt-port N] [--http-port N] [--hj212-port N] [--simulate] [--seed N]
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
+ *   minewatch reload [--data-dir D] [--timeout S]
  *   minewatch hash-secret [secret]      (reads stdin when no argument)
  */
 import { parseArgs } from 'node:util'
@@ -29,6 +30,7 @@ Usage:
       --log-format F     pretty (default on a terminal) or json (default otherwise; env MINEWATCH_LOG_FORMAT)
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
+  minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
   minewatch --version                         print the version
   minewatch help
@@ -39,6 +41,11 @@ Every command answers --help.
 const UP_USAGE = USAGE.split('\n').slice(3, 11).join('\n') + '\n'
 const CHECK_CONFIG_USAGE = `usage: minewatch check-config [--config FILE]
   validates a config (env MINEWATCH_CONFIG, default: the demo config shipped with minewatch) and lists every problem as file:line: path: message
+`
+const RELOAD_USAGE = `usage: minewatch reload [--data-dir DIR] [--timeout SECONDS]
+  finds the minewatch running on DIR (env MINEWATCH_DATA_DIR, default ./data) by its pid file
+  (DIR/minewatch.pid), sends it SIGHUP and waits (default 60 s) for DIR/reload.json to report the outcome;
+  prints what changed, or every problem of an invalid config; exits 0 when applied or unchanged, 1 otherwise
 `
 const HASH_SECRET_USAGE = `usage: minewatch hash-secret [SECRET]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
@@ -94,6 +101,8 @@ async function up (argv: string[]): Promise<number> {
     }
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
+    // SIGHUP (systemctl reload, `minewatch reload`): re-read the config and apply it live; the coordinator logs the outcome
+    process.on('SIGHUP', () => { if (!stopping) void mw.reload('SIGHUP') })
   })
   logger.info('minewatch stopped')
   return 0
@@ -116,6 +125,12 @@ async function main (): Promise<number> {
       const devices = loaded.config.sites.reduce((n, s) => n + s.devices.length, 0)
       process.stdout.write(`${loaded.file}: ok (${loaded.config.sites.length} sites, ${devices} devices)\n`)
       return 0
+    }
+    case 'reload': {
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(RELOAD_USAGE); return 0 }
+      const { reloadCommand } = await import('./reload.js')
+      return await reloadCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', timeoutS: values.timeout !== undefined ? Number(values.timeout) : 60 })
     }
     case 'hash-secret': {
       if (rest[0] === '--help' || rest[0] === '-h') { process.stdout.write(HASH_SECRET_USAGE); return 0 }

@@ -172,6 +172,14 @@ export const deviceSchema = z.strictObject({
   password: z.string().min(8).optional(),
   /** scrypt hash made by `minewatch hash-secret`. */
   secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /**
+   * Rotation window: a second scrypt hash also accepted at login, next to secretHash (or password).
+   * Rotate by adding it, reloading, moving the device to the new secret, then making it the
+   * secretHash and reloading again (docs/operations.md).
+   */
+  nextSecretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextSecretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** Kept in the registry (its history stays in reports) but refused at login and at ingest. */
+  disabled: z.boolean().optional(),
   /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
   hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {

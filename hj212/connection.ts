@@ -106,6 +106,14 @@ export class Hj212Connection {
 
   get deviceId (): string | null { return this.entry?.device.id ?? null }
 
+  /** The registry entry this connection is bound to (after its first valid frame). */
+  get boundEntry (): DeviceEntry | null { return this.entry }
+
+  /** A config reload left this device's HJ 212 settings as they were: later frames are checked against its new entry. */
+  rebind (entry: DeviceEntry): void {
+    if (this.entry) this.entry = entry
+  }
+
   /** Sends a command to the device; resolves on its 9012 execution result (ExeRtn 1). */
   command (cmd: DeviceCommand): Promise<CommandResult> {
     if (!this.entry || this.closed) return Promise.reject(new CommandError('the device is not connected', true))

@@ -44,7 +44,35 @@ export class Hj212Gateway {
   private readonly verifier = new SecretVerifier()
 
   constructor (private readonly o: GatewayOptions) {
-    for (const e of o.registry.devices()) if (e.device.hj212) this.byMn.set(e.device.hj212.mn, e)
+    this.indexMns()
+  }
+
+  /**
+   * A config reload (the registry holds the new config): MNs are looked up in the new registry;
+   * the connection of a device removed, disabled, or whose HJ 212 entry (MN, PW, quirks) changed
+   * is closed (it logs in again with the new settings); other connections stay. Returns the devices disconnected.
+   */
+  reload (): string[] {
+    this.indexMns()
+    const dropped: string[] = []
+    for (const [id, conn] of [...this.byDevice]) {
+      const e = this.o.registry.device(id)
+      const prev = conn.boundEntry
+      if (e?.device.hj212 && !e.device.disabled && prev && JSON.stringify(prev.device.hj212) === JSON.stringify(e.device.hj212) && prev.site.id === e.site.id) {
+        conn.rebind(e)
+        continue
+      }
+      this.o.metrics.connectionsClosed.inc({ reason: 'reload' })
+      this.byDevice.delete(id)
+      conn.close()
+      dropped.push(id)
+    }
+    return dropped
+  }
+
+  private indexMns (): void {
+    this.byMn.clear()
+    for (const e of this.o.registry.devices()) if (e.device.hj212 && !e.device.disabled) this.byMn.set(e.device.hj212.mn, e)
   }
 
   /** Devices with an hj212 entry. */
