@@ -1,0 +1,101 @@
+/**
+ * Issue 20: what a config reload hands the API and the HJ 212 gateway, through a real minewatch
+ * (startMinewatch) reloading its config file: API tokens rotate (both hashes valid in the window,
+ * the removed one refused at once, its console sessions ended), the config routes are admin only,
+ * and an HJ 212 device whose PW changed is disconnected while an unchanged one stays connected and
+ * keeps sending.
+ */
+import { it, expect } from 'vitest'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig } from '../../core/config.js'
+import { silentLogger } from '../../core/log.js'
+import { hashSecret } from '../../core/secrets.js'
+import { startMinewatch } from '../../bin/up.js'
+import { tempDir, waitFor } from '../helpers/ports.js'
+import { Hj212DeviceClient } from '../../simulators/hj212-device.js'
+import { formatDataTime } from '../../hj212/datatime.js'
+
+const OLD_TOKEN = 'rotating-token-old-0001'
+const NEW_TOKEN = 'rotating-token-new-0002'
+const OLD_HASH = hashSecret(OLD_TOKEN)
+const NEW_HASH = hashSecret(NEW_TOKEN)
+
+function configText (o: { rotating: string, pw2: string }): string {
+  return `demo: true
+sites:
+  - id: s1
+    name: Reload parts
+    province: 浙江省
+    licence: L1
+    scaleTPerYear: 1000000
+    boundary: { type: Polygon, coordinates: [ [ [ 120.0, 30.0 ], [ 120.01, 30.0 ], [ 120.01, 30.01 ], [ 120.0, 30.01 ], [ 120.0, 30.0 ] ] ] }
+    devices:
+      - { id: HJ1, kind: dust, role: boundary, unit: mg/m3, intervalS: 60, hj212: { mn: MN0001, pw: "111111" } }
+      - { id: HJ2, kind: dust, role: boundary, unit: mg/m3, intervalS: 60, hj212: { mn: MN0002, pw: "${o.pw2}" } }
+api:
+  tokens:
+    - { name: admin, role: admin, token: reload-admin-token-0001 }
+    - { name: op, role: operator, sites: [ s1 ], token: reload-operator-token-01 }
+    - { name: rotating, role: regulator, ${o.rotating} }
+`
+}
+
+it('rotates API tokens, keeps the config routes admin only, and reconnects only the HJ 212 device whose PW changed', async () => {
+  const dir = tempDir('minewatch-reload-parts-')
+  const file = join(dir.path, 'minewatch.yaml')
+  writeFileSync(file, configText({ rotating: `tokenHash: '${OLD_HASH}', nextTokenHash: '${NEW_HASH}'`, pw2: '222222' }))
+  const mw = await startMinewatch({ config: loadConfig(file), dataDir: join(dir.path, 'data'), mqttPort: 0, httpPort: 0, hj212Port: 0, host: '127.0.0.1', logger: silentLogger() })
+  const get = (path: string, token: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${mw.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${token}` } })
+  const hj = (mn: string, pw: string) => new Hj212DeviceClient({ host: '127.0.0.1', port: mw.hj212Port!, mn, pw, st: '22' })
+  try {
+    // admin only
+    expect((await get('/api/v1/ops/config', 'reload-operator-token-01')).status).toBe(403)
+    expect((await get('/api/v1/ops/config/reload', 'reload-operator-token-01', { method: 'POST' })).status).toBe(403)
+    const view = await get('/api/v1/ops/config', 'reload-admin-token-0001')
+    expect(view.status).toBe(200)
+    expect(await view.json()).toMatchObject({ file, sites: 1, devices: 2, disabledDevices: [], lastReload: null })
+
+    // the rotation window: both tokens answer
+    expect((await get('/api/v1/sites', OLD_TOKEN)).status).toBe(200)
+    expect((await get('/api/v1/sites', NEW_TOKEN)).status).toBe(200)
+
+    const d1 = hj('MN0001', '111111')
+    const d2 = hj('MN0002', '222222')
+    await d1.connect()
+    await d2.connect()
+    const dust = (c: Hj212DeviceClient, ts: number) => c.frame('2011', [[['DataTime', formatDataTime(ts)]], [['a34001-Rtd', '0.3'], ['a34001-Flag', 'N']]])
+    const t = Math.floor(Date.now() / 60_000) * 60_000 - 120_000
+    await d1.send(dust(d1, t))
+    await d2.send(dust(d2, t))
+
+    // the window closes (only the new token) and HJ2's PW changes
+    writeFileSync(file, configText({ rotating: `tokenHash: '${NEW_HASH}'`, pw2: '333333' }))
+    const r = await get('/api/v1/ops/config/reload', 'reload-admin-token-0001', { method: 'POST' })
+    expect(r.status).toBe(200)
+    const report = await r.json() as { outcome: string, trigger: string, disconnected: string[], diff: { tokens: { changed: unknown[] }, devices: { changed: unknown[] } } }
+    expect(report).toMatchObject({ outcome: 'applied', trigger: 'api:admin', disconnected: ['HJ2'] })
+    expect(report.diff.tokens.changed).toEqual([{ id: 'rotating', fields: ['nextTokenHash', 'tokenHash'] }])
+    expect(report.diff.devices.changed).toEqual([{ id: 'HJ2', fields: ['hj212'] }])
+
+    // the old token is refused at once (it was cached as verified), the new one answers
+    expect((await get('/api/v1/sites', OLD_TOKEN)).status).toBe(401)
+    expect((await get('/api/v1/sites', NEW_TOKEN)).status).toBe(200)
+
+    // HJ2 was disconnected; HJ1 stays on its connection and its next frame is stored and acknowledged
+    await waitFor(() => !d2.connected, 10_000, 'HJ2 to be disconnected')
+    expect(d1.connected).toBe(true)
+    await d1.send(dust(d1, t + 60_000))
+    expect((await mw.telemetry.latest({ site: 's1', device: 'HJ1' }))[0]?.ts).toBe(t + 60_000)
+    // HJ2 logs in again with its new PW
+    const d2b = hj('MN0002', '333333')
+    await d2b.connect()
+    await d2b.send(dust(d2b, t + 60_000))
+    expect((await mw.telemetry.latest({ site: 's1', device: 'HJ2' }))[0]?.ts).toBe(t + 60_000)
+    await d1.close()
+    await d2b.close()
+  } finally {
+    await mw.close()
+    dir.remove()
+  }
+}, 120_000)
