@@ -142,6 +142,8 @@ export const hj212DeviceSchema = z.strictObject({
   pw: z.string().min(1).max(64).optional(),
   /** scrypt hash of the PW (`minewatch hash-secret`). */
   pwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'pwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** Rotation window: a second PW hash also accepted (docs/operations.md). */
+  nextPwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextPwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
   /** standard; swapped: also accept the two CRC bytes printed the other way round; off: no CRC check. */
   crc: z.enum(['standard', 'swapped', 'off']).default('standard'),
   /** bytes: the standard (§6.3.1); chars: length counted in characters also accepted; any: not checked. */
