@@ -5,7 +5,7 @@
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
- *   minewatch hash-secret [secret]      (reads stdin when no argument)
+ *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -31,7 +31,8 @@ Usage:
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
-  minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
+  minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
+      --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch --version                         print the version
   minewatch help
 
@@ -47,10 +48,21 @@ const RELOAD_USAGE = `usage: minewatch reload [--data-dir DIR] [--timeout SECOND
   (DIR/minewatch.pid), sends it SIGHUP and waits (default 60 s) for DIR/reload.json to report the outcome;
   prints what changed, or every problem of an invalid config; exits 0 when applied or unchanged, 1 otherwise
 `
-const HASH_SECRET_USAGE = `usage: minewatch hash-secret [SECRET]
+const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
-  for secretHash (devices), passwordHash (accounts) or tokenHash (API tokens)
+  for secretHash (devices), passwordHash (accounts), tokenHash (API tokens) or pwHash (HJ 212 devices)
+  --for KIND   print the YAML line for that kind instead of the bare hash (secretHash: '...')
+  --next       with --for: the rotation window's second secret (nextSecretHash, nextPasswordHash,
+               nextTokenHash, nextPwHash); see docs/operations.md
 `
+
+/** The config key of a secret hash for each kind of login, and of its rotation window's second one. */
+const HASH_KEYS = {
+  device: ['secretHash', 'nextSecretHash'],
+  account: ['passwordHash', 'nextPasswordHash'],
+  token: ['tokenHash', 'nextTokenHash'],
+  hj212: ['pwHash', 'nextPwHash']
+} as const
 
 function logFormat (value: string | undefined): LogFormat {
   if (value === undefined) return defaultLogFormat()
@@ -133,10 +145,15 @@ async function main (): Promise<number> {
       return await reloadCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', timeoutS: values.timeout !== undefined ? Number(values.timeout) : 60 })
     }
     case 'hash-secret': {
-      if (rest[0] === '--help' || rest[0] === '-h') { process.stdout.write(HASH_SECRET_USAGE); return 0 }
-      const secret = rest[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(HASH_SECRET_USAGE); return 0 }
+      const kind = values.for
+      if (kind !== undefined && !(kind in HASH_KEYS)) throw new Error(`--for must be one of ${Object.keys(HASH_KEYS).join(', ')}, got '${kind}'`)
+      if (values.next && kind === undefined) throw new Error('--next needs --for device|account|token|hj212 (it names the key to write)')
+      const secret = positionals[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
       if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
-      process.stdout.write(hashSecret(secret) + '\n')
+      const hash = hashSecret(secret)
+      process.stdout.write(kind === undefined ? `${hash}\n` : `${HASH_KEYS[kind as keyof typeof HASH_KEYS][values.next ? 1 : 0]}: '${hash}'\n`)
       return 0
     }
     case '--version': case '-v': case 'version':
