@@ -231,8 +231,9 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
     case 'data_quality': {
       const d = ctx.devices.get(parts[0] ?? '')
       if (!d) return false
-      if (parts[1] === 'flag') { d.flag.active = true; d.flag.lastBad = at; return true }
-      if (parts[1] === 'implausible') { d.implausible.active = true; d.implausible.lastBad = at; return true }
+      // max: after a reload the carried-over episode may know a later bad reading than the alert's last update
+      if (parts[1] === 'flag') { d.flag.active = true; d.flag.lastBad = Math.max(d.flag.lastBad, at); return true }
+      if (parts[1] === 'implausible') { d.implausible.active = true; d.implausible.lastBad = Math.max(d.implausible.lastBad, at); return true }
       const i = d.stuckSubjects.indexOf(subject)
       if (i < 0) return false
       d.stuck[i]!.active = true
