@@ -172,7 +172,7 @@ export function createHooks (ctx: HookContext): Hooks {
     tick()
   }
 
-  return {
+  const self: Hooks = {
     principalOf: (client) => principals.get(client),
     disconnected (client) {
       const p = principals.get(client)
@@ -216,7 +216,15 @@ export function createHooks (ctx: HookContext): Hooks {
         loginFailed(client, username, slot.scope === 'address' ? 'blocked' : 'account_blocked', CONNACK.NOT_AUTHORIZED, done)
         return
       }
-      authenticator.check(username, password).then((r) => {
+      const checkedBy = authenticator
+      checkedBy.check(username, password).then((r) => {
+        if (checkedBy !== authenticator) {
+          // a config reload swapped the credentials during the check: decide by the new ones (a
+          // device removed or a secret retired meanwhile must not slip in with the old answer)
+          slot.attempt.abandoned()
+          self.authenticate(client, username, password, done)
+          return
+        }
         if (r.ok) {
           slot.attempt.succeeded()
           admit(client, username, r.principal, done)
@@ -280,4 +288,5 @@ export function createHooks (ctx: HookContext): Hooks {
       return p && canReceive(p, packet.topic) ? packet : null
     }
   }
+  return self
 }

@@ -6,6 +6,7 @@
  * disconnected, and an unchanged one keeps sending.
  */
 import { it, expect } from 'vitest'
+import mqtt from 'mqtt'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../../core/config.js'
@@ -110,3 +111,42 @@ it('rotates API tokens, keeps the config routes admin only; HJ 212: a changed PW
     dir.remove()
   }
 }, 120_000)
+
+it('a login whose secret check straddles a reload is decided by the new credentials', async () => {
+  const dir = tempDir('minewatch-reload-race-')
+  const file = join(dir.path, 'minewatch.yaml')
+  const hashD = hashSecret('device-d-secret')
+  const hashX = hashSecret('device-x-secret')
+  const text = (withD: boolean) => `demo: true
+sites:
+  - id: s1
+    name: Reload race
+    province: 浙江省
+    licence: L1
+    scaleTPerYear: 1000000
+    boundary: { type: Polygon, coordinates: [ [ [ 120.0, 30.0 ], [ 120.01, 30.0 ], [ 120.01, 30.01 ], [ 120.0, 30.01 ], [ 120.0, 30.0 ] ] ] }
+    devices:
+      - { id: X, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${hashX}' }
+${withD ? `      - { id: D, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${hashD}' }` : ''}
+`
+  writeFileSync(file, text(true))
+  const mw = await startMinewatch({ config: loadConfig(file), dataDir: join(dir.path, 'data'), mqttPort: 0, httpPort: 0, host: '127.0.0.1', logger: silentLogger() })
+  const login = (username: string, password: string) => mqtt.connectAsync(`mqtt://127.0.0.1:${mw.mqttPort}`, { username, password, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`, protocolVersion: 4, reconnectPeriod: 0 })
+    .then(async (c) => { await c.endAsync(); return 'accepted' }, () => 'refused')
+  try {
+    // three wrong secrets of X fill the verifier (one scrypt at a time); D's correct login waits behind them
+    // (four failures in all: under the throttle's five per address, so X's own login below is still checked)
+    const wrong = Array.from({ length: 3 }, (_, i) => login('X', `wrong-secret-${i}`))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const d = login('D', 'device-d-secret')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    writeFileSync(file, text(false)) // D is removed while its check is queued
+    expect((await mw.reload('test')).outcome).toBe('applied')
+    expect(await d).toBe('refused')
+    expect(await Promise.all(wrong)).toEqual(['refused', 'refused', 'refused'])
+    expect(await login('X', 'device-x-secret')).toBe('accepted')
+  } finally {
+    await mw.close()
+    dir.remove()
+  }
+}, 60_000)
