@@ -83,6 +83,11 @@ export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics,
       const ipKey = `ip:${req.ip}`
       const budget = failures.take(ipKey)
       const r = await tokens.authenticate(token, { lowPriority: !budget.ok })
+      if (tokensNow() !== tokens) {
+        // a config reload swapped the tokens during the check: decide by the new ones
+        if (budget.ok) failures.give(ipKey)
+        return await authenticate(req)
+      }
       if (r.ok) {
         if (budget.ok) failures.give(ipKey)
         principal = r.principal
