@@ -92,6 +92,9 @@ async function up (argv: string[]): Promise<number> {
   const configFile = values.config ?? env.MINEWATCH_CONFIG ?? demoConfigFile
   const logger = createLogger({ format: logFormat(values['log-format']) })
   const { startMinewatch } = await import('./up.js')
+  // a SIGHUP during start-up must not end the process (Node's default): the file is being read now anyway
+  const earlyHup = () => logger.warn('SIGHUP during start-up ignored: the config file is being read now')
+  process.on('SIGHUP', earlyHup)
   const mw = await startMinewatch({
     config: loadConfig(configFile),
     dataDir: values['data-dir'] ?? env.MINEWATCH_DATA_DIR ?? './data',
@@ -102,6 +105,7 @@ async function up (argv: string[]): Promise<number> {
     hj212Port: (values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT) !== undefined ? port((values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT)!, '--hj212-port') : undefined,
     logger
   })
+  process.off('SIGHUP', earlyHup)
   process.stdout.write(welcomeText({ config: mw.config.config, httpPort: mw.httpPort, mqttPort: mw.mqttPort, host: mw.config.config.api.host, simulate: values.simulate }))
   await new Promise<void>((resolve) => {
     let stopping = false
