@@ -125,6 +125,7 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
     }
     sites.set(site.id, sc)
     for (const device of site.devices) {
+      if (device.disabled) continue // no rules, no offline alarm for a disabled device
       const stuckFields = STUCK_FIELDS[device.kind] ?? []
       const limits = runningLimits(site, device)
       const waterRole = roleOf(device, 'water')
@@ -152,6 +153,50 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
     }
   }
   return { sites, devices }
+}
+
+/**
+ * A config reload: moves the rule state of `prev` into the freshly built `next` wherever the
+ * same subject is still configured, so open episodes continue and averaging windows keep their
+ * data under changed limits. A dust window is kept when its width (windowS) is unchanged; its
+ * new limit, hold and clear level apply from the next reading. Then `prev` takes `next`'s
+ * contents in place (parts holding `prev`, like the day verdicts, see the new state).
+ */
+export function carryOver (prev: Contexts, next: Contexts): void {
+  for (const [id, n] of next.devices) {
+    const o = prev.devices.get(id)
+    if (!o || o.device.kind !== n.device.kind) continue
+    n.dust.forEach((d, i) => {
+      const j = o.dustSubjects.indexOf(n.dustSubjects[i]!)
+      const old = j < 0 ? undefined : o.dust[j]
+      if (!old || old.bucketMs !== d.bucketMs) return
+      d.sums.set(old.sums); d.counts.set(old.counts)
+      Object.assign(d, { head: old.head, sum: old.sum, count: old.count, filled: old.filled, lastTs: old.lastTs, active: old.active, since: old.since, day: old.day, firedToday: old.firedToday })
+    })
+    n.flag = o.flag
+    n.implausible = o.implausible
+    n.stuck = n.stuckFields.map((f, i) => { const k = o.stuckFields.indexOf(f); return k < 0 ? n.stuck[i]! : o.stuck[k]! })
+    Object.assign(n.offline, { lastSeen: o.offline.lastSeen, active: o.offline.active })
+    if (n.meter && o.meter && n.meter.role === o.meter.role) n.meter = o.meter
+    n.lastDay = o.lastDay
+  }
+  for (const [id, n] of next.sites) {
+    const o = prev.sites.get(id)
+    if (!o) continue
+    if (n.water && o.water) {
+      n.water.volumes.set(o.water.volumes)
+      Object.assign(n.water, { day: o.water.day, active: o.water.active, lastTs: o.water.lastTs })
+    }
+    Object.assign(n.ore, { month: o.ore.month, year: o.ore.year, mtd: o.ore.mtd, ytd: o.ore.ytd, level: o.ore.level, lastTs: o.ore.lastTs })
+    for (const e of o.entities.values()) {
+      const ne = entityCtx(n, e.id)
+      ne.boundary = e.boundary
+      ne.elevation = e.elevation
+      ne.zones = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.zones[i]! : e.zones[k]! })
+    }
+  }
+  prev.sites = next.sites
+  prev.devices = next.devices
 }
 
 /** The entity's fence state, created on its first fix. */
@@ -191,8 +236,9 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
     case 'data_quality': {
       const d = ctx.devices.get(parts[0] ?? '')
       if (!d) return false
-      if (parts[1] === 'flag') { d.flag.active = true; d.flag.lastBad = at; return true }
-      if (parts[1] === 'implausible') { d.implausible.active = true; d.implausible.lastBad = at; return true }
+      // max: after a reload the carried-over episode may know a later bad reading than the alert's last update
+      if (parts[1] === 'flag') { d.flag.active = true; d.flag.lastBad = Math.max(d.flag.lastBad, at); return true }
+      if (parts[1] === 'implausible') { d.implausible.active = true; d.implausible.lastBad = Math.max(d.implausible.lastBad, at); return true }
       const i = d.stuckSubjects.indexOf(subject)
       if (i < 0) return false
       d.stuck[i]!.active = true

@@ -6,7 +6,7 @@
 import type { Alert, AlertKind, AlertState, AlertTransition } from '../core/alerts.js'
 import type { Reading } from '../core/readings.js'
 import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
-import { buildContexts, markActive, type Contexts } from './context.js'
+import { buildContexts, carryOver, markActive, type Contexts } from './context.js'
 import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
 import { checkOffline } from './rules/device-offline.js'
 import { AlertBook, type StoredTransition } from './lifecycle.js'
@@ -83,18 +83,34 @@ export class Engine implements AlertEngine {
       for (const site of this.ctx.sites.keys()) {
         for (const day of [beijingDayStart(now) - DAY, beijingDayStart(now)]) { this.days.touch(site, day); this.facts.mark(site, day) }
       }
-      for (const a of [...this.book.openAlerts()]) {
-        if (!markActive(this.ctx, a.kind, a.site, a.subject, a.severity, a.updatedAt)) {
-          // the device, zone or rule behind it left the configuration: close it rather than leave it open forever
-          this.queue.push({ signal: resolveSignal(Math.max(now, a.updatedAt), a.value, a.limit, 'no_longer_configured'), site: a.site, kind: a.kind, subject: a.subject, device: a.device, unit: a.unit, standard: a.standard })
-        }
-      }
+      this.closeUnconfigured(now)
       await this.drain()
       this.o.logger.info({ open: this.book.openCount }, 'alert engine started')
     })
     this.timers.push(setInterval(() => { void this.tick() }, TICK_INTERVAL_MS).unref())
     this.timers.push(setInterval(() => { void this.delivery.kick() }, DELIVERY_POLL_MS).unref())
     void this.delivery.kick()
+  }
+
+  reload (): Promise<{ closed: number }> {
+    return this.serial(async () => {
+      const now = this.o.clock.now()
+      carryOver(this.ctx, buildContexts(this.o.registry, this.o.config, now))
+      const closed = this.closeUnconfigured(now)
+      await this.drain()
+      return { closed }
+    })
+  }
+
+  /** Open alerts whose device, zone or rule left the configuration are closed rather than left open forever. */
+  private closeUnconfigured (now: number): number {
+    let closed = 0
+    for (const a of [...this.book.openAlerts()]) {
+      if (markActive(this.ctx, a.kind, a.site, a.subject, a.severity, a.updatedAt)) continue
+      this.queue.push({ signal: resolveSignal(Math.max(now, a.updatedAt), a.value, a.limit, 'no_longer_configured'), site: a.site, kind: a.kind, subject: a.subject, device: a.device, unit: a.unit, standard: a.standard })
+      closed++
+    }
+    return closed
   }
 
   evaluate (readings: readonly Reading[]): Promise<void> {

@@ -28,6 +28,14 @@ export interface AlertEngine extends AlertService, DeadLetterService {   // Aler
   tick(): Promise<void>
   /** Writes the day facts of every site-day with new data now (the tick does so every 30 s; alerts/day-facts.ts). */
   refreshDayFacts(): Promise<void>
+  /**
+   * A config reload (the registry already holds the new config): rebuilds the rule state for the
+   * new sites, devices and limits, carrying over what is still configured (open alerts stay
+   * open, averaging windows keep their data); alerts whose rule, device or zone left the
+   * config are resolved as no_longer_configured. Serialised with evaluation: no reading is
+   * judged half under the old rules and half under the new. Resolves with the alerts closed.
+   */
+  reload(): Promise<{ closed: number }>
   /** Waits until nothing is being evaluated or delivered right now (for tests). */
   idle(): Promise<void>
   close(): Promise<void>

@@ -35,6 +35,7 @@ import screenRoutes from './routes/screen.js'
 import consoleRoutes from './routes/console.js'
 import { SessionStore } from './auth/session.js'
 import deliveriesRoutes from './routes/deliveries.js'
+import configRoutes, { type ConfigControl } from './routes/config.js'
 
 export interface AppDeps {
   registry: Registry
@@ -52,6 +53,8 @@ export interface AppDeps {
   readiness: () => Promise<{ ready: boolean, checks: Record<string, { ok: boolean, detail?: string }> }>
   /** The HJ 212 gateway, when running (routes/hj212.ts). */
   hj212?: Hj212Control
+  /** Config reloads (routes/config.ts), when started from a config file. */
+  reloads?: ConfigControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -111,7 +114,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
   })
   const sessions = new SessionStore(deps.clock)
-  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics, sessions))
+  app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics, sessions, () => deps.registry.config.api.tokens)) // tokens follow a config reload
   app.addHook('onResponse', createResponseHook(deps.metrics))
   // per-address connection cap, ahead of everything else that listens for connections
   const connCap = new AddressCap(deps.config.api.connectionsPerAddress)
@@ -148,6 +151,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(sessionRoutes, ctx)
     await api.register(screenRoutes, ctx)
     await api.register(deliveriesRoutes, ctx)
+    await api.register(configRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

@@ -4,7 +4,8 @@
  *   minewatch up [--config F] [--data-dir D] [--mqtt-port N] [--http-port N] [--hj212-port N] [--simulate] [--seed N]
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
- *   minewatch hash-secret [secret]      (reads stdin when no argument)
+ *   minewatch reload [--data-dir D] [--timeout S]
+ *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -29,7 +30,9 @@ Usage:
       --log-format F     pretty (default on a terminal) or json (default otherwise; env MINEWATCH_LOG_FORMAT)
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
-  minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash
+  minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
+  minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
+      --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch --version                         print the version
   minewatch help
 
@@ -40,10 +43,26 @@ const UP_USAGE = USAGE.split('\n').slice(3, 11).join('\n') + '\n'
 const CHECK_CONFIG_USAGE = `usage: minewatch check-config [--config FILE]
   validates a config (env MINEWATCH_CONFIG, default: the demo config shipped with minewatch) and lists every problem as file:line: path: message
 `
-const HASH_SECRET_USAGE = `usage: minewatch hash-secret [SECRET]
-  prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
-  for secretHash (devices), passwordHash (accounts) or tokenHash (API tokens)
+const RELOAD_USAGE = `usage: minewatch reload [--data-dir DIR] [--timeout SECONDS]
+  finds the minewatch running on DIR (env MINEWATCH_DATA_DIR, default ./data) by its pid file
+  (DIR/minewatch.pid), sends it SIGHUP and waits (default 60 s) for DIR/reload.json to report the outcome;
+  prints what changed, or every problem of an invalid config; exits 0 when applied or unchanged, 1 otherwise
 `
+const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
+  prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
+  for secretHash (devices), passwordHash (accounts), tokenHash (API tokens) or pwHash (HJ 212 devices)
+  --for KIND   print the YAML line for that kind instead of the bare hash (secretHash: '...')
+  --next       with --for: the rotation window's second secret (nextSecretHash, nextPasswordHash,
+               nextTokenHash, nextPwHash); see docs/operations.md
+`
+
+/** The config key of a secret hash for each kind of login, and of its rotation window's second one. */
+const HASH_KEYS = {
+  device: ['secretHash', 'nextSecretHash'],
+  account: ['passwordHash', 'nextPasswordHash'],
+  token: ['tokenHash', 'nextTokenHash'],
+  hj212: ['pwHash', 'nextPwHash']
+} as const
 
 function logFormat (value: string | undefined): LogFormat {
   if (value === undefined) return defaultLogFormat()
@@ -73,6 +92,9 @@ async function up (argv: string[]): Promise<number> {
   const configFile = values.config ?? env.MINEWATCH_CONFIG ?? demoConfigFile
   const logger = createLogger({ format: logFormat(values['log-format']) })
   const { startMinewatch } = await import('./up.js')
+  // a SIGHUP during start-up must not end the process (Node's default): the file is being read now anyway
+  const earlyHup = () => logger.warn('SIGHUP during start-up ignored: the config file is being read now')
+  process.on('SIGHUP', earlyHup)
   const mw = await startMinewatch({
     config: loadConfig(configFile),
     dataDir: values['data-dir'] ?? env.MINEWATCH_DATA_DIR ?? './data',
@@ -83,6 +105,7 @@ async function up (argv: string[]): Promise<number> {
     hj212Port: (values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT) !== undefined ? port((values['hj212-port'] ?? env.MINEWATCH_HJ212_PORT)!, '--hj212-port') : undefined,
     logger
   })
+  process.off('SIGHUP', earlyHup)
   process.stdout.write(welcomeText({ config: mw.config.config, httpPort: mw.httpPort, mqttPort: mw.mqttPort, host: mw.config.config.api.host, simulate: values.simulate }))
   await new Promise<void>((resolve) => {
     let stopping = false
@@ -94,6 +117,8 @@ async function up (argv: string[]): Promise<number> {
     }
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
+    // SIGHUP (systemctl reload, `minewatch reload`): re-read the config and apply it live; the coordinator logs the outcome
+    process.on('SIGHUP', () => { if (!stopping) void mw.reload('SIGHUP') })
   })
   logger.info('minewatch stopped')
   return 0
@@ -117,11 +142,22 @@ async function main (): Promise<number> {
       process.stdout.write(`${loaded.file}: ok (${loaded.config.sites.length} sites, ${devices} devices)\n`)
       return 0
     }
+    case 'reload': {
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(RELOAD_USAGE); return 0 }
+      const { reloadCommand } = await import('./reload.js')
+      return await reloadCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', timeoutS: values.timeout !== undefined ? Number(values.timeout) : 60 })
+    }
     case 'hash-secret': {
-      if (rest[0] === '--help' || rest[0] === '-h') { process.stdout.write(HASH_SECRET_USAGE); return 0 }
-      const secret = rest[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(HASH_SECRET_USAGE); return 0 }
+      const kind = values.for
+      if (kind !== undefined && !(kind in HASH_KEYS)) throw new Error(`--for must be one of ${Object.keys(HASH_KEYS).join(', ')}, got '${kind}'`)
+      if (values.next && kind === undefined) throw new Error('--next needs --for device|account|token|hj212 (it names the key to write)')
+      const secret = positionals[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
       if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
-      process.stdout.write(hashSecret(secret) + '\n')
+      const hash = hashSecret(secret)
+      process.stdout.write(kind === undefined ? `${hash}\n` : `${HASH_KEYS[kind as keyof typeof HASH_KEYS][values.next ? 1 : 0]}: '${hash}'\n`)
       return 0
     }
     case '--version': case '-v': case 'version':

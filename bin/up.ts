@@ -29,6 +29,8 @@ import { Hj212Gateway } from '../hj212/gateway.js'
 import { createHj212Metrics } from '../hj212/metrics.js'
 import { isIntervalReading } from '../core/readings.js'
 import type { FastifyInstance } from 'fastify'
+import { ReloadCoordinator, type ReloadReport } from '../reload/coordinator.js'
+import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
 
 export interface StartOptions {
   /** A loaded config, or the path of a YAML config file. */
@@ -55,6 +57,7 @@ export interface StartOptions {
 }
 
 export interface Minewatch {
+  /** The config running now (the last one a reload applied). */
   readonly config: LoadedConfig
   readonly registry: Registry
   readonly metrics: Metrics
@@ -71,6 +74,10 @@ export interface Minewatch {
   /** The HJ 212 gateway, when hj212.port (or --hj212-port) is set. */
   readonly hj212?: Hj212Gateway
   readonly hj212Port?: number
+  /** Config reloads (SIGHUP, `minewatch reload`, the API): the last report and the running config. */
+  readonly reloads: ReloadCoordinator
+  /** Re-reads the config file and applies what changed live (see reload/coordinator.ts); never rejects. */
+  reload(trigger?: string): Promise<ReloadReport>
   /** Stops intake first, then flushes ingest, alerts and the stores. Idempotent. */
   close(): Promise<void>
 }
@@ -204,8 +211,25 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       closers.push(() => hj212!.close())
     }
 
+    // Config reload: each part gets its new slice through one explicit method; the registry is
+    // swapped in place first, so ingest, the API and the gateway look devices up in the new one.
+    const reloads = new ReloadCoordinator({
+      current: loaded,
+      load: () => loadConfig(loaded.file),
+      logger: logger.child({ part: 'reload' }),
+      clock,
+      statusFile: join(dataDir, RELOAD_STATUS_FILE),
+      apply: async (next) => {
+        registry.replace(next.config)
+        const disconnected = broker.reload(registry, next.config.accounts)
+        if (hj212) disconnected.push(...hj212.reload())
+        const { closed } = await alerts.reload()
+        return { disconnected, alertsClosed: closed }
+      }
+    })
+
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
@@ -240,11 +264,17 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       closers.push(() => sim.stop())
     }
 
+    const pidFile = join(dataDir, PID_FILE)
+    writeFileSync(pidFile, `${process.pid}\n`)
+    closers.unshift(async () => { if (readPid(pidFile) === process.pid) rmSync(pidFile, { force: true }) }) // runs last
+
     logger.info({ mqttPort: listening.port, httpPort, hj212Port, dataDir, store: telemetry.name, sites: registry.sites.length, devices: registry.deviceCount }, 'minewatch is up')
     let closing: Promise<void> | undefined
     return {
-      config: loaded, registry, metrics, logger, clock, telemetry, state, ingest, broker, alerts, app,
-      mqttPort: listening.port, httpPort, hj212, hj212Port,
+      get config () { return reloads.current },
+      registry, metrics, logger, clock, telemetry, state, ingest, broker, alerts, app,
+      mqttPort: listening.port, httpPort, hj212, hj212Port, reloads,
+      reload: (trigger = 'api') => reloads.reload(trigger),
       close: () => (closing ??= closeAll())
     }
   } catch (err) {

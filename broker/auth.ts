@@ -16,42 +16,51 @@ export type AuthFailure = 'no_credentials' | 'unknown_user' | 'bad_password' | '
 
 export type AuthResult = { ok: true, principal: Principal } | { ok: false, reason: AuthFailure }
 
-interface Credential { principal: Principal, password?: string, hash?: string }
+/** A login's secrets: plain (demo) and/or scrypt hashes; during a rotation window two hashes are valid. */
+interface Credential { principal: Principal, password?: string, hashes: string[] }
 
 export class Authenticator {
   private readonly credentials = new Map<string, Credential>()
   private readonly anyHashed: boolean
 
+  /** Disabled devices get no credential: they are refused like unknown usernames. */
   constructor (registry: Registry, accounts: Config['accounts'], private readonly verifier = new SecretVerifier()) {
     for (const { device, site } of registry.devices()) {
+      if (device.disabled) continue
       this.credentials.set(device.id, {
         principal: { type: 'device', username: device.id, site: site.id, kind: device.kind },
-        password: device.password,
-        hash: device.secretHash
+        password: device.secretHash === undefined ? device.password : undefined, // a hash wins over a plain password
+        hashes: hashes(device.secretHash, device.nextSecretHash)
       })
     }
     for (const a of accounts) {
       // config validation guarantees account usernames never equal a device id
       this.credentials.set(a.username, {
         principal: { type: 'account', username: a.username, role: a.role, sites: a.sites },
-        password: a.password,
-        hash: a.passwordHash
+        password: a.passwordHash === undefined ? a.password : undefined,
+        hashes: hashes(a.passwordHash, a.nextPasswordHash)
       })
     }
-    this.anyHashed = [...this.credentials.values()].some((c) => c.hash !== undefined)
+    this.anyHashed = [...this.credentials.values()].some((c) => c.hashes.length > 0)
+  }
+
+  /** The principal `username` logs in as now, or undefined when it may not log in (removed, disabled). */
+  principalFor (username: string): Principal | undefined {
+    return this.credentials.get(username)?.principal
   }
 
   /**
    * The principal when this exact secret was verified before or is a plain demo password (no
    * scrypt, no waiting), else undefined: lets the throttle admit a known-good login at once.
+   * Only the hashes configured now count: a secret removed by a reload is never answered from the cache.
    */
   verified (username: string | undefined, password: Buffer | undefined): Principal | undefined {
     if (!username || !password || password.length === 0) return undefined
     const cred = this.credentials.get(username)
     if (!cred) return undefined
     const secret = password.toString('utf8')
-    const good = cred.hash ? this.verifier.isVerified(secret, cred.hash) : cred.password !== undefined && sameSecret(secret, cred.password)
-    return good ? cred.principal : undefined
+    if (cred.hashes.some((h) => this.verifier.isVerified(secret, h))) return cred.principal
+    return plainMatches(cred, secret) ? cred.principal : undefined
   }
 
   /** Checks a CONNECT's username and password; never rejects, never logs. */
@@ -63,14 +72,23 @@ export class Authenticator {
       const v = this.anyHashed ? await this.verifier.dummy(username, secret) : 'bad'
       return { ok: false, reason: v === 'busy' ? 'busy' : 'unknown_user' }
     }
-    // a hash wins over a plain password when both are configured
-    if (cred.hash) {
-      const v = await this.verifier.verify(secret, cred.hash)
+    // a plain password is kept only when no hash is configured beside it (or just a next hash: rotating from plain)
+    if (plainMatches(cred, secret)) return { ok: true, principal: cred.principal }
+    for (const h of cred.hashes) {
+      const v = await this.verifier.verify(secret, h)
       if (v === 'busy') return { ok: false, reason: 'busy' }
-      return v === 'ok' ? { ok: true, principal: cred.principal } : { ok: false, reason: 'bad_password' }
+      if (v === 'ok') return { ok: true, principal: cred.principal }
     }
-    return cred.password !== undefined && sameSecret(secret, cred.password) ? { ok: true, principal: cred.principal } : { ok: false, reason: 'bad_password' }
+    return { ok: false, reason: 'bad_password' }
   }
+}
+
+function hashes (...list: Array<string | undefined>): string[] {
+  return list.filter((h): h is string => h !== undefined)
+}
+
+function plainMatches (cred: Credential, secret: string): boolean {
+  return cred.password !== undefined && sameSecret(secret, cred.password)
 }
 
 /** Constant-time comparison of two strings of any length (digests have equal length). */

@@ -16,9 +16,15 @@ const SEPARATORS = new Set(['-', '_', ':', '/', '.', '@', '#'])
 export class ClientIdOwners {
   private readonly claimed = new Map<string, string>()
   /** Longest username: only prefixes up to this length are looked up (client ids may be 64 KiB long). */
-  private readonly longest: number
+  private longest = 0
 
-  constructor (private readonly usernames: ReadonlySet<string>) {
+  constructor (private usernames: ReadonlySet<string>) {
+    this.setUsernames(usernames)
+  }
+
+  /** A config reload changed who may log in: reserved ids follow the new usernames (claims stay). */
+  setUsernames (usernames: ReadonlySet<string>): void {
+    this.usernames = usernames
     this.longest = Math.max(0, ...[...usernames].map((u) => u.length))
   }
 

@@ -50,12 +50,26 @@ export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authe
   denied(d: DeniedPublish, username: string | null): void
   /** Cancels held messages (broker closing). */
   cancelHolds(): void
+  /**
+   * A config reload: logins are checked against `authenticator` from now on; clients whose
+   * username may no longer log in, or now logs in as a different principal (site, kind, role,
+   * sites changed), are disconnected. Returns the usernames disconnected.
+   */
+  reload(authenticator: Authenticator, usernames: ReadonlySet<string>): string[]
   /** A registered client disconnected: a clean session's client id is free again. */
   disconnected(client: Client): void
 }
 
 function authError (message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode })
+}
+
+/** True when `b` grants exactly what `a` does (a reload left the login's rights unchanged). */
+function samePrincipal (a: Principal, b: Principal | undefined): boolean {
+  if (!b || a.type !== b.type || a.username !== b.username) return false
+  if (a.type === 'device' && b.type === 'device') return a.site === b.site && a.kind === b.kind
+  if (a.type === 'account' && b.type === 'account') return a.role === b.role && JSON.stringify(a.sites) === JSON.stringify(b.sites)
+  return false
 }
 
 /** Usernames come from the wire: cap what reaches the log. */
@@ -69,6 +83,7 @@ export function createHooks (ctx: HookContext): Hooks {
   const willTopics = new WeakMap<Client, string>()
   const holds = new Set<NodeJS.Timeout>()
   const owners = new ClientIdOwners(ctx.usernames)
+  let authenticator = ctx.authenticator
 
   function denied (d: DeniedPublish, username: string | null): void {
     metrics.brokerDenied.inc({ action: 'publish' })
@@ -157,7 +172,7 @@ export function createHooks (ctx: HookContext): Hooks {
     tick()
   }
 
-  return {
+  const self: Hooks = {
     principalOf: (client) => principals.get(client),
     disconnected (client) {
       const p = principals.get(client)
@@ -167,6 +182,21 @@ export function createHooks (ctx: HookContext): Hooks {
     cancelHolds () {
       for (const t of holds) clearTimeout(t)
       holds.clear()
+    },
+    reload (next, usernames) {
+      authenticator = next
+      owners.setUsernames(usernames)
+      const dropped: string[] = []
+      for (const client of Object.values(ctx.clientsById())) {
+        if (!client) continue
+        const p = principals.get(client)
+        if (!p || samePrincipal(p, next.principalFor(p.username))) continue
+        // its grants changed or ended: forget it at once (nothing more passes the ACL) and close the connection
+        principals.delete(client)
+        dropped.push(p.username)
+        client.close()
+      }
+      return dropped
     },
 
     preConnect (client, packet, callback) {
@@ -178,7 +208,7 @@ export function createHooks (ctx: HookContext): Hooks {
       const address = ctx.addressOf(client)
       // a known-good login (this secret verified before, from an address this username used) is
       // admitted at once, whatever others' failures blocked: a correct secret is never locked out
-      const known = username !== undefined && ctx.throttle.isGoodPair(username, address) ? ctx.authenticator.verified(username, password) : undefined
+      const known = username !== undefined && ctx.throttle.isGoodPair(username, address) ? authenticator.verified(username, password) : undefined
       if (known) { admit(client, username, known, done); return }
       const slot = ctx.throttle.begin(address, username)
       if (!slot.ok) {
@@ -186,7 +216,15 @@ export function createHooks (ctx: HookContext): Hooks {
         loginFailed(client, username, slot.scope === 'address' ? 'blocked' : 'account_blocked', CONNACK.NOT_AUTHORIZED, done)
         return
       }
-      ctx.authenticator.check(username, password).then((r) => {
+      const checkedBy = authenticator
+      checkedBy.check(username, password).then((r) => {
+        if (checkedBy !== authenticator) {
+          // a config reload swapped the credentials during the check: decide by the new ones (a
+          // device removed or a secret retired meanwhile must not slip in with the old answer)
+          slot.attempt.abandoned()
+          self.authenticate(client, username, password, done)
+          return
+        }
         if (r.ok) {
           slot.attempt.succeeded()
           admit(client, username, r.principal, done)
@@ -213,7 +251,7 @@ export function createHooks (ctx: HookContext): Hooks {
         // the will of a client of another broker of the cluster: checked against the registry
         const t = parseTelemetryTopic(packet.topic)
         const e = 'error' in t ? undefined : ctx.registry.device(t.device)
-        if (!e || 'error' in t || e.site.id !== t.site || e.device.kind !== t.kind) { callback(new Error('will refused')); return }
+        if (!e || e.device.disabled || 'error' in t || e.site.id !== t.site || e.device.kind !== t.kind) { callback(new Error('will refused')); return }
         intake(null, e.device.id, packet, callback)
         return
       }
@@ -250,4 +288,5 @@ export function createHooks (ctx: HookContext): Hooks {
       return p && canReceive(p, packet.topic) ? packet : null
     }
   }
+  return self
 }

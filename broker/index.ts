@@ -66,6 +66,13 @@ export interface Broker {
   listen(opts: { port: number, host?: string, tlsPort?: number, wsPort?: number }): Promise<{ port: number, tlsPort?: number, wsPort?: number }>
   /** Publishes from the server itself (e.g. alerts/{site}/{kind}); bypasses device ACL. */
   publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>
+  /**
+   * Applies a reloaded registry and accounts: new devices may log in; clients of removed or
+   * disabled devices (or of logins whose grants changed) are disconnected and refused from now
+   * on; changed secrets apply at the next login. Every other connection stays. Returns the
+   * usernames disconnected.
+   */
+  reload(registry: Registry, accounts: Config['accounts']): string[]
   /** Stops listeners, disconnects clients, closes aedes. */
   close(): Promise<void>
 }
@@ -78,9 +85,12 @@ export function createBroker (opts: BrokerOptions): Broker {
   const addresses = new WeakMap<object, string>()
   const perAddress = new AddressCap(config.connectionsPerAddress)
 
+  // one verifier for the broker's life: a reload keeps its cache, which only answers for hashes still configured
+  const verifier = new SecretVerifier({ onOutcome: (outcome) => metrics.secretChecks.inc({ outcome }) })
+  const usernamesOf = (r: Registry, accounts: Config['accounts']) => new Set([...[...r.devices()].map((e) => e.device.id), ...accounts.map((a) => a.username)])
   const hooks: Hooks = createHooks({
     registry,
-    authenticator: new Authenticator(registry, opts.accounts, new SecretVerifier({ onOutcome: (outcome) => metrics.secretChecks.inc({ outcome }) })),
+    authenticator: new Authenticator(registry, opts.accounts, verifier),
     throttle: new LoginThrottle(config.failedLogins, clock),
     rate: new DeviceRateLimiter(config.rate, clock),
     intake: opts.intake,
@@ -90,7 +100,7 @@ export function createBroker (opts: BrokerOptions): Broker {
     clock,
     addressOf: (client) => addresses.get(client.conn) ?? 'unknown',
     clientsById: () => (broker as unknown as { clients: Record<string, Client | undefined> }).clients,
-    usernames: new Set([...[...registry.devices()].map((e) => e.device.id), ...opts.accounts.map((a) => a.username)])
+    usernames: usernamesOf(registry, opts.accounts)
   })
 
   const broker = new Aedes({
@@ -186,6 +196,12 @@ export function createBroker (opts: BrokerOptions): Broker {
         broker.publish({ cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos, retain: false, dup: false },
           (err) => { if (err) reject(err); else resolve() })
       })
+    },
+
+    reload (next, accounts) {
+      const dropped = hooks.reload(new Authenticator(next, accounts, verifier), usernamesOf(next, accounts))
+      if (dropped.length > 0) log.info({ usernames: dropped }, 'config reload: connections of removed, disabled or re-granted logins closed')
+      return dropped
     },
 
     async close () {

@@ -26,7 +26,9 @@ export const accountSchema = z.strictObject({
   role: z.enum(['service', 'regulator']),
   sites: sitesList.default('*'),
   password: z.string().min(8).optional(),
-  passwordHash: hash.optional()
+  passwordHash: hash.optional(),
+  /** Rotation window: a second hash also accepted (docs/operations.md). */
+  nextPasswordHash: hash.optional()
 }).refine(secretRefine, { message: 'an account needs passwordHash (or password in a demo config)', path: ['passwordHash'] })
 
 export const apiTokenSchema = z.strictObject({
@@ -35,7 +37,9 @@ export const apiTokenSchema = z.strictObject({
   /** Sites this token may see: '*' or a list (an operator has exactly one). */
   sites: sitesList.default('*'),
   token: z.string().min(16).optional(),
-  tokenHash: hash.optional()
+  tokenHash: hash.optional(),
+  /** Rotation window: a second hash also accepted (docs/operations.md). */
+  nextTokenHash: hash.optional()
 }).refine((t) => Boolean(t.token ?? t.tokenHash), { message: 'a token needs tokenHash (or token in a demo config)', path: ['tokenHash'] })
   .refine((t) => t.role !== 'operator' || (Array.isArray(t.sites) && t.sites.length === 1), { message: 'an operator token has exactly one site', path: ['sites'] })
 

@@ -1,4 +1,8 @@
-/** Fast look-ups over the validated configuration: device by id, site by id, who may see what. */
+/**
+ * Fast look-ups over the validated configuration: device by id, site by id, who may see what.
+ * One Registry lives as long as the process: a config reload swaps its contents in place
+ * (`replace`), so every part holding it sees the new sites and devices at once.
+ */
 import type { Config } from './config.js'
 import type { Device, Site } from './sites.js'
 
@@ -8,22 +12,42 @@ export interface DeviceEntry {
 }
 
 export class Registry {
-  readonly sites: readonly Site[]
-  private readonly siteById = new Map<string, Site>()
-  private readonly deviceById = new Map<string, DeviceEntry>()
+  private current: Config
+  private siteById = new Map<string, Site>()
+  private deviceById = new Map<string, DeviceEntry>()
 
-  constructor (readonly config: Config) {
-    this.sites = config.sites
-    for (const site of config.sites) {
-      this.siteById.set(site.id, site)
-      for (const device of site.devices) this.deviceById.set(device.id, { device, site })
-    }
+  constructor (config: Config) {
+    this.current = config
+    this.index(config)
   }
 
+  /** The config the registry was built from (the newest applied one after a reload). */
+  get config (): Config { return this.current }
+  get sites (): readonly Site[] { return this.current.sites }
+
   site (id: string): Site | undefined { return this.siteById.get(id) }
+  /** Every configured device, disabled ones included (their history stays visible); check `device.disabled`. */
   device (id: string): DeviceEntry | undefined { return this.deviceById.get(id) }
   devices (): IterableIterator<DeviceEntry> { return this.deviceById.values() }
   get deviceCount (): number { return this.deviceById.size }
+
+  /** Swaps in a new validated config (a reload): look-ups answer from it from now on. */
+  replace (config: Config): void {
+    this.current = config
+    this.index(config)
+  }
+
+  private index (config: Config): void {
+    // new maps, swapped whole: an iteration in progress keeps the old view
+    const sites = new Map<string, Site>()
+    const devices = new Map<string, DeviceEntry>()
+    for (const site of config.sites) {
+      sites.set(site.id, site)
+      for (const device of site.devices) devices.set(device.id, { device, site })
+    }
+    this.siteById = sites
+    this.deviceById = devices
+  }
 }
 
 /** True when a grant of `sites` ('*' or a list) covers `site`. */

@@ -142,6 +142,8 @@ export const hj212DeviceSchema = z.strictObject({
   pw: z.string().min(1).max(64).optional(),
   /** scrypt hash of the PW (`minewatch hash-secret`). */
   pwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'pwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** Rotation window: a second PW hash also accepted (docs/operations.md). */
+  nextPwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextPwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
   /** standard; swapped: also accept the two CRC bytes printed the other way round; off: no CRC check. */
   crc: z.enum(['standard', 'swapped', 'off']).default('standard'),
   /** bytes: the standard (§6.3.1); chars: length counted in characters also accepted; any: not checked. */
@@ -172,6 +174,14 @@ export const deviceSchema = z.strictObject({
   password: z.string().min(8).optional(),
   /** scrypt hash made by `minewatch hash-secret`. */
   secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /**
+   * Rotation window: a second scrypt hash also accepted at login, next to secretHash (or password).
+   * Rotate by adding it, reloading, moving the device to the new secret, then making it the
+   * secretHash and reloading again (docs/operations.md).
+   */
+  nextSecretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextSecretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  /** Kept in the registry (its history stays in reports) but refused at login and at ingest. */
+  disabled: z.boolean().optional(),
   /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
   hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {

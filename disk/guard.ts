@@ -27,6 +27,8 @@ export function guardStore (inner: TelemetryStore, watch: DiskWatch): TelemetryS
     init: () => inner.init(),
     write: (batch: readonly Reading[]) => guarded(() => inner.write(batch)),
     writeAlertEvents: (events) => guarded(() => inner.writeAlertEvents(events)),
+    writeDayFacts: (facts) => guarded(() => inner.writeDayFacts(facts)),
+    dayFacts: (q) => inner.dayFacts(q),
     latest: (q) => inner.latest(q),
     series: (q) => inner.series(q),
     count: (q) => inner.count(q),

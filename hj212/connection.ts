@@ -12,6 +12,7 @@ import type { Clock } from '../core/clock.js'
 import type { Config } from '../core/config.js'
 import type { Logger } from '../core/log.js'
 import type { DeviceEntry } from '../core/registry.js'
+import type { Hj212Device } from '../core/sites.js'
 import type { SecretVerifier, Verdict } from '../core/secrets.js'
 import type { Ingest } from '../ingest/index.js'
 import { telemetryTopic } from '../core/topics.js'
@@ -106,6 +107,20 @@ export class Hj212Connection {
 
   get deviceId (): string | null { return this.entry?.device.id ?? null }
 
+  /** The registry entry this connection is bound to (after its first valid frame). */
+  get boundEntry (): DeviceEntry | null { return this.entry }
+
+  /**
+   * A config reload kept this device's MN, site and framing settings: later frames are checked
+   * against its new entry, and the PW is verified again at the next frame (it may have been
+   * rotated: a PW no longer configured is refused from then on, without closing the connection).
+   */
+  rebind (entry: DeviceEntry): void {
+    if (!this.entry) return
+    this.entry = entry
+    this.pwBytes = Buffer.alloc(0)
+  }
+
   /** Sends a command to the device; resolves on its 9012 execution result (ExeRtn 1). */
   command (cmd: DeviceCommand): Promise<CommandResult> {
     if (!this.entry || this.closed) return Promise.reject(new CommandError('the device is not connected', true))
@@ -197,7 +212,7 @@ export class Hj212Connection {
     if (v !== 'busy') return v
     if (tries >= VERIFY_RETRIES || this.closed) throw new Error(`PW verifier busy after ${tries} tries`)
     await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** tries)))
-    return await this.verifyLater(this.d.verifier.verify(f.pw ?? '', entry.device.hj212!.pwHash!), f, entry, tries + 1)
+    return await this.verifyLater(this.verifyHashes(f.pw ?? '', pwHashes(entry.device.hj212!)), f, entry, tries + 1)
   }
 
   /** A frame whose PW holds: split-packet assembly, then the command. */
@@ -238,10 +253,21 @@ export class Hj212Connection {
       if (s.length === this.pwBytes.length && timingSafeEqual(s, this.pwBytes)) return 'ok'
     }
     const h = entry.device.hj212!
-    if (h.pwHash) return this.d.verifier.isVerified(sent, h.pwHash) ? 'ok' : this.d.verifier.verify(sent, h.pwHash)
-    const a = createHash('sha256').update(sent).digest()
-    const b = createHash('sha256').update(h.pw ?? '').digest()
-    return timingSafeEqual(a, b) ? 'ok' : 'bad'
+    // a plain PW counts only without a pwHash (a hash wins); a nextPwHash beside it is a rotation from plain to hashed
+    if (h.pwHash === undefined && h.pw !== undefined && timingSafeEqual(createHash('sha256').update(sent).digest(), createHash('sha256').update(h.pw).digest())) return 'ok'
+    const hashes = pwHashes(h)
+    if (hashes.length === 0) return 'bad'
+    if (hashes.some((x) => this.d.verifier.isVerified(sent, x))) return 'ok'
+    return this.verifyHashes(sent, hashes)
+  }
+
+  /** scrypt against each configured hash in turn (two during a rotation window); busy as soon as the verifier is. */
+  private async verifyHashes (sent: string, hashes: readonly string[]): Promise<Verdict> {
+    for (const x of hashes) {
+      const v = await this.d.verifier.verify(sent, x)
+      if (v !== 'bad') return v
+    }
+    return 'bad'
   }
 
   private bind (entry: DeviceEntry, f: Frame): void {
@@ -412,4 +438,9 @@ export class Hj212Connection {
     }
     this.d.onClosed(this)
   }
+}
+
+/** The PW hashes a device may log in with: pwHash, and nextPwHash during a rotation window. */
+function pwHashes (h: Hj212Device): string[] {
+  return [h.pwHash, h.nextPwHash].filter((x): x is string => x !== undefined)
 }

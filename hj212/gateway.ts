@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import type { DeviceEntry, Registry } from '../core/registry.js'
+import type { Hj212Device } from '../core/sites.js'
 import { SecretVerifier } from '../core/secrets.js'
 import type { Ingest } from '../ingest/index.js'
 import { CommandError, Hj212Connection, type CommandResult, type Hj212Config } from './connection.js'
@@ -44,7 +45,37 @@ export class Hj212Gateway {
   private readonly verifier = new SecretVerifier()
 
   constructor (private readonly o: GatewayOptions) {
-    for (const e of o.registry.devices()) if (e.device.hj212) this.byMn.set(e.device.hj212.mn, e)
+    this.indexMns()
+  }
+
+  /**
+   * A config reload (the registry holds the new config): MNs are looked up in the new registry;
+   * the connection of a device removed, disabled, moved to another site, or whose MN or framing
+   * (crc, length, encoding, interval) changed is closed (it connects again under the new settings);
+   * other connections stay, and check the PW again at their next frame (a rotated PW applies at
+   * once, a removed one is refused). Returns the devices disconnected.
+   */
+  reload (): string[] {
+    this.indexMns()
+    const dropped: string[] = []
+    for (const [id, conn] of [...this.byDevice]) {
+      const e = this.o.registry.device(id)
+      const prev = conn.boundEntry
+      if (e?.device.hj212 && !e.device.disabled && prev?.device.hj212 && sameFraming(prev.device.hj212, e.device.hj212) && prev.site.id === e.site.id && prev.device.kind === e.device.kind) {
+        conn.rebind(e)
+        continue
+      }
+      this.o.metrics.connectionsClosed.inc({ reason: 'reload' })
+      this.byDevice.delete(id)
+      conn.close()
+      dropped.push(id)
+    }
+    return dropped
+  }
+
+  private indexMns (): void {
+    this.byMn.clear()
+    for (const e of this.o.registry.devices()) if (e.device.hj212 && !e.device.disabled) this.byMn.set(e.device.hj212.mn, e)
   }
 
   /** Devices with an hj212 entry. */
@@ -129,6 +160,12 @@ export class Hj212Gateway {
       }
     })
   }
+}
+
+/** The HJ 212 settings other than the PW (pw, pwHash, nextPwHash) are the same. */
+function sameFraming (a: Hj212Device, b: Hj212Device): boolean {
+  const framing = ({ pw: _pw, pwHash: _h, nextPwHash: _n, ...rest }: Hj212Device) => JSON.stringify(rest)
+  return framing(a) === framing(b)
 }
 
 function listenOn (server: Server, port: number, host: string): Promise<number> {

@@ -31,6 +31,7 @@ export function validate (msg: Decoded, registry: Registry, deviceId: string | n
   }
   const entry = registry.device(topic.device)
   if (!entry) return { ok: false, rejection: { reason: 'unknown_device', detail: `device '${topic.device}' is not in the registry`, count: n } }
+  if (entry.device.disabled) return { ok: false, rejection: { reason: 'unknown_device', detail: `device '${topic.device}' is disabled in the registry`, count: n } }
   if (entry.site.id !== topic.site || entry.device.kind !== topic.kind) {
     return {
       ok: false,

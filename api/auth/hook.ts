@@ -38,10 +38,24 @@ export const FAILED_AUTH_PER_MIN = 30
 /** Token checks (one scrypt each) that may wait for the verifier; more are answered 429 at once. */
 const VERIFY_QUEUE = 4
 
-export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics, sessions?: SessionStore): (req: FastifyRequest) => Promise<void> {
+/**
+ * `currentTokens`: the tokens configured now (a config reload swaps them); when the list changes,
+ * the next request checks against the new one, and console sessions of removed or re-granted tokens end.
+ */
+export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics, sessions?: SessionStore, currentTokens: () => Config['api']['tokens'] = () => config.api.tokens): (req: FastifyRequest) => Promise<void> {
   // a short queue: an unknown token costs one scrypt per tokenHash, so waiting checks are answered 429 rather than piling up
   const verifier = new SecretVerifier({ maxQueue: VERIFY_QUEUE, onOutcome: (outcome) => metrics?.secretChecks.inc({ outcome }) })
-  const tokens = new TokenAuthenticator(config.api.tokens, verifier)
+  let tokenList = currentTokens()
+  let tokens = new TokenAuthenticator(tokenList, verifier)
+  const tokensNow = (): TokenAuthenticator => {
+    if (currentTokens() === tokenList) return tokens
+    tokenList = currentTokens()
+    // a new authenticator: its cache of known tokens starts empty, so a removed token is never answered from it
+    tokens = new TokenAuthenticator(tokenList, verifier)
+    const next = tokens
+    sessions?.retain((p) => next.grants(p))
+    return tokens
+  }
   const perToken = new RateLimiter(config.api.rateLimitPerMin, clock)
   const failures = new RateLimiter(FAILED_AUTH_PER_MIN, clock)
 
@@ -50,6 +64,7 @@ export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics,
     if (route === undefined) return // no route matched: the not-found handler answers
     const policy: AuthPolicy = req.routeOptions.config.auth ?? (route === '/docs' || route.startsWith('/docs/') ? 'open' : 'token')
     if (policy === 'open' || (policy === 'ops' && config.api.openOps)) return
+    const tokens = tokensNow()
     // console browsers: the session cookie (api/auth/session.ts), rate-limited per session
     const session = sessions ? sessionOf(sessions, req) : undefined
     if (session) {
@@ -68,6 +83,11 @@ export function createAuthHook (config: Config, clock: Clock, metrics?: Metrics,
       const ipKey = `ip:${req.ip}`
       const budget = failures.take(ipKey)
       const r = await tokens.authenticate(token, { lowPriority: !budget.ok })
+      if (tokensNow() !== tokens) {
+        // a config reload swapped the tokens during the check: decide by the new ones
+        if (budget.ok) failures.give(ipKey)
+        return await authenticate(req)
+      }
       if (r.ok) {
         if (budget.ok) failures.give(ipKey)
         principal = r.principal

@@ -64,6 +64,13 @@ export class SessionStore {
     this.sessions.delete(id)
   }
 
+  /** Ends every session whose principal `keep` refuses (a reload removed or changed its token). Returns how many ended. */
+  retain (keep: (p: Principal) => boolean): number {
+    let ended = 0
+    for (const [id, s] of this.sessions) if (!keep(s.principal)) { this.sessions.delete(id); ended++ }
+    return ended
+  }
+
   get size (): number { return this.sessions.size }
 }
 

@@ -36,7 +36,13 @@ export class TokenAuthenticator {
       const principal: Principal = Object.freeze({ name: t.name, role: t.role, sites: t.sites })
       if (t.token) this.plain.push({ digest: digest(t.token), principal })
       if (t.tokenHash) this.hashed.push({ hash: t.tokenHash, principal })
+      if (t.nextTokenHash) this.hashed.push({ hash: t.nextTokenHash, principal }) // rotation window: either hash is valid
     }
+  }
+
+  /** True when a token named `p.name` is configured with exactly `p`'s grants. */
+  grants (p: Principal): boolean {
+    return [...this.plain, ...this.hashed].some((t) => t.principal.name === p.name && t.principal.role === p.role && JSON.stringify(t.principal.sites) === JSON.stringify(p.sites))
   }
 
   /** The principal when `token` is a plain token or was verified before (no scrypt, no waiting). */

@@ -18,7 +18,7 @@ function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numb
 
 describe('minewatch --help', () => {
   it('every subcommand answers --help with its usage and exit code 0', async () => {
-    for (const cmd of ['up', 'simulate', 'check-config', 'hash-secret']) {
+    for (const cmd of ['up', 'simulate', 'check-config', 'hash-secret', 'reload']) {
       const r = await run([cmd, '--help'])
       expect(r.code, cmd).toBe(0)
       expect(r.stdout, cmd).toMatch(new RegExp(`minewatch ${cmd}`))
@@ -94,5 +94,27 @@ describe('other commands', () => {
     const h = await run(['hash-secret', 'a-long-secret'])
     expect(h.code).toBe(0)
     expect(h.stdout).toMatch(/^scrypt\$16384\$8\$1\$\S+\$\S+\n$/)
+    // a rotation's second secret, as the YAML line to paste (docs/operations.md)
+    const next = await run(['hash-secret', '--for', 'device', '--next', 'a-long-secret'])
+    expect(next.code).toBe(0)
+    expect(next.stdout).toMatch(/^nextSecretHash: 'scrypt\$16384\$8\$1\$\S+\$\S+'\n$/)
+    const bad = await run(['hash-secret', '--next', 'a-long-secret'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('--next needs --for')
+  })
+
+  it('reload says so when no minewatch runs on the data dir, or its pid file is stale', async () => {
+    const dir = tempDir()
+    try {
+      const none = await run(['reload', '--data-dir', dir.path])
+      expect(none.code).toBe(1)
+      expect(none.stderr).toContain('no running minewatch found')
+      writeFileSync(join(dir.path, 'minewatch.pid'), '999999999\n') // no such process
+      const stale = await run(['reload', '--data-dir', dir.path])
+      expect(stale.code).toBe(1)
+      expect(stale.stderr).toContain('is not a running minewatch (a stale pid file?)')
+    } finally {
+      dir.remove()
+    }
   })
 })

@@ -1,24 +1,14 @@
 import { describe, it, expect } from 'vitest'
 import { parseConfig } from '../../../core/config.js'
 import { Registry } from '../../../core/registry.js'
-import { hashSecret } from '../../../core/secrets.js'
+import { hashSecret, SecretVerifier } from '../../../core/secrets.js'
 import { Authenticator } from '../../../broker/auth.js'
+import { oneSiteYaml } from '../../helpers/site-yaml.js'
 
-const yaml = `
-demo: true
-sites:
-  - id: s1
-    name: Site 1
-    province: 浙江省
-    licence: L1
-    scaleTPerYear: 1000000
-    boundary: { type: Polygon, coordinates: [ [ [120, 30], [120.01, 30], [120.01, 30.01], [120, 30] ] ] }
-    devices:
+const yaml = oneSiteYaml(`    devices:
       - { id: D-PLAIN, kind: water, role: fresh_intake, intervalS: 60, password: plain-secret-1 }
-      - { id: D-HASH, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${hashSecret('hashed-secret-2')}' }
-accounts:
-  - { username: svc, role: service, password: service-pw-123 }
-`
+      - { id: D-HASH, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${hashSecret('hashed-secret-2')}' }`, `accounts:
+  - { username: svc, role: service, password: service-pw-123 }`)
 
 describe('Authenticator', () => {
   const { config } = parseConfig(yaml)
@@ -47,5 +37,40 @@ describe('Authenticator', () => {
   ])('refuses %s / %s: %s', async (user, secret, reason) => {
     expect(await auth.check(user || undefined, secret ? pw(secret) : undefined)).toEqual({ ok: false, reason })
     expect(auth.verified(user || undefined, secret ? pw(secret) : undefined)).toBeUndefined()
+  })
+})
+
+describe('Authenticator across a reload (rotation window, disabled devices)', () => {
+  const OLD = hashSecret('old-secret-1')
+  const NEXT = hashSecret('next-secret-2')
+  const site = (devices: string) => oneSiteYaml(`    devices:\n${devices}`, `accounts:
+  - { username: svc, role: service, passwordHash: '${OLD}', nextPasswordHash: '${NEXT}' }`)
+  const build = (devices: string, verifier: SecretVerifier) => {
+    const { config } = parseConfig(site(devices))
+    return new Authenticator(new Registry(config), config.accounts, verifier)
+  }
+  const pw = (s: string): Buffer => Buffer.from(s)
+
+  it('accepts both secrets in the window, only the new one after it, and never the removed one from the cache', async () => {
+    const verifier = new SecretVerifier()
+    const during = build(`      - { id: D1, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${OLD}', nextSecretHash: '${NEXT}' }`, verifier)
+    expect((await during.check('D1', pw('old-secret-1'))).ok).toBe(true)
+    expect((await during.check('D1', pw('next-secret-2'))).ok).toBe(true)
+    expect((await during.check('svc', pw('next-secret-2'))).ok).toBe(true)
+    expect((await during.check('D1', pw('other-secret-3'))).ok).toBe(false)
+    expect(during.verified('D1', pw('old-secret-1'))?.username).toBe('D1')
+
+    // the same verifier (its cache holds the old secret as verified) behind the config after the window
+    const after = build(`      - { id: D1, kind: ore, role: belt_scale, intervalS: 60, secretHash: '${NEXT}' }`, verifier)
+    expect(after.verified('D1', pw('old-secret-1'))).toBeUndefined()
+    expect(await after.check('D1', pw('old-secret-1'))).toEqual({ ok: false, reason: 'bad_password' })
+    expect((await after.check('D1', pw('next-secret-2'))).ok).toBe(true)
+  })
+
+  it('refuses a disabled device like an unknown one and gives it no principal', async () => {
+    const auth = build('      - { id: D1, kind: water, role: fresh_intake, intervalS: 60, password: plain-secret-1, disabled: true }', new SecretVerifier())
+    expect(await auth.check('D1', pw('plain-secret-1'))).toEqual({ ok: false, reason: 'unknown_user' })
+    expect(auth.principalFor('D1')).toBeUndefined()
+    expect(auth.principalFor('svc')).toEqual({ type: 'account', username: 'svc', role: 'service', sites: '*' })
   })
 })

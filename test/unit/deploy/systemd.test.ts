@@ -29,6 +29,7 @@ describe('deploy/minewatch.service', () => {
     expect(unit).toMatch(/^User=minewatch$/m)
     expect(unit).toMatch(/^Restart=on-failure$/m)
     expect(unit).toMatch(/^KillSignal=SIGTERM$/m)
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m) // minewatch up reloads its config on SIGHUP
     expect(pkg.files).toContain('deploy/minewatch.service')
     expect(readFileSync('docs/install.md', 'utf8')).toContain('deploy/minewatch.service')
   })
