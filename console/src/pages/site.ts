@@ -4,11 +4,11 @@
  * Refresh: positions and dust values every second, the summary every 15 s, trends every
  * minute, alerts as they happen (EventSource on the session cookie).
  */
-import { get, post, qs, ApiError } from '../api.js'
+import { get, post, qs, ApiError, consoleSettings } from '../api.js'
 import { h, fill, panel } from '../dom.js'
-import { t, alertKindName, deviceKindName, severityName, stateName, fmtNum, fmtPct, fmtTime } from '../i18n.js'
+import { t, alertKindName, deviceKindName, severityName, stateName, fmtNum, fmtPct, fmtTime, fmtWindow } from '../i18n.js'
 import { chart, lineOption, gaugeOption, barsOption, PALETTE, type Chart } from '../charts.js'
-import { SiteMap, type Entity, type Monitor } from '../map.js'
+import { SiteMap, tileSetting, type ConsoleSettings, type Entity, type Monitor } from '../map.js'
 import type { Alert, Reading, SiteDetail, GeoFeature, Series, SiteScreen } from '../types.js'
 import type { Page } from './page.js'
 
@@ -20,7 +20,7 @@ const FENCE_KINDS = new Set(['boundary_breach', 'zone_intrusion'])
 declare global {
   interface Window {
     /** Read-only figures of the live screen, for the browser tests and bench/console.bench.ts. */
-    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number, trendDraws: number }
+    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number, trendDraws: number, map?: { tiles: string | null, crs: string | null, firstVertex: [number, number] | null } }
   }
 }
 
@@ -31,10 +31,12 @@ function stats (): NonNullable<Window['minewatchStats']> {
 export async function sitePage (root: HTMLElement, siteId: string): Promise<Page> {
   let detail: SiteDetail
   let geo: { features: GeoFeature[] }
+  let settings: ConsoleSettings
   try {
-    [detail, geo] = await Promise.all([
+    [detail, geo, settings] = await Promise.all([
       get<SiteDetail>(`/api/v1/sites/${encodeURIComponent(siteId)}`),
-      get<{ features: GeoFeature[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/boundary.geojson`)
+      get<{ features: GeoFeature[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/boundary.geojson`),
+      consoleSettings<ConsoleSettings>()
     ])
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
@@ -83,8 +85,10 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     )
   ))
 
-  const map = new SiteMap(mapEl)
+  const tiles = tileSetting(settings, siteId)
+  const map = new SiteMap(mapEl, tiles)
   map.setAreas(geo.features)
+  stats().map = { tiles: tiles?.url ?? null, crs: tiles?.crs ?? null, firstVertex: map.firstVertex }
   const charts: Record<string, Chart> = {
     trend1h: chart(trend1h), trend24h: chart(trend24h), water: chart(waterEl), ore: chart(oreEl), online: chart(onlineEl)
   }
@@ -108,14 +112,16 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
       return h('div', { class: `dust-card s-${state}`, 'data-device': d.id, 'data-state': state },
         h('div', { class: 'dust-head' }, h('span', { class: 'dust-name' }, d.name ?? d.id), h('span', { class: 'dust-id' }, d.id),
           flag !== null ? h('span', { class: `flag ${flag === 'N' ? 'flag-n' : 'flag-x'}`, title: 'HJ 212-2017' }, flag) : null),
-        ...limits.map((l) => {
+        ...limits.filter((l) => l.roles === null || (d.role !== null && l.roles.includes(d.role))).map((l, i, own) => {
           const v = r?.values[l.metric]
+          // the first limit of a metric is dust-{device}-{metric}; another one (a shorter operational window) adds its window
+          const testid = own.findIndex((x) => x.metric === l.metric) === i ? `dust-${d.id}-${l.metric}` : `dust-${d.id}-${l.metric}-${l.windowS}`
           const value = typeof v === 'number' ? v : null
           const ratio = value === null ? 0 : Math.min(1.5, value / l.limit)
           return h('div', { class: 'dust-row', 'data-metric': l.metric },
             h('span', { class: 'metric' }, l.metric.toUpperCase()),
-            h('span', { class: `value ${value !== null && value > l.limit ? 'over' : ''}`, 'data-testid': `dust-${d.id}-${l.metric}` }, fmtNum(value, 3)),
-            h('span', { class: 'lim' }, `/ ${l.limit} mg/m³`),
+            h('span', { class: `value ${value !== null && value > l.limit ? 'over' : ''}`, 'data-testid': testid }, fmtNum(value, 3)),
+            h('span', { class: 'lim', title: l.standard ?? undefined }, `/ ${l.limit} mg/m³ · ${fmtWindow(l.windowS)}`),
             h('span', { class: 'bar' }, h('i', { style: `width:${(ratio / 1.5) * 100}%` }), h('b', { style: `left:${100 / 1.5}%` })))
         }),
         h('div', { class: 'dust-time' }, r ? `${t('updated')} ${fmtTime(r.ts)}` : t('noData')))
@@ -178,7 +184,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
           try { await post(`/api/v1/alerts/${encodeURIComponent(a.id)}/ack`, { note: note.value }); await refreshAlerts() } catch (err) { btn.disabled = false; btn.title = (err as Error).message }
         }
       }, t('ack'))
-      return h('li', { class: `alert sev-${a.severity} st-${a.state}`, 'data-alert': a.id, 'data-kind': a.kind, 'data-state': a.state },
+      return h('li', { class: `alert sev-${a.severity} st-${a.state}`, 'data-alert': a.id, 'data-kind': a.kind, 'data-state': a.state, 'data-device': a.device ?? '' },
         h('div', { class: 'alert-head' },
           h('span', { class: `sev sev-${a.severity}` }, severityName(a.severity)),
           h('b', {}, alertKindName(a.kind)),
