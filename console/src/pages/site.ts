@@ -2,7 +2,8 @@
  * 矿山一屏: one site live. Every figure shown comes from the server (latest readings, the
  * screen summary computed by api/reports/screen.ts, alerts); the page only lays them out.
  * Refresh: positions and dust values every second, the summary every 15 s, trends every
- * minute, alerts as they happen (EventSource on the session cookie).
+ * 30 s (both started once the first positions are on screen), alerts as they happen
+ * (EventSource on the session cookie).
  */
 import { get, post, qs, ApiError, consoleSettings } from '../api.js'
 import { h, fill, panel } from '../dom.js'
@@ -246,17 +247,25 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
 
   // ---- timers and the alert stream
   const timers: ReturnType<typeof setTimeout>[] = []
-  function every (ms: number, fn: () => Promise<void>): void {
+  /** Runs fn now and then `ms` after each run ends; resolves when the first run has ended. */
+  function every (ms: number, fn: () => Promise<void>): Promise<void> {
+    let first: () => void
+    const firstDone = new Promise<void>((resolve) => { first = resolve })
     const run = async () => {
-      if (stopped) return
+      if (stopped) { first(); return }
       try { await fn() } catch (err) { if (!(err instanceof ApiError && err.status === 401)) console.warn(err) }
+      first()
       if (!stopped) timers.push(setTimeout(run, ms))
     }
     void run()
+    return firstDone
   }
-  every(LATEST_MS, refreshLatest)
-  every(SCREEN_MS, refreshScreen)
-  every(TRENDS_MS, refreshTrends)
+  // the live part first (positions, dust values, devices); the day's figures and the trends,
+  // which cost the server far more, once it is on screen
+  void every(LATEST_MS, refreshLatest).then(() => {
+    void every(SCREEN_MS, refreshScreen)
+    void every(TRENDS_MS, refreshTrends)
+  })
 
   const stream = new EventSource(`/api/v1/alerts/stream${qs({ site: siteId })}`)
   stream.addEventListener('alert', (e) => {
