@@ -1,7 +1,7 @@
 /**
  * 矿山一屏: one site live. Every figure shown comes from the server (latest readings, the
  * screen summary computed by api/reports/screen.ts, alerts); the page only lays them out.
- * Refresh: positions and dust values every second, the summary every 15 s, trends every
+ * Refresh (fixed rates): positions and dust values every second, the summary every 15 s, trends every
  * 30 s (both started once the first positions are on screen), alerts as they happen
  * (EventSource on the session cookie).
  */
@@ -246,16 +246,21 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
   }
 
   // ---- timers and the alert stream
-  const timers: ReturnType<typeof setTimeout>[] = []
-  /** Runs fn now and then `ms` after each run ends; resolves when the first run has ended. */
+  /** The pending timer of each loop (one entry per loop, not one per run: the screen runs for days). */
+  const timers = new Map<() => Promise<void>, ReturnType<typeof setTimeout>>()
+  /**
+   * Runs fn now and then every `ms` from the start of each run (a fixed rate, so a slow answer
+   * does not stretch the period; never two runs at once); resolves when the first run has ended.
+   */
   function every (ms: number, fn: () => Promise<void>): Promise<void> {
     let first: () => void
     const firstDone = new Promise<void>((resolve) => { first = resolve })
     const run = async () => {
       if (stopped) { first(); return }
+      const started = performance.now()
       try { await fn() } catch (err) { if (!(err instanceof ApiError && err.status === 401)) console.warn(err) }
       first()
-      if (!stopped) timers.push(setTimeout(run, ms))
+      if (!stopped) timers.set(fn, setTimeout(run, Math.max(0, ms - (performance.now() - started))))
     }
     void run()
     return firstDone
@@ -280,7 +285,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     title: `${t('screen')} · ${detail.name}`,
     dispose () {
       stopped = true
-      for (const x of timers) clearTimeout(x)
+      for (const x of timers.values()) clearTimeout(x)
       stream.close()
       map.remove()
     }
