@@ -161,6 +161,10 @@ export default async function consoleBench (): Promise<BenchResult> {
   ]
   return {
     title: 'Web console in headless Chromium (issue 12)',
-    markdown: `| measure | figure | note |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`
+    markdown: `| measure | figure | note |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n` +
+      `Measured with the load average (1 min) at ${loadBefore} before and ${loadAfter} after, on a 2-core machine shared with ` +
+      'other engineers\' test runs: the timings read high and the counts (dropped updates, heap and RSS growth) are what to compare; ' +
+      're-measure on a quiet machine before quoting the times. The page polls positions at a fixed 1 s rate while they are ' +
+      'published each second, so a position replaced before the next poll is never drawn: "dropped" here means a sample older than 2.5 s.\n'
   }
 }
