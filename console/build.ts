@@ -1,6 +1,7 @@
 /**
  * Builds the web console (console/src) into static files that api/routes/console.ts serves:
- * dist/console/index.html and dist/console/assets/app-<hash>.{js,css}. Everything is bundled
+ * dist/console/index.html and dist/console/assets/app-<hash>.{js,css} (ECharts in a chunk-<hash>.js loaded
+ * on first use). Everything is bundled
  * (ECharts, Leaflet, fonts are the system's): the page needs no CDN and no internet.
  *   tsx console/build.ts [--out DIR] [--metafile]
  */
@@ -46,7 +47,9 @@ export async function buildConsole (outDir = join(ROOT, 'dist/console')): Promis
     format: 'esm',
     target: ['chrome109', 'firefox115', 'safari16'], // browsers of control-room PCs still on Windows 7/10 era Chromium 109
     outdir: join(dir, 'assets'),
+    splitting: true, // ECharts is a chunk of its own, loaded when the first chart is drawn (console/src/charts.ts)
     entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
     assetNames: '[name]-[hash]',
     loader: { '.png': 'file', '.svg': 'file' },
     legalComments: 'linked',
@@ -54,7 +57,7 @@ export async function buildConsole (outDir = join(ROOT, 'dist/console')): Promis
     logLevel: 'warning'
   })
   const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p))
-  const js = outputs.find((f) => f.endsWith('.js'))
+  const js = Object.entries(result.metafile.outputs).filter(([p, o]) => p.endsWith('.js') && o.entryPoint !== undefined).map(([p]) => basename(p))[0]
   const css = outputs.find((f) => f.endsWith('.css'))
   if (!js || !css) throw new Error(`console build: expected a .js and a .css output, got ${outputs.join(', ')}`)
   writeFileSync(join(dir, 'index.html'), indexHtml(js, css))

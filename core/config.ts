@@ -207,6 +207,28 @@ export const hj212Schema = z.strictObject({
   commandTimeoutS: z.number().int().positive().default(30)
 }).prefault({})
 
+// ---- web console (console/, docs/console.md): the optional map tile layer
+/** Coordinate systems of tile layers: GCJ-02 tiles (AutoNavi, Tencent) are offset by hundreds of metres from CGCS2000/WGS84 (domain.md §5). */
+export const TILE_CRS = ['wgs84', 'cgcs2000', 'gcj02'] as const
+export const tileLayerSchema = z.strictObject({
+  /** URL template with {z}, {x} and {y} (Leaflet's syntax; {s} for subdomains a–c), http(s). */
+  url: z.string().max(2000).regex(/^https?:\/\/\S+$/, 'a tile URL is an http:// or https:// URL template without spaces')
+    .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'a tile URL template needs {z}, {x} and {y}'),
+  /** The coordinate system the tiles are drawn in (required: guessing wrong misplaces every fence by hundreds of metres). */
+  crs: z.enum(TILE_CRS),
+  /** Shown on the map (tile licences ask for it), e.g. "© 天地图". */
+  attribution: z.string().max(500).optional(),
+  maxZoom: z.number().int().min(1).max(22).default(18)
+})
+export type TileLayer = z.infer<typeof tileLayerSchema>
+const consoleSchema = z.strictObject({
+  /** Tile layer for every map (absent: vector drawing only, no request to any other host). */
+  tiles: tileLayerSchema.optional(),
+  /** Per-site tile layer by site id, overriding `tiles`; null: that site's map has no tiles. */
+  siteTiles: z.record(z.string(), tileLayerSchema.nullable()).default({})
+}).prefault({})
+// ---- end web console
+
 export const configSchema = z.strictObject({
   /** Demo configs may hold plain passwords and tokens (each logged as a warning). */
   demo: z.boolean().default(false),
@@ -217,8 +239,10 @@ export const configSchema = z.strictObject({
   store: storeSchema,
   alerts: alertsSchema,
   api: apiSchema,
-  hj212: hj212Schema
+  hj212: hj212Schema,
+  console: consoleSchema
 }).superRefine((c, ctx) => {
+  for (const id of Object.keys(c.console.siteTiles)) if (!c.sites.some((s) => s.id === id)) ctx.addIssue({ code: 'custom', path: ['console', 'siteTiles', id], message: `unknown site '${id}'` })
   const siteIds = new Set<string>()
   const deviceIds = new Map<string, string>()
   const mns = new Map<string, string>()

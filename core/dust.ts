@@ -30,6 +30,19 @@ export const CALENDAR_DAY_S = 86_400
  */
 export const MIN_WINDOW_COVERAGE = HOURLY_MIN_MINUTES / 60
 
+/** A running window is kept as this many time buckets (alerts/rules/dust-exceedance.ts): a 1 h window has 1-minute buckets. */
+export const RUNNING_WINDOW_BUCKETS = 60
+
+/**
+ * The longest reporting interval (s) a monitor may have for a running average over `windowS`
+ * ever to be valid: MIN_WINDOW_COVERAGE of the window's buckets must hold a reading, so the
+ * monitor must report at least that many times per window (80 s for 1 h; 6.7 s for a 5-minute
+ * window such as Liaoning DB21/2642-2016's, 1.33 s for a 1-minute one).
+ */
+export function maxIntervalForWindowS (windowS: number): number {
+  return windowS / (MIN_WINDOW_COVERAGE * RUNNING_WINDOW_BUCKETS)
+}
+
 /** True when the limit is judged on calendar-day means (GB 3095-2012 24-hour limits). */
 export function isCalendarDayLimit (limit: Pick<DustLimit, 'windowS'>): boolean {
   return limit.windowS === CALENDAR_DAY_S

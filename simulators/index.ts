@@ -11,7 +11,7 @@ import { MqttPublisher } from './mqtt-publisher.js'
 import { runSimulation } from './run.js'
 import { MAX_FUTURE_MS } from '../core/readings.js'
 import { Hj212Publisher, routingPublisher } from './hj212-publisher.js'
-import { demoIncidents, storyPublisher } from './demo-story.js'
+import { demoIncidents, storyEffects, storyPublisher } from './demo-story.js'
 import type { Publisher } from './publisher.js'
 
 export interface SimulatedSitesOptions {
@@ -23,7 +23,7 @@ export interface SimulatedSitesOptions {
   seed?: number
   /** Simulated ms per wall ms (default 1: real time). */
   speed?: number
-  /** Add the demo's incidents on the first site (demo-story.ts): a boundary breach and a device offline, raised and resolved in the first minutes. */
+  /** Add the demo's incidents on the first site (demo-story.ts): a dust exceedance, a boundary breach and a device offline, raised and resolved in the first minutes. */
   story?: boolean
   logger: Logger
   /** The HJ 212 gateway (host, port): devices with an `hj212:` entry send to it instead of MQTT. */
@@ -51,9 +51,9 @@ export async function startSimulatedSites (opts: SimulatedSitesOptions): Promise
     ? storyPublisher(routed, plan, start, (err) => opts.logger.debug({ err: (err as Error).message }, 'demo story publish failed'))
     : routed
   if (plan) {
-    opts.logger.info({ site: plan.site, breach: plan.breach ? `${plan.breach.entityId} outside the boundary at +60 s, back at +120 s` : null, offline: plan.offline ? `${plan.offline.device} silent +150 s to +210 s` : null }, 'demo story: incidents in the first minutes')
+    opts.logger.info({ site: plan.site, breach: plan.breach ? `${plan.breach.entityId} outside the boundary at +60 s, back at +120 s` : null, offline: plan.offline ? `${plan.offline.device} silent +150 s to +210 s` : null, dust: plan.dust ? `${plan.dust.device} TSP +${plan.dust.tspMgM3} mg/m³ from +${plan.dust.fromMs / 1000} s to +${plan.dust.toMs / 1000} s (limit ${plan.dust.limit.limit} mg/m³ over ${plan.dust.limit.windowS} s)` : null }, 'demo story: incidents in the first minutes')
   }
-  const sim = new Simulation({ registry: opts.registry, sites, seed: opts.seed ?? 1, start })
+  const sim = new Simulation({ registry: opts.registry, sites, seed: opts.seed ?? 1, start, effects: plan ? storyEffects(plan, start) : [] })
   const abort = new AbortController()
   const done = runSimulation({
     sim,

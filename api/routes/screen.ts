@@ -1,6 +1,7 @@
 /**
  * GET /sites/{site}/screen and GET /overview: the web console's one-screen and regulator
  * overview figures, computed on the server (api/reports/screen.ts) for the caller's sites.
+ * GET /console: the console's settings from the config (the map tile layer, core/config.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -14,6 +15,7 @@ import { dailyReportSchema } from '../reports/schema.js'
 import { overviewRow, rankOverview, siteScreen } from '../reports/screen.js'
 import { principalOf, pathSite } from '../auth/access.js'
 import { canSeeSite } from '../auth/principal.js'
+import { TILE_CRS } from '../../core/config.js'
 
 const screenSchema = z.object({
   site: z.string(),
@@ -49,6 +51,18 @@ const overviewSchema = z.object({
   }))
 }).meta({ id: 'Overview' })
 
+const tileLayerSchema = z.object({
+  url: z.string().describe('URL template with {z}, {x}, {y}'),
+  crs: z.enum(TILE_CRS).describe('coordinate system of the tiles; the console converts to GCJ-02 when it is gcj02'),
+  attribution: z.string().nullable(),
+  maxZoom: z.number().int()
+}).meta({ id: 'TileLayer' })
+
+const consoleSettingsSchema = z.object({
+  tiles: tileLayerSchema.nullable().describe('tile layer of every map; null: vector drawing only'),
+  siteTiles: z.record(z.string(), tileLayerSchema.nullable()).describe('per visible site, overriding tiles; null: no tiles on that site')
+}).meta({ id: 'ConsoleSettings' })
+
 export default async function screenRoutes (fastify: FastifyInstance, { deps }: RouteContext): Promise<void> {
   const app = fastify.withTypeProvider<ZodTypeProvider>()
 
@@ -62,6 +76,22 @@ export default async function screenRoutes (fastify: FastifyInstance, { deps }: 
   }, async (req) => {
     const site = pathSite(deps.registry, principalOf(req), req.params.site)
     return await siteScreen(deps, site, deps.clock.now())
+  })
+
+  app.get('/console', {
+    schema: {
+      tags: ['console'],
+      summary: 'The web console\'s settings from the config: the optional map tile layer, globally and per site the caller may see',
+      response: { 200: consoleSettingsSchema, 401: errorBodySchema }
+    }
+  }, async (req) => {
+    const p = principalOf(req)
+    const c = deps.config.console
+    const out = (t: typeof c.tiles | null) => t ? { url: t.url, crs: t.crs, attribution: t.attribution ?? null, maxZoom: t.maxZoom } : null
+    return {
+      tiles: out(c.tiles),
+      siteTiles: Object.fromEntries(Object.entries(c.siteTiles).filter(([site]) => canSeeSite(p, site)).map(([site, t]) => [site, out(t)]))
+    }
   })
 
   app.get('/overview', {

@@ -5,6 +5,13 @@ let session: SessionInfo | null = null
 
 export function currentSession (): SessionInfo | null { return session }
 
+let settings: Promise<unknown> | null = null
+/** GET /api/v1/console once per session (the config's tile layers): the pages' maps ask it in parallel with their data. */
+export function consoleSettings<T> (): Promise<T> {
+  settings ??= get<T>('/api/v1/console').catch((err: unknown) => { settings = null; throw err })
+  return settings as Promise<T>
+}
+
 export class ApiError extends Error {
   constructor (readonly status: number, readonly code: string, message: string) { super(message) }
 }
@@ -34,6 +41,7 @@ export const getText = (path: string, accept: string): Promise<string> => reques
 
 /** Logs in with an API token: the server answers with the HttpOnly session cookie. */
 export async function login (token: string): Promise<SessionInfo> {
+  settings = null
   session = await request<SessionInfo>('POST', '/api/v1/session', { headers: { authorization: `Bearer ${token}` } })
   return session
 }
@@ -45,7 +53,7 @@ export async function resume (): Promise<SessionInfo | null> {
 }
 
 export async function logout (): Promise<void> {
-  try { await request('DELETE', '/api/v1/session') } finally { session = null }
+  try { await request('DELETE', '/api/v1/session') } finally { session = null; settings = null }
 }
 
 export function qs (params: Record<string, string | number | undefined>): string {

@@ -1,27 +1,59 @@
-/** Apache ECharts, tree-shaken to what the console draws: lines, bars and gauges on canvas. */
-import * as echarts from 'echarts/core'
-import { LineChart, BarChart, GaugeChart } from 'echarts/charts'
-import { GridComponent, TooltipComponent, LegendComponent, MarkLineComponent } from 'echarts/components'
-import { CanvasRenderer } from 'echarts/renderers'
+/**
+ * Charts with Apache ECharts, tree-shaken to what the console draws (lines, bars and gauges on
+ * canvas, echarts-setup.ts) and loaded on first use: ECharts is most of the bundle and nothing
+ * of the first screen's live part (map, dust values, devices) needs it, so the page is
+ * interactive before it has arrived. A chart made before then keeps its newest option and
+ * draws it once ECharts is loaded.
+ */
+import type { ECharts, EChartsCoreOption } from 'echarts/core'
 
-echarts.use([LineChart, BarChart, GaugeChart, GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, CanvasRenderer])
-
-export type Chart = echarts.ECharts
-export type ChartOption = echarts.EChartsCoreOption
+export type ChartOption = EChartsCoreOption
 
 export const PALETTE = ['#38bdf8', '#a78bfa', '#4ade80', '#facc15', '#f472b6', '#fb923c', '#2dd4bf', '#e879f9']
 const TEXT = '#cbd5e1'
 const AXIS = '#334155'
 
-const charts = new Set<Chart>()
+let loading: Promise<typeof import('./echarts-setup.js')> | null = null
+/** The ECharts module, fetched once (a separate chunk of the build). */
+function echartsModule (): Promise<typeof import('./echarts-setup.js')> {
+  loading ??= import('./echarts-setup.js').catch((err: unknown) => { loading = null; throw err })
+  return loading
+}
+
+/** A chart on an element: setOption works at once; ECharts draws when it has loaded. */
+export interface Chart { setOption(option: ChartOption, notMerge?: boolean): void }
+
+class LazyChart implements Chart {
+  private c: ECharts | null = null
+  private pending: { option: ChartOption, notMerge: boolean } | null = null
+  disposed = false
+  constructor (private readonly el: HTMLElement) {
+    echartsModule().then((m) => {
+      if (this.disposed) return
+      this.c = m.init(this.el)
+      observer ??= new ResizeObserver(() => { for (const x of charts) x.resize() })
+      observer.observe(this.el)
+      if (this.pending) this.c.setOption(this.pending.option, this.pending.notMerge)
+      this.pending = null
+    }).catch((err: unknown) => { console.warn(err) })
+  }
+
+  setOption (option: ChartOption, notMerge = false): void {
+    if (this.c) this.c.setOption(option, notMerge)
+    else this.pending = { option, notMerge: notMerge || (this.pending?.notMerge ?? false) }
+  }
+
+  resize (): void { this.c?.resize() }
+  dispose (): void { this.disposed = true; this.c?.dispose(); this.c = null }
+}
+
+const charts = new Set<LazyChart>()
 let observer: ResizeObserver | null = null
 
-/** An ECharts instance on `el`, resized with it; disposed by disposeCharts(). */
+/** A chart on `el`, resized with it; disposed by disposeCharts(). */
 export function chart (el: HTMLElement): Chart {
-  const c = echarts.init(el, null, { renderer: 'canvas' })
+  const c = new LazyChart(el)
   charts.add(c)
-  observer ??= new ResizeObserver(() => { for (const x of charts) x.resize() })
-  observer.observe(el)
   return c
 }
 

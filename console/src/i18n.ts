@@ -140,3 +140,10 @@ export function fmtNum (v: number | null | undefined, digits = 2): string {
 export function fmtPct (v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`
 }
+
+/** An averaging window for a limit's label: 24 h, 1 h, 2 min, 30 s. */
+export function fmtWindow (s: number): string {
+  if (s % 3600 === 0) return `${s / 3600} h`
+  if (s % 60 === 0) return `${s / 60} min`
+  return `${s} s`
+}

@@ -9,11 +9,14 @@ import 'leaflet/dist/leaflet.css'
 import { toTileCoords, type TileCrs } from './gcj02.js'
 import type { GeoFeature } from './types.js'
 
-export interface TileSetting { url: string, crs: TileCrs }
+export interface TileSetting { url: string, crs: TileCrs, attribution?: string | null, maxZoom?: number }
+/** GET /api/v1/console: the tile layers of the server's config (core/config.ts `console:`). */
+export interface ConsoleSettings { tiles: TileSetting | null, siteTiles: Record<string, TileSetting | null> }
 
 const TILE_KEY = 'mw.tiles'
 
-export function tileSetting (): TileSetting | null {
+/** This browser's own tile layer (localStorage `mw.tiles`), which overrides the server's. */
+export function localTileSetting (): TileSetting | null {
   try {
     const v = JSON.parse(localStorage.getItem(TILE_KEY) ?? 'null') as TileSetting | null
     return v && typeof v.url === 'string' && v.url.includes('{z}') ? v : null
@@ -23,6 +26,15 @@ export function tileSetting (): TileSetting | null {
 export function saveTileSetting (v: TileSetting | null): void {
   if (v) localStorage.setItem(TILE_KEY, JSON.stringify(v))
   else localStorage.removeItem(TILE_KEY)
+}
+
+/** The tile layer of a map: this browser's, else the site's from the config, else the config's global one, else none. */
+export function tileSetting (settings: ConsoleSettings | null, site?: string): TileSetting | null {
+  const local = localTileSetting()
+  if (local) return local
+  if (!settings) return null
+  if (site !== undefined && Object.hasOwn(settings.siteTiles, site)) return settings.siteTiles[site] ?? null
+  return settings.tiles
 }
 
 export interface Entity { id: string, kind: string, lon: number, lat: number, breach: boolean }
@@ -41,10 +53,12 @@ export class SiteMap {
   private fitted = false
   private monitorsKey = ''
 
-  constructor (el: HTMLElement, tiles: TileSetting | null = tileSetting()) {
+  constructor (el: HTMLElement, tiles: TileSetting | null) {
     this.conv = toTileCoords(tiles?.crs)
-    this.map = L.map(el, { attributionControl: false, zoomControl: true, zoomSnap: 0.25, preferCanvas: true })
-    if (tiles) L.tileLayer(tiles.url, { maxZoom: 19, crossOrigin: false }).addTo(this.map)
+    const attribution = tiles?.attribution ?? ''
+    this.map = L.map(el, { attributionControl: attribution !== '', zoomControl: true, zoomSnap: 0.25, preferCanvas: true, maxZoom: tiles?.maxZoom ?? 19 })
+    this.map.attributionControl?.setPrefix(false) // the tiles' own attribution only, no Leaflet link (offline rooms)
+    if (tiles) L.tileLayer(tiles.url, { maxZoom: tiles.maxZoom ?? 19, attribution, crossOrigin: false }).addTo(this.map)
     for (const layer of [this.geoLayer, this.monitorLayer, this.entityLayer]) layer.addTo(this.map)
     this.map.setView([35, 105], 4)
   }
@@ -112,6 +126,13 @@ export class SiteMap {
   }
 
   get entityCount (): number { return this.entities.size }
+
+  /** The first vertex of the first area as drawn, lon/lat in the tiles' coordinates (tests check the GCJ-02 conversion). */
+  get firstVertex (): [number, number] | null {
+    const first = this.geoLayer.getLayers()[0] as L.Polygon | undefined
+    const ring = first?.getLatLngs()[0] as L.LatLng[] | undefined
+    return ring?.[0] ? [ring[0].lng, ring[0].lat] : null
+  }
 
   remove (): void { this.map.remove() }
 }

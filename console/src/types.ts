@@ -9,7 +9,7 @@ export type Transition = z.infer<typeof transitionSchema>
 export type Reading = z.infer<typeof readingSchema> & { name: string | null, role: string | null }
 
 export interface DeviceView { id: string, kind: string, name: string | null, role: string | null, unit: string | null, intervalS: number, location: [number, number] | null }
-export interface DustLimit { metric: string, limit: number, windowS: number, standard: string, severity: string }
+export interface DustLimit { metric: string, limit: number, windowS: number, standard: string | null, severity: string, roles: string[] | null }
 export interface SiteDetail {
   id: string, name: string, province: string, licence: string, mineral: string, scaleTPerYear: number
   dustLimits: DustLimit[]

@@ -36,6 +36,8 @@ let mw: Awaited<ReturnType<typeof startTestMinewatch>>
 let browser: TestBrowser
 let origin: string
 const pages: WatchedPage[] = []
+/** The dust alert the operator acknowledges (the demo story raises one of its own at the crusher too). */
+let ackedId = ''
 
 beforeAll(async () => {
   await buildConsole() // dist/console, what `npm run build` serves
@@ -102,7 +104,7 @@ describe('web console in Chromium', () => {
     await device.publishAsync(`mines/${SITE}/dust/ZJ-DUST04`, JSON.stringify(dustMinutes(Date.now() - 70 * 60_000, 73, 2600)), { qos: 1 }) // 2.6 mg/m³ > 1.0 (GB 16297-1996)
     const acked = Date.now() // PUBACK: the readings are stored
     await device.endAsync()
-    await w.page.waitForSelector('[data-testid=open-alerts] [data-kind=dust_exceedance][data-state=firing]', { timeout: 2000 })
+    await w.page.waitForSelector('[data-testid=open-alerts] [data-kind=dust_exceedance][data-device=ZJ-DUST04][data-state=firing]', { timeout: 2000 })
     const onScreenMs = Date.now() - acked
     expect(onScreenMs).toBeLessThan(2000)
     expect(await w.page.$eval('.dust-card[data-device=ZJ-DUST04]', (e) => e.getAttribute('data-state'))).toBe('alert')
@@ -110,8 +112,9 @@ describe('web console in Chromium', () => {
     await w.page.waitForFunction((n) => (window as unknown as { minewatchStats: { trendDraws: number } }).minewatchStats.trendDraws > n, { timeout: 10_000 }, trendDraws)
     await screenshot(w.page, 'site-dust-exceedance')
 
-    const item = await w.page.$('[data-testid=open-alerts] [data-kind=dust_exceedance][data-state=firing]')
+    const item = await w.page.$('[data-testid=open-alerts] [data-kind=dust_exceedance][data-device=ZJ-DUST04][data-state=firing]')
     const id = await item!.evaluate((e) => e.getAttribute('data-alert'))
+    ackedId = id!
     await item!.$eval('input', (e) => { (e as HTMLInputElement).value = '' })
     await (await item!.$('input'))!.type('已安排洒水车 (test)')
     await (await item!.$('button[data-action=ack]'))!.click()
@@ -183,8 +186,8 @@ describe('web console in Chromium', () => {
     expect(chips).toBe(mw.registry.site(OTHER)!.devices.length)
 
     await w.page.goto(`${origin}/#/alerts?site=${SITE}&kind=dust_exceedance`)
-    await w.page.waitForSelector('[data-testid=alert-table] tbody tr')
-    await w.page.click('[data-testid=alert-table] tbody tr')
+    await w.page.waitForSelector(`[data-testid=alert-table] tbody tr[data-alert="${ackedId}"]`)
+    await w.page.click(`[data-testid=alert-table] tbody tr[data-alert="${ackedId}"]`)
     await w.page.waitForSelector('[data-testid=timeline] li[data-to=acknowledged]')
     const timeline = await w.page.$eval('[data-testid=timeline]', (e) => e.textContent ?? '')
     expect(timeline).toContain(OPERATOR.name)

@@ -1,8 +1,8 @@
 /** 监管总览: every site the session may see, on a map and ranked by compliance (ranked on the server). */
-import { get } from '../api.js'
+import { get, consoleSettings } from '../api.js'
 import { h, fill, panel } from '../dom.js'
 import { t, fmtNum, fmtPct, fmtTime } from '../i18n.js'
-import { SiteMap } from '../map.js'
+import { SiteMap, tileSetting, type ConsoleSettings } from '../map.js'
 import type { OverviewRow, GeoFeature } from '../types.js'
 import type { Page } from './page.js'
 
@@ -25,7 +25,7 @@ export async function overviewPage (root: HTMLElement): Promise<Page> {
       h('thead', {}, h('tr', {}, ...(['rank', 'site', 'province', 'openAlarms', 'openAlerts', 'exceedMin', 'recycling', 'breachesMonth', 'completeness'] as const).map((k) => h('th', {}, t(k))))),
       table))
   ))
-  const map = new SiteMap(mapEl)
+  const map = new SiteMap(mapEl, tileSetting(await consoleSettings<ConsoleSettings>()))
   let stopped = false
   let timer: ReturnType<typeof setTimeout> | undefined
 

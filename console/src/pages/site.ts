@@ -1,14 +1,15 @@
 /**
  * 矿山一屏: one site live. Every figure shown comes from the server (latest readings, the
  * screen summary computed by api/reports/screen.ts, alerts); the page only lays them out.
- * Refresh: positions and dust values every second, the summary every 15 s, trends every
- * minute, alerts as they happen (EventSource on the session cookie).
+ * Refresh (fixed rates): positions and dust values every second, the summary every 15 s, trends every
+ * 30 s (both started once the first positions are on screen), alerts as they happen
+ * (EventSource on the session cookie).
  */
-import { get, post, qs, ApiError } from '../api.js'
+import { get, post, qs, ApiError, consoleSettings } from '../api.js'
 import { h, fill, panel } from '../dom.js'
-import { t, alertKindName, deviceKindName, severityName, stateName, fmtNum, fmtPct, fmtTime } from '../i18n.js'
+import { t, alertKindName, deviceKindName, severityName, stateName, fmtNum, fmtPct, fmtTime, fmtWindow } from '../i18n.js'
 import { chart, lineOption, gaugeOption, barsOption, PALETTE, type Chart } from '../charts.js'
-import { SiteMap, type Entity, type Monitor } from '../map.js'
+import { SiteMap, tileSetting, type ConsoleSettings, type Entity, type Monitor } from '../map.js'
 import type { Alert, Reading, SiteDetail, GeoFeature, Series, SiteScreen } from '../types.js'
 import type { Page } from './page.js'
 
@@ -20,7 +21,7 @@ const FENCE_KINDS = new Set(['boundary_breach', 'zone_intrusion'])
 declare global {
   interface Window {
     /** Read-only figures of the live screen, for the browser tests and bench/console.bench.ts. */
-    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number, trendDraws: number }
+    minewatchStats?: { latestPolls: number, entities: number, oldestEntityTs: number, newestEntityTs: number, trendDraws: number, map?: { tiles: string | null, crs: string | null, firstVertex: [number, number] | null } }
   }
 }
 
@@ -31,10 +32,12 @@ function stats (): NonNullable<Window['minewatchStats']> {
 export async function sitePage (root: HTMLElement, siteId: string): Promise<Page> {
   let detail: SiteDetail
   let geo: { features: GeoFeature[] }
+  let settings: ConsoleSettings
   try {
-    [detail, geo] = await Promise.all([
+    [detail, geo, settings] = await Promise.all([
       get<SiteDetail>(`/api/v1/sites/${encodeURIComponent(siteId)}`),
-      get<{ features: GeoFeature[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/boundary.geojson`)
+      get<{ features: GeoFeature[] }>(`/api/v1/sites/${encodeURIComponent(siteId)}/boundary.geojson`),
+      consoleSettings<ConsoleSettings>()
     ])
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
@@ -83,8 +86,10 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     )
   ))
 
-  const map = new SiteMap(mapEl)
+  const tiles = tileSetting(settings, siteId)
+  const map = new SiteMap(mapEl, tiles)
   map.setAreas(geo.features)
+  stats().map = { tiles: tiles?.url ?? null, crs: tiles?.crs ?? null, firstVertex: map.firstVertex }
   const charts: Record<string, Chart> = {
     trend1h: chart(trend1h), trend24h: chart(trend24h), water: chart(waterEl), ore: chart(oreEl), online: chart(onlineEl)
   }
@@ -108,14 +113,16 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
       return h('div', { class: `dust-card s-${state}`, 'data-device': d.id, 'data-state': state },
         h('div', { class: 'dust-head' }, h('span', { class: 'dust-name' }, d.name ?? d.id), h('span', { class: 'dust-id' }, d.id),
           flag !== null ? h('span', { class: `flag ${flag === 'N' ? 'flag-n' : 'flag-x'}`, title: 'HJ 212-2017' }, flag) : null),
-        ...limits.map((l) => {
+        ...limits.filter((l) => l.roles === null || (d.role !== null && l.roles.includes(d.role))).map((l, i, own) => {
           const v = r?.values[l.metric]
+          // the first limit of a metric is dust-{device}-{metric}; another one (a shorter operational window) adds its window
+          const testid = own.findIndex((x) => x.metric === l.metric) === i ? `dust-${d.id}-${l.metric}` : `dust-${d.id}-${l.metric}-${l.windowS}`
           const value = typeof v === 'number' ? v : null
           const ratio = value === null ? 0 : Math.min(1.5, value / l.limit)
           return h('div', { class: 'dust-row', 'data-metric': l.metric },
             h('span', { class: 'metric' }, l.metric.toUpperCase()),
-            h('span', { class: `value ${value !== null && value > l.limit ? 'over' : ''}`, 'data-testid': `dust-${d.id}-${l.metric}` }, fmtNum(value, 3)),
-            h('span', { class: 'lim' }, `/ ${l.limit} mg/m³`),
+            h('span', { class: `value ${value !== null && value > l.limit ? 'over' : ''}`, 'data-testid': testid }, fmtNum(value, 3)),
+            h('span', { class: 'lim', title: l.standard ?? undefined }, `/ ${l.limit} mg/m³ · ${fmtWindow(l.windowS)}`),
             h('span', { class: 'bar' }, h('i', { style: `width:${(ratio / 1.5) * 100}%` }), h('b', { style: `left:${100 / 1.5}%` })))
         }),
         h('div', { class: 'dust-time' }, r ? `${t('updated')} ${fmtTime(r.ts)}` : t('noData')))
@@ -178,7 +185,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
           try { await post(`/api/v1/alerts/${encodeURIComponent(a.id)}/ack`, { note: note.value }); await refreshAlerts() } catch (err) { btn.disabled = false; btn.title = (err as Error).message }
         }
       }, t('ack'))
-      return h('li', { class: `alert sev-${a.severity} st-${a.state}`, 'data-alert': a.id, 'data-kind': a.kind, 'data-state': a.state },
+      return h('li', { class: `alert sev-${a.severity} st-${a.state}`, 'data-alert': a.id, 'data-kind': a.kind, 'data-state': a.state, 'data-device': a.device ?? '' },
         h('div', { class: 'alert-head' },
           h('span', { class: `sev sev-${a.severity}` }, severityName(a.severity)),
           h('b', {}, alertKindName(a.kind)),
@@ -239,18 +246,31 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
   }
 
   // ---- timers and the alert stream
-  const timers: ReturnType<typeof setTimeout>[] = []
-  function every (ms: number, fn: () => Promise<void>): void {
+  /** The pending timer of each loop (one entry per loop, not one per run: the screen runs for days). */
+  const timers = new Map<() => Promise<void>, ReturnType<typeof setTimeout>>()
+  /**
+   * Runs fn now and then every `ms` from the start of each run (a fixed rate, so a slow answer
+   * does not stretch the period; never two runs at once); resolves when the first run has ended.
+   */
+  function every (ms: number, fn: () => Promise<void>): Promise<void> {
+    let first: () => void
+    const firstDone = new Promise<void>((resolve) => { first = resolve })
     const run = async () => {
-      if (stopped) return
+      if (stopped) { first(); return }
+      const started = performance.now()
       try { await fn() } catch (err) { if (!(err instanceof ApiError && err.status === 401)) console.warn(err) }
-      if (!stopped) timers.push(setTimeout(run, ms))
+      first()
+      if (!stopped) timers.set(fn, setTimeout(run, Math.max(0, ms - (performance.now() - started))))
     }
     void run()
+    return firstDone
   }
-  every(LATEST_MS, refreshLatest)
-  every(SCREEN_MS, refreshScreen)
-  every(TRENDS_MS, refreshTrends)
+  // the live part first (positions, dust values, devices); the day's figures and the trends,
+  // which cost the server far more, once it is on screen
+  void every(LATEST_MS, refreshLatest).then(() => {
+    void every(SCREEN_MS, refreshScreen)
+    void every(TRENDS_MS, refreshTrends)
+  })
 
   const stream = new EventSource(`/api/v1/alerts/stream${qs({ site: siteId })}`)
   stream.addEventListener('alert', (e) => {
@@ -265,7 +285,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     title: `${t('screen')} · ${detail.name}`,
     dispose () {
       stopped = true
-      for (const x of timers) clearTimeout(x)
+      for (const x of timers.values()) clearTimeout(x)
       stream.close()
       map.remove()
     }

@@ -14,7 +14,7 @@ const DOCUMENTED = [
   'GET /api/v1/rejects', 'GET /api/v1/reports/daily', 'GET /api/v1/reports/day-facts',
   'GET /api/v1/sites/{site}/hj212', 'POST /api/v1/sites/{site}/hj212/{device}/commands',
   'POST /api/v1/session', 'GET /api/v1/session', 'DELETE /api/v1/session',
-  'GET /api/v1/sites/{site}/screen', 'GET /api/v1/overview',
+  'GET /api/v1/sites/{site}/screen', 'GET /api/v1/overview', 'GET /api/v1/console',
   'GET /api/v1/deliveries/dead', 'POST /api/v1/deliveries/dead/{id}/retry',
   'GET /api/v1/ops/config', 'POST /api/v1/ops/config/reload'
 ]

@@ -50,10 +50,10 @@ describe('GET /api/v1/sites/{site}', () => {
     const body = res.json()
     expect(body.licence).toBe('C3305002010127130099999')
     expect(body.deviceList.find((d: { id: string }) => d.id === 'ZJ-DUST01')).toMatchObject({ kind: 'dust', role: 'extraction', unit: 'ug/m3', intervalS: 60 })
-    expect(body.dustLimits.map((l: { metric: string }) => l.metric)).toEqual(['tsp', 'pm10', 'pm25', 'tsp'])
-    // legal limits name their standard and the boundary monitors it covers; the operational one has no standard
+    expect(body.dustLimits.map((l: { metric: string }) => l.metric)).toEqual(['tsp', 'pm10', 'pm25', 'tsp', 'tsp'])
+    // legal limits name their standard and the boundary monitors it covers; the operational ones (1 h, and the crusher's 2 min) have none
     expect(body.dustLimits.map((l: { standard: string | null, roles: string[] | null }) => [l.standard, l.roles])).toEqual([
-      ['GB 16297-1996', ['boundary']], ['GB 3095-2012 二级', ['boundary']], ['GB 3095-2012 二级', ['boundary']], [null, ['extraction', 'processing', 'transport']]
+      ['GB 16297-1996', ['boundary']], ['GB 3095-2012 二级', ['boundary']], ['GB 3095-2012 二级', ['boundary']], [null, ['extraction', 'processing', 'transport']], [null, ['processing']]
     ])
     expect(res.body).not.toContain('demo-ZJ-DUST01-pw')
     expect(res.body).not.toMatch(/password|secretHash/)

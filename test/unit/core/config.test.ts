@@ -107,6 +107,19 @@ describe('config', () => {
     expect(() => loadConfig('nope/missing.yaml')).toThrow(/configuration file not found: nope\/missing\.yaml/)
   })
 
+  it('validates the console\'s tile layers: URL template, coordinate system, known sites', () => {
+    const dev = '      - { id: D1, kind: status, intervalS: 60, secretHash: "scrypt$16384$8$1$c2FsdA$aGFzaA" }'
+    const tiles = (yaml: string) => problems(minimal(dev, `console:\n${yaml}`))
+    expect(tiles('  tiles: { url: "https://t.example/{z}/{x}/{y}.png", crs: gcj02 }\n  siteTiles: { s1: null }')).toEqual([])
+    expect(parseConfig(minimal(dev, 'console:\n  tiles: { url: "http://127.0.0.1:9/{z}/{x}/{y}.png", crs: wgs84 }'), 'x.yaml', {}).config.console.tiles).toEqual({ url: 'http://127.0.0.1:9/{z}/{x}/{y}.png', crs: 'wgs84', maxZoom: 18 })
+    expect(tiles('  tiles: { url: "https://t.example/{x}/{y}.png", crs: gcj02 }').join()).toMatch(/console\.tiles\.url: a tile URL template needs \{z\}, \{x\} and \{y\}/)
+    expect(tiles('  tiles: { url: "ftp://t.example/{z}/{x}/{y}.png", crs: gcj02 }').join()).toMatch(/console\.tiles\.url: a tile URL is an http/)
+    expect(tiles('  tiles: { url: "https://t.example/{z}/{x}/{y}.png" }').join()).toMatch(/console\.tiles\.crs/)
+    expect(tiles('  tiles: { url: "https://t.example/{z}/{x}/{y}.png", crs: bd09 }').join()).toMatch(/console\.tiles\.crs/)
+    expect(tiles('  siteTiles: { nowhere: null }').join()).toMatch(/console\.siteTiles\.nowhere: unknown site 'nowhere'/)
+    expect(parseConfig(minimal(dev), 'x.yaml', {}).config.console).toEqual({ siteTiles: {} })
+  })
+
   it('keeps the demo file parseable as the README promises', () => {
     expect(() => parseConfig(demoText, 'config/demo.yaml', {})).not.toThrow()
   })

@@ -3,8 +3,12 @@ import { readFileSync } from 'node:fs'
 import { parseConfig } from '../../../core/config.js'
 import { Registry } from '../../../core/registry.js'
 import { pointInPolygon } from '../../../core/geo.js'
-import { demoIncidents, storyPublisher } from '../../../simulators/demo-story.js'
+import { demoIncidents, storyEffects, storyPublisher } from '../../../simulators/demo-story.js'
 import { memoryPublisher } from '../../../simulators/publisher.js'
+import { Simulation } from '../../../simulators/simulation.js'
+import { createDustState, evaluateDust } from '../../../alerts/rules/dust-exceedance.js'
+import { isLegal } from '../../../core/dust.js'
+import { dustToMgM3 } from '../../../core/units.js'
 import type { SimMessage } from '../../../simulators/types.js'
 
 const registry = new Registry(parseConfig(readFileSync('config/demo.yaml', 'utf8'), 'config/demo.yaml', {}).config)
@@ -46,5 +50,29 @@ describe('the demo story (simulators/demo-story.ts)', () => {
     await p.publish(msg('ZJ-UWB01', start + o.fromMs + 10))
     p.stop()
     expect(inner.messages.map((m) => `${m.device}@${m.t - start}`)).toEqual([`${o.device}@${o.fromMs - 1}`, `${o.device}@${o.toMs}`, `ZJ-UWB01@${o.fromMs + 10}`])
+  })
+
+  it('bursts dust at the crusher monitor so its operational limit fires and then resolves within 5 minutes, the other monitors on a normal day', () => {
+    const d = plan.dust!
+    const device = registry.device(d.device)!.device
+    expect(device.kind).toBe('dust')
+    expect(isLegal(d.limit)).toBe(false) // an operational limit: the legal ones need 45 min of data first
+    const start = Date.UTC(2026, 11, 2, 1, 0, 0) // 09:00 Beijing, the day shift
+    const sim = new Simulation({ registry, sites: [site.id], seed: 3, start, effects: storyEffects(plan, start) })
+    const state = createDustState(d.limit)
+    const signals: string[] = []
+    let othersMax = 0
+    for (const m of sim.until(start + 300_000)) {
+      const entry = registry.device(m.device)!.device
+      if (entry.kind !== 'dust') continue
+      const tsp = dustToMgM3((JSON.parse(m.payload.toString()) as { tsp: number }).tsp, entry.unit!)
+      if (m.device !== d.device) { othersMax = Math.max(othersMax, tsp); continue }
+      const sig = evaluateDust(state, tsp, m.t, m.t)
+      if (sig) signals.push(`${m.device} ${sig.type}@${Math.round((sig.at - start) / 1000)}`)
+    }
+    expect(othersMax).toBeLessThan(0.5) // a normal day elsewhere
+    expect(signals.map((x) => x.replace(/@\d+/, ''))).toEqual([`${d.device} fire`, `${d.device} resolve`])
+    const resolvedAtS = Number(signals[1]!.split('@')[1])
+    expect(resolvedAtS).toBeLessThan(270) // 30 s to spare for the story to show before 5 minutes
   })
 })
