@@ -133,7 +133,7 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         id: device.id,
         device,
         site: sc,
-        dust: limits.map((l) => createDustState(l)),
+        dust: limits.map((l) => createDustState(l, device.intervalS)),
         dustSubjects: limits.map((l) => `${device.id}:${l.metric}:${l.windowS}`),
         dustSources: limits.map((l) => limitSource(l, config.alerts.language)),
         flag: createEpisodeState(),
@@ -169,7 +169,7 @@ export function carryOver (prev: Contexts, next: Contexts): void {
     n.dust.forEach((d, i) => {
       const j = o.dustSubjects.indexOf(n.dustSubjects[i]!)
       const old = j < 0 ? undefined : o.dust[j]
-      if (!old || old.bucketMs !== d.bucketMs) return
+      if (!old || old.bucketMs !== d.bucketMs || old.buckets !== d.buckets) return
       d.sums.set(old.sums); d.counts.set(old.counts)
       Object.assign(d, { head: old.head, sum: old.sum, count: old.count, filled: old.filled, lastTs: old.lastTs, active: old.active, since: old.since, day: old.day, firedToday: old.firedToday })
     })

@@ -11,7 +11,7 @@ import { MINUTE, SECOND } from '../core/time.js'
 import { computeDayFacts } from '../store/day-facts.js'
 import type { DayFacts, TelemetryStore } from '../store/telemetry.js'
 
-/** A site-day with new data is computed again at most this often, ms. */
+/** A site-day with new data is computed again at most this often, ms (config alerts.dayFactsRefreshS). */
 export const REFRESH_MS = 30 * SECOND
 /** After a failed write, try again this much later, ms. */
 export const RETRY_MS = MINUTE
@@ -23,17 +23,19 @@ export class DayFactsWriter {
   /** Bumped on each refresh: a device marks its day again after it (alerts/evaluate.ts). */
   generation = 0
 
+  /** `siteOf` looks a site up in the current config (a reload may add or remove sites). */
   constructor (
-    private readonly sites: ReadonlyMap<string, Site>,
+    private readonly siteOf: (id: string) => Site | undefined,
     private readonly telemetry: Pick<TelemetryStore, 'series' | 'writeDayFacts'>,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    private readonly refreshMs: number = REFRESH_MS
   ) {}
 
   /** The Beijing day starting at `day` of `site` has new stored data. */
   mark (site: string, day: number): void {
     const key = `${site}\u0000${day}`
     if (this.dirty.has(key)) return
-    const s = this.sites.get(site)
+    const s = this.siteOf(site)
     if (s) this.dirty.set(key, { site: s, day })
   }
 
@@ -42,7 +44,7 @@ export class DayFactsWriter {
   /** Computes and writes the marked days when due at `now` (or at once with `force`); keeps them marked on failure. */
   async refresh (now: number, force = false): Promise<void> {
     if (this.dirty.size === 0 || (!force && now < this.due)) return
-    this.due = now + REFRESH_MS
+    this.due = now + this.refreshMs
     this.generation++
     const days = [...this.dirty]
     this.dirty.clear()

@@ -16,7 +16,7 @@ import { buildPayload, deliveryId } from './notify/payload.js'
 import { restoreFromTelemetry } from './restore.js'
 import { DayVerdicts } from './day-verdicts.js'
 import { DayFactsWriter } from './day-facts.js'
-import { beijingDayStart, DAY } from '../core/time.js'
+import { beijingDayStart, DAY, SECOND } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
 
@@ -48,7 +48,7 @@ export class Engine implements AlertEngine {
   constructor (private readonly o: AlertEngineOptions) {
     this.ctx = buildContexts(o.registry, o.config, o.clock.now())
     this.days = new DayVerdicts(this.ctx, o.telemetry, o.config.alerts.dayVerdictWaitS * 1000, o.config.alerts.language)
-    this.facts = new DayFactsWriter(new Map([...this.ctx.sites].map(([id, sc]) => [id, sc.site])), o.telemetry, o.logger)
+    this.facts = new DayFactsWriter((id) => this.ctx.sites.get(id)?.site, o.telemetry, o.logger, o.config.alerts.dayFactsRefreshS * SECOND)
     this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day), facts: this.facts }
     this.subscriptions = o.config.alerts.subscriptions
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, (alert, t) => this.deliveriesFor(alert, t))

@@ -61,21 +61,29 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
       const key = `${limit.metric}:${limit.windowS}`
       if (done.has(key)) continue
       done.add(key)
-      const sample = [...ctx.devices.values()].find((d) => d.site === sc && d.dust.length > 0)
-      const li = sample ? sample.dust.findIndex((s) => s.limit.metric === limit.metric && s.limit.windowS === limit.windowS) : -1
-      if (!sample || li < 0) continue
-      const stepMs = sample.dust[li]!.bucketMs
-      const q = { site, kind: 'dust' as const, field: limit.metric, flags: COUNTED_FLAGS, from: dustTo - limit.windowS * 1000, to: dustTo + 1, stepMs }
-      const [sums, counts] = await Promise.all([telemetry.series({ ...q, agg: 'sum' }), telemetry.series({ ...q, agg: 'count' })])
-      const countAt = new Map<string, number>()
-      for (const p of counts) countAt.set(`${p.device}\u0000${p.t}`, p.value)
-      for (const p of sums) {
-        const d = ctx.devices.get(p.device)
-        const n = countAt.get(`${p.device}\u0000${p.t}`) ?? 0
-        if (!d || d.site !== sc || n <= 0) continue
-        for (let i = 0; i < d.dust.length; i++) {
-          const s = d.dust[i]!
-          if (s.limit.metric === limit.metric && s.limit.windowS === limit.windowS) addDustSample(s, p.t, p.value, n)
+      // each monitor's window has buckets of its own width (core/dust.ts windowBuckets): one query per width
+      const byStep = new Map<number, Set<string>>()
+      for (const d of ctx.devices.values()) {
+        if (d.site !== sc) continue
+        const st = d.dust.find((x) => x.limit.metric === limit.metric && x.limit.windowS === limit.windowS)
+        if (!st) continue
+        let ids = byStep.get(st.bucketMs)
+        if (!ids) byStep.set(st.bucketMs, ids = new Set())
+        ids.add(d.id)
+      }
+      for (const [stepMs, ids] of byStep) {
+        const q = { site, kind: 'dust' as const, field: limit.metric, flags: COUNTED_FLAGS, from: dustTo - limit.windowS * 1000, to: dustTo + 1, stepMs }
+        const [sums, counts] = await Promise.all([telemetry.series({ ...q, agg: 'sum' }), telemetry.series({ ...q, agg: 'count' })])
+        const countAt = new Map<string, number>()
+        for (const p of counts) countAt.set(`${p.device}\u0000${p.t}`, p.value)
+        for (const p of sums) {
+          const d = ctx.devices.get(p.device)
+          const n = countAt.get(`${p.device}\u0000${p.t}`) ?? 0
+          if (!d || !ids.has(p.device) || n <= 0) continue
+          for (let i = 0; i < d.dust.length; i++) {
+            const s = d.dust[i]!
+            if (s.limit.metric === limit.metric && s.limit.windowS === limit.windowS) addDustSample(s, p.t, p.value, n)
+          }
         }
       }
     }

@@ -162,6 +162,11 @@ export const alertsSchema = z.strictObject({
    * window (ingest.maxLateMs), so a backlog uploaded meter by meter never gives a verdict of part of the day.
    */
   dayVerdictWaitS: z.number().int().nonnegative().default(7 * 86_400), // 7 days
+  /**
+   * A site-day with new data has its day facts (the dashboards' figures, alerts/day-facts.ts) computed
+   * again from the stored day at most this often, s.
+   */
+  dayFactsRefreshS: z.number().int().positive().default(30),
   subscriptions: z.array(subscriptionSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})

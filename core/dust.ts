@@ -30,17 +30,22 @@ export const CALENDAR_DAY_S = 86_400
  */
 export const MIN_WINDOW_COVERAGE = HOURLY_MIN_MINUTES / 60
 
-/** A running window is kept as this many time buckets (alerts/rules/dust-exceedance.ts): a 1 h window has 1-minute buckets. */
+/** A running window is kept in at most this many time buckets (alerts/rules/dust-exceedance.ts): a 1 h window of a 1-minute monitor has 1-minute buckets. */
 export const RUNNING_WINDOW_BUCKETS = 60
 
 /**
- * The longest reporting interval (s) a monitor may have for a running average over `windowS`
- * ever to be valid: MIN_WINDOW_COVERAGE of the window's buckets must hold a reading, so the
- * monitor must report at least that many times per window (80 s for 1 h; 6.7 s for a 5-minute
- * window such as Liaoning DB21/2642-2016's, 1.33 s for a 1-minute one).
+ * Buckets of a running window over `windowS` for a monitor reporting every `intervalS`: no
+ * narrower than its reporting interval and at most RUNNING_WINDOW_BUCKETS, so MIN_WINDOW_COVERAGE
+ * is counted in the monitor's own reports: 45 of 60 one-minute reports in 1 h, 9 of 12 for a
+ * monitor reporting every 5 minutes, the one hourly mean of a monitor that reports hourly.
  */
-export function maxIntervalForWindowS (windowS: number): number {
-  return windowS / (MIN_WINDOW_COVERAGE * RUNNING_WINDOW_BUCKETS)
+export function windowBuckets (windowS: number, intervalS: number): number {
+  return Math.min(RUNNING_WINDOW_BUCKETS, Math.max(1, Math.floor(windowS / intervalS)))
+}
+
+/** A running average over `windowS` can be judged for a monitor reporting every `intervalS` (at least one report per window). */
+export function windowFits (windowS: number, intervalS: number): boolean {
+  return intervalS <= windowS
 }
 
 /** True when the limit is judged on calendar-day means (GB 3095-2012 24-hour limits). */

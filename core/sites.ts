@@ -8,7 +8,7 @@ import { DUST_UNITS } from './units.js'
 import { ID_PATTERN } from './topics.js'
 import { SCRYPT_HASH_PATTERN } from './secrets.js'
 import { WATER_ROLES, WATER_FORMULAS, FORMULA_INFO, type WaterRole } from './water.js'
-import { legalRoles, limitApplies, isCalendarDayLimit, maxIntervalForWindowS, MIN_WINDOW_COVERAGE } from './dust.js'
+import { legalRoles, limitApplies, isCalendarDayLimit, windowFits } from './dust.js'
 
 const id = z.string().regex(ID_PATTERN, 'ids use letters, digits, . _ - (1–64 characters, starting with a letter or digit)')
 const lon = z.number().min(-180).max(180)
@@ -233,14 +233,13 @@ export const siteSchema = z.strictObject({
   devices: z.array(deviceSchema).default([]),
   simulation: simulationSchema.optional()
 }).superRefine((s, ctx) => {
-  // a running average is valid only when enough of its window holds readings (core/dust.ts):
-  // a limit whose window a monitor it applies to can never fill would never fire, silently
+  // a running average is counted in the monitor's own reports (core/dust.ts windowBuckets): a
+  // window shorter than a monitor's reporting interval would hold at most one report, never an average
   s.dust.limits.forEach((l, i) => {
     if (isCalendarDayLimit(l)) return
-    const max = maxIntervalForWindowS(l.windowS)
     for (const d of s.devices) {
-      if (d.kind !== 'dust' || d.intervalS <= max || !limitApplies(l, roleOf(d, 'dust'))) continue
-      ctx.addIssue({ code: 'custom', path: ['dust', 'limits', i, 'windowS'], message: `${l.metric} over ${l.windowS} s is never valid for ${d.id} (reports every ${d.intervalS} s): a running average needs a reading in ${Math.round(MIN_WINDOW_COVERAGE * 100)} % of its window, so a monitor it applies to must report at least every ${Math.floor(max * 100) / 100} s; lengthen the window or narrow its roles` })
+      if (d.kind !== 'dust' || windowFits(l.windowS, d.intervalS) || !limitApplies(l, roleOf(d, 'dust'))) continue
+      ctx.addIssue({ code: 'custom', path: ['dust', 'limits', i, 'windowS'], message: `${l.metric} over ${l.windowS} s cannot be averaged for ${d.id}: it reports every ${d.intervalS} s, so the window holds at most one report; lengthen the window to at least ${d.intervalS} s or narrow its roles` })
     }
   })
 })

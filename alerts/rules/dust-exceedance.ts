@@ -4,25 +4,29 @@
  * window above the site's limit for holdS fires; it clears only when the average stays below clearBelow for clearHoldS
  * (hysteresis, so values hovering at the limit do not flap).
  *
- * The window is a ring of WINDOW_BUCKETS time buckets (sum and count per bucket, aligned to
- * multiples of the bucket width since the epoch, as TelemetryStore.series aligns them):
- * adding a reading and reading the average are O(1) and allocate nothing (the window total is
- * re-summed over the 60 buckets only when a bucket expires, once per bucket width).
+ * The window is a ring of time buckets (core/dust.ts windowBuckets: at most 60, none narrower
+ * than the monitor's reporting interval; sum and count per bucket, aligned to multiples of the
+ * bucket width since the epoch, as TelemetryStore.series aligns them): adding a reading and
+ * reading the average are O(1) and allocate nothing (the window total is re-summed over the
+ * buckets only when a bucket expires, once per bucket width).
  * Only readings whose flag counts enter it (core/dust.ts flagCounts); the average is valid when
- * core/dust.ts MIN_WINDOW_COVERAGE of the window's buckets hold data (45 of 60 minutes for 1 h).
+ * core/dust.ts MIN_WINDOW_COVERAGE of the window's buckets hold data (45 of 60 minutes for 1 h
+ * of a 1-minute monitor, 9 of 12 reports of a 5-minute one).
  */
 import type { DustLimit, Severity } from '../../core/sites.js'
 import { beijingDayStart } from '../../core/time.js'
-import { MIN_WINDOW_COVERAGE } from '../../core/dust.js'
+import { MIN_WINDOW_COVERAGE, RUNNING_WINDOW_BUCKETS, windowBuckets } from '../../core/dust.js'
 import { fire, resolve, NO_SIGNAL, type Signal } from './signal.js'
 
-/** Buckets per averaging window (a 1 h window has 1-minute buckets). */
-export const WINDOW_BUCKETS = 60
+/** Most buckets per averaging window (a 1 h window of a 1-minute monitor has 1-minute buckets). */
+export const WINDOW_BUCKETS = RUNNING_WINDOW_BUCKETS
 /** clearBelow when the site sets none: 90 % of the limit. */
 export const DEFAULT_CLEAR_FRACTION = 0.9
 
 export interface DustState {
   readonly limit: DustLimit
+  /** Buckets in the window (core/dust.ts windowBuckets). */
+  readonly buckets: number
   readonly bucketMs: number
   readonly clearBelow: number
   readonly sums: Float64Array
@@ -44,13 +48,16 @@ export interface DustState {
   firedToday: number
 }
 
-export function createDustState (limit: DustLimit): DustState {
+/** The window state of one limit for a monitor reporting every `intervalS` (default: 1 h / 60, i.e. every bucket of a 1-minute monitor). */
+export function createDustState (limit: DustLimit, intervalS = limit.windowS / WINDOW_BUCKETS): DustState {
+  const buckets = windowBuckets(limit.windowS, intervalS)
   return {
     limit,
-    bucketMs: Math.max(1, Math.round((limit.windowS * 1000) / WINDOW_BUCKETS)),
+    buckets,
+    bucketMs: Math.max(1, Math.round((limit.windowS * 1000) / buckets)),
     clearBelow: limit.clearBelow ?? limit.limit * DEFAULT_CLEAR_FRACTION,
-    sums: new Float64Array(WINDOW_BUCKETS),
-    counts: new Uint32Array(WINDOW_BUCKETS),
+    sums: new Float64Array(buckets),
+    counts: new Uint32Array(buckets),
     head: -Infinity,
     sum: 0,
     count: 0,
@@ -63,25 +70,25 @@ export function createDustState (limit: DustLimit): DustState {
   }
 }
 
-function slot (i: number): number {
-  const s = i % WINDOW_BUCKETS
-  return s < 0 ? s + WINDOW_BUCKETS : s
+function slot (st: DustState, i: number): number {
+  const s = i % st.buckets
+  return s < 0 ? s + st.buckets : s
 }
 
 /** Moves the window's head to absolute bucket `to`, dropping buckets that fall out of it. */
 function advance (s: DustState, to: number): void {
   if (to <= s.head) return
-  if (to - s.head >= WINDOW_BUCKETS) {
+  if (to - s.head >= s.buckets) {
     s.sums.fill(0); s.counts.fill(0); s.sum = 0; s.count = 0; s.filled = 0
   } else {
     let dropped = false
     for (let i = s.head + 1; i <= to; i++) {
-      const k = slot(i)
+      const k = slot(s, i)
       if (s.counts[k]! > 0) { s.count -= s.counts[k]!; s.filled--; dropped = true }
       s.sums[k] = 0; s.counts[k] = 0
     }
     // re-add rather than subtract: no floating-point drift, and the same sum a rebuilt window gives
-    if (dropped) { let sum = 0; for (let k = 0; k < WINDOW_BUCKETS; k++) sum += s.sums[k]!; s.sum = sum }
+    if (dropped) { let sum = 0; for (let k = 0; k < s.buckets; k++) sum += s.sums[k]!; s.sum = sum }
   }
   s.head = to
 }
@@ -90,8 +97,8 @@ function advance (s: DustState, to: number): void {
 export function addDustSample (s: DustState, t: number, sum: number, count: number): void {
   const b = Math.floor(t / s.bucketMs)
   advance(s, b)
-  if (b <= s.head - WINDOW_BUCKETS) return // older than the window
-  const k = slot(b)
+  if (b <= s.head - s.buckets) return // older than the window
+  const k = slot(s, b)
   if (s.counts[k] === 0) s.filled++
   s.sums[k]! += sum; s.counts[k]! += count
   s.sum += sum; s.count += count
@@ -100,7 +107,7 @@ export function addDustSample (s: DustState, t: number, sum: number, count: numb
 
 /** Window average (mg/m³), or NaN when the window is not covered enough to be valid. */
 export function dustAverage (s: DustState): number {
-  if (s.count === 0 || s.filled < MIN_WINDOW_COVERAGE * WINDOW_BUCKETS) return NaN
+  if (s.count === 0 || s.filled < MIN_WINDOW_COVERAGE * s.buckets) return NaN
   return s.sum / s.count
 }
 

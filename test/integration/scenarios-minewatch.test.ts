@@ -6,6 +6,8 @@
  */
 import { describe, it, expect } from 'vitest'
 import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { parse, stringify } from 'yaml'
 import { startMinewatch, type Minewatch } from '../../bin/up.js'
 import { ManualClock } from '../../core/clock.js'
 import { silentLogger } from '../../core/log.js'
@@ -16,7 +18,19 @@ import { runSimulation } from '../../simulators/run.js'
 import type { Publisher } from '../../simulators/publisher.js'
 import type { ExpectedAlert } from '../../simulators/scenarios/index.js'
 
-const CONFIG = join(import.meta.dirname, '../../config/demo.yaml')
+const DEMO = join(import.meta.dirname, '../../config/demo.yaml')
+/**
+ * The demo config with day facts refreshed once a simulated hour instead of every 30 s: the clock
+ * here runs hundreds of times faster than real time, so the default would recompute each site-day
+ * thousands of times per run (they are still written, and tested in test/unit/alerts/day-facts.test.ts).
+ */
+function scenarioConfig (dir: string): string {
+  const doc = parse(readFileSync(DEMO, 'utf8')) as Record<string, unknown>
+  doc.alerts = { ...(doc.alerts as object | undefined), dayFactsRefreshS: 3600 }
+  const file = join(dir, 'demo-scenarios.yaml')
+  writeFileSync(file, stringify(doc))
+  return file
+}
 const START = Date.parse('2026-03-10T08:00:00+08:00')
 
 async function throughMinewatch (scenario: string, durationMs?: number) {
@@ -24,7 +38,7 @@ async function throughMinewatch (scenario: string, durationMs?: number) {
   const dir = tempDir('mw-scenario-')
   let mw: Minewatch | undefined
   try {
-    mw = await startMinewatch({ config: CONFIG, dataDir: dir.path, mqttPort: 0, httpPort: 0, host: '127.0.0.1', clock, logger: silentLogger() })
+    mw = await startMinewatch({ config: scenarioConfig(dir.path), dataDir: dir.path, mqttPort: 0, httpPort: 0, host: '127.0.0.1', clock, logger: silentLogger() })
     const m = mw
     const run = prepareRun({ registry: m.registry, scenario, seed: 1, start: START, durationMs })
     // The clock moves only here, once a simulated minute, after everything sent so far is stored

@@ -28,6 +28,24 @@ describe('dust_exceedance rule', () => {
     expect(dustAverage(s)).toBeCloseTo(3)
   })
 
+  it('counts coverage in the monitor\'s own reports: a 5-minute monitor is judged after 9 of 12 reports (45 minutes)', () => {
+    const s = createDustState(TSP, 300)
+    expect(s.buckets).toBe(12)
+    const sigs: Signal[] = []
+    for (let i = 0; i < 24; i++) {
+      const ts = T0 + 17_000 + i * 5 * MINUTE // reports not aligned to the buckets
+      if (i === 8) expect(Number.isNaN(dustAverage(s))).toBe(true) // 8 reports: 40 minutes, not yet valid
+      const sig = evaluateDust(s, 3, ts, ts)
+      if (sig) sigs.push(sig)
+    }
+    expect(dustAverage(s)).toBeCloseTo(3)
+    expect(sigs.map((x) => x.type)).toEqual(['fire']) // with 60 one-minute buckets it could never reach 45 filled
+    const hourly = createDustState(TSP, 3600) // a monitor that sends its hourly mean
+    expect(hourly.buckets).toBe(1)
+    evaluateDust(hourly, 2, T0, T0)
+    expect(dustAverage(hourly)).toBe(2)
+  })
+
   it('fires after holdS above the limit, holds without re-firing, clears after clearHoldS below clearBelow', () => {
     const s = createDustState(TSP)
     // 1 h clean, then 3 h heavy dust, then 4 h clean: 8 hours of event time

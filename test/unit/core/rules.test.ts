@@ -4,7 +4,7 @@ import {
   totaliserStep, totaliserIncrease, nextBaseline, recyclingRate, waterDayVerdict, dayVolumes, roleBin, formulaRoles, FORMULA_INFO,
   STEP_FIRST, STEP_NORMAL, STEP_RESET, STEP_ROLLOVER, STEP_BACKWARDS
 } from '../../../core/water.js'
-import { flagCounts, dayMean, hourlyValid, limitApplies, legalRoles, isCalendarDayLimit, limitSource, DAY_MIN_HOURS, HOURLY_MIN_MINUTES, maxIntervalForWindowS, RUNNING_WINDOW_BUCKETS } from '../../../core/dust.js'
+import { flagCounts, dayMean, hourlyValid, limitApplies, legalRoles, isCalendarDayLimit, limitSource, DAY_MIN_HOURS, HOURLY_MIN_MINUTES, windowBuckets, windowFits, RUNNING_WINDOW_BUCKETS } from '../../../core/dust.js'
 import { WINDOW_BUCKETS } from '../../../alerts/rules/dust-exceedance.js'
 import { outputSource, outputDevices } from '../../../core/ore.js'
 import { ALERT_KIND_NAMES, ALERT_KINDS, roundValue } from '../../../core/alerts.js'
@@ -112,12 +112,17 @@ describe('core/dust.ts', () => {
     expect(dustLimitSchema.safeParse({ metric: 'tsp', limit: 2, windowS: 3600, roles: ['extraction'] }).success).toBe(true)
   })
 
-  it('a short running window needs monitors that report often enough to fill 75 % of it; the config says which do not', () => {
-    expect(maxIntervalForWindowS(3600)).toBe(80)
-    expect(maxIntervalForWindowS(300)).toBeCloseTo(6.67, 2) // Liaoning DB21/2642-2016's 5-minute TSP window
+  it('a running window is counted in the monitor\'s own reports; the config refuses a window shorter than a monitor\'s interval', () => {
+    expect(windowBuckets(3600, 60)).toBe(60) // 1-minute monitor: 45 of 60 minutes, GB 3095-2012 §8
+    expect(windowBuckets(3600, 300)).toBe(12) // 5-minute monitor: 9 of 12 reports, still 45 minutes
+    expect(windowBuckets(3600, 3600)).toBe(1) // an hourly monitor's report is its hourly mean
+    expect(windowBuckets(120, 2)).toBe(60) // never more than RUNNING_WINDOW_BUCKETS
+    expect(windowBuckets(120, 1)).toBe(RUNNING_WINDOW_BUCKETS)
+    expect(windowFits(300, 300)).toBe(true)
+    expect(windowFits(300, 301)).toBe(false)
     expect(RUNNING_WINDOW_BUCKETS).toBe(WINDOW_BUCKETS) // the alert rule keeps the window in as many buckets
     const crusher = { id: 'c1', kind: 'dust', unit: 'mg/m3', role: 'processing', intervalS: 2, password: 'long-enough' }
-    const pit = { id: 'p1', kind: 'dust', unit: 'mg/m3', role: 'extraction', intervalS: 60, password: 'long-enough' }
+    const pit = { id: 'p1', kind: 'dust', unit: 'mg/m3', role: 'extraction', intervalS: 300, password: 'long-enough' }
     const site = (limit: object, devices: object[]) => siteSchema.safeParse({
       id: 's', name: 'n', province: 'p', licence: 'l', scaleTPerYear: 1,
       boundary: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] },
@@ -126,7 +131,7 @@ describe('core/dust.ts', () => {
     expect(site({ roles: ['processing'] }, [crusher, pit]).success).toBe(true)
     const r = site({}, [crusher, pit]) // an operational limit without roles applies to every monitor, the pit's too
     expect(r.success).toBe(false)
-    expect(r.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['dust.limits.0.windowS', expect.stringMatching(/tsp over 120 s is never valid for p1 \(reports every 60 s\).*at least every 2.66 s/)]])
+    expect(r.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['dust.limits.0.windowS', expect.stringMatching(/tsp over 120 s cannot be averaged for p1: it reports every 300 s.*at least 300 s/)]])
     expect(site({ windowS: 3600 }, [crusher, pit]).success).toBe(true)
     expect(site({ windowS: 86_400 }, [{ ...pit, intervalS: 3600 }]).success).toBe(true) // calendar-day means are judged per hour, not by this rule
   })

@@ -59,7 +59,7 @@ describe('the demo story (simulators/demo-story.ts)', () => {
     expect(isLegal(d.limit)).toBe(false) // an operational limit: the legal ones need 45 min of data first
     const start = Date.UTC(2026, 11, 2, 1, 0, 0) // 09:00 Beijing, the day shift
     const sim = new Simulation({ registry, sites: [site.id], seed: 3, start, effects: storyEffects(plan, start) })
-    const state = createDustState(d.limit)
+    const state = createDustState(d.limit, device.intervalS)
     const signals: string[] = []
     let othersMax = 0
     for (const m of sim.until(start + 300_000)) {
