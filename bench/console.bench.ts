@@ -18,6 +18,7 @@ import { buildConsole } from '../console/build.js'
 import { launchChromium } from '../console/chromium.js'
 import { startMinewatchProcess } from './minewatch-process.js'
 import type { BenchResult } from './run.js'
+import { loadNote } from './rounds.js'
 
 const SITE = 'zj-huzhou-quarry'
 const TOKEN = 'demo-operator-zj-token'
@@ -157,14 +158,13 @@ export default async function consoleBench (): Promise<BenchResult> {
     ['latest-position polls during the run', String(polls), `one a second expected: ${samples.length}`],
     ['page JS heap after a full GC, first → last sample (max)', `${mib(heapStart)} → ${mib(heapEnd)} MiB (${mib(heapMax)})`, `${heaps.length} samples, one each 10 s; ${growth(heaps)}`],
     ['minewatch process RSS, first → last sample (peak)', `${mib(rsses[0] ?? NaN)} → ${mib(rsses[rsses.length - 1] ?? NaN)} MiB (${mib(peakRss)})`, `${rsses.length} samples, one each 10 s; ${growth(rsses)}`],
-    ['load average (1 min) before / after', `${loadBefore} / ${loadAfter}`, 'shared 2-core machine']
+    ['load average (1 min) before / after', `${loadBefore} / ${loadAfter}`, loadNote(Number(loadBefore), Number(loadAfter)).split(' (')[0]!]
   ]
   return {
     title: 'Web console in headless Chromium (issue 12)',
     markdown: `| measure | figure | note |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n` +
-      `Measured with the load average (1 min) at ${loadBefore} before and ${loadAfter} after, on a 2-core machine shared with ` +
-      'other engineers\' test runs: the timings read high and the counts (dropped updates, heap and RSS growth) are what to compare; ' +
-      're-measure on a quiet machine before quoting the times. The page polls positions at a fixed 1 s rate while they are ' +
+      `Measured on a ${loadNote(Number(loadBefore), Number(loadAfter))}. ` +
+      'The page polls positions at a fixed 1 s rate while they are ' +
       'published each second, so a position replaced before the next poll is never drawn: "dropped" here means a sample older than 2.5 s.\n'
   }
 }

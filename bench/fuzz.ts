@@ -201,7 +201,7 @@ export async function runFuzz (): Promise<{ markdown: string, ok: boolean }> {
   const ok = crashes.length === 0 && findings === 0 && real.length === 0 && endCheck === undefined && finalHealth < Infinity
   const total = ONLY.reduce((n, t) => n + stats[t].cases, 0)
   const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '—')
-  const markdown = `Command: \`npm run build && FUZZ_SECONDS=${SECONDS} FUZZ_RATE=${RATE} npm run fuzz\` (seed ${SEED}) · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after (shared 2-core machine)
+  const markdown = `Command: \`npm run build && FUZZ_SECONDS=${SECONDS} FUZZ_RATE=${RATE} npm run fuzz\` (seed ${SEED}) · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after
 
 | target | cases | findings | slowest answer |
 |---|---|---|---|

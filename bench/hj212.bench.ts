@@ -16,6 +16,7 @@ import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { Hj212DeviceClient } from '../simulators/hj212-device.js'
 import { startMinewatchProcess, freePort, percent } from './minewatch-process.js'
 import type { BenchResult } from './run.js'
+import { loadNote } from './rounds.js'
 
 const CONNECTIONS = Number(process.env.BENCH_HJ212_CONNECTIONS ?? 2000)
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 30_000) // 30 s per path
@@ -108,8 +109,7 @@ export default async function (): Promise<BenchResult> {
 frames (CN 2011, TSP/PM10/PM2.5 with flags, Flag=5) unacknowledged, for ${DURATION_MS / 1000} s, to \`minewatch up\` (child process): frame
 cutting, CRC, PW check, mapping, the ingest pipeline, group commit into DuckDB, then the 9014. Then, in the same process,
 ${mqttDevices.length.toLocaleString('en')} MQTT devices send the same readings as JSON, QoS 1, ${INFLIGHT} in flight each, for ${DURATION_MS / 1000} s (\`simulators/load.ts\`).
-**The machine is shared with four other engineers' test runs**: load average (1/5/15 min) ${load} before, ${loadAfter} after
-(2 cores), so absolute figures read low; the ratio, measured in the same run, is what counts.
+Load average (1/5/15 min) ${load} before, ${loadAfter} after: ${loadNote(Number(load.split(' / ')[0]), Number(loadAfter.split(' / ')[0]))}; the ratio, measured in the same run, is what counts.
 
 | path | connections | readings/s acknowledged | ack latency p50 / p99 (ms) | errors |
 |---|---|---|---|---|

@@ -7,7 +7,7 @@
  * Also records the machine's state around the run: 1-minute load average and CPU steal.
  */
 import { readFileSync, existsSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 
 /** CPU time counters from /proc/stat (Linux), in clock ticks. */
 interface CpuTicks { total: number, steal: number }
@@ -48,6 +48,18 @@ export function watchMachine (): () => MachineState {
 export function describeMachine (m: MachineState): string {
   const steal = m.stealPercent === undefined ? 'not measured' : `${m.stealPercent.toFixed(1)} %`
   return `load average (1 min) ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after; CPU steal ${steal}`
+}
+
+/**
+ * What the load average says about a run's absolute figures: quiet when the 1-minute load before
+ * the run was at most 0.75 per core (the run's own load shows in the figure after it), else busy
+ * (other work shared the machine). Benches print this instead of assuming either.
+ */
+export function loadNote (loadBefore: number, loadAfter: number): string {
+  const cores = cpus().length
+  return loadBefore <= cores * 0.75
+    ? `quiet machine (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${cores} cores)`
+    : `busy machine (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${cores} cores): other work shared it, so absolute figures read low; compare figures measured in the same run`
 }
 
 export interface Variant<T> { name: string, run: () => Promise<T> }
