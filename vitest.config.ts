@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import SlowFilesFirst from './test/sequencer.js'
 
 export default defineConfig({
   test: {
@@ -7,6 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,
-    maxWorkers: 2
+    maxWorkers: 2,
+    sequence: { sequencer: SlowFilesFirst }
   }
 })
