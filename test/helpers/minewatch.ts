@@ -35,6 +35,19 @@ export async function connectDevice (port: number, id: string, password = `demo-
   })
 }
 
+/**
+ * Publishes `readings` as a device over MQTT, QoS 1, `perMessage` to a message: resolves once every
+ * PUBACK is in, i.e. the readings are durable (or dropped as duplicates) and handed to the alert engine.
+ */
+export async function publishReadings (mw: Minewatch, site: string, kind: string, device: string, readings: unknown[], perMessage = 2000): Promise<void> {
+  const c = await connectDevice(mw.mqttPort, device)
+  try {
+    for (let i = 0; i < readings.length; i += perMessage) await c.publishAsync(`mines/${site}/${kind}/${device}`, JSON.stringify(readings.slice(i, i + perMessage)), { qos: 1 })
+  } finally {
+    await c.endAsync()
+  }
+}
+
 export async function api (mw: Minewatch, path: string, token = 'demo-admin-token-0001', init: RequestInit = {}): Promise<Response> {
   return await fetch(`http://127.0.0.1:${mw.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } })
 }

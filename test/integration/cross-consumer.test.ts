@@ -17,8 +17,7 @@
  * back from the glitch counted as 10,000 m³ of fresh water (rate 8.5 % instead of 80 %).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import type { MqttClient } from 'mqtt'
-import { startTestMinewatch, connectDevice, api, DEMO_TEXT } from '../helpers/minewatch.js'
+import { startTestMinewatch, publishReadings, api, DEMO_TEXT } from '../helpers/minewatch.js'
 import { startInfluxDB, type InfluxDBHandle } from '../helpers/influxdb.js'
 import { tempDir } from '../helpers/ports.js'
 import { parseConfig } from '../../core/config.js'
@@ -68,14 +67,9 @@ const dustFlagged = dustDay(1, (i) => i < 21 * 60 ? { pm10: 0.1, flag: 'N' } : {
 
 const loads = Array.from({ length: 8 }, (_, i) => ({ ts: day + 8 * HOUR + i * 30 * MINUTE, seq: 4100 + i, tonnes: 50, truckId: `ZJ-TRK0${i % 4 + 1}` }))
 
-async function publish (mw: Minewatch, kind: string, device: string, readings: unknown[]): Promise<void> {
-  const c: MqttClient = await connectDevice(mw.mqttPort, device)
-  try {
-    // QoS 1: PUBACK once the readings are durable (or dropped as duplicates) and handed to the alert engine
-    for (let i = 0; i < readings.length; i += 500) await c.publishAsync(`mines/${SITE}/${kind}/${device}`, JSON.stringify(readings.slice(i, i + 500)), { qos: 1 })
-  } finally {
-    await c.endAsync()
-  }
+/** A device's readings of SITE over MQTT, 500 to a message. */
+function publish (mw: Minewatch, kind: string, device: string, readings: unknown[]): Promise<void> {
+  return publishReadings(mw, SITE, kind, device, readings, 500)
 }
 
 /** Lets the engine evaluate, judge the finished day and write its day facts. */

@@ -5,7 +5,7 @@
  * change (named in the test) and passes after it.
  */
 import { describe, it, expect } from 'vitest'
-import { startTestMinewatch, connectDevice, demoConfig, api } from '../helpers/minewatch.js'
+import { startTestMinewatch, publishReadings, demoConfig, api } from '../helpers/minewatch.js'
 import { tempDir } from '../helpers/ports.js'
 import { beijingDate, beijingDayStart, DAY, HOUR, MINUTE } from '../../core/time.js'
 import { ALERT_KIND_NAMES } from '../../core/alerts.js'
@@ -22,15 +22,7 @@ const clock = { now: () => Date.now() + 4 * HOUR }
 
 interface AlertRow { id: string, kind: string, subject: string, state: string, severity: string, value: number | null, limit: number | null, unit: string, standard: string, message: string }
 
-async function publish (mw: Minewatch, site: string, kind: string, device: string, readings: unknown[]): Promise<void> {
-  const c = await connectDevice(mw.mqttPort, device)
-  try {
-    // QoS 1: PUBACK only once the readings are durable (and handed to the alert engine)
-    for (let i = 0; i < readings.length; i += 2000) await c.publishAsync(`mines/${site}/${kind}/${device}`, JSON.stringify(readings.slice(i, i + 2000)), { qos: 1 })
-  } finally {
-    await c.endAsync()
-  }
-}
+const publish = publishReadings
 
 /** Lets the engine finish evaluating and run its clock-driven checks (day verdicts) once. */
 async function settle (mw: Minewatch): Promise<void> {
