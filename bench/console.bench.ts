@@ -18,7 +18,7 @@ import { buildConsole } from '../console/build.js'
 import { launchChromium } from '../console/chromium.js'
 import { startMinewatchProcess } from './minewatch-process.js'
 import type { BenchResult } from './run.js'
-import { loadNote } from './rounds.js'
+import { loadNote, machineWasQuiet } from './rounds.js'
 
 const SITE = 'zj-huzhou-quarry'
 const TOKEN = 'demo-operator-zj-token'
@@ -71,7 +71,7 @@ export default async function consoleBench (): Promise<BenchResult> {
   const gz = js.reduce((n, f) => n + f.gzipBytes, 0)
   // what the first paint loads: the entry script and the styles (ECharts is a chunk loaded on first chart)
   const firstGz = js.filter((f) => f.name.startsWith('app-')).reduce((n, f) => n + f.gzipBytes, 0)
-  const loadBefore = loadavg()[0]!.toFixed(2)
+  const loadBefore = loadavg()[0]!
 
   // 1. page interactive with the demo simulation running
   const dirA = mkdtempSync(join(tmpdir(), 'minewatch-bench-console-'))
@@ -135,7 +135,7 @@ export default async function consoleBench (): Promise<BenchResult> {
     rmSync(dirB, { recursive: true, force: true })
   }
   const peakRss = mw.peakRss()
-  const loadAfter = loadavg()[0]!.toFixed(2)
+  const loadAfter = loadavg()[0]!
   const stale = samples.filter((s) => s.entities !== ENTITIES || s.ageMs > 2500).length
   const heaps = samples.map((s) => s.heap).filter((h) => !Number.isNaN(h))
   const heapStart = heaps[0] ?? NaN
@@ -158,12 +158,12 @@ export default async function consoleBench (): Promise<BenchResult> {
     ['latest-position polls during the run', String(polls), `one a second expected: ${samples.length}`],
     ['page JS heap after a full GC, first → last sample (max)', `${mib(heapStart)} → ${mib(heapEnd)} MiB (${mib(heapMax)})`, `${heaps.length} samples, one each 10 s; ${growth(heaps)}`],
     ['minewatch process RSS, first → last sample (peak)', `${mib(rsses[0] ?? NaN)} → ${mib(rsses[rsses.length - 1] ?? NaN)} MiB (${mib(peakRss)})`, `${rsses.length} samples, one each 10 s; ${growth(rsses)}`],
-    ['load average (1 min) before / after', `${loadBefore} / ${loadAfter}`, loadNote(Number(loadBefore), Number(loadAfter)).split(' (')[0]!]
+    ['load average (1 min) before / after', `${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`, machineWasQuiet(loadBefore) ? 'quiet machine' : 'busy machine']
   ]
   return {
     title: 'Web console in headless Chromium (issue 12)',
     markdown: `| measure | figure | note |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n` +
-      `Measured on a ${loadNote(Number(loadBefore), Number(loadAfter))}. ` +
+      `Measured on a ${loadNote(loadBefore, loadAfter)}. ` +
       'The page polls positions at a fixed 1 s rate while they are ' +
       'published each second, so a position replaced before the next poll is never drawn: "dropped" here means a sample older than 2.5 s.\n'
   }

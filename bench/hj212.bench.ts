@@ -73,7 +73,7 @@ async function hj212Load (port: number, ids: string[]): Promise<{ acked: number,
 
 export default async function (): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'minewatch-bench-hj212-'))
-  const load = loadavg().map((x) => x.toFixed(1)).join(' / ')
+  const loadBefore = loadavg()
   try {
     const hjPort = await freePort()
     const text = config(hjPort)
@@ -102,14 +102,15 @@ export default async function (): Promise<BenchResult> {
     const hjRate = hj.acked / hj.seconds
     const mqRate = mq.readingsAcked / (DURATION_MS / 1000)
     const ratio = hjRate / mqRate
-    const loadAfter = loadavg().map((x) => x.toFixed(1)).join(' / ')
+    const loadAfter = loadavg()
+    const shown = (l: number[]) => l.map((x) => x.toFixed(1)).join(' / ')
     return {
       title: 'HJ 212 gateway throughput (issue 11)',
       markdown: `${CONNECTIONS.toLocaleString('en')} HJ 212 TCP connections (\`simulators/hj212-device.ts\`, in the bench process) each keep ${INFLIGHT} real-time
 frames (CN 2011, TSP/PM10/PM2.5 with flags, Flag=5) unacknowledged, for ${DURATION_MS / 1000} s, to \`minewatch up\` (child process): frame
 cutting, CRC, PW check, mapping, the ingest pipeline, group commit into DuckDB, then the 9014. Then, in the same process,
 ${mqttDevices.length.toLocaleString('en')} MQTT devices send the same readings as JSON, QoS 1, ${INFLIGHT} in flight each, for ${DURATION_MS / 1000} s (\`simulators/load.ts\`).
-Load average (1/5/15 min) ${load} before, ${loadAfter} after: ${loadNote(Number(load.split(' / ')[0]), Number(loadAfter.split(' / ')[0]))}; the ratio, measured in the same run, is what counts.
+Load average (1/5/15 min) ${shown(loadBefore)} before, ${shown(loadAfter)} after: ${loadNote(loadBefore[0]!, loadAfter[0]!)}; the ratio, measured in the same run, is what counts.
 
 | path | connections | readings/s acknowledged | ack latency p50 / p99 (ms) | errors |
 |---|---|---|---|---|

@@ -57,9 +57,14 @@ export function describeMachine (m: MachineState): string {
  */
 export function loadNote (loadBefore: number, loadAfter: number): string {
   const cores = cpus().length
-  return loadBefore <= cores * 0.75
+  return machineWasQuiet(loadBefore)
     ? `quiet machine (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${cores} cores)`
     : `busy machine (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${cores} cores): other work shared it, so absolute figures read low; compare figures measured in the same run`
+}
+
+/** Quiet: the 1-minute load before the run was at most 0.75 per core. */
+export function machineWasQuiet (loadBefore: number): boolean {
+  return loadBefore <= cpus().length * 0.75
 }
 
 export interface Variant<T> { name: string, run: () => Promise<T> }
