@@ -14,6 +14,7 @@ import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reading } from '../core/readings.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
+import { checkDataDir } from '../lifecycle/check.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
 import { SpooledStore } from '../store/spool/index.js'
 import { DiskWatch } from '../disk/watch.js'
@@ -129,6 +130,8 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
   }
 
   try {
+    // every store file's schema version, read-only, before any store opens (lifecycle/check.ts)
+    await checkDataDir(dataDir)
     const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: config.ingest.rejects.maxRows, logger, metrics })
     closers.push(() => state.close())
 

@@ -12,7 +12,8 @@ import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
 import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
-import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS } from './schema.js'
+import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS, TELEMETRY_SCHEMA } from './schema.js'
+import { upgradeSchema } from './schema-meta.js'
 import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
@@ -138,7 +139,15 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     const writers: Writer[] = []
     for (let i = 0; i < (this.opts.writers ?? 2); i++) {
       const conn = await instance.connect()
-      if (i === 0) for (const ddl of telemetryDdl()) await conn.run(ddl)
+      if (i === 0) {
+        try {
+          await upgradeSchema(conn, TELEMETRY_SCHEMA, { path: this.opts.path, baseDdl: telemetryDdl(), logger: this.opts.logger })
+        } catch (err) {
+          conn.closeSync()
+          instance.closeSync()
+          throw err
+        }
+      }
       const w = { conn } as Writer
       await attachAppenders(w)
       writers.push(w)
