@@ -303,6 +303,29 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     return (await this.read(keysBetweenSql(q))).map(rowToKey)
   }
 
+  /**
+   * Retention (lifecycle/retention.ts): deletes up to `maxRows` readings of `kind` stamped before
+   * `before` (epoch ms), in one transaction of their own on a read connection, never grouped with
+   * ingest's commits. Returns the rows deleted (fewer than maxRows: nothing older is left).
+   */
+  async deleteReadingsBefore (kind: Kind, before: number, maxRows: number): Promise<number> {
+    if (!(KINDS as readonly string[]).includes(kind)) throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(kind)}`)
+    if (!Number.isSafeInteger(before) || !Number.isSafeInteger(maxRows) || maxRows <= 0) throw new MinewatchError('MW_BAD_REQUEST', `before and maxRows must be integers, got ${before}, ${maxRows}`)
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    const t = ident(MEASUREMENT[kind])
+    return await o.readers.run(async (conn) => {
+      const r = await conn.run(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ts < epoch_ms($before::BIGINT) LIMIT $n)`, { before, n: maxRows })
+      return r.rowsChanged
+    })
+  }
+
+  /** Bytes of the file's blocks in use (PRAGMA database_size: used_blocks × block_size); 0 in memory. */
+  async usedBytes (): Promise<number> {
+    const [row] = await this.read({ sql: 'SELECT used_blocks * block_size AS n FROM pragma_database_size() WHERE database_name = current_database()', params: {} })
+    return num(row?.n ?? 0)
+  }
+
   async health (): Promise<StoreHealth> {
     const o = await this.ready()
     try {
