@@ -11,6 +11,7 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
+import type { ExportQuery } from '../telemetry.js'
 import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS, TELEMETRY_SCHEMA } from './schema.js'
 import { upgradeSchema } from './schema-meta.js'
@@ -22,7 +23,7 @@ import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
 import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
-import { countSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
+import { countSql, exportSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 
 export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -318,6 +319,14 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       const r = await conn.run(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ts < epoch_ms($before::BIGINT) LIMIT $n)`, { before, n: maxRows })
       return r.rowsChanged
     })
+  }
+
+  /** Writes the readings to a file (telemetry-sql.ts exportSql), on a read connection, so ingest keeps committing. */
+  async exportReadings (q: ExportQuery, path: string): Promise<number> {
+    const sql = exportSql(q, path)
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    return await o.readers.run(async (conn) => (await conn.run(sql)).rowsChanged)
   }
 
   /** Bytes of the file's blocks in use (PRAGMA database_size: used_blocks × block_size); 0 in memory. */
