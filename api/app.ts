@@ -25,6 +25,7 @@ import { MinewatchError } from '../core/errors.js'
 import opsRoutes from './routes/ops.js'
 import sitesRoutes from './routes/sites.js'
 import seriesRoutes from './routes/series.js'
+import exportRoutes from './routes/export.js'
 import alertsRoutes from './routes/alerts.js'
 import alertStreamRoutes from './routes/alert-stream.js'
 import rejectsRoutes from './routes/rejects.js'
@@ -143,6 +144,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   await app.register(async (api) => {
     await api.register(sitesRoutes, ctx)
     await api.register(seriesRoutes, ctx)
+    await api.register(exportRoutes, ctx)
     await api.register(alertsRoutes, ctx)
     await api.register(alertStreamRoutes, ctx)
     await api.register(rejectsRoutes, ctx)

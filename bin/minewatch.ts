@@ -6,6 +6,7 @@
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
+ *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -33,6 +34,8 @@ Usage:
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
+  minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
+                                              readings of a stopped minewatch's data dir for inspectors (minewatch export --help)
   minewatch --version                         print the version
   minewatch help
 
@@ -54,6 +57,13 @@ const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|to
   --for KIND   print the YAML line for that kind instead of the bare hash (secretHash: '...')
   --next       with --for: the rotation window's second secret (nextSecretHash, nextPasswordHash,
                nextTokenHash, nextPwHash); see docs/operations.md
+`
+
+const EXPORT_USAGE = `usage: minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir DIR]
+  writes the site's readings of kind K (dust, water, locator, ore, status) stamped in the Beijing days
+  from … to (inclusive, at most 366) to FILE as CSV (default) or Parquet, from DIR/telemetry.duckdb
+  (env MINEWATCH_DATA_DIR, default ./data) opened read-only; FILE must not exist. While minewatch runs
+  on DIR use GET /api/v1/sites/S/export instead (docs/api.md)
 `
 
 /** The config key of a secret hash for each kind of login, and of its rotation window's second one. */
@@ -158,6 +168,16 @@ async function main (): Promise<number> {
       if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
       const hash = hashSecret(secret)
       process.stdout.write(kind === undefined ? `${hash}\n` : `${HASH_KEYS[kind as keyof typeof HASH_KEYS][values.next ? 1 : 0]}: '${hash}'\n`)
+      return 0
+    }
+    case 'export': {
+      const opt = { type: 'string' } as const
+      const { values } = parseArgs({ args: rest, options: { site: opt, kind: opt, from: opt, to: opt, out: opt, format: opt, 'data-dir': opt, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(EXPORT_USAGE); return 0 }
+      for (const k of ['site', 'kind', 'from', 'to', 'out'] as const) if (values[k] === undefined) throw new Error(`--${k} is required\n${EXPORT_USAGE}`)
+      const { exportCommand } = await import('../lifecycle/export-cli.js')
+      const rows = await exportCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', site: values.site!, kind: values.kind!, from: values.from!, to: values.to!, format: values.format ?? 'csv', out: values.out! })
+      process.stdout.write(`${values.out}: ${rows} readings\n`)
       return 0
     }
     case '--version': case '-v': case 'version':

@@ -14,6 +14,8 @@ import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reading } from '../core/readings.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
+import { checkDataDir } from '../lifecycle/check.js'
+import { RetentionJob } from '../lifecycle/retention.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
 import { SpooledStore } from '../store/spool/index.js'
 import { DiskWatch } from '../disk/watch.js'
@@ -129,6 +131,8 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
   }
 
   try {
+    // every store file's schema version, read-only, before any store opens (lifecycle/check.ts)
+    await checkDataDir(dataDir)
     const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: config.ingest.rejects.maxRows, logger, metrics })
     closers.push(() => state.close())
 
@@ -143,9 +147,15 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const disk = new DiskWatch({ dirs: { data: dataDir }, floorBytes: config.store.diskFreeFloorBytes, metrics, logger: logger.child({ part: 'disk' }) })
     await disk.start()
     closers.push(async () => disk.stop())
-    const telemetry = guardStore(createTelemetryStore(loaded, dataDir, logger, metrics, recordStoreRejected, disk), disk)
+    const rawTelemetry = createTelemetryStore(loaded, dataDir, logger, metrics, recordStoreRejected, disk)
+    const telemetry = guardStore(rawTelemetry, disk)
     await telemetry.init()
     closers.push(() => telemetry.close())
+    if (rawTelemetry instanceof DuckDBTelemetryStore) { // InfluxDB keeps what its retention policy says
+      const retention = new RetentionJob({ store: rawTelemetry, config: config.store.retention, clock, metrics, logger: logger.child({ part: 'retention' }) })
+      retention.start()
+      closers.push(() => retention.stop())
+    }
     if (config.store.kind === 'influx') { disk.watch('spool', join(dataDir, 'spool')); await disk.refresh() }
 
     const ingest = lateIngest.ingest = createIngest({ registry, store: telemetry, rejects: state.rejects, config: config.ingest, metrics, logger: logger.child({ part: 'ingest' }), clock })

@@ -124,11 +124,32 @@ export const duckdbSchema = z.strictObject({
   threads: z.number().int().positive().default(2)
 }).prefault({})
 
+const retentionDays = z.number().int().positive()
+/**
+ * How long the embedded (DuckDB) telemetry store keeps raw readings, per kind, in days; the retention
+ * job (lifecycle/retention.ts) deletes older ones. InfluxDB keeps what its retention policy says.
+ * Alert history, transitions, the outbox, day facts and rejects are never touched by it.
+ */
+export const retentionSchema = z.strictObject({
+  dust: retentionDays.default(5 * 366), // 5 years: 排污许可管理条例 (国务院令第736号, 2021) art. 19 and 21: original monitoring records and the ledger kept ≥ 5 years *(check)*
+  water: retentionDays.default(5 * 366), // 5 years: the same rule, for the water-balance records behind the recycling rate *(check)*
+  ore: retentionDays.default(5 * 366), // 5 years: production records behind the licence-scale checks (few rows: a truck scale weighs hundreds a day)
+  locator: retentionDays.default(90), // 90 days: no rule asks for positions; ~10 M rows/day on a medium site (domain.md §7); incident reviews look back weeks
+  status: retentionDays.default(90), // 90 days: device health, for maintenance only
+  /** How often the job runs, ms (a run also starts at minewatch start). */
+  intervalMs: z.number().int().positive().default(3_600_000),
+  /** Rows one delete transaction removes: small, so each holds the store briefly and ingest keeps flowing. */
+  batchRows: z.number().int().positive().default(20_000),
+  /** Pause between two delete transactions, ms. */
+  pauseMs: z.number().int().nonnegative().default(50)
+}).prefault({})
+
 export const storeSchema = z.strictObject({
   kind: z.enum(['duckdb', 'influx']).default('duckdb'),
   duckdb: duckdbSchema,
   influx: influxSchema.optional(),
   spool: spoolSchema,
+  retention: retentionSchema,
   /** Free bytes the data and spool directories keep: below it readings are refused (no PUBACK) and /readyz is 503; 0 turns the floor off. */
   diskFreeFloorBytes: z.number().int().nonnegative().default(256 * 1024 ** 2) // 256 MiB: room for a DuckDB checkpoint at the default memoryLimit (160MB)
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
@@ -291,6 +312,7 @@ export const configSchema = z.strictObject({
 })
 
 export type Config = z.infer<typeof configSchema>
+export type RetentionConfig = z.infer<typeof retentionSchema>
 export type ConfigInput = z.input<typeof configSchema>
 
 export interface LoadedConfig {

@@ -24,6 +24,8 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     diskFree: new Gauge({ name: 'minewatch_disk_free_bytes', help: 'Free bytes (usable without privileges) of the filesystem of each directory minewatch writes: data, spool', labelNames: ['dir'], registers: r }),
     spoolBytes: new Gauge({ name: 'minewatch_spool_bytes', help: 'Bytes waiting in the outage spool', registers: r }),
     spoolBatches: new Gauge({ name: 'minewatch_spool_batches', help: 'Batches waiting in the outage spool', registers: r }),
+    retentionRows: new Counter({ name: 'minewatch_retention_deleted_rows_total', help: 'Readings deleted by the embedded store\'s retention job (store.retention), by kind', labelNames: ['kind'], registers: r }),
+    retentionBytes: new Counter({ name: 'minewatch_retention_freed_bytes_total', help: 'Bytes of the DuckDB telemetry file freed by retention runs (decrease of its used blocks over a run)', registers: r }),
     spoolDropped: new Counter({ name: 'minewatch_spool_dropped_readings_total', help: 'Readings dropped at the spool bound (onFull: drop-oldest)', registers: r }),
     brokerConnections: new Gauge({ name: 'minewatch_broker_connections', help: 'Connected MQTT clients', registers: r }),
     brokerAuthFailures: new Counter({ name: 'minewatch_broker_auth_failures_total', help: 'Refused MQTT logins, by reason', labelNames: ['reason'], registers: r }),

@@ -35,6 +35,7 @@ export function guardStore (inner: TelemetryStore, watch: DiskWatch): TelemetryS
     recentKeys: (since) => inner.recentKeys(since),
     keysBetween: (q) => inner.keysBetween(q),
     health: () => inner.health(),
+    ...(inner.exportReadings ? { exportReadings: (q, path) => guarded(() => inner.exportReadings!(q, path)) } : {}),
     close: () => inner.close()
   }
 }

@@ -102,6 +102,19 @@ export interface DayFactsQuery {
   to: number
 }
 
+/** File formats of exports for inspectors (issue 19 point 5). */
+export const EXPORT_FORMATS = ['csv', 'parquet'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+/** One site's readings of one kind in [from, to), epoch ms, as a file. */
+export interface ExportQuery {
+  site: string
+  kind: Kind
+  from: number
+  to: number
+  format: ExportFormat
+}
+
 export interface StoreHealth {
   ok: boolean
   detail?: string
@@ -141,5 +154,10 @@ export interface TelemetryStore {
   /** Stored day facts of a site, sorted by day. */
   dayFacts(q: DayFactsQuery): Promise<DayFacts[]>
   health(): Promise<StoreHealth>
+  /**
+   * Embedded stores only (absent on InfluxDB): writes the readings a query selects to a new file at
+   * `path`, ordered by ts, device, with the kind's columns (docs/storage.md); resolves to the row count.
+   */
+  exportReadings?(q: ExportQuery, path: string): Promise<number>
   close(): Promise<void>
 }

@@ -3,6 +3,7 @@
  * MEASUREMENT, plus alert_events and day_facts. docs/storage.md describes the same layout.
  */
 import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, type Kind, type FieldType } from '../../core/kinds.js'
+import { RECORD_VERSION_MIGRATION, type SchemaSpec } from './schema-meta.js'
 
 /** SQL type of a stored field. */
 export const SQL_TYPE: Readonly<Record<FieldType, string>> = Object.freeze({
@@ -74,4 +75,14 @@ export function readingColumnsDdl (kind: Kind): string[] {
 /** Every CREATE (and upgrade) statement of the telemetry file, idempotent. */
 export function telemetryDdl (): string[] {
   return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl(), dayFactsDdl()]
+}
+
+/**
+ * Versions of the telemetry file (store/duckdb/schema-meta.ts). Version 1 is the layout minewatch
+ * wrote before files carried a version: the kind tables, alert_events and day_facts, nothing else.
+ */
+export const TELEMETRY_SCHEMA: SchemaSpec = {
+  file: 'telemetry',
+  v1Tables: [...KINDS.map((k) => MEASUREMENT[k]), ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT],
+  migrations: [RECORD_VERSION_MIGRATION]
 }

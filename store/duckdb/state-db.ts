@@ -5,7 +5,9 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api'
 import { MinewatchError } from '../../core/errors.js'
 import { Lane } from './lanes.js'
-import { STATE_DDL } from './state-schema.js'
+import { STATE_DDL, STATE_SCHEMA } from './state-schema.js'
+import { upgradeSchema } from './schema-meta.js'
+import type { Logger } from '../../core/log.js'
 
 export type Row = Record<string, unknown>
 export type Bind = Record<string, string | number | null>
@@ -15,7 +17,7 @@ export class StateDb {
 
   private constructor (readonly path: string, private readonly instance: DuckDBInstance, private readonly writer: Lane, private readonly reader: Lane) {}
 
-  static async open (path: string): Promise<StateDb> {
+  static async open (path: string, logger?: Logger): Promise<StateDb> {
     let instance: DuckDBInstance
     try {
       instance = await DuckDBInstance.create(path, { memory_limit: '64MB', threads: '1' }) // state is small: keep its cache small
@@ -23,7 +25,13 @@ export class StateDb {
       throw new MinewatchError('MW_STORE_UNAVAILABLE', `cannot open duckdb state file ${path}: ${(err as Error).message}`, { cause: err })
     }
     const w = await instance.connect()
-    for (const ddl of STATE_DDL) await w.run(ddl)
+    try {
+      await upgradeSchema(w, STATE_SCHEMA, { path, baseDdl: STATE_DDL, logger })
+    } catch (err) {
+      w.closeSync()
+      instance.closeSync()
+      throw err
+    }
     return new StateDb(path, instance, new Lane(w), new Lane(await instance.connect()))
   }
 

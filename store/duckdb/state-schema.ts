@@ -2,6 +2,18 @@
  * Tables of the state file (data/state.duckdb): rejects, alerts, alert_transitions,
  * outbox. Times are BIGINT epoch ms; column names match the TypeScript fields.
  */
+import { RECORD_VERSION_MIGRATION, type SchemaSpec } from './schema-meta.js'
+
+/**
+ * Versions of the state file (store/duckdb/schema-meta.ts). Version 1 is the layout minewatch wrote
+ * before files carried a version: rejects, alerts, alert_transitions, outbox, dead_letters, nothing else.
+ * A new table goes into STATE_DDL (CREATE TABLE IF NOT EXISTS), not into a migration.
+ */
+export const STATE_SCHEMA: SchemaSpec = {
+  file: 'state',
+  v1Tables: ['rejects', 'alerts', 'alert_transitions', 'outbox', 'dead_letters'],
+  migrations: [RECORD_VERSION_MIGRATION]
+}
 
 export const STATE_DDL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS rejects (

@@ -30,7 +30,7 @@ export interface StateStore {
 
 /** Opens (creating when needed) the state file and its three stores. */
 export async function openStateStore (opts: StateStoreOptions): Promise<StateStore> {
-  const db = await StateDb.open(opts.path)
+  const db = await StateDb.open(opts.path, opts.logger)
   try {
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)

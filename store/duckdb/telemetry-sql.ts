@@ -5,7 +5,8 @@
  */
 import { FIELDS, KINDS, MEASUREMENT, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
-import { type Aggregate, type CountQuery, type KeyRange, type LatestQuery, type SeriesQuery } from '../telemetry.js'
+import { MinewatchError } from '../../core/errors.js'
+import { EXPORT_FORMATS, type Aggregate, type CountQuery, type ExportQuery, type KeyRange, type LatestQuery, type SeriesQuery } from '../telemetry.js'
 import { ident } from './schema.js'
 
 export type Params = Record<string, string | number>
@@ -110,4 +111,18 @@ export function keysBetweenSql (q: KeyRange): Sql {
     sql: `SELECT ${keyColumns(q.kind)} FROM ${ident(MEASUREMENT[q.kind])} WHERE device = $device AND ts >= epoch_ms($from::BIGINT) AND ts <= epoch_ms($to::BIGINT)`,
     params: { device: q.device, from: q.from, to: q.to }
   }
+}
+
+/**
+ * COPY (SELECT …) TO a file: DuckDB writes CSV (header, ISO timestamps in UTC) or Parquet natively.
+ * COPY takes no bound parameters: the site and path are quoted literals, the times integers checked here.
+ */
+export function exportSql (q: ExportQuery, path: string): string {
+  if (!(KINDS as readonly string[]).includes(q.kind)) throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(q.kind)}`)
+  if (!Number.isSafeInteger(q.from) || !Number.isSafeInteger(q.to) || q.to <= q.from) throw new MinewatchError('MW_BAD_REQUEST', `from and to must be integers of epoch ms with from < to, got ${q.from}, ${q.to}`)
+  if (!(EXPORT_FORMATS as readonly string[]).includes(q.format)) throw new MinewatchError('MW_BAD_REQUEST', `format must be one of ${EXPORT_FORMATS.join(', ')}`)
+  const lit = (v: string) => `'${v.replace(/'/g, "''")}'`
+  const select = `SELECT * FROM ${ident(MEASUREMENT[q.kind])} WHERE site = ${lit(q.site)} AND ts >= epoch_ms(${q.from}::BIGINT) AND ts < epoch_ms(${q.to}::BIGINT) ORDER BY ts, device`
+  const options = q.format === 'csv' ? "FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ'" : 'FORMAT parquet'
+  return `COPY (${select}) TO ${lit(path)} (${options})`
 }

@@ -11,8 +11,10 @@ import type { Reading } from '../../core/readings.js'
 import type { AlertTransition } from '../../core/alerts.js'
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
+import type { ExportQuery } from '../telemetry.js'
 import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
-import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS } from './schema.js'
+import { telemetryDdl, ident, ALERT_EVENT_COLUMNS, DAY_FACT_COLUMNS, TELEMETRY_SCHEMA } from './schema.js'
+import { upgradeSchema } from './schema-meta.js'
 import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
@@ -21,7 +23,7 @@ import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
 import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
-import { countSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
+import { countSql, exportSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 
 export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -138,7 +140,15 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     const writers: Writer[] = []
     for (let i = 0; i < (this.opts.writers ?? 2); i++) {
       const conn = await instance.connect()
-      if (i === 0) for (const ddl of telemetryDdl()) await conn.run(ddl)
+      if (i === 0) {
+        try {
+          await upgradeSchema(conn, TELEMETRY_SCHEMA, { path: this.opts.path, baseDdl: telemetryDdl(), logger: this.opts.logger })
+        } catch (err) {
+          conn.closeSync()
+          instance.closeSync()
+          throw err
+        }
+      }
       const w = { conn } as Writer
       await attachAppenders(w)
       writers.push(w)
@@ -292,6 +302,37 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   async keysBetween (q: KeyRange): Promise<ReadingKey[]> {
     validateKeyRange(q)
     return (await this.read(keysBetweenSql(q))).map(rowToKey)
+  }
+
+  /**
+   * Retention (lifecycle/retention.ts): deletes up to `maxRows` readings of `kind` stamped before
+   * `before` (epoch ms), in one transaction of their own on a read connection, never grouped with
+   * ingest's commits. Returns the rows deleted (fewer than maxRows: nothing older is left).
+   */
+  async deleteReadingsBefore (kind: Kind, before: number, maxRows: number): Promise<number> {
+    if (!(KINDS as readonly string[]).includes(kind)) throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(kind)}`)
+    if (!Number.isSafeInteger(before) || !Number.isSafeInteger(maxRows) || maxRows <= 0) throw new MinewatchError('MW_BAD_REQUEST', `before and maxRows must be integers, got ${before}, ${maxRows}`)
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    const t = ident(MEASUREMENT[kind])
+    return await o.readers.run(async (conn) => {
+      const r = await conn.run(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ts < epoch_ms($before::BIGINT) LIMIT $n)`, { before, n: maxRows })
+      return r.rowsChanged
+    })
+  }
+
+  /** Writes the readings to a file (telemetry-sql.ts exportSql), on a read connection, so ingest keeps committing. */
+  async exportReadings (q: ExportQuery, path: string): Promise<number> {
+    const sql = exportSql(q, path)
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    return await o.readers.run(async (conn) => (await conn.run(sql)).rowsChanged)
+  }
+
+  /** Bytes of the file's blocks in use (PRAGMA database_size: used_blocks × block_size); 0 in memory. */
+  async usedBytes (): Promise<number> {
+    const [row] = await this.read({ sql: 'SELECT used_blocks * block_size AS n FROM pragma_database_size() WHERE database_name = current_database()', params: {} })
+    return num(row?.n ?? 0)
   }
 
   async health (): Promise<StoreHealth> {

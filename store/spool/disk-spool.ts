@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import type { Reading } from '../../core/readings.js'
 import type { Logger } from '../../core/log.js'
 import { HEADER_BYTES, encodeRecord, recordAt, scanRecords } from './framing.js'
+import { checkSpoolVersion, stampSpoolVersion } from './version.js'
 
 export interface DiskSpoolOptions {
   /** Directory of the spool (created when missing); one process at a time. */
@@ -89,7 +90,9 @@ export class DiskSpool {
 
   private constructor (private readonly opts: DiskSpoolOptions) {
     mkdirSync(opts.dir, { recursive: true })
+    checkSpoolVersion(opts.dir) // a spool of a newer minewatch is refused before it is locked or recovered
     this.lock()
+    stampSpoolVersion(opts.dir)
     this.dirFd = openSync(opts.dir, 'r')
   }
 

@@ -9,6 +9,7 @@ afterAll(async () => { await h.close() })
 const DOCUMENTED = [
   'GET /healthz', 'GET /readyz', 'GET /metrics',
   'GET /api/v1/sites', 'GET /api/v1/sites/{site}', 'GET /api/v1/sites/{site}/boundary.geojson', 'GET /api/v1/sites/{site}/latest',
+  'GET /api/v1/sites/{site}/export',
   'GET /api/v1/series',
   'GET /api/v1/alerts', 'GET /api/v1/alerts/{id}', 'POST /api/v1/alerts/{id}/ack', 'GET /api/v1/alerts/stream',
   'GET /api/v1/rejects', 'GET /api/v1/reports/daily', 'GET /api/v1/reports/day-facts',

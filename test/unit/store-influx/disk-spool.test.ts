@@ -28,6 +28,20 @@ async function append (s: DiskSpool, b: Reading[]): Promise<void> {
 const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).sort()
 
 describe('DiskSpool', () => {
+  it('records its layout version; a spool of a newer minewatch is refused before it is locked or read', async () => {
+    const dir = spoolDir()
+    const s = DiskSpool.open(opts(dir))
+    await append(s, batch(0, 2))
+    await s.close()
+    expect(JSON.parse(readFileSync(join(dir, 'version.json'), 'utf8'))).toEqual({ spool: 1 })
+    writeFileSync(join(dir, 'version.json'), '{"spool":2}')
+    const before = readdirSync(dir).sort()
+    expect(() => DiskSpool.open(opts(dir))).toThrow(/spool .* has version 2, written by a newer minewatch/)
+    expect(readdirSync(dir).sort()).toEqual(before)
+    writeFileSync(join(dir, 'version.json'), 'not json')
+    expect(() => DiskSpool.open(opts(dir))).toThrow(/is not a spool version file/)
+  })
+
   it('keeps batches in order and counts readings and bytes', async () => {
     const s = DiskSpool.open(opts(spoolDir()))
     expect(s.isEmpty()).toBe(true)
