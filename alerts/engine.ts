@@ -199,7 +199,7 @@ export class Engine implements AlertEngine {
     try {
       for (; i < this.queue.length; i++) {
         const st = await this.book.apply(this.queue[i]!)
-        if (st) stored.push(st)
+        if (st) { stored.push(st); stored.push(...await this.book.evidence(st)) }
       }
     } catch (err) {
       this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')

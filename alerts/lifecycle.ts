@@ -2,9 +2,14 @@
  * Alert lifecycle: firing → acknowledged (by, note) → resolved, one open alert per
  * (site, kind, subject), severity escalation (warning → alarm re-fires an acknowledged alert).
  * Every transition is stored through AlertStore.transition before anyone hears of it.
+ *
+ * "No data" is not "resolved": when a device goes offline, every open alert that depends on it
+ * is marked (Alert.noDataSince, a transition with reason no_data and the same state) and stays
+ * open; when the device reports again the mark is lifted (reason data_back). Only a rule's
+ * resolve signal (readings back below the clear level) closes the alert.
  */
 import { randomUUID } from 'node:crypto'
-import type { Alert, AlertState, AlertTransition } from '../core/alerts.js'
+import { DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertKind, type AlertState, type AlertTransition } from '../core/alerts.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
@@ -14,6 +19,16 @@ import type { FixEvidence } from './rules/signal.js'
 
 export function alertKey (site: string, kind: string, subject: string): string {
   return `${site}\u0000${kind}\u0000${subject}`
+}
+
+/** Site-level alerts (no device) computed from the readings of a site's devices of one kind. */
+const SITE_LEVEL_SOURCES: Readonly<Partial<Record<AlertKind, string>>> = { water_recycling_low: 'water', over_capacity: 'ore' }
+
+/** True when `a`'s evidence comes from `device` (of `kind`, at `site`): its own alerts, or the site-level alert computed from it. */
+export function dependsOnDevice (a: Alert, site: string, device: string, kind: string | undefined): boolean {
+  if (a.kind === 'device_offline' || a.site !== site) return false
+  if (a.device !== null) return a.device === device
+  return kind !== undefined && SITE_LEVEL_SOURCES[a.kind] === kind
 }
 
 export interface StoredTransition {
@@ -55,7 +70,8 @@ export class AlertBook {
     const s = p.signal
     if (s.type === 'resolve') {
       if (!open) return null
-      const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '' }
+      // a rule resolves only on readings (evidence), so the evidence is there again
+      const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '', noDataSince: null }
       const stored = await this.record(open, next, s.reason, null, 'resolved')
       this.byKey.delete(key); this.byId.delete(open.id)
       return stored
@@ -84,11 +100,51 @@ export class AlertBook {
       limit: s.limit,
       unit: p.unit,
       standard: p.standard,
-      message: ''
+      message: '',
+      noDataSince: this.offlineSince(p.site, p.device)
     }
     const stored = await this.record(null, alert, s.reason, null, 'firing', undefined, s.evidence)
     this.replace(key, alert)
     return stored
+  }
+
+  /** When `device` (or, for a site-level alert, a device it is computed from) went offline, or null while it reports. */
+  private offlineSince (site: string, device: string | null): number | null {
+    if (device !== null) return this.byKey.get(alertKey(site, 'device_offline', device))?.firedAt ?? null
+    return null // a new site-level alert is computed from readings that just arrived
+  }
+
+  /**
+   * After a device_offline transition: marks the open alerts depending on that device as missing
+   * their evidence (it went offline), or lifts the mark (it reports again). Returns the stored
+   * transitions (reason no_data / data_back, the alert's state unchanged).
+   */
+  async evidence (offline: StoredTransition): Promise<StoredTransition[]> {
+    const { alert: o, transition: t } = offline
+    if (o.kind !== 'device_offline' || o.device === null) return []
+    const missing = t.to !== 'resolved'
+    if (missing && t.from !== null) return [] // an acknowledgement of the offline alert changes nothing
+    const kind = this.registry.device(o.device)?.device.kind
+    const out: StoredTransition[] = []
+    for (const a of [...this.byId.values()]) {
+      if (!dependsOnDevice(a, o.site, o.device, kind)) continue
+      const marked = a.noDataSince !== undefined && a.noDataSince !== null
+      if (marked === missing) continue
+      // a site-level alert stays marked while another of its source devices is still offline
+      if (!missing && a.device === null && this.anotherOffline(a, o.device, kind)) continue
+      const next: Alert = { ...a, updatedAt: Math.max(t.at, a.updatedAt), noDataSince: missing ? t.at : null, message: '' }
+      out.push(await this.record(a, next, missing ? NO_DATA_REASON : DATA_BACK_REASON, null, a.state))
+      this.replace(alertKey(a.site, a.kind, a.subject), next)
+    }
+    return out
+  }
+
+  private anotherOffline (a: Alert, except: string, kind: string | undefined): boolean {
+    for (const x of this.byId.values()) {
+      if (x.kind === 'device_offline' && x.site === a.site && x.device !== null && x.device !== except &&
+        this.registry.device(x.device)?.device.kind === kind) return true
+    }
+    return false
   }
 
   /** Acknowledges a firing alert at `at` (wall-clock time of the operator's action). */

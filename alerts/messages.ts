@@ -2,7 +2,7 @@
  * Alert texts, Chinese by default (config.alerts.language, or a subscription's language),
  * naming the site, the device or entity, the value, the limit and the standard.
  */
-import { ALERT_KIND_NAMES, roundValue, type Alert, type AlertState } from '../core/alerts.js'
+import { ALERT_KIND_NAMES, DATA_BACK_REASON, NO_DATA_REASON, roundValue, type Alert, type AlertState } from '../core/alerts.js'
 import type { Registry } from '../core/registry.js'
 import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
@@ -167,7 +167,12 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
       body = `${a.subject} ${v}${u}`
   }
   let text = `${alertTitle(a, to, registry, lang)}${zh ? '：' : ': '}${body}`
-  if (to === 'acknowledged' && input.by) {
+  if (reason === NO_DATA_REASON && a.noDataSince != null) {
+    const since = new Date(a.noDataSince + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00'
+    text += zh ? `。自 ${since} 起无数据(证据缺失),告警保持未解除` : `. No data since ${since} (evidence missing): the alert stays open`
+  } else if (reason === DATA_BACK_REASON) {
+    text += zh ? '。设备已恢复上报,告警依据恢复,待数据判定是否解除' : '. The device reports again: the evidence is back, readings decide whether it clears'
+  } else if (to === 'acknowledged' && input.by) {
     text += zh ? `。已由 ${input.by} 确认${input.note ? `:${input.note}` : ''}` : `. Acknowledged by ${input.by}${input.note ? `: ${input.note}` : ''}`
   }
   return text

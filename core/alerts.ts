@@ -65,7 +65,18 @@ export interface Alert {
   /** Standard or rule source quoted in the text. */
   standard: string
   message: string
+  /**
+   * "No data is not resolved": since when (event time, epoch ms) the alert's evidence is missing
+   * because its device (or, for a site-level alert, one of the site's devices it is computed
+   * from) stopped reporting; null (or absent) while the evidence is there. The alert stays open
+   * either way: only readings back below its clear level, or an operator, resolve it.
+   */
+  noDataSince?: number | null
 }
+
+/** Transition reasons that mark an open alert's evidence missing, and back (the state does not change). */
+export const NO_DATA_REASON = 'no_data'
+export const DATA_BACK_REASON = 'data_back'
 
 /** One position fix behind a fence transition (越界, 超层, 闯入限制区域). */
 export interface FixEvidence {

@@ -39,6 +39,9 @@ function checkAlert (a: Alert, t: Omit<AlertTransition, 'seq'>): void {
   for (const [name, v] of [['firedAt', a.firedAt], ['updatedAt', a.updatedAt], ['at', t.at]] as const) {
     if (!Number.isSafeInteger(v)) throw badRequest(`${name} must be an integer of epoch ms, got ${String(v)}`)
   }
+  if (a.noDataSince !== undefined && a.noDataSince !== null && !Number.isSafeInteger(a.noDataSince)) {
+    throw badRequest(`noDataSince must be null or an integer of epoch ms, got ${String(a.noDataSince)}`)
+  }
 }
 
 function rowToAlert (r: Row): Alert {
@@ -59,7 +62,8 @@ function rowToAlert (r: Row): Alert {
     limit: r.limit as number | null,
     unit: r.unit as string,
     standard: r.standard as string,
-    message: r.message as string
+    message: r.message as string,
+    noDataSince: intOrNull(r.noDataSince)
   }
 }
 

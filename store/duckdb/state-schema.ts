@@ -19,6 +19,8 @@ export const STATE_DDL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS alert_transitions_alert ON alert_transitions ("alertId")`,
   // a fence transition's proving fixes (AlertTransition.evidence as JSON); files of an older minewatch gain it in place
   'ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS evidence VARCHAR',
+  // Alert.noDataSince ("no data is not resolved"); files of an older minewatch gain it in place
+  'ALTER TABLE alerts ADD COLUMN IF NOT EXISTS "noDataSince" BIGINT',
   `CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`,
@@ -30,7 +32,7 @@ export const STATE_DDL: readonly string[] = [
 /** Columns of alerts, in table order (also the Alert field names). */
 export const ALERT_COLUMNS = [
   'id', 'site', 'kind', 'subject', 'device', 'severity', 'state', 'firedAt', 'updatedAt', 'resolvedAt',
-  'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message'
+  'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message', 'noDataSince'
 ] as const
 
 /** Columns of alert_transitions, in table order (also the AlertTransition field names; evidence is stored as JSON). */

@@ -31,7 +31,7 @@ export function alert (id: string, over: Partial<Alert> = {}): Alert {
   return {
     id, site: 'gm01', kind: 'dust_exceedance', subject: 'dust01/tsp', device: 'dust01', severity: 'alarm', state: 'firing',
     firedAt: T0, updatedAt: T0, resolvedAt: null, ackedBy: null, ackNote: null, value: 1.21, limit: 1.0,
-    unit: 'mg/m³', standard: 'GB 16297-1996', message: 'TSP 1 h 均值 1.21 mg/m³ 超过 1.0 mg/m³', ...over
+    unit: 'mg/m³', standard: 'GB 16297-1996', message: 'TSP 1 h 均值 1.21 mg/m³ 超过 1.0 mg/m³', noDataSince: null, ...over
   }
 }
 
@@ -162,6 +162,21 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       const a = alert('a2', { device: null, value: null, limit: null, kind: 'over_capacity', subject: 'site', message: '年累计产量超过许可规模' })
       await h.alerts.transition(a, transitionOf(a, null))
       expect(await h.alerts.get('a2')).toEqual(a)
+    })
+
+    it('keeps an open alert\'s missing-evidence mark (noDataSince), and clears it', async () => {
+      const a = alert('n1')
+      await h.alerts.transition(a, transitionOf(a, null))
+      const marked = alert('n1', { updatedAt: T0 + 180_000, noDataSince: T0 + 180_000 })
+      await h.alerts.transition(marked, transitionOf(marked, 'firing', { reason: 'no_data' }))
+      expect(await h.alerts.get('n1')).toEqual(marked)
+      expect(await h.alerts.open()).toEqual([marked])
+      const back = alert('n1', { updatedAt: T0 + 600_000, noDataSince: null })
+      await h.alerts.transition(back, transitionOf(back, 'firing', { reason: 'data_back' }))
+      expect(await h.alerts.get('n1')).toEqual(back)
+      expect((await h.alerts.history('n1')).map((t) => [t.from, t.to, t.reason])).toEqual([[null, 'firing', 'new → firing'], ['firing', 'firing', 'no_data'], ['firing', 'firing', 'data_back']])
+      const bad = alert('n2', { noDataSince: 1.5 })
+      await expect(h.alerts.transition(bad, transitionOf(bad, null))).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
     })
 
     it('open() returns alerts that are not resolved', async () => {
