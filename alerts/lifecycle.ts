@@ -6,10 +6,16 @@
  * "No data" is not "resolved": when a device goes offline, every open alert that depends on it
  * is marked (Alert.noDataSince, a transition with reason no_data and the same state) and stays
  * open; when the device reports again the mark is lifted (reason data_back). Only a rule's
- * resolve signal (readings back below the clear level) closes the alert.
+ * resolve signal (readings back below the clear level), or an operator's close with a reason,
+ * closes the alert.
+ *
+ * Every transition is also an audit record (action alert.transition, core/audit.ts) stored in
+ * the transition's own transaction: who (the token name, or `system`), when (the Clock), what.
  */
 import { randomUUID } from 'node:crypto'
-import { DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertKind, type AlertState, type AlertTransition } from '../core/alerts.js'
+import { CLOSED_PREFIX, CLOSE_REASONS, DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
+import { SYSTEM_ACTOR, type NewAuditEntry } from '../core/audit.js'
+import type { Clock } from '../core/clock.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
@@ -48,6 +54,7 @@ export class AlertBook {
     private readonly store: AlertStore,
     private readonly registry: Registry,
     private readonly language: Language,
+    private readonly clock: Clock,
     private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[]
   ) {}
 
@@ -162,6 +169,26 @@ export class AlertBook {
     return stored
   }
 
+  /**
+   * Closes an open alert by hand at `at` (the clock): a transition to resolved with reason
+   * `closed:<reason>`, `by` and the text. `other` needs a text.
+   */
+  async close (id: string, by: string, reason: CloseReason, text: string, at: number): Promise<StoredTransition> {
+    if (!CLOSE_REASONS.includes(reason)) throw new MinewatchError('MW_BAD_REQUEST', `close reason must be one of ${CLOSE_REASONS.join(', ')}, got ${JSON.stringify(reason)}`)
+    if (reason === 'other' && text.trim() === '') throw new MinewatchError('MW_BAD_REQUEST', 'closing with reason other (其他) needs a text saying why')
+    const open = this.byId.get(id)
+    if (!open) {
+      const known = await this.store.get(id)
+      if (!known) throw new MinewatchError('MW_NOT_FOUND', `alert ${id}`)
+      throw new MinewatchError('MW_CONFLICT', `alert ${id} is ${known.state}; only an open alert can be closed`)
+    }
+    const when = Math.max(at, open.updatedAt)
+    const next: Alert = { ...open, state: 'resolved', updatedAt: when, resolvedAt: when, message: '' }
+    const stored = await this.record(open, next, `${CLOSED_PREFIX}${reason}`, by, 'resolved', text)
+    this.byKey.delete(alertKey(open.site, open.kind, open.subject)); this.byId.delete(open.id)
+    return stored
+  }
+
   private replace (key: string, a: Alert): void {
     this.byKey.set(key, a)
     this.byId.set(a.id, a)
@@ -185,7 +212,27 @@ export class AlertBook {
       by,
       message: next.message,
       evidence: evidence && evidence.length > 0 ? { beyondM: Math.max(...evidence.map((f) => f.beyondM)), fixes: [...evidence] } : null
-    }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined)
+    }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined, this.auditOf(from, next, reason, by, note))
     return { alert: next, transition }
   }
+
+  /** The audit record of a transition (its seq is added by the store). */
+  private auditOf (from: Alert | null, next: Alert, reason: string, by: string | null, note: string | undefined): NewAuditEntry {
+    return {
+      at: this.clock.now(),
+      site: next.site,
+      actor: by ?? SYSTEM_ACTOR,
+      action: 'alert.transition',
+      target: next.id,
+      detail: {
+        kind: next.kind, subject: next.subject, device: next.device, from: from ? from.state : null, to: next.state,
+        severity: next.severity, reason, eventAt: next.updatedAt, value: finiteOrNull(next.value), limit: finiteOrNull(next.limit),
+        noDataSince: next.noDataSince ?? null, note: note ?? null
+      }
+    }
+  }
+}
+
+function finiteOrNull (v: number | null): number | null {
+  return v !== null && Number.isFinite(v) ? v : null
 }

@@ -6,6 +6,7 @@
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
+ *   minewatch audit verify [--data-dir D]
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -33,6 +34,7 @@ Usage:
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
+  minewatch audit verify [--data-dir DIR]     prove the audit log of a stopped minewatch was not altered (minewatch audit --help)
   minewatch --version                         print the version
   minewatch help
 
@@ -159,6 +161,10 @@ async function main (): Promise<number> {
       const hash = hashSecret(secret)
       process.stdout.write(kind === undefined ? `${hash}\n` : `${HASH_KEYS[kind as keyof typeof HASH_KEYS][values.next ? 1 : 0]}: '${hash}'\n`)
       return 0
+    }
+    case 'audit': {
+      const { auditCommand } = await import('../audit/cli.js')
+      return await auditCommand(rest)
     }
     case '--version': case '-v': case 'version':
       process.stdout.write(`minewatch ${packageVersion}\n`)

@@ -84,7 +84,7 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
       return JSON.stringify(event)
     }
     case 'dingtalk': {
-      const title = alertTitle(alert, t.to, registry, lang)
+      const title = alertTitle(alert, t.to, registry, lang, t.reason)
       // DingTalk custom robot, msgtype markdown: { msgtype, markdown: { title, text } }
       return JSON.stringify({ msgtype: 'markdown', markdown: { title, text: markdownLines(alert, t, registry, lang, text, false) } })
     }
@@ -99,7 +99,7 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
 
 function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
   const zh = lang === 'zh'
-  let title = alertTitle(alert, t.to, registry, lang)
+  let title = alertTitle(alert, t.to, registry, lang, t.reason)
   // the quoted paragraph is the text without its title line (shown as the heading already)
   const body = text.startsWith(title) ? text.slice(title.length).replace(/^[:：]\s*/, '') : text
   if (wecom) {

@@ -1,6 +1,6 @@
 /**
  * Tables of the state file (data/state.duckdb): rejects, alerts, alert_transitions,
- * outbox. Times are BIGINT epoch ms; column names match the TypeScript fields.
+ * outbox, dead_letters, audit_log. Times are BIGINT epoch ms; column names match the TypeScript fields.
  */
 
 export const STATE_DDL: readonly string[] = [
@@ -24,6 +24,11 @@ export const STATE_DDL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`,
+  // the hash-chained audit log (core/audit.ts, store/duckdb/audit.ts): append-only, detail is canonical JSON
+  `CREATE TABLE IF NOT EXISTS audit_log (
+    seq BIGINT PRIMARY KEY, "at" BIGINT NOT NULL, site VARCHAR, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+    target VARCHAR, detail VARCHAR NOT NULL, prev VARCHAR NOT NULL, hash VARCHAR NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target)',
   `CREATE TABLE IF NOT EXISTS dead_letters (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "deadAt" BIGINT NOT NULL, error VARCHAR NOT NULL, answer VARCHAR, payload VARCHAR NOT NULL)`

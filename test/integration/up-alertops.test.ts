@@ -4,15 +4,21 @@
  * whole file, on a manual clock the tests move (the engine's ticks read it), so nothing waits on
  * the wall clock.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest'
+import { copyFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { startTestMinewatch, publishReadings, demoConfig, api } from '../helpers/minewatch.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { waitFor } from '../helpers/ports.js'
 import { ManualClock } from '../../core/clock.js'
-import { HOUR, MINUTE } from '../../core/time.js'
+import { beijingDayStart, DAY, HOUR, MINUTE } from '../../core/time.js'
+import { auditCommand } from '../../audit/cli.js'
+import { tempDir } from '../helpers/ports.js'
 
 const ZJ = 'zj-huzhou-quarry'
 const SECRET = 'webhook-secret-for-tests'
+const REGULATOR = 'demo-regulator-zj-token'
 
 interface AlertRow { id: string, kind: string, subject: string, state: string, firedAt: number, noDataSince?: number | null, message: string }
 interface TransitionRow { from: string | null, to: string, reason: string, at: number, message: string }
@@ -124,5 +130,124 @@ describe('issue 16 point 8: "no data" is not "resolved"', () => {
     await publishReadings(mw, ZJ, 'dust', 'ZJ-DUST05', tspMinutes(t0 + 36 * MINUTE, 11, 0.2, 200))
     await mw.alerts.idle()
     expect((await oneAlert(flag!.id)).alert.state).toBe('resolved')
+  })
+})
+
+interface AuditRow { seq: number, at: number, site: string | null, actor: string, action: string, target: string | null, detail: Record<string, unknown>, prev: string, hash: string }
+
+async function post (path: string, body: unknown, token?: string): Promise<Response> {
+  return await api(mw, path, token, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+}
+
+/** Runs `minewatch audit verify --data-dir dir` in-process; its exit code and what it printed. */
+async function verifyDir (dir: string): Promise<{ code: number, out: string }> {
+  let out = ''
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += String(chunk); return true })
+  try {
+    return { code: await auditCommand(['verify', '--data-dir', dir]), out }
+  } finally {
+    spy.mockRestore()
+  }
+}
+
+async function sql (file: string, statement: string): Promise<void> {
+  const db = await DuckDBInstance.create(file)
+  const c = await db.connect()
+  await c.run(statement)
+  c.closeSync(); db.closeSync()
+}
+
+describe('issue 16 point 4: an auditable lifecycle', () => {
+  it('comments, ack and close with a reason are recorded with who and when; the audit log exports as JSON, CSV and a printable page', async () => {
+    const [open] = await alertsOf(`site=${ZJ}&kind=device_offline&state=firing`)
+    expect(open).toBeDefined()
+    const comment = await post(`/api/v1/alerts/${open!.id}/comments`, { text: '已通知维护班组检查 4G 模块' }, REGULATOR)
+    expect(comment.status).toBe(200)
+    expect(await comment.json()).toMatchObject({ alertId: open!.id, by: '浙江省自然资源厅', text: '已通知维护班组检查 4G 模块', at: clock.now() })
+    expect((await post(`/api/v1/alerts/${open!.id}/comments`, { text: '  ' })).status).toBe(400)
+    expect((await post(`/api/v1/alerts/${open!.id}/ack`, { note: '值班员已确认' })).status).toBe(200)
+    // a regulator may comment but not close; other (其他) needs a text; an unknown reason is refused
+    expect((await post(`/api/v1/alerts/${open!.id}/close`, { reason: 'device_fault' }, REGULATOR)).status).toBe(403)
+    expect((await post(`/api/v1/alerts/${open!.id}/close`, { reason: 'other' })).status).toBe(400)
+    expect((await post(`/api/v1/alerts/${open!.id}/close`, { reason: 'bored' })).status).toBe(400)
+    const closed = await post(`/api/v1/alerts/${open!.id}/close`, { reason: 'device_fault', text: '供电中断,已报修' })
+    expect(closed.status).toBe(200)
+    expect(await closed.json()).toMatchObject({ state: 'resolved' })
+    expect((await post(`/api/v1/alerts/${open!.id}/close`, { reason: 'device_fault' })).status).toBe(409)
+    const one = await (await api(mw, `/api/v1/alerts/${open!.id}`)).json() as { history: TransitionRow[] & { by: string | null }[], comments: { by: string, text: string }[] }
+    expect(one.comments).toEqual([expect.objectContaining({ by: '浙江省自然资源厅', text: '已通知维护班组检查 4G 模块' })])
+    const last = one.history.at(-1) as TransitionRow & { by: string | null }
+    expect(last).toMatchObject({ to: 'resolved', reason: 'closed:device_fault', by: 'admin' })
+    expect(last.message).toContain('【关闭】')
+    expect(last.message).toContain('原因:设备故障;供电中断,已报修')
+
+    // the audit log: every transition (system) and every operator action, with who and when
+    const res = await api(mw, `/api/v1/audit?site=${ZJ}&limit=10000`)
+    expect(res.status).toBe(200)
+    const items = ((await res.json()) as { items: AuditRow[] }).items
+    const mine = items.filter((r) => r.target === open!.id)
+    expect(mine.map((r) => [r.action, r.actor, r.detail.to ?? null])).toEqual([
+      ['alert.transition', 'system', 'firing'],
+      ['alert.comment', '浙江省自然资源厅', null],
+      ['alert.transition', 'admin', 'acknowledged'],
+      ['alert.transition', 'admin', 'resolved']
+    ])
+    expect(mine[3]!.detail).toMatchObject({ reason: 'closed:device_fault', note: '供电中断,已报修' })
+    expect(items.every((r) => r.site === ZJ || r.site === null)).toBe(true)
+    // the regulator of Zhejiang sees only Zhejiang's records
+    const reg = ((await (await api(mw, '/api/v1/audit?limit=10000', REGULATOR)).json()) as { items: AuditRow[] }).items
+    expect(reg.length).toBeGreaterThan(0)
+    expect(reg.every((r) => r.site === ZJ || r.site === null)).toBe(true)
+    const csv = await api(mw, `/api/v1/audit?site=${ZJ}&format=csv&limit=10000`)
+    expect(csv.headers.get('content-type')).toContain('text/csv')
+    const lines = (await csv.text()).replace(/^\uFEFF/, '').trim().split('\r\n')
+    expect(lines[0]).toBe('seq,time_beijing,site,actor,action,target,detail,prev,hash')
+    expect(lines).toHaveLength(items.length + 1)
+    expect(lines.some((l) => l.includes('浙江省自然资源厅') && l.includes('alert.comment'))).toBe(true)
+    const html = await api(mw, `/api/v1/audit?site=${ZJ}&format=html&limit=10000`)
+    expect(html.headers.get('content-type')).toContain('text/html')
+    const page = await html.text()
+    expect(page).toContain('已通知维护班组检查 4G 模块')
+    expect(page).not.toContain('<script')
+    expect(await (await api(mw, '/api/v1/audit/verify')).json()).toMatchObject({ ok: true })
+  })
+
+  it('a daily digest closes each Beijing day; audit verify proves the stopped data dir intact and names a modified and a deleted record', async () => {
+    const [some] = await alertsOf(`site=${ZJ}&state=firing`)
+    // the next Beijing day: its first record is preceded by the digest of the day before
+    clock.set(beijingDayStart(clock.now()) + DAY + HOUR)
+    expect((await post(`/api/v1/alerts/${some!.id}/comments`, { text: '交班前复核' })).status).toBe(200)
+    const all = ((await (await api(mw, '/api/v1/audit?limit=10000')).json()) as { items: AuditRow[] }).items
+    const digest = all.find((r) => r.action === 'audit.digest')!
+    const before = all.filter((r) => r.seq < digest.seq)
+    expect(digest.detail).toMatchObject({ head: before.at(-1)!.hash, records: before.length })
+    expect(all.at(-1)!.detail).toMatchObject({ text: '交班前复核' })
+    const n = all.at(-1)!.seq
+    await mw.close()
+
+    const state = join(mw.dataDir, 'state.duckdb')
+    const ok = await verifyDir(mw.dataDir)
+    expect(ok.code).toBe(0)
+    expect(ok.out).toContain(`intact: ${n} records, 1 daily digests, head ${all.at(-1)!.hash}`)
+    const copies = tempDir('minewatch-audit-')
+    try {
+      for (const name of ['modified', 'deleted']) { copyFileSync(state, join(copies.path, `${name}.duckdb`)) }
+      // one changed word in record 3's detail: its hash no longer matches
+      await sql(join(copies.path, 'modified.duckdb'), "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+      // record 5 removed: a gap in the chain
+      await sql(join(copies.path, 'deleted.duckdb'), 'DELETE FROM audit_log WHERE seq = 5')
+      for (const [name, seq, why] of [['modified', 3, 'altered'], ['deleted', 5, 'missing']] as const) {
+        const dir = join(copies.path, name)
+        const { mkdirSync, renameSync } = await import('node:fs')
+        mkdirSync(dir)
+        renameSync(join(copies.path, `${name}.duckdb`), join(dir, 'state.duckdb'))
+        const r = await verifyDir(dir)
+        expect(r.code).toBe(1)
+        expect(r.out).toContain(`BROKEN at record ${seq}`)
+        expect(r.out).toContain(why)
+      }
+    } finally {
+      copies.remove()
+    }
   })
 })
