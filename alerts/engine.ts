@@ -3,7 +3,8 @@
  * alert state runs on one serial chain (evaluate, tick, ack, start), so transitions are applied
  * in order and an alert is never touched by two things at once.
  */
-import type { Alert, AlertKind, AlertState, AlertTransition } from '../core/alerts.js'
+import { COMMENT_ACTION, type Alert, type AlertComment, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
+import { MinewatchError } from '../core/errors.js'
 import type { Reading } from '../core/readings.js'
 import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
 import { buildContexts, carryOver, markActive, type Contexts } from './context.js'
@@ -51,7 +52,7 @@ export class Engine implements AlertEngine {
     this.facts = new DayFactsWriter((id) => this.ctx.sites.get(id)?.site, o.telemetry, o.logger, o.config.alerts.dayFactsRefreshS * SECOND)
     this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day), facts: this.facts }
     this.subscriptions = o.config.alerts.subscriptions
-    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, (alert, t) => this.deliveriesFor(alert, t))
+    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t))
     this.delivery = new DeliveryLoop({
       outbox: o.outbox,
       subscriptions: this.subscriptions,
@@ -156,6 +157,25 @@ export class Engine implements AlertEngine {
     })
   }
 
+  closeAlert (id: string, by: string, reason: CloseReason, text: string): Promise<Alert> {
+    return this.serial(async () => {
+      const st = await this.book.close(id, by, reason, text, this.o.clock.now())
+      await this.publish([st])
+      return st.alert
+    })
+  }
+
+  /** A comment goes straight to the audit log (alert state is not touched, so it need not wait on the chain). */
+  async comment (id: string, by: string, text: string): Promise<AlertComment> {
+    const audit = this.o.audit
+    if (audit === undefined) throw new MinewatchError('MW_STORE_UNAVAILABLE', 'no audit log is configured for comments')
+    if (text.trim() === '') throw new MinewatchError('MW_BAD_REQUEST', 'a comment needs a text')
+    const alert = await this.o.alertStore.get(id)
+    if (!alert) throw new MinewatchError('MW_NOT_FOUND', `alert ${id}`)
+    const [r] = (await audit.append([{ at: this.o.clock.now(), site: alert.site, actor: by, action: COMMENT_ACTION, target: id, detail: { text } }])).filter((x) => x.action === COMMENT_ACTION)
+    return { seq: r!.seq, alertId: id, at: r!.at, by, text }
+  }
+
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.o.outbox.deadLetters(q)
   }
@@ -199,7 +219,7 @@ export class Engine implements AlertEngine {
     try {
       for (; i < this.queue.length; i++) {
         const st = await this.book.apply(this.queue[i]!)
-        if (st) stored.push(st)
+        if (st) { stored.push(st); stored.push(...await this.book.evidence(st)) }
       }
     } catch (err) {
       this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')

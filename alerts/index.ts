@@ -6,7 +6,7 @@ import type { Reading } from '../core/readings.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
 import type { Clock } from '../core/clock.js'
-import type { AlertStore, DeadLetterService, OutboxStore } from '../store/state.js'
+import type { AlertStore, AuditStore, DeadLetterService, OutboxStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import { Engine } from './engine.js'
 
@@ -17,6 +17,8 @@ export interface AlertEngineOptions {
   metrics: Metrics; logger: Logger; clock: Clock
   /** fetch to use for webhooks (default global fetch). */
   fetch?: typeof fetch
+  /** The audit log, for operator comments (transitions are audit-logged by the AlertStore itself). */
+  audit?: AuditStore
 }
 
 export interface AlertEngine extends AlertService, DeadLetterService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts

@@ -2,9 +2,20 @@
  * Alert lifecycle: firing → acknowledged (by, note) → resolved, one open alert per
  * (site, kind, subject), severity escalation (warning → alarm re-fires an acknowledged alert).
  * Every transition is stored through AlertStore.transition before anyone hears of it.
+ *
+ * "No data" is not "resolved": when a device goes offline, every open alert that depends on it
+ * is marked (Alert.noDataSince, a transition with reason no_data and the same state) and stays
+ * open; when the device reports again the mark is lifted (reason data_back). Only a rule's
+ * resolve signal (readings back below the clear level), or an operator's close with a reason,
+ * closes the alert.
+ *
+ * Every transition is also an audit record (action alert.transition, core/audit.ts) stored in
+ * the transition's own transaction: who (the token name, or `system`), when (the Clock), what.
  */
 import { randomUUID } from 'node:crypto'
-import type { Alert, AlertState, AlertTransition } from '../core/alerts.js'
+import { CLOSED_PREFIX, CLOSE_REASONS, DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
+import { SYSTEM_ACTOR, type NewAuditEntry } from '../core/audit.js'
+import type { Clock } from '../core/clock.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
@@ -14,6 +25,16 @@ import type { FixEvidence } from './rules/signal.js'
 
 export function alertKey (site: string, kind: string, subject: string): string {
   return `${site}\u0000${kind}\u0000${subject}`
+}
+
+/** Site-level alerts (no device) computed from the readings of a site's devices of one kind. */
+const SITE_LEVEL_SOURCES: Readonly<Partial<Record<AlertKind, string>>> = { water_recycling_low: 'water', over_capacity: 'ore' }
+
+/** True when `a`'s evidence comes from `device` (of `kind`, at `site`): its own alerts, or the site-level alert computed from it. */
+export function dependsOnDevice (a: Alert, site: string, device: string, kind: string | undefined): boolean {
+  if (a.kind === 'device_offline' || a.site !== site) return false
+  if (a.device !== null) return a.device === device
+  return kind !== undefined && SITE_LEVEL_SOURCES[a.kind] === kind
 }
 
 export interface StoredTransition {
@@ -33,6 +54,7 @@ export class AlertBook {
     private readonly store: AlertStore,
     private readonly registry: Registry,
     private readonly language: Language,
+    private readonly clock: Clock,
     private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[]
   ) {}
 
@@ -55,7 +77,8 @@ export class AlertBook {
     const s = p.signal
     if (s.type === 'resolve') {
       if (!open) return null
-      const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '' }
+      // a rule resolves only on readings (evidence), so the evidence is there again
+      const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '', noDataSince: null }
       const stored = await this.record(open, next, s.reason, null, 'resolved')
       this.byKey.delete(key); this.byId.delete(open.id)
       return stored
@@ -84,11 +107,51 @@ export class AlertBook {
       limit: s.limit,
       unit: p.unit,
       standard: p.standard,
-      message: ''
+      message: '',
+      noDataSince: this.offlineSince(p.site, p.device)
     }
     const stored = await this.record(null, alert, s.reason, null, 'firing', undefined, s.evidence)
     this.replace(key, alert)
     return stored
+  }
+
+  /** When `device` (or, for a site-level alert, a device it is computed from) went offline, or null while it reports. */
+  private offlineSince (site: string, device: string | null): number | null {
+    if (device !== null) return this.byKey.get(alertKey(site, 'device_offline', device))?.firedAt ?? null
+    return null // a new site-level alert is computed from readings that just arrived
+  }
+
+  /**
+   * After a device_offline transition: marks the open alerts depending on that device as missing
+   * their evidence (it went offline), or lifts the mark (it reports again). Returns the stored
+   * transitions (reason no_data / data_back, the alert's state unchanged).
+   */
+  async evidence (offline: StoredTransition): Promise<StoredTransition[]> {
+    const { alert: o, transition: t } = offline
+    if (o.kind !== 'device_offline' || o.device === null) return []
+    const missing = t.to !== 'resolved'
+    if (missing && t.from !== null) return [] // an acknowledgement of the offline alert changes nothing
+    const kind = this.registry.device(o.device)?.device.kind
+    const out: StoredTransition[] = []
+    for (const a of [...this.byId.values()]) {
+      if (!dependsOnDevice(a, o.site, o.device, kind)) continue
+      const marked = a.noDataSince !== undefined && a.noDataSince !== null
+      if (marked === missing) continue
+      // a site-level alert stays marked while another of its source devices is still offline
+      if (!missing && a.device === null && this.anotherOffline(a, o.device, kind)) continue
+      const next: Alert = { ...a, updatedAt: Math.max(t.at, a.updatedAt), noDataSince: missing ? t.at : null, message: '' }
+      out.push(await this.record(a, next, missing ? NO_DATA_REASON : DATA_BACK_REASON, null, a.state))
+      this.replace(alertKey(a.site, a.kind, a.subject), next)
+    }
+    return out
+  }
+
+  private anotherOffline (a: Alert, except: string, kind: string | undefined): boolean {
+    for (const x of this.byId.values()) {
+      if (x.kind === 'device_offline' && x.site === a.site && x.device !== null && x.device !== except &&
+        this.registry.device(x.device)?.device.kind === kind) return true
+    }
+    return false
   }
 
   /** Acknowledges a firing alert at `at` (wall-clock time of the operator's action). */
@@ -103,6 +166,26 @@ export class AlertBook {
     const next: Alert = { ...open, state: 'acknowledged', updatedAt: Math.max(at, open.updatedAt), ackedBy: by, ackNote: note, message: '' }
     const stored = await this.record(open, next, 'acknowledged', by, 'acknowledged', note)
     this.replace(alertKey(open.site, open.kind, open.subject), next)
+    return stored
+  }
+
+  /**
+   * Closes an open alert by hand at `at` (the clock): a transition to resolved with reason
+   * `closed:<reason>`, `by` and the text. `other` needs a text.
+   */
+  async close (id: string, by: string, reason: CloseReason, text: string, at: number): Promise<StoredTransition> {
+    if (!CLOSE_REASONS.includes(reason)) throw new MinewatchError('MW_BAD_REQUEST', `close reason must be one of ${CLOSE_REASONS.join(', ')}, got ${JSON.stringify(reason)}`)
+    if (reason === 'other' && text.trim() === '') throw new MinewatchError('MW_BAD_REQUEST', 'closing with reason other (其他) needs a text saying why')
+    const open = this.byId.get(id)
+    if (!open) {
+      const known = await this.store.get(id)
+      if (!known) throw new MinewatchError('MW_NOT_FOUND', `alert ${id}`)
+      throw new MinewatchError('MW_CONFLICT', `alert ${id} is ${known.state}; only an open alert can be closed`)
+    }
+    const when = Math.max(at, open.updatedAt)
+    const next: Alert = { ...open, state: 'resolved', updatedAt: when, resolvedAt: when, message: '' }
+    const stored = await this.record(open, next, `${CLOSED_PREFIX}${reason}`, by, 'resolved', text)
+    this.byKey.delete(alertKey(open.site, open.kind, open.subject)); this.byId.delete(open.id)
     return stored
   }
 
@@ -129,7 +212,27 @@ export class AlertBook {
       by,
       message: next.message,
       evidence: evidence && evidence.length > 0 ? { beyondM: Math.max(...evidence.map((f) => f.beyondM)), fixes: [...evidence] } : null
-    }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined)
+    }, this.deliveries ? (stored) => this.deliveries!(next, stored) : undefined, this.auditOf(from, next, reason, by, note))
     return { alert: next, transition }
   }
+
+  /** The audit record of a transition (its seq is added by the store). */
+  private auditOf (from: Alert | null, next: Alert, reason: string, by: string | null, note: string | undefined): NewAuditEntry {
+    return {
+      at: this.clock.now(),
+      site: next.site,
+      actor: by ?? SYSTEM_ACTOR,
+      action: 'alert.transition',
+      target: next.id,
+      detail: {
+        kind: next.kind, subject: next.subject, device: next.device, from: from ? from.state : null, to: next.state,
+        severity: next.severity, reason, eventAt: next.updatedAt, value: finiteOrNull(next.value), limit: finiteOrNull(next.limit),
+        noDataSince: next.noDataSince ?? null, note: note ?? null
+      }
+    }
+  }
+}
+
+function finiteOrNull (v: number | null): number | null {
+  return v !== null && Number.isFinite(v) ? v : null
 }

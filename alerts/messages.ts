@@ -2,7 +2,7 @@
  * Alert texts, Chinese by default (config.alerts.language, or a subscription's language),
  * naming the site, the device or entity, the value, the limit and the standard.
  */
-import { ALERT_KIND_NAMES, roundValue, type Alert, type AlertState } from '../core/alerts.js'
+import { ALERT_KIND_NAMES, CLOSED_PREFIX, CLOSE_REASON_NAMES, DATA_BACK_REASON, NO_DATA_REASON, roundValue, type Alert, type AlertState, type CloseReason } from '../core/alerts.js'
 import type { Registry } from '../core/registry.js'
 import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
@@ -80,18 +80,21 @@ function windowName (s: number, lang: Language): string {
   return lang === 'zh' ? `${duration(s, lang)}均值` : `${duration(s, lang)} average`
 }
 
-/** Title line, e.g. 【告警】扬尘超标 · 湖州长兴某建筑石料矿. */
-export function alertTitle (alert: Alert, to: AlertState, registry: Registry, lang: Language): string {
+/** Title line, e.g. 【告警】扬尘超标 · 湖州长兴某建筑石料矿; an operator's close (reason closed:…) is 【关闭】. */
+export function alertTitle (alert: Alert, to: AlertState, registry: Registry, lang: Language, reason = ''): string {
   const site = registry.site(alert.site)?.name ?? alert.site
+  const closed = to === 'resolved' && reason.startsWith(CLOSED_PREFIX)
   const tag = lang === 'zh'
-    ? (to === 'resolved' ? '【恢复】' : to === 'acknowledged' ? '【已确认】' : alert.severity === 'alarm' ? '【报警】' : '【预警】')
-    : (to === 'resolved' ? '[RESOLVED] ' : to === 'acknowledged' ? '[ACKNOWLEDGED] ' : alert.severity === 'alarm' ? '[ALARM] ' : '[WARNING] ')
+    ? (closed ? '【关闭】' : to === 'resolved' ? '【恢复】' : to === 'acknowledged' ? '【已确认】' : alert.severity === 'alarm' ? '【报警】' : '【预警】')
+    : (closed ? '[CLOSED] ' : to === 'resolved' ? '[RESOLVED] ' : to === 'acknowledged' ? '[ACKNOWLEDGED] ' : alert.severity === 'alarm' ? '[ALARM] ' : '[WARNING] ')
   return `${tag}${kindName(alert.kind, lang)} · ${site}`
 }
 
 /** The full one-paragraph text of a transition. */
 export function alertText (input: TextInput, registry: Registry, lang: Language): string {
-  const { alert: a, to, reason } = input
+  const { alert: a, reason } = input
+  // an operator's close: the body says what the alert was about, not that it cleared
+  const to = reason.startsWith(CLOSED_PREFIX) ? 'firing' : input.to
   const zh = lang === 'zh'
   const site = registry.site(a.site)
   const dev = a.device ? registry.device(a.device)?.device : undefined
@@ -166,8 +169,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     default:
       body = `${a.subject} ${v}${u}`
   }
-  let text = `${alertTitle(a, to, registry, lang)}${zh ? '：' : ': '}${body}`
-  if (to === 'acknowledged' && input.by) {
+  let text = `${alertTitle(a, input.to, registry, lang, reason)}${zh ? '：' : ': '}${body}`
+  if (reason.startsWith(CLOSED_PREFIX)) {
+    const why = (CLOSE_REASON_NAMES[lang] as Record<string, string>)[reason.slice(CLOSED_PREFIX.length) as CloseReason] ?? reason
+    text += zh ? `。已由 ${input.by ?? ''} 手动关闭,原因:${why}${input.note ? `;${input.note}` : ''}` : `. Closed by ${input.by ?? ''}, reason: ${why}${input.note ? `; ${input.note}` : ''}`
+  } else if (reason === NO_DATA_REASON && a.noDataSince != null) {
+    const since = new Date(a.noDataSince + BEIJING_OFFSET_MS).toISOString().slice(0, 19) + '+08:00'
+    text += zh ? `。自 ${since} 起无数据(证据缺失),告警保持未解除` : `. No data since ${since} (evidence missing): the alert stays open`
+  } else if (reason === DATA_BACK_REASON) {
+    text += zh ? '。设备已恢复上报,告警依据恢复,待数据判定是否解除' : '. The device reports again: the evidence is back, readings decide whether it clears'
+  } else if (to === 'acknowledged' && input.by) {
     text += zh ? `。已由 ${input.by} 确认${input.note ? `:${input.note}` : ''}` : `. Acknowledged by ${input.by}${input.note ? `: ${input.note}` : ''}`
   }
   return text

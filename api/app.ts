@@ -11,7 +11,7 @@ import {
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
 import type { TelemetryStore } from '../store/telemetry.js'
-import type { RejectStore, AlertStore, DeadLetterService } from '../store/state.js'
+import type { RejectStore, AlertStore, AuditStore, DeadLetterService } from '../store/state.js'
 import type { AlertService } from '../core/alerts.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
@@ -37,6 +37,7 @@ import consoleRoutes from './routes/console.js'
 import { SessionStore } from './auth/session.js'
 import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
+import auditRoutes from './routes/audit.js'
 
 export interface AppDeps {
   registry: Registry
@@ -44,6 +45,8 @@ export interface AppDeps {
   telemetry: TelemetryStore
   rejects: RejectStore
   alertStore: AlertStore
+  /** The hash-chained audit log (routes/audit.ts, alert comments); absent: those routes answer 503. */
+  auditStore?: AuditStore
   alerts: AlertService
   /** Dead letters of alert delivery (the alert engine). */
   deliveries: DeadLetterService
@@ -154,6 +157,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(screenRoutes, ctx)
     await api.register(deliveriesRoutes, ctx)
     await api.register(configRoutes, ctx)
+    await api.register(auditRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

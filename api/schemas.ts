@@ -23,7 +23,8 @@ export const alertSchema = z.object({
   limit: nullableNumber,
   unit: z.string(),
   standard: z.string(),
-  message: z.string()
+  message: z.string(),
+  noDataSince: nullableNumber.optional().describe('epoch ms since the evidence is missing (the device stopped reporting; the alert stays open, "no data" is not "resolved"); null while readings arrive')
 }).meta({ id: 'Alert' })
 
 export const transitionSchema = z.object({

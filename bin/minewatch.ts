@@ -7,6 +7,7 @@
  *   minewatch reload [--data-dir D] [--timeout S]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
+ *   minewatch audit verify [--data-dir D]
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -36,6 +37,7 @@ Usage:
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
                                               readings of a stopped minewatch's data dir for inspectors (minewatch export --help)
+  minewatch audit verify [--data-dir DIR]     prove the audit log of a stopped minewatch was not altered (minewatch audit --help)
   minewatch --version                         print the version
   minewatch help
 
@@ -179,6 +181,10 @@ async function main (): Promise<number> {
       const rows = await exportCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', site: values.site!, kind: values.kind!, from: values.from!, to: values.to!, format: values.format ?? 'csv', out: values.out! })
       process.stdout.write(`${values.out}: ${rows} readings\n`)
       return 0
+    }
+    case 'audit': {
+      const { auditCommand } = await import('../audit/cli.js')
+      return await auditCommand(rest)
     }
     case '--version': case '-v': case 'version':
       process.stdout.write(`minewatch ${packageVersion}\n`)

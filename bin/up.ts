@@ -167,7 +167,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const alerts = createAlertEngine({
       registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
       publish: async (topic, payload) => { if (late.broker) await late.broker.publish(topic, payload, 1) },
-      metrics, logger: logger.child({ part: 'alerts' }), clock
+      metrics, logger: logger.child({ part: 'alerts' }), clock, audit: state.audit
     })
     await alerts.start()
     closers.push(() => alerts.close())
@@ -239,7 +239,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
 
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {

@@ -65,7 +65,18 @@ export interface Alert {
   /** Standard or rule source quoted in the text. */
   standard: string
   message: string
+  /**
+   * "No data is not resolved": since when (event time, epoch ms) the alert's evidence is missing
+   * because its device (or, for a site-level alert, one of the site's devices it is computed
+   * from) stopped reporting; null (or absent) while the evidence is there. The alert stays open
+   * either way: only readings back below its clear level, or an operator, resolve it.
+   */
+  noDataSince?: number | null
 }
+
+/** Transition reasons that mark an open alert's evidence missing, and back (the state does not change). */
+export const NO_DATA_REASON = 'no_data'
+export const DATA_BACK_REASON = 'data_back'
 
 /** One position fix behind a fence transition (越界, 超层, 闯入限制区域). */
 export interface FixEvidence {
@@ -108,10 +119,42 @@ export interface AlertTransition {
   evidence?: TransitionEvidence | null
 }
 
-/** What the API needs from the alert engine: acknowledge, and a live feed of transitions. */
+/** Why an operator closes an alert (the fixed list inspections read): 误报, 设备故障, 已整改, 其他 (text required). */
+export const CLOSE_REASONS = ['false_alarm', 'device_fault', 'rectified', 'other'] as const
+export type CloseReason = (typeof CLOSE_REASONS)[number]
+export const CLOSE_REASON_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<CloseReason, string>>>> = Object.freeze({
+  zh: Object.freeze({ false_alarm: '误报', device_fault: '设备故障', rectified: '已整改', other: '其他' }),
+  en: Object.freeze({ false_alarm: 'false alarm', device_fault: 'device fault', rectified: 'rectified', other: 'other' })
+})
+/** Transition reason of an operator close: `closed:<CloseReason>`. */
+export const CLOSED_PREFIX = 'closed:'
+
+/** The audit action of an operator's comment on an alert. */
+export const COMMENT_ACTION = 'alert.comment'
+
+/** An operator's comment on an alert (kept in the audit log, action alert.comment). */
+export interface AlertComment {
+  /** The comment's audit record seq. */
+  seq: number
+  alertId: string
+  /** Wall-clock time, epoch ms. */
+  at: number
+  by: string
+  text: string
+}
+
+/** What the API needs from the alert engine: acknowledge, comment, close, and a live feed of transitions. */
 export interface AlertService {
   /** Acknowledges a firing alert. Throws MinewatchError MW_NOT_FOUND, or MW_CONFLICT when it is not firing. */
   ack(id: string, by: string, note: string): Promise<Alert>
+  /** Comments on an alert in any state (audit-logged). Throws MW_NOT_FOUND for an unknown id, MW_BAD_REQUEST for an empty text. */
+  comment(id: string, by: string, text: string): Promise<AlertComment>
+  /**
+   * Closes an open alert by hand with a reason from CLOSE_REASONS (`other` needs a text): a
+   * transition to resolved with reason `closed:<reason>`. MW_NOT_FOUND, MW_CONFLICT when it is
+   * already resolved, MW_BAD_REQUEST for a missing text.
+   */
+  closeAlert(id: string, by: string, reason: CloseReason, text: string): Promise<Alert>
   /** Calls `listener` after each stored transition; returns an unsubscribe function. */
   onTransition(listener: (t: AlertTransition) => void): () => void
 }

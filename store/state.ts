@@ -5,6 +5,7 @@
 import type { Reject, RejectReason } from '../core/rejects.js'
 import type { Alert, AlertState, AlertTransition, AlertKind } from '../core/alerts.js'
 import type { Severity } from '../core/sites.js'
+import type { AuditRecord, NewAuditEntry } from '../core/audit.js'
 
 export interface RejectQuery {
   site?: string
@@ -55,8 +56,10 @@ export interface AlertStore {
    * Stores the alert's new state and its transition atomically; returns the transition with its seq.
    * `deliveries`, built from the stored transition (its seq), are enqueued in the outbox in the
    * same transaction, so a crash can never keep a transition and lose its deliveries.
+   * `audit`, when given, is appended to the audit log (AuditStore) in that transaction too, with
+   * the stored transition's seq added to its detail (`transitionSeq`).
    */
-  transition(alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[]): Promise<AlertTransition>
+  transition(alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[], audit?: NewAuditEntry): Promise<AlertTransition>
   history(alertId: string): Promise<AlertTransition[]>
   /** Transitions with seq > afterSeq, oldest first (SSE resume). */
   transitionsSince(afterSeq: number, limit: number): Promise<AlertTransition[]>
@@ -118,4 +121,37 @@ export interface DeadLetterService {
   deadLetters(q: DeadLetterQuery): Promise<DeadLetter[]>
   /** Puts a dead letter back in the outbox, due now, and starts delivering it; undefined when there is none with that id. */
   retryDeadLetter(id: string): Promise<OutboxItem | undefined>
+}
+
+export interface AuditQuery {
+  /** Only records of one of these sites, plus those of no site (digests): a caller's visibility. */
+  sites?: readonly string[]
+  site?: string
+  /** Records acting on this target (an alert id). */
+  target?: string
+  action?: string
+  /** at ≥ from */
+  from?: number
+  /** at < to */
+  to?: number
+  /** Only seq > afterSeq (paging), oldest first. */
+  afterSeq?: number
+  limit: number
+}
+
+/**
+ * The append-only, hash-chained audit log (core/audit.ts): every alert transition and operator
+ * action, and other parts' operator actions. There is no update or delete.
+ */
+export interface AuditStore {
+  /**
+   * Appends entries in order, each chained to the one before; before the first entry of a later
+   * Beijing day than the newest record's, a digest record closes that day. Returns the stored
+   * records (digests included). Atomic: all or none.
+   */
+  append(entries: readonly NewAuditEntry[]): Promise<AuditRecord[]>
+  /** Records matching q, oldest first (by seq), at most limit. */
+  list(q: AuditQuery): Promise<AuditRecord[]>
+  /** Every record with seq > afterSeq, oldest first, at most limit, unfiltered (verification). */
+  page(afterSeq: number, limit: number): Promise<AuditRecord[]>
 }

@@ -3,7 +3,7 @@
  * stored and kept verbatim in the outbox (so every retry sends the same bytes).
  */
 import { createHash } from 'node:crypto'
-import type { Alert, AlertTransition } from '../../core/alerts.js'
+import { DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertTransition } from '../../core/alerts.js'
 import type { Registry } from '../../core/registry.js'
 import { BEIJING_OFFSET_MS } from '../../core/time.js'
 import { alertText, alertTitle, fmt, type Language } from '../messages.js'
@@ -27,7 +27,7 @@ export function beijingTime (t: number): string {
 export interface AlertEvent {
   deliveryId: string
   subscription: string
-  /** alert.firing | alert.acknowledged | alert.resolved */
+  /** alert.firing | alert.acknowledged | alert.resolved | alert.no_data (evidence missing, still open) | alert.data_back */
   event: string
   language: Language
   text: string
@@ -67,6 +67,11 @@ function robotTextFor (alert: Alert, t: AlertTransition, registry: Registry, lan
   return alertText({ alert, to: t.to, reason: baseReason(t.reason), by, note }, registry, lang)
 }
 
+/** The event name of a transition: its target state, or the evidence change of an open alert. */
+export function eventName (t: AlertTransition): string {
+  return t.reason === NO_DATA_REASON || t.reason === DATA_BACK_REASON ? `alert.${t.reason}` : `alert.${t.to}`
+}
+
 /** Serialised body for one subscription. */
 export function buildPayload (sub: Subscription, id: string, alert: Alert, t: AlertTransition, registry: Registry, engineLang: Language): string {
   const lang = sub.language ?? engineLang
@@ -75,11 +80,11 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
   switch (sub.type) {
     case 'webhook':
     case 'mqtt': {
-      const event: AlertEvent = { deliveryId: id, subscription: sub.id, event: `alert.${t.to}`, language: lang, text, alert, transition: t }
+      const event: AlertEvent = { deliveryId: id, subscription: sub.id, event: eventName(t), language: lang, text, alert, transition: t }
       return JSON.stringify(event)
     }
     case 'dingtalk': {
-      const title = alertTitle(alert, t.to, registry, lang)
+      const title = alertTitle(alert, t.to, registry, lang, t.reason)
       // DingTalk custom robot, msgtype markdown: { msgtype, markdown: { title, text } }
       return JSON.stringify({ msgtype: 'markdown', markdown: { title, text: markdownLines(alert, t, registry, lang, text, false) } })
     }
@@ -94,7 +99,7 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
 
 function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
   const zh = lang === 'zh'
-  let title = alertTitle(alert, t.to, registry, lang)
+  let title = alertTitle(alert, t.to, registry, lang, t.reason)
   // the quoted paragraph is the text without its title line (shown as the heading already)
   const body = text.startsWith(title) ? text.slice(title.length).replace(/^[:：]\s*/, '') : text
   if (wecom) {

@@ -4,8 +4,10 @@
  *  - `${device}:implausible` a physically impossible value (negative concentration or tonnes,
  *                            PM2.5 > PM10 > TSP beyond tolerance, totaliser running backwards);
  *  - `${device}:stuck:${field}` a value unchanged for config.alerts.stuckAfterS.
- * Flag and implausible alerts fire on the first bad reading and clear only after CLEAN_FOR_S of
- * clean readings (so a flag toggling every minute is one alert); stuck clears when the value moves.
+ * Flag and implausible alerts fire on the first bad reading and clear only after clean readings
+ * spanning CLEAN_FOR_S (so a flag toggling every minute is one alert); stuck clears when the value
+ * moves. Silence is never evidence: a device that stops reporting keeps its alert open, and its
+ * first clean reading after the gap starts the clean span, it does not end it.
  */
 import { fire, resolve, NO_SIGNAL, type Signal } from './signal.js'
 
@@ -23,10 +25,12 @@ export interface EpisodeState {
   lastBad: number
   /** Newest reading time seen, epoch ms. */
   lastTs: number
+  /** Event time of the first clean reading after the newest bad one (NaN while none): the clean span's start. */
+  cleanSince: number
 }
 
 export function createEpisodeState (): EpisodeState {
-  return { active: false, lastBad: -Infinity, lastTs: -Infinity }
+  return { active: false, lastBad: -Infinity, lastTs: -Infinity, cleanSince: NaN }
 }
 
 /**
@@ -36,13 +40,16 @@ export function createEpisodeState (): EpisodeState {
 export function evaluateEpisode (s: EpisodeState, bad: string | null, value: number | null, ts: number): Signal | null {
   if (ts > s.lastTs) s.lastTs = ts
   if (bad !== null) {
-    if (ts > s.lastBad) s.lastBad = ts
+    if (ts > s.lastBad) { s.lastBad = ts; s.cleanSince = NaN }
     if (s.active) return NO_SIGNAL
     s.active = true
     return fire(ts, 'warning', value, null, bad)
   }
-  if (!s.active || ts < s.lastTs || ts - s.lastBad < CLEAN_FOR_S * 1000) return NO_SIGNAL
-  s.active = false
+  if (!s.active || ts < s.lastTs || ts <= s.lastBad) return NO_SIGNAL
+  // the span is measured over clean readings, not from the bad one: a silent gap proves nothing
+  if (Number.isNaN(s.cleanSince)) s.cleanSince = ts
+  if (ts - s.cleanSince < CLEAN_FOR_S * 1000) return NO_SIGNAL
+  s.active = false; s.cleanSince = NaN
   return resolve(ts, value, null, 'clean_readings')
 }
 

@@ -8,6 +8,8 @@ import { SEVERITIES } from '../../core/sites.js'
 import { MinewatchError } from '../../core/errors.js'
 import type { AlertQuery, AlertStore, NewOutboxItem } from '../state.js'
 import type { DuckDBOutboxStore } from './outbox.js'
+import type { DuckDBAuditStore } from './audit.js'
+import type { NewAuditEntry } from '../../core/audit.js'
 import { ALERT_COLUMNS, TRANSITION_COLUMNS } from './state-schema.js'
 import { int, intOrNull, runPrepared, type Bind, type Row, type StateDb } from './state-db.js'
 import { ident } from './schema.js'
@@ -39,6 +41,9 @@ function checkAlert (a: Alert, t: Omit<AlertTransition, 'seq'>): void {
   for (const [name, v] of [['firedAt', a.firedAt], ['updatedAt', a.updatedAt], ['at', t.at]] as const) {
     if (!Number.isSafeInteger(v)) throw badRequest(`${name} must be an integer of epoch ms, got ${String(v)}`)
   }
+  if (a.noDataSince !== undefined && a.noDataSince !== null && !Number.isSafeInteger(a.noDataSince)) {
+    throw badRequest(`noDataSince must be null or an integer of epoch ms, got ${String(a.noDataSince)}`)
+  }
 }
 
 function rowToAlert (r: Row): Alert {
@@ -59,7 +64,8 @@ function rowToAlert (r: Row): Alert {
     limit: r.limit as number | null,
     unit: r.unit as string,
     standard: r.standard as string,
-    message: r.message as string
+    message: r.message as string,
+    noDataSince: intOrNull(r.noDataSince)
   }
 }
 
@@ -106,15 +112,15 @@ function decodeCursor (c: string): [number, string] {
 }
 
 export class DuckDBAlertStore implements AlertStore {
-  private constructor (private readonly db: StateDb, private nextSeq: number, private readonly outbox: DuckDBOutboxStore) {}
+  private constructor (private readonly db: StateDb, private nextSeq: number, private readonly outbox: DuckDBOutboxStore, private readonly audit: DuckDBAuditStore) {}
 
-  /** `outbox`: the same file's outbox, for deliveries enqueued with their transition. */
-  static async open (db: StateDb, outbox: DuckDBOutboxStore): Promise<DuckDBAlertStore> {
+  /** `outbox` and `audit`: the same file's outbox and audit log, written with each transition. */
+  static async open (db: StateDb, outbox: DuckDBOutboxStore, audit: DuckDBAuditStore): Promise<DuckDBAlertStore> {
     const [row] = await db.rows('SELECT coalesce(max(seq), 0) AS last FROM alert_transitions')
-    return new DuckDBAlertStore(db, int(row!.last) + 1, outbox)
+    return new DuckDBAlertStore(db, int(row!.last) + 1, outbox, audit)
   }
 
-  async transition (alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[]): Promise<AlertTransition> {
+  async transition (alert: Alert, t: Omit<AlertTransition, 'seq'>, deliveries?: (stored: AlertTransition) => readonly NewOutboxItem[], audit?: NewAuditEntry): Promise<AlertTransition> {
     checkAlert(alert, t)
     let enqueued = 0
     const result = await this.db.tx(async (conn) => {
@@ -125,6 +131,7 @@ export class DuckDBAlertStore implements AlertStore {
       await runPrepared(conn, TRANSITION_INSERT, row)
       const items = deliveries?.(stored) ?? []
       if (items.length > 0) await this.outbox.insertWithin(conn, items)
+      if (audit !== undefined) await this.audit.appendWithin(conn, [{ ...audit, detail: { ...audit.detail, transitionSeq: stored.seq } }])
       enqueued = items.length
       // Advanced before COMMIT: a failed commit leaves a gap, never a reused seq.
       this.nextSeq++

@@ -1,6 +1,6 @@
 /**
  * Tables of the state file (data/state.duckdb): rejects, alerts, alert_transitions,
- * outbox. Times are BIGINT epoch ms; column names match the TypeScript fields.
+ * outbox, dead_letters, audit_log. Times are BIGINT epoch ms; column names match the TypeScript fields.
  */
 import { RECORD_VERSION_MIGRATION, type SchemaSpec } from './schema-meta.js'
 
@@ -31,9 +31,16 @@ export const STATE_DDL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS alert_transitions_alert ON alert_transitions ("alertId")`,
   // a fence transition's proving fixes (AlertTransition.evidence as JSON); files of an older minewatch gain it in place
   'ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS evidence VARCHAR',
+  // Alert.noDataSince ("no data is not resolved"); files of an older minewatch gain it in place
+  'ALTER TABLE alerts ADD COLUMN IF NOT EXISTS "noDataSince" BIGINT',
   `CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "dueAt" BIGINT NOT NULL, "lastError" VARCHAR, payload VARCHAR NOT NULL, ord BIGINT NOT NULL)`,
+  // the hash-chained audit log (core/audit.ts, store/duckdb/audit.ts): append-only, detail is canonical JSON
+  `CREATE TABLE IF NOT EXISTS audit_log (
+    seq BIGINT PRIMARY KEY, "at" BIGINT NOT NULL, site VARCHAR, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+    target VARCHAR, detail VARCHAR NOT NULL, prev VARCHAR NOT NULL, hash VARCHAR NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target)',
   `CREATE TABLE IF NOT EXISTS dead_letters (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "deadAt" BIGINT NOT NULL, error VARCHAR NOT NULL, answer VARCHAR, payload VARCHAR NOT NULL)`
@@ -42,7 +49,7 @@ export const STATE_DDL: readonly string[] = [
 /** Columns of alerts, in table order (also the Alert field names). */
 export const ALERT_COLUMNS = [
   'id', 'site', 'kind', 'subject', 'device', 'severity', 'state', 'firedAt', 'updatedAt', 'resolvedAt',
-  'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message'
+  'ackedBy', 'ackNote', 'value', 'limit', 'unit', 'standard', 'message', 'noDataSince'
 ] as const
 
 /** Columns of alert_transitions, in table order (also the AlertTransition field names; evidence is stored as JSON). */

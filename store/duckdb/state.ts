@@ -5,11 +5,12 @@
  */
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { AlertStore, OutboxStore, RejectStore } from '../state.js'
+import type { AlertStore, AuditStore, OutboxStore, RejectStore } from '../state.js'
 import { StateDb } from './state-db.js'
 import { DuckDBRejectStore } from './rejects.js'
 import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
+import { DuckDBAuditStore } from './audit.js'
 
 export interface StateStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -24,6 +25,8 @@ export interface StateStore {
   rejects: RejectStore
   alerts: AlertStore
   outbox: OutboxStore
+  /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
+  audit: AuditStore
   /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>
 }
@@ -34,13 +37,15 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
   try {
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
-    const alerts = await DuckDBAlertStore.open(db, outbox)
+    const audit = new DuckDBAuditStore(db)
+    const alerts = await DuckDBAlertStore.open(db, outbox, audit)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
     let closing: Promise<void> | null = null
     return {
       rejects,
       alerts,
       outbox,
+      audit,
       close () {
         closing ??= (async () => {
           await rejects.drain()

@@ -6,12 +6,14 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import type { Reject } from '../../core/rejects.js'
 import type { Alert, AlertTransition, AlertState } from '../../core/alerts.js'
-import type { RejectStore, AlertStore, OutboxStore, OutboxItem } from '../../store/state.js'
+import type { RejectStore, AlertStore, AuditStore, OutboxStore, OutboxItem } from '../../store/state.js'
+import { auditHash, GENESIS_HASH } from '../../core/audit.js'
 
 export interface StateStoresHandle {
   rejects: RejectStore
   alerts: AlertStore
   outbox: OutboxStore
+  audit: AuditStore
   /** Closes the stores and removes their files. */
   cleanup(): Promise<void>
 }
@@ -31,7 +33,7 @@ export function alert (id: string, over: Partial<Alert> = {}): Alert {
   return {
     id, site: 'gm01', kind: 'dust_exceedance', subject: 'dust01/tsp', device: 'dust01', severity: 'alarm', state: 'firing',
     firedAt: T0, updatedAt: T0, resolvedAt: null, ackedBy: null, ackNote: null, value: 1.21, limit: 1.0,
-    unit: 'mg/m³', standard: 'GB 16297-1996', message: 'TSP 1 h 均值 1.21 mg/m³ 超过 1.0 mg/m³', ...over
+    unit: 'mg/m³', standard: 'GB 16297-1996', message: 'TSP 1 h 均值 1.21 mg/m³ 超过 1.0 mg/m³', noDataSince: null, ...over
   }
 }
 
@@ -164,6 +166,21 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.alerts.get('a2')).toEqual(a)
     })
 
+    it('keeps an open alert\'s missing-evidence mark (noDataSince), and clears it', async () => {
+      const a = alert('n1')
+      await h.alerts.transition(a, transitionOf(a, null))
+      const marked = alert('n1', { updatedAt: T0 + 180_000, noDataSince: T0 + 180_000 })
+      await h.alerts.transition(marked, transitionOf(marked, 'firing', { reason: 'no_data' }))
+      expect(await h.alerts.get('n1')).toEqual(marked)
+      expect(await h.alerts.open()).toEqual([marked])
+      const back = alert('n1', { updatedAt: T0 + 600_000, noDataSince: null })
+      await h.alerts.transition(back, transitionOf(back, 'firing', { reason: 'data_back' }))
+      expect(await h.alerts.get('n1')).toEqual(back)
+      expect((await h.alerts.history('n1')).map((t) => [t.from, t.to, t.reason])).toEqual([[null, 'firing', 'new → firing'], ['firing', 'firing', 'no_data'], ['firing', 'firing', 'data_back']])
+      const bad = alert('n2', { noDataSince: 1.5 })
+      await expect(h.alerts.transition(bad, transitionOf(bad, null))).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+    })
+
     it('open() returns alerts that are not resolved', async () => {
       for (const [id, state] of [['f', 'firing'], ['k', 'acknowledged'], ['r', 'resolved']] as const) {
         const a = alert(id, { state, resolvedAt: state === 'resolved' ? T0 + 1 : null })
@@ -216,6 +233,47 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(pages).toEqual([['e', 'b'], ['a', 'd'], ['c']])
       const exact = await h.alerts.list({ limit: 5 })
       expect(exact.nextCursor).toBeNull()
+    })
+  })
+
+  describe(`AuditStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 1000 }) })
+    afterEach(async () => { await h.cleanup() })
+
+    it('chains appended records, closes each Beijing day with a digest, and lists them filtered', async () => {
+      const day2 = T0 + 86_400_000
+      const stored = await h.audit.append([
+        { at: T0, site: 'gm01', actor: '张工', action: 'alert.comment', target: 'a1', detail: { text: '已派人洒水' } },
+        { at: T0 + 1000, site: 'gm02', actor: 'system', action: 'device.disable', target: 'dust02', detail: { why: 'moved' } }
+      ])
+      expect(stored.map((r) => r.seq)).toEqual([1, 2])
+      expect(stored[0]!.prev).toBe(GENESIS_HASH)
+      expect(stored[1]!.prev).toBe(stored[0]!.hash)
+      for (const r of stored) expect(auditHash(r)).toBe(r.hash)
+      const [digest, next] = await h.audit.append([{ at: day2, site: 'gm01', actor: 'admin', action: 'alert.comment', target: 'a1', detail: { text: '复核' } }])
+      expect(digest).toMatchObject({ seq: 3, action: 'audit.digest', site: null, detail: { day: '2025-03-01', head: stored[1]!.hash, records: 2 }, prev: stored[1]!.hash })
+      expect(next).toMatchObject({ seq: 4, prev: digest!.hash })
+      expect((await h.audit.page(0, 10)).map((r) => r.seq)).toEqual([1, 2, 3, 4])
+      expect(await h.audit.page(0, 10)).toEqual([...stored, digest, next])
+      expect((await h.audit.list({ sites: ['gm01'], limit: 10 })).map((r) => r.seq)).toEqual([1, 3, 4])
+      expect((await h.audit.list({ target: 'a1', action: 'alert.comment', limit: 10 })).map((r) => r.seq)).toEqual([1, 4])
+      expect((await h.audit.list({ from: T0 + 1, to: day2, limit: 10 })).map((r) => r.seq)).toEqual([2])
+      expect((await h.audit.list({ afterSeq: 2, limit: 1 })).map((r) => r.seq)).toEqual([3])
+    })
+
+    it('refuses bad entries whole (nothing stored), and digests written by others', async () => {
+      await expect(h.audit.append([{ at: T0, site: null, actor: 'a', action: 'alert.comment', target: null, detail: {} }, { at: T0, site: null, actor: '', action: 'alert.comment', target: null, detail: {} }])).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.audit.append([{ at: T0, site: null, actor: 'a', action: 'audit.digest', target: null, detail: {} }])).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.audit.append([{ at: T0, site: null, actor: 'a', action: 'comment', target: null, detail: {} }])).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.audit.append([{ at: T0, site: null, actor: 'a', action: 'alert.comment', target: null, detail: { v: Number.NaN } }])).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      expect(await h.audit.page(0, 10)).toEqual([])
+    })
+
+    it('a transition given an audit entry appends it in the same transaction, with the transition\'s seq', async () => {
+      const a = alert('au1')
+      const t = await h.alerts.transition(a, transitionOf(a, null), undefined, { at: T0, site: 'gm01', actor: 'system', action: 'alert.transition', target: 'au1', detail: { to: 'firing' } })
+      expect(await h.audit.page(0, 10)).toEqual([expect.objectContaining({ seq: 1, target: 'au1', detail: { to: 'firing', transitionSeq: t.seq } })])
     })
   })
 

@@ -6,7 +6,7 @@ import { MINUTE, HOUR } from '../../../core/time.js'
 const T0 = Date.UTC(2025, 2, 1)
 
 describe('data_quality rule', () => {
-  it('flags: fires on the first non-N flag, holds, clears after CLEAN_FOR_S of N readings', () => {
+  it('flags: fires on the first non-N flag, holds, clears after N readings spanning CLEAN_FOR_S', () => {
     const s = createEpisodeState()
     const sigs: Signal[] = []
     for (let i = 0; i < 4 * 60; i++) {
@@ -16,7 +16,29 @@ describe('data_quality rule', () => {
     }
     expect(sigs.map((x) => [x.type, x.reason])).toEqual([['fire', 'flag_D'], ['resolve', 'clean_readings']])
     expect(sigs[0]!.at).toBe(T0 + 30 * MINUTE)
-    expect(sigs[1]!.at).toBe(T0 + 89 * MINUTE + CLEAN_FOR_S * 1000)
+    // the first clean reading (90 min) starts the span; it ends CLEAN_FOR_S later
+    expect(sigs[1]!.at).toBe(T0 + 90 * MINUTE + CLEAN_FOR_S * 1000)
+  })
+
+  it('silence is not evidence: one clean reading after a long gap does not clear the alert', () => {
+    const s = createEpisodeState()
+    expect(evaluateEpisode(s, 'flag_D', null, T0)?.type).toBe('fire')
+    // the device says nothing for an hour, then one clean reading: still open
+    expect(evaluateEpisode(s, null, null, T0 + HOUR)).toBeNull()
+    // clean readings each minute after it: clears once they span CLEAN_FOR_S
+    const sigs: Signal[] = []
+    for (let i = 1; i <= 15; i++) {
+      const sig = evaluateEpisode(s, null, null, T0 + HOUR + i * MINUTE)
+      if (sig) sigs.push(sig)
+    }
+    expect(sigs.map((x) => [x.type, x.at])).toEqual([['resolve', T0 + HOUR + CLEAN_FOR_S * 1000]])
+    // a bad reading inside a clean span restarts it
+    const t = createEpisodeState()
+    evaluateEpisode(t, 'flag_D', null, T0)
+    evaluateEpisode(t, null, null, T0 + 5 * MINUTE)
+    evaluateEpisode(t, 'flag_D', null, T0 + 6 * MINUTE)
+    expect(evaluateEpisode(t, null, null, T0 + 6 * MINUTE + CLEAN_FOR_S * 1000)).toBeNull()
+    expect(evaluateEpisode(t, null, null, T0 + 7 * MINUTE + CLEAN_FOR_S * 1000)).toBeNull()
   })
 
   it('flags toggling every few minutes are one alert (flap suppression)', () => {

@@ -14,8 +14,8 @@ import { createMetrics, type Metrics } from '../../../core/metrics.js'
 import { ManualClock } from '../../../core/clock.js'
 import { REDACT_PATHS, type Logger } from '../../../core/log.js'
 import { MinewatchError } from '../../../core/errors.js'
-import type { Alert, AlertKind, AlertService, AlertState, AlertTransition } from '../../../core/alerts.js'
-import type { AlertStore } from '../../../store/state.js'
+import type { Alert, AlertComment, AlertKind, AlertService, AlertState, AlertTransition, CloseReason } from '../../../core/alerts.js'
+import type { AlertStore, AuditStore } from '../../../store/state.js'
 import { DuckDBTelemetryStore } from '../../../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../../../store/duckdb/state.js'
 import { buildApp, type AppDeps, type AppOptions } from '../../../api/app.js'
@@ -52,7 +52,24 @@ export function testConfig (replaceApi?: string): Config {
 /** AlertService over an AlertStore: what the alert engine does for ack, and a way to fire alerts. */
 export class TestAlertService implements AlertService {
   private readonly listeners = new Set<(t: AlertTransition) => void>()
-  constructor (private readonly store: AlertStore, private readonly clock: ManualClock) {}
+  constructor (private readonly store: AlertStore, private readonly clock: ManualClock, private readonly audit?: AuditStore) {}
+
+  async comment (id: string, by: string, text: string): Promise<AlertComment> {
+    const a = await this.store.get(id)
+    if (!a) throw new MinewatchError('MW_NOT_FOUND', `no alert '${id}'`)
+    if (!this.audit) throw new MinewatchError('MW_STORE_UNAVAILABLE', 'no audit log')
+    const [r] = await this.audit.append([{ at: this.clock.now(), site: a.site, actor: by, action: 'alert.comment', target: id, detail: { text } }])
+    return { seq: r!.seq, alertId: id, at: r!.at, by, text }
+  }
+
+  async closeAlert (id: string, by: string, reason: CloseReason, text: string): Promise<Alert> {
+    const a = await this.store.get(id)
+    if (!a) throw new MinewatchError('MW_NOT_FOUND', `no alert '${id}'`)
+    if (a.state === 'resolved') throw new MinewatchError('MW_CONFLICT', `alert '${id}' is resolved`)
+    const next: Alert = { ...a, state: 'resolved', resolvedAt: this.clock.now(), updatedAt: this.clock.now() }
+    await this.move(next, a.state, `closed:${reason}${text ? `:${text}` : ''}`, by)
+    return next
+  }
 
   onTransition (listener: (t: AlertTransition) => void): () => void {
     this.listeners.add(listener)
@@ -135,13 +152,13 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
   const telemetry = new DuckDBTelemetryStore({ path: ':memory:' })
   await telemetry.init()
   const state = await openStateStore({ path: ':memory:', rejectsMaxRows: 10_000 })
-  const alerts = new TestAlertService(state.alerts, clock)
+  const alerts = new TestAlertService(state.alerts, clock, state.audit)
   const registry = new Registry(config)
   let engine: AlertEngine | null = null
   if (opts.engine) {
     engine = createAlertEngine({
       registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
-      publish: async () => {}, metrics, logger: memoryLogger([]), clock
+      publish: async () => {}, metrics, logger: memoryLogger([]), clock, audit: state.audit
     })
     await engine.start()
   }
@@ -152,6 +169,7 @@ export async function createHarness (opts: { config?: Config, appOptions?: AppOp
     telemetry,
     rejects: state.rejects,
     alertStore: state.alerts,
+    auditStore: state.audit,
     alerts: engine ?? alerts,
     deliveries: engine ?? { deadLetters: (q) => state.outbox.deadLetters(q), retryDeadLetter: (id) => state.outbox.retryDeadLetter(id, clock.now()) },
     metrics,
