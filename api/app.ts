@@ -36,6 +36,7 @@ import consoleRoutes from './routes/console.js'
 import { SessionStore } from './auth/session.js'
 import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
+import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
 
 export interface AppDeps {
   registry: Registry
@@ -55,6 +56,8 @@ export interface AppDeps {
   hj212?: Hj212Control
   /** Config reloads (routes/config.ts), when started from a config file. */
   reloads?: ConfigControl
+  /** Device lifecycle (routes/devices-ops.ts), when started from a config file. */
+  lifecycle?: LifecycleControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -152,6 +155,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(screenRoutes, ctx)
     await api.register(deliveriesRoutes, ctx)
     await api.register(configRoutes, ctx)
+    await api.register(deviceOpsRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

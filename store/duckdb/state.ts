@@ -1,15 +1,16 @@
 /**
- * openStateStore: rejects, alerts and the delivery outbox in one embedded DuckDB
+ * openStateStore: rejects, alerts, the delivery outbox and device changes in one embedded DuckDB
  * file (dataDir/state.duckdb), apart from telemetry so it stays embedded whichever
  * telemetry store is used.
  */
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { AlertStore, OutboxStore, RejectStore } from '../state.js'
+import type { AlertStore, DeviceChangeStore, OutboxStore, RejectStore } from '../state.js'
 import { StateDb } from './state-db.js'
 import { DuckDBRejectStore } from './rejects.js'
 import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
+import { DuckDBDeviceChangeStore } from './device-changes.js'
 
 export interface StateStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -24,6 +25,8 @@ export interface StateStore {
   rejects: RejectStore
   alerts: AlertStore
   outbox: OutboxStore
+  /** Device lifecycle changes (lifecycle/), append-only. */
+  deviceChanges: DeviceChangeStore
   /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>
 }
@@ -35,12 +38,14 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
     const alerts = await DuckDBAlertStore.open(db, outbox)
+    const deviceChanges = await DuckDBDeviceChangeStore.open(db)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
     let closing: Promise<void> | null = null
     return {
       rejects,
       alerts,
       outbox,
+      deviceChanges,
       close () {
         closing ??= (async () => {
           await rejects.drain()
