@@ -15,30 +15,21 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, waitFor } from '../helpers/ports.js'
 import { startMinewatchProcess, type MinewatchProcess } from '../helpers/minewatch-process.js'
+import { oneSiteYaml } from '../helpers/site-yaml.js'
 import { beijingDate, beijingDayStart, DAY, HOUR, MINUTE } from '../../core/time.js'
 
-const SITE = 'lc-site'
+const SITE = 's1'
 const ADMIN = 'lifecycle-admin-token-01'
 const OPERATOR = 'lifecycle-operator-tok-01'
 const dust = (id: string) => `      - { id: ${id}, kind: dust, role: boundary, unit: mg/m3, intervalS: 60, password: ${id}-device-pw }`
-const CONFIG = `demo: true
-sites:
-  - id: ${SITE}
-    name: Lifecycle test quarry
-    province: 浙江省
-    licence: C0000000000000000000002
-    scaleTPerYear: 1000000
-    boundary: { type: Polygon, coordinates: [ [ [ 120.0, 30.0 ], [ 120.01, 30.0 ], [ 120.01, 30.01 ], [ 120.0, 30.01 ], [ 120.0, 30.0 ] ] ] }
-    devices:
-${['KEEP', 'OFF', 'OLD', 'RET'].map(dust).join('\n')}
-      - { id: W1, kind: water, role: fresh_intake, intervalS: 60, password: W1-device-pw }
-alerts:
+const CONFIG = oneSiteYaml(`    devices:
+${[...['KEEP', 'OFF', 'OLD', 'RET'].map(dust), '      - { id: W1, kind: water, role: fresh_intake, intervalS: 60, password: W1-device-pw }'].join('\n')}`, `alerts:
   dayFactsRefreshS: 1
 api:
   tokens:
     - { name: lc-admin, role: admin, token: ${ADMIN} }
     - { name: lc-operator, role: operator, sites: [ ${SITE} ], token: ${OPERATOR} }
-`
+`)
 
 const dir = tempDir('mw-lifecycle-')
 const configFile = join(dir.path, 'minewatch.yaml')
