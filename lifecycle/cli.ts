@@ -9,13 +9,14 @@ import { join, resolve } from 'node:path'
 import { loadConfig } from '../core/config.js'
 import { MinewatchError } from '../core/errors.js'
 import { openStateStore } from '../store/duckdb/state.js'
+import type { DeviceChange } from '../store/state.js'
 import { applyOverrides } from './overrides.js'
 import { exportConfig } from './export.js'
 
 export async function configExportCommand (opts: { config: string, dataDir: string, out?: string }): Promise<number> {
   const file = loadConfig(opts.config)
   const statePath = join(resolve(opts.dataDir), 'state.duckdb')
-  let changes: Awaited<ReturnType<Awaited<ReturnType<typeof openStateStore>>['deviceChanges']['list']>> = []
+  let changes: DeviceChange[] = []
   if (existsSync(statePath)) {
     let state: Awaited<ReturnType<typeof openStateStore>>
     try {
