@@ -38,6 +38,7 @@ import { SessionStore } from './auth/session.js'
 import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
 import auditRoutes from './routes/audit.js'
+import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
 
 export interface AppDeps {
   registry: Registry
@@ -59,6 +60,8 @@ export interface AppDeps {
   hj212?: Hj212Control
   /** Config reloads (routes/config.ts), when started from a config file. */
   reloads?: ConfigControl
+  /** Device lifecycle (routes/devices-ops.ts), when started from a config file. */
+  lifecycle?: LifecycleControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -158,6 +161,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(deliveriesRoutes, ctx)
     await api.register(configRoutes, ctx)
     await api.register(auditRoutes, ctx)
+    await api.register(deviceOpsRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

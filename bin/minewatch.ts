@@ -5,6 +5,7 @@
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
+ *   minewatch config export [--config F] [--data-dir D] [--out FILE]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
  *   minewatch audit verify [--data-dir D]
@@ -33,6 +34,7 @@ Usage:
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
+  minewatch config export [--config FILE] [--data-dir DIR] [--out FILE]   the config with the device changes made through the API folded in (YAML)
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
@@ -52,6 +54,11 @@ const RELOAD_USAGE = `usage: minewatch reload [--data-dir DIR] [--timeout SECOND
   finds the minewatch running on DIR (env MINEWATCH_DATA_DIR, default ./data) by its pid file
   (DIR/minewatch.pid), sends it SIGHUP and waits (default 60 s) for DIR/reload.json to report the outcome;
   prints what changed, or every problem of an invalid config; exits 0 when applied or unchanged, 1 otherwise
+`
+const CONFIG_EXPORT_USAGE = `usage: minewatch config export [--config FILE] [--data-dir DIR] [--out FILE]
+  prints (or writes to FILE) the config file (env MINEWATCH_CONFIG) with the device changes stored in
+  DIR (env MINEWATCH_DATA_DIR, default ./data) folded in, as YAML; minewatch must not be running on DIR
+  (while it runs: GET /api/v1/ops/config/export). Made the file, the stored changes become no-ops.
 `
 const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
@@ -159,6 +166,13 @@ async function main (): Promise<number> {
       if (values.help) { process.stdout.write(RELOAD_USAGE); return 0 }
       const { reloadCommand } = await import('./reload.js')
       return await reloadCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', timeoutS: values.timeout !== undefined ? Number(values.timeout) : 60 })
+    }
+    case 'config': {
+      const [sub, ...args] = rest
+      const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help || sub !== 'export') { (values.help ? process.stdout : process.stderr).write(CONFIG_EXPORT_USAGE); return values.help ? 0 : 2 }
+      const { configExportCommand } = await import('../lifecycle/cli.js')
+      return await configExportCommand({ config: values.config ?? process.env.MINEWATCH_CONFIG ?? demoConfigFile, dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', out: values.out })
     }
     case 'hash-secret': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })

@@ -33,6 +33,7 @@ import { isIntervalReading } from '../core/readings.js'
 import type { FastifyInstance } from 'fastify'
 import { ReloadCoordinator, type ReloadReport } from '../reload/coordinator.js'
 import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
+import { DeviceLifecycle } from '../lifecycle/service.js'
 
 export interface StartOptions {
   /** A loaded config, or the path of a YAML config file. */
@@ -56,6 +57,8 @@ export interface StartOptions {
   hj212Port?: number
   /** With simulate: the demo's incidents in the first minutes (simulators/demo-story.ts); default true. */
   story?: boolean
+  /** Tests only: called before each part takes a reloaded config; a throw fails that part (the reload is rolled back). */
+  reloadFault?: (part: string, next: LoadedConfig) => void
 }
 
 export interface Minewatch {
@@ -78,6 +81,8 @@ export interface Minewatch {
   readonly hj212Port?: number
   /** Config reloads (SIGHUP, `minewatch reload`, the API): the last report and the running config. */
   readonly reloads: ReloadCoordinator
+  /** Device changes through the API (lifecycle/): add, disable, enable, replace, retire. */
+  readonly lifecycle: DeviceLifecycle
   /** Re-reads the config file and applies what changed live (see reload/coordinator.ts); never rejects. */
   reload(trigger?: string): Promise<ReloadReport>
   /** Stops intake first, then flushes ingest, alerts and the stores. Idempotent. */
@@ -114,13 +119,10 @@ function createTelemetryStore (loaded: LoadedConfig, dataDir: string, logger: Lo
 type SpoolRejectHandler = ConstructorParameters<typeof SpooledStore>[0]['onRejected']
 
 export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
-  const loaded = typeof opts.config === 'string' ? loadConfig(opts.config) : opts.config
-  const config = loaded.config
+  const fileLoaded = typeof opts.config === 'string' ? loadConfig(opts.config) : opts.config
   const logger = opts.logger ?? createLogger()
   const clock = opts.clock ?? systemClock
-  for (const w of loaded.warnings) logger.warn(w)
   const dataDir = prepareDataDir(opts.dataDir)
-  const registry = new Registry(config)
   const metrics = createMetrics({ defaults: true })
 
   const closers: Array<() => Promise<void>> = []
@@ -133,8 +135,15 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
   try {
     // every store file's schema version, read-only, before any store opens (lifecycle/check.ts)
     await checkDataDir(dataDir)
-    const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: config.ingest.rejects.maxRows, logger, metrics })
+    const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: fileLoaded.config.ingest.rejects.maxRows, logger, metrics })
     closers.push(() => state.close())
+    // device changes made through the API: stored overrides on top of the file (lifecycle/, docs/operations.md)
+    const late: { broker?: Broker, reloads?: ReloadCoordinator } = {}
+    const lifecycle = new DeviceLifecycle({ store: state.deviceChanges, changes: await state.deviceChanges.list(), reloads: () => late.reloads!, clock })
+    const loaded = lifecycle.merge(fileLoaded)
+    const config = loaded.config
+    for (const w of loaded.warnings) logger.warn(w)
+    const registry = new Registry(config)
 
     // Lines InfluxDB refused as malformed go to rejects (ingest files them; it is built below, on this store).
     // (a spool replaying at init() may refuse some first: those wait for ingest.)
@@ -162,8 +171,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     await ingest.start()
     for (const [readings, detail] of lateIngest.early.splice(0)) recordStoreRejected(readings, detail)
 
-    // Filled below: the broker and the alert engine need each other (alerts publish on MQTT).
-    const late: { broker?: Broker } = {}
+    // Filled below (`late`): the broker and the alert engine need each other (alerts publish on MQTT).
     const alerts = createAlertEngine({
       registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
       publish: async (topic, payload) => { if (late.broker) await late.broker.publish(topic, payload, 1) },
@@ -221,25 +229,26 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       closers.push(() => hj212!.close())
     }
 
-    // Config reload: each part gets its new slice through one explicit method; the registry is
-    // swapped in place first, so ingest, the API and the gateway look devices up in the new one.
-    const reloads = new ReloadCoordinator({
+    // Config reload: each part gets its new slice through one explicit method, in this order; the
+    // registry is swapped in place first, so ingest, the API and the gateway look devices up in the
+    // new one. A part that throws rolls the reload back: the same methods get the old config again.
+    const reloads = late.reloads = new ReloadCoordinator({
       current: loaded,
-      load: () => loadConfig(loaded.file),
+      load: () => lifecycle.merge(loadConfig(fileLoaded.file)),
       logger: logger.child({ part: 'reload' }),
       clock,
       statusFile: join(dataDir, RELOAD_STATUS_FILE),
-      apply: async (next) => {
-        registry.replace(next.config)
-        const disconnected = broker.reload(registry, next.config.accounts)
-        if (hj212) disconnected.push(...hj212.reload())
-        const { closed } = await alerts.reload()
-        return { disconnected, alertsClosed: closed }
-      }
+      beforePart: opts.reloadFault,
+      parts: [
+        { name: 'registry', apply: (next) => { registry.replace(next.config); return {} } },
+        { name: 'broker', apply: (next) => ({ disconnected: broker.reload(registry, next.config.accounts) }) },
+        { name: 'hj212', apply: () => ({ disconnected: hj212 ? hj212.reload() : [] }) },
+        { name: 'alerts', apply: async () => ({ alertsClosed: (await alerts.reload()).closed }) }
+      ]
     })
 
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
@@ -283,7 +292,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     return {
       get config () { return reloads.current },
       registry, metrics, logger, clock, telemetry, state, ingest, broker, alerts, app,
-      mqttPort: listening.port, httpPort, hj212, hj212Port, reloads,
+      mqttPort: listening.port, httpPort, hj212, hj212Port, reloads, lifecycle,
       reload: (trigger = 'api') => reloads.reload(trigger),
       close: () => (closing ??= closeAll())
     }

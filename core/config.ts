@@ -288,6 +288,19 @@ export const configSchema = z.strictObject({
       mns.set(d.hj212.mn, `device '${d.id}'`)
       if (!c.demo && d.hj212.pw) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'hj212', 'pw'], message: 'plain HJ 212 passwords are allowed only in demo configs (demo: true); use pwHash' })
     })
+    // replacement chains (lifecycle/): both ends in this site and of the same kind
+    const here = new Map(s.devices.map((d) => [d.id, d]))
+    s.devices.forEach((d, j) => {
+      const link = (field: 'replacedBy' | 'replaces', other: string | undefined, back: 'replacedBy' | 'replaces') => {
+        if (other === undefined) return
+        const o = here.get(other)
+        if (!o) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, field], message: `'${other}' is not a device of site '${s.id}' (a replacement keeps its site)` })
+        else if (o.kind !== d.kind) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, field], message: `'${other}' is a ${o.kind} device, '${d.id}' a ${d.kind} one (a replacement keeps its kind)` })
+        else if (o[back] !== d.id) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, field], message: `'${other}' must name '${d.id}' in ${back}` })
+      }
+      link('replacedBy', d.replacedBy, 'replaces')
+      link('replaces', d.replaces, 'replacedBy')
+    })
     const zoneIds = new Set<string>()
     s.zones.forEach((z, j) => {
       if (zoneIds.has(z.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'zones', j, 'id'], message: `duplicate zone id '${z.id}'` })
@@ -320,6 +333,10 @@ export interface LoadedConfig {
   /** Things worth a warning at start-up (e.g. plain demo passwords). Never holds a secret. */
   warnings: string[]
   file: string
+  /** The file as loaded, when device changes made through the API are applied on top of it (lifecycle/overrides.ts). */
+  base?: LoadedConfig
+  /** What became of each stored device change on top of the file: applied, a no-op (the file holds it) or skipped (the file wins). */
+  overrides?: Array<{ seq: number, outcome: 'applied' | 'noop' | 'skipped', detail?: string }>
 }
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string with environment values. */
@@ -411,7 +428,8 @@ export function loadConfig (file: string, env: NodeJS.ProcessEnv = process.env):
   return parseConfig(readFileSync(file, 'utf8'), file, env)
 }
 
-function deepFreeze<T> (o: T): T {
+/** Freezes an object and everything in it (a loaded config is read-only). */
+export function deepFreeze<T> (o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o)
     for (const v of Object.values(o)) deepFreeze(v)

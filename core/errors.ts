@@ -31,7 +31,14 @@ export const ERRORS = {
   MW_DISK_FULL: { message: 'not enough free disk space', statusCode: 503, retryable: true },
   MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true },
   MW_DELIVERY_REFUSED: { message: 'alert receiver refused the delivery', statusCode: 502, retryable: false },
-  MW_HJ212_COMMAND_FAILED: { message: 'HJ 212 command to the device failed', statusCode: 502, retryable: true }
+  MW_HJ212_COMMAND_FAILED: { message: 'HJ 212 command to the device failed', statusCode: 502, retryable: true },
+  // device lifecycle through the API (lifecycle/, docs/operations.md)
+  MW_DEVICE_UNKNOWN: { message: 'no such device in the registry', statusCode: 404, retryable: false },
+  MW_DEVICE_EXISTS: { message: 'device id or HJ 212 MN is already in use', statusCode: 409, retryable: false },
+  MW_DEVICE_RETIRED: { message: 'device is retired or replaced', statusCode: 409, retryable: false },
+  MW_DEVICE_KIND_MISMATCH: { message: 'a replacement must be of the same kind', statusCode: 400, retryable: false },
+  MW_REASON_REQUIRED: { message: 'a reason is required', statusCode: 400, retryable: false },
+  MW_LIFECYCLE_INVALID: { message: 'the change would make the config invalid', statusCode: 400, retryable: false }
 } as const satisfies Record<string, ErrorDef>
 
 export type ErrorCode = keyof typeof ERRORS

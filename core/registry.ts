@@ -54,3 +54,29 @@ export class Registry {
 export function coversSite (sites: '*' | readonly string[], site: string): boolean {
   return sites === '*' || sites.includes(site)
 }
+
+/**
+ * Replacement chains (a device swapped for another at the same position, docs/operations.md):
+ * each device id of the site mapped to the id of the device now at its position (the newest of
+ * its chain). Reports and day facts count a chain as one device, under that id.
+ */
+export function positions (site: Site): Map<string, string> {
+  const byId = new Map(site.devices.map((d) => [d.id, d]))
+  const out = new Map<string, string>()
+  for (const d of site.devices) {
+    let head = d
+    const seen = new Set<string>([d.id])
+    for (let next = head.replacedBy ? byId.get(head.replacedBy) : undefined; next && !seen.has(next.id); next = next.replacedBy ? byId.get(next.replacedBy) : undefined) {
+      seen.add(next.id)
+      head = next
+    }
+    out.set(d.id, head.id)
+  }
+  return out
+}
+
+/** The devices that stand for a position: every device of the site except those replaced by another of it. */
+export function positionDevices (site: Site): Device[] {
+  const ids = new Set(site.devices.map((d) => d.id))
+  return site.devices.filter((d) => d.replacedBy === undefined || !ids.has(d.replacedBy))
+}

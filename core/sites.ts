@@ -182,6 +182,15 @@ export const deviceSchema = z.strictObject({
   nextSecretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextSecretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
   /** Kept in the registry (its history stays in reports) but refused at login and at ingest. */
   disabled: z.boolean().optional(),
+  // ---- device lifecycle (lifecycle/, docs/operations.md): retired and replaced devices are refused like disabled ones
+  /** Taken out of service for good (ISO 8601 time): refused from then on, its past data still reported. */
+  retiredAt: z.string().datetime({ offset: true }).optional(),
+  /** The device that took this one's position (same site, kind, role, location), and when (ISO 8601). */
+  replacedBy: z.string().optional(),
+  replacedAt: z.string().datetime({ offset: true }).optional(),
+  /** The device whose position this one took over: reports count the chain as one device (core/registry.ts positions). */
+  replaces: z.string().optional(),
+  // ---- end device lifecycle
   /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
   hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {
@@ -195,8 +204,15 @@ export const deviceSchema = z.strictObject({
   if (d.role && !allowed.includes(d.role)) {
     ctx.addIssue({ code: 'custom', path: ['role'], message: allowed.length > 0 ? `role of a ${d.kind} device is one of ${allowed.join(', ')}` : `a ${d.kind} device has no role` })
   }
+  if ((d.replacedBy === undefined) !== (d.replacedAt === undefined)) ctx.addIssue({ code: 'custom', path: ['replacedAt'], message: 'replacedBy and replacedAt go together' })
+  if ((d.retiredAt !== undefined || d.replacedBy !== undefined) && d.disabled !== true) ctx.addIssue({ code: 'custom', path: ['disabled'], message: 'a retired or replaced device is refused: set disabled: true as well' })
 })
 export type Device = z.infer<typeof deviceSchema>
+
+/** True when the device is out of service for good (retired, or replaced by another): it may not be enabled again. */
+export function isRetired (d: Device): boolean {
+  return d.retiredAt !== undefined || d.replacedBy !== undefined
+}
 
 /** The device's role when it is of `kind` (the config validated that the role fits the kind). */
 export function roleOf<K extends keyof typeof ROLES_BY_KIND> (d: Device, kind: K): (typeof ROLES_BY_KIND)[K][number] | undefined {

@@ -13,7 +13,8 @@ import { dayMean, isCalendarDayLimit, limitApplies } from '../core/dust.js'
 import { DAY, HOUR } from '../core/time.js'
 import { MinewatchError } from '../core/errors.js'
 import type { DayFacts, TelemetryStore } from './telemetry.js'
-import { dustMetricData, hourMeans, totaliserValues } from './day-queries.js'
+import { hourMeans, siteDustData, totaliserValues } from './day-queries.js'
+import { positionDevices } from '../core/registry.js'
 
 type Series = Pick<TelemetryStore, 'series'>
 
@@ -38,13 +39,13 @@ export async function oreTonnes (store: Series, site: Site, from: number, to: nu
   return tonnes
 }
 
-/** Monitors whose valid daily mean is above a calendar-day limit, summed over the site's limits. */
+/** Monitor positions whose valid daily mean is above a calendar-day limit, summed over the site's limits. */
 async function dustDayExceedances (store: Series, site: Site, from: number, to: number): Promise<number> {
   const limits = site.dust.limits.filter(isCalendarDayLimit)
-  const monitors = site.devices.filter((d) => d.kind === 'dust')
+  const monitors = positionDevices(site).filter((d) => d.kind === 'dust') // a replacement chain is one monitor
   if (limits.length === 0 || monitors.length === 0) return 0
   const metrics = [...new Set(limits.map((l) => l.metric))]
-  const hours = new Map(await Promise.all(metrics.map(async (m) => [m, hourMeans(await dustMetricData(store, site.id, m, from, to))] as const)))
+  const hours = new Map(await Promise.all(metrics.map(async (m) => [m, hourMeans(await siteDustData(store, site, m, from, to))] as const)))
   let n = 0
   for (const l of limits) {
     for (const d of monitors) {

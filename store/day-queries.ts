@@ -8,6 +8,8 @@ import type { Kind } from '../core/kinds.js'
 import type { DustMetric } from '../core/sites.js'
 import { COUNTED_FLAGS, type HourMean } from '../core/dust.js'
 import { DAY, HOUR, MINUTE } from '../core/time.js'
+import type { Site } from '../core/sites.js'
+import { positions } from '../core/registry.js'
 
 /** How far before the day a totaliser's baseline (last value before the day) is looked for. */
 export const BASELINE_LOOKBACK_MS = DAY
@@ -53,6 +55,34 @@ export async function dustMetricData (store: Series, site: string, metric: DustM
   const q = { site, kind: 'dust' as const, field: metric, from, to, agg: 'mean' as const, flags: COUNTED_FLAGS }
   const [minute, hour] = await Promise.all([store.series({ ...q, stepMs: MINUTE }), store.series({ ...q, stepMs: HOUR })])
   return { minute, hour }
+}
+
+/**
+ * A site's dust data with each replacement chain as one device, under the id now at its position
+ * (core/registry.ts positions): minute means of the same minute are averaged, hour means weighted
+ * by their minutes of data, so the position's hours and daily mean span the swap.
+ */
+export async function siteDustData (store: Series, site: Site, metric: DustMetric, from: number, to: number): Promise<DustMetricData> {
+  return alongPositions(await dustMetricData(store, site.id, metric, from, to), positions(site))
+}
+
+export function alongPositions (d: DustMetricData, pos: ReadonlyMap<string, string>): DustMetricData {
+  if (![...pos].some(([id, at]) => id !== at)) return d
+  const hourKey = (device: string, t: number) => `${device}\u0000${Math.floor(t / HOUR) * HOUR}`
+  const minutes = new Map<string, number>()
+  for (const p of d.minute) minutes.set(hourKey(p.device, p.t), (minutes.get(hourKey(p.device, p.t)) ?? 0) + 1)
+  const merge = (points: readonly SeriesPoint[], weight: (p: SeriesPoint) => number): SeriesPoint[] => {
+    const acc = new Map<string, { device: string, t: number, sum: number, w: number }>()
+    for (const p of points) {
+      const device = pos.get(p.device) ?? p.device
+      const k = `${device}\u0000${p.t}`
+      const w = Math.max(1, weight(p))
+      const a = acc.get(k)
+      if (a) { a.sum += p.value * w; a.w += w } else acc.set(k, { device, t: p.t, sum: p.value * w, w })
+    }
+    return [...acc.values()].map((a) => ({ device: a.device, t: a.t, value: a.sum / a.w }))
+  }
+  return { minute: merge(d.minute, () => 1), hour: merge(d.hour, (p) => minutes.get(hourKey(p.device, p.t)) ?? 1) }
 }
 
 /** Each device's hourly means with the minutes of data behind each (for core/dust.ts validity). */

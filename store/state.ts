@@ -4,7 +4,7 @@
  */
 import type { Reject, RejectReason } from '../core/rejects.js'
 import type { Alert, AlertState, AlertTransition, AlertKind } from '../core/alerts.js'
-import type { Severity } from '../core/sites.js'
+import type { Device, Severity } from '../core/sites.js'
 import type { AuditRecord, NewAuditEntry } from '../core/audit.js'
 
 export interface RejectQuery {
@@ -155,3 +155,31 @@ export interface AuditStore {
   /** Every record with seq > afterSeq, oldest first, at most limit, unfiltered (verification). */
   page(afterSeq: number, limit: number): Promise<AuditRecord[]>
 }
+// ---- device lifecycle (lifecycle/, docs/operations.md): the audited changes, the overrides on top of the config file
+export const DEVICE_ACTIONS = ['add', 'disable', 'enable', 'replace', 'retire'] as const
+export type DeviceAction = (typeof DEVICE_ACTIONS)[number]
+
+/** One device change made through the API: who, when, why and what; stored append-only. */
+export interface DeviceChange {
+  /** 1, 2, ... in the order the changes were made (and are applied on top of the file). */
+  seq: number
+  /** Epoch ms. */
+  at: number
+  /** The API token (account) that made it. */
+  by: string
+  action: DeviceAction
+  /** The device changed (for replace: the one replaced; for add: the one added). */
+  device: string
+  site: string
+  reason: string
+  /** add: the device added; replace: its replacement (secrets as scrypt hashes only); else null. */
+  spec: Device | null
+}
+
+export interface DeviceChangeStore {
+  /** Appends one change, durable when resolved; seq is given by the store. */
+  append(c: Omit<DeviceChange, 'seq'>): Promise<DeviceChange>
+  /** Every change, oldest first (optionally of one device: changed, added or replacing it). */
+  list(q?: { device?: string }): Promise<DeviceChange[]>
+}
+// ---- end device lifecycle

@@ -10,6 +10,7 @@ import { waterSection, type MeterData } from './water.js'
 import { oreSection, type OreDeviceData } from './ore.js'
 import { outputSource } from '../../core/ore.js'
 import { uptimeRows, type UptimeData } from './uptime.js'
+import { positionDevices } from '../../core/registry.js'
 
 export interface DailyInput {
   site: Site
@@ -28,7 +29,7 @@ export interface DailyInput {
 
 export function computeDailyReport (input: DailyInput): DailyReport {
   const { site } = input
-  const dustDevices = site.devices.filter((d) => d.kind === 'dust')
+  const dustDevices = positionDevices(site).filter((d) => d.kind === 'dust') // a replacement chain is one monitor (fetch.ts merges its data)
   return {
     site: site.id,
     siteName: site.name,

@@ -9,7 +9,8 @@ import type { Kind } from '../../core/kinds.js'
 import type { DustMetric, Site } from '../../core/sites.js'
 import { roleOf } from '../../core/sites.js'
 import { BEIJING_OFFSET_MS, DAY, MINUTE } from '../../core/time.js'
-import { dustMetricData, type DustMetricData } from '../../store/day-queries.js'
+import { siteDustData, type DustMetricData } from '../../store/day-queries.js'
+import { positionDevices, positions } from '../../core/registry.js'
 import { meterValues, oreTonnes } from '../../store/day-facts.js'
 import type { OreDeviceData } from './ore.js'
 import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
@@ -44,7 +45,7 @@ async function countAlerts (alerts: AlertStore, site: string, kind: AlertKind, f
 
 async function dustData (store: TelemetryStore, site: Site, from: number, to: number): Promise<Map<DustMetric, DustMetricData>> {
   const metrics = [...new Set(site.dust.limits.map((l) => l.metric))]
-  return new Map(await Promise.all(metrics.map(async (metric) => [metric, await dustMetricData(store, site.id, metric, from, to)] as const)))
+  return new Map(await Promise.all(metrics.map(async (metric) => [metric, await siteDustData(store, site, metric, from, to)] as const)))
 }
 
 /**
@@ -66,6 +67,7 @@ async function uptimeData (store: TelemetryStore, site: Site, from: number, to: 
   }
   const interval = new Map<string, number>()
   const seen = new Map<string, Set<number>>()
+  const pos = positions(site) // a replacement chain is one device, under the id now at its position
   for (const d of site.devices) {
     interval.set(d.id, uptimeIntervalS(d.intervalS))
     seen.set(d.id, new Set())
@@ -73,12 +75,13 @@ async function uptimeData (store: TelemetryStore, site: Site, from: number, to: 
   await Promise.all([...groups.values()].flatMap((g) => PRESENCE_FIELDS[g.kind].map(async (field) => {
     const points = await store.series({ site: site.id, kind: g.kind, field, from, to, stepMs: g.stepMs, agg: 'count' })
     for (const p of points) {
-      const intervalS = interval.get(p.device)
-      if (intervalS === undefined || presenceStepMs(intervalS) !== g.stepMs || !(p.value > 0)) continue
-      seen.get(p.device)!.add(intervalIndex(from, intervalS, p.t))
+      const own = interval.get(p.device)
+      if (own === undefined || presenceStepMs(own) !== g.stepMs || !(p.value > 0)) continue
+      const at = pos.get(p.device) ?? p.device
+      seen.get(at)!.add(intervalIndex(from, interval.get(at)!, p.t))
     }
   })))
-  return site.devices.map((d) => ({ device: d.id, kind: d.kind, intervalS: interval.get(d.id)!, seen: seen.get(d.id)! }))
+  return positionDevices(site).map((d) => ({ device: d.id, kind: d.kind, intervalS: interval.get(d.id)!, seen: seen.get(d.id)! }))
 }
 
 /** Everything computeDailyReport needs for `site` on the Beijing day starting at `dayStart`, up to `now`. */

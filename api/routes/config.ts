@@ -31,9 +31,9 @@ const diffSchema = z.object({
 export const reloadReportSchema = z.object({
   seq: z.number().int(),
   at: z.string().describe('ISO 8601'),
-  trigger: z.string().describe('SIGHUP, api:<token name>'),
+  trigger: z.string().describe('SIGHUP, api:<token name>, device-change:<token name>'),
   file: z.string(),
-  outcome: z.enum(['applied', 'unchanged', 'rejected', 'failed']).describe('rejected: the file is invalid and the running config is kept'),
+  outcome: z.enum(['applied', 'unchanged', 'rejected', 'rolled_back', 'failed']).describe('rejected: the file is invalid and the running config is kept; rolled_back: applying it threw and every part runs the old config again; failed: the rollback threw too'),
   problems: z.array(z.string()).describe('file:line: path: message, one per problem'),
   warnings: z.array(z.string()),
   diff: diffSchema.optional(),
@@ -53,7 +53,7 @@ const configViewSchema = z.object({
 
 /** What the routes need from the reload coordinator (reload/coordinator.ts). */
 export interface ConfigControl {
-  readonly current: { file: string }
+  readonly current: { file: string, overrides?: ReadonlyArray<{ seq: number, outcome: 'applied' | 'noop' | 'skipped', detail?: string }> }
   readonly last: ReloadReport | undefined
   readonly startedAt: number
   reload(trigger: string): Promise<ReloadReport>

@@ -1,16 +1,17 @@
 /**
- * openStateStore: rejects, alerts and the delivery outbox in one embedded DuckDB
+ * openStateStore: rejects, alerts, the delivery outbox and device changes in one embedded DuckDB
  * file (dataDir/state.duckdb), apart from telemetry so it stays embedded whichever
  * telemetry store is used.
  */
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { AlertStore, AuditStore, OutboxStore, RejectStore } from '../state.js'
+import type { AlertStore, AuditStore, DeviceChangeStore, OutboxStore, RejectStore } from '../state.js'
 import { StateDb } from './state-db.js'
 import { DuckDBRejectStore } from './rejects.js'
 import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
 import { DuckDBAuditStore } from './audit.js'
+import { DuckDBDeviceChangeStore } from './device-changes.js'
 
 export interface StateStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -27,6 +28,8 @@ export interface StateStore {
   outbox: OutboxStore
   /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
   audit: AuditStore
+  /** Device lifecycle changes (lifecycle/), append-only. */
+  deviceChanges: DeviceChangeStore
   /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>
 }
@@ -39,6 +42,7 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
     const audit = new DuckDBAuditStore(db)
     const alerts = await DuckDBAlertStore.open(db, outbox, audit)
+    const deviceChanges = await DuckDBDeviceChangeStore.open(db)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
     let closing: Promise<void> | null = null
     return {
@@ -46,6 +50,7 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
       alerts,
       outbox,
       audit,
+      deviceChanges,
       close () {
         closing ??= (async () => {
           await rejects.drain()

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import type { Reject } from '../../core/rejects.js'
 import type { Alert, AlertTransition, AlertState } from '../../core/alerts.js'
-import type { RejectStore, AlertStore, AuditStore, OutboxStore, OutboxItem } from '../../store/state.js'
+import type { RejectStore, AlertStore, AuditStore, OutboxStore, OutboxItem, DeviceChangeStore } from '../../store/state.js'
 import { auditHash, GENESIS_HASH } from '../../core/audit.js'
 
 export interface StateStoresHandle {
@@ -14,6 +14,7 @@ export interface StateStoresHandle {
   alerts: AlertStore
   outbox: OutboxStore
   audit: AuditStore
+  deviceChanges: DeviceChangeStore
   /** Closes the stores and removes their files. */
   cleanup(): Promise<void>
 }
@@ -347,6 +348,40 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.outbox.retryDeadLetter('nope', T0)).toBeUndefined()
       await h.outbox.delivered('r1')
       expect(await h.outbox.pending()).toBe(0)
+    })
+  })
+
+  describe(`DeviceChangeStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 100 }) })
+    afterEach(async () => { await h.cleanup() })
+    const spec = { id: 'D2', kind: 'dust' as const, role: 'boundary' as const, unit: 'mg/m3' as const, intervalS: 60, secretHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==' }
+
+    it('appends with seq 1, 2, ... (concurrent appends too) and lists oldest first, by device changed, added or replacing', async () => {
+      const a = await h.deviceChanges.append({ at: T0, by: 'admin', action: 'add', device: 'D1', site: 's', reason: 'new', spec: { ...spec, id: 'D1' } })
+      expect(a.seq).toBe(1)
+      const [b, c] = await Promise.all([
+        h.deviceChanges.append({ at: T0 + 1, by: 'admin', action: 'disable', device: 'D1', site: 's', reason: 'broken', spec: null }),
+        h.deviceChanges.append({ at: T0 + 2, by: 'ops', action: 'replace', device: 'D1', site: 's', reason: 'swap', spec })
+      ])
+      expect([b!.seq, c!.seq].sort()).toEqual([2, 3])
+      const all = await h.deviceChanges.list()
+      expect(all.map((x) => x.seq)).toEqual([1, 2, 3])
+      expect(all[0]).toEqual({ seq: 1, at: T0, by: 'admin', action: 'add', device: 'D1', site: 's', reason: 'new', spec: { ...spec, id: 'D1' } })
+      expect((await h.deviceChanges.list({ device: 'D2' })).map((x) => x.seq)).toEqual([c!.seq])
+      expect((await h.deviceChanges.list({ device: 'D1' }))).toHaveLength(3)
+      expect(await h.deviceChanges.list({ device: 'nope' })).toEqual([])
+    })
+
+    it('refuses a malformed change with MW_BAD_REQUEST and stores nothing', async () => {
+      const ok = { at: T0, by: 'admin', action: 'retire' as const, device: 'D1', site: 's', reason: 'gone', spec: null }
+      await expect(h.deviceChanges.append({ ...ok, reason: ' ' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.deviceChanges.append({ ...ok, by: '' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.deviceChanges.append({ ...ok, at: -1 })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.deviceChanges.append({ ...ok, action: 'explode' as 'retire' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.deviceChanges.append({ ...ok, action: 'add' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' }) // add needs a spec
+      expect(await h.deviceChanges.list()).toEqual([])
+      expect((await h.deviceChanges.append(ok)).seq).toBe(1)
     })
   })
 }
