@@ -36,6 +36,7 @@ import consoleRoutes from './routes/console.js'
 import { SessionStore } from './auth/session.js'
 import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
+import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
 
 export interface AppDeps {
   registry: Registry
@@ -55,6 +56,8 @@ export interface AppDeps {
   hj212?: Hj212Control
   /** Config reloads (routes/config.ts), when started from a config file. */
   reloads?: ConfigControl
+  /** Uplink forwarding status (routes/uplink.ts). */
+  uplink?: UplinkControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -148,6 +151,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(rejectsRoutes, ctx)
     await api.register(reportsRoutes, ctx)
     await api.register(hj212Routes, ctx)
+    await api.register(uplinkRoutes, ctx)
     await api.register(sessionRoutes, ctx)
     await api.register(screenRoutes, ctx)
     await api.register(deliveriesRoutes, ctx)

@@ -5,6 +5,7 @@
  *   minewatch simulate --broker mqtt://… [--config F] [--sites a,b] [--scenario S] [--seed N] [--speed X] [--duration 10m]
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
+ *   minewatch uplink status [--data-dir D] [--json]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  */
 import { parseArgs } from 'node:util'
@@ -31,6 +32,7 @@ Usage:
   minewatch simulate --broker URL [options]   publish simulated sites to any MQTT broker (minewatch simulate --help)
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
+  minewatch uplink status [--data-dir DIR]    each uplink target's backlog, last acknowledgement and rate (docs/uplink.md)
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch --version                         print the version
@@ -47,6 +49,10 @@ const RELOAD_USAGE = `usage: minewatch reload [--data-dir DIR] [--timeout SECOND
   finds the minewatch running on DIR (env MINEWATCH_DATA_DIR, default ./data) by its pid file
   (DIR/minewatch.pid), sends it SIGHUP and waits (default 60 s) for DIR/reload.json to report the outcome;
   prints what changed, or every problem of an invalid config; exits 0 when applied or unchanged, 1 otherwise
+`
+const UPLINK_USAGE = `usage: minewatch uplink status [--data-dir DIR] [--json]
+  prints each uplink target's backlog, last acknowledgement and rate, as the minewatch running on DIR
+  (env MINEWATCH_DATA_DIR, default ./data) last wrote them (DIR/uplink/status.json, every second)
 `
 const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
@@ -147,6 +153,17 @@ async function main (): Promise<number> {
       if (values.help) { process.stdout.write(RELOAD_USAGE); return 0 }
       const { reloadCommand } = await import('./reload.js')
       return await reloadCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', timeoutS: values.timeout !== undefined ? Number(values.timeout) : 60 })
+    }
+    case 'uplink': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(UPLINK_USAGE); return 0 }
+      if (positionals[0] !== 'status' || positionals.length !== 1) { process.stderr.write(UPLINK_USAGE); return 2 }
+      const { readUplinkStatus, formatUplinkStatus } = await import('../uplink/status.js')
+      const dataDir = values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data'
+      const status = readUplinkStatus(dataDir)
+      if (status === undefined) { process.stderr.write(`${dataDir}: no uplink status (no minewatch with uplink targets has run on this data dir)\n`); return 1 }
+      process.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatUplinkStatus(status, Date.now())}\n`)
+      return 0
     }
     case 'hash-secret': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })

@@ -16,7 +16,8 @@ const DOCUMENTED = [
   'POST /api/v1/session', 'GET /api/v1/session', 'DELETE /api/v1/session',
   'GET /api/v1/sites/{site}/screen', 'GET /api/v1/overview', 'GET /api/v1/console',
   'GET /api/v1/deliveries/dead', 'POST /api/v1/deliveries/dead/{id}/retry',
-  'GET /api/v1/ops/config', 'POST /api/v1/ops/config/reload'
+  'GET /api/v1/ops/config', 'POST /api/v1/ops/config/reload',
+  'GET /api/v1/ops/uplink'
 ]
 
 /** The web console's static files (docs/console.md): served by the app, not part of the API document. */
