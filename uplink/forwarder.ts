@@ -66,6 +66,9 @@ export class Forwarder {
   private readonly queue: SegmentQueue<UplinkItem>
   private client: MqttClient | null = null
   private closed = false
+  /** Settles when close() starts: a publish waiting for a PUBACK that cannot come (upstream unreachable) must not hold the shutdown. */
+  private readonly closing: Promise<void>
+  private signalClose: () => void = () => {}
   private wakeUp: (() => void) | null = null
   private pumping: Promise<void> | null = null
   private readonly acks: Array<[number, number]> = []
@@ -78,6 +81,7 @@ export class Forwarder {
     this.queue = SegmentQueue.create<UplinkItem>({ dir: o.dir, segmentBytes: t.queue.segmentBytes, fsync: t.queue.fsync, fsyncIntervalMs: t.queue.fsyncIntervalMs, logger: o.logger, label: `uplink queue ${t.name}` })
     this.kinds = t.forward.kinds === '*' ? null : new Set(t.forward.kinds)
     this.labels = { target: t.name }
+    this.closing = new Promise<void>((resolve) => { this.signalClose = resolve })
     this.s = {
       name: t.name, url: t.url, site: t.site, connected: false, backlogItems: 0, backlogBytes: 0, maxBytes: t.queue.maxBytes, onFull: t.queue.onFull, full: false,
       ackedItems: 0, ackedBatches: 0, wireBytes: 0, droppedItems: 0, refusedItems: 0, lastAckAt: null, ratePerS: 0, lastError: null, downlinkApplied: 0
@@ -180,7 +184,8 @@ export class Forwarder {
       const payload = encodeBatch(t.site, batch.readings)
       try {
         // mqtt.js keeps a QoS 1 message while disconnected and sends it again on reconnect; this resolves on PUBACK
-        await this.client!.publishAsync(topic, payload, { qos: 1 })
+        await Promise.race([this.client!.publishAsync(topic, payload, { qos: 1 }), this.closing])
+        if (this.closed) { this.queue.unpeek(); break } // not acknowledged: it stays queued for the next start
       } catch (err) {
         this.queue.unpeek()
         if (this.closed) break
@@ -189,6 +194,7 @@ export class Forwarder {
         continue
       }
       this.queue.ack(batch.records)
+      this.s.full = false // the upstream drains the queue: below its bound again
       const now = this.o.clock.now()
       this.s.ackedItems += batch.readings.length
       this.s.ackedBatches++
@@ -239,6 +245,7 @@ export class Forwarder {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.signalClose()
     this.wakeUp?.()
     await new Promise<void>((resolve) => { if (this.client) this.client.end(true, {}, () => resolve()); else resolve() })
     await this.pumping
