@@ -10,6 +10,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { freePort, tempDir, waitFor } from '../helpers/ports.js'
 import { startMinewatchProcess, type MinewatchProcess } from '../helpers/minewatch-process.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
@@ -179,5 +181,11 @@ describe('uplink: site minewatch → provincial minewatch', () => {
     const [siteAlerts, provAlerts] = [await alertsOf(siteDir.path), await alertsOf(provDir.path)]
     expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'acknowledged')).toBe(true)
     expect(provAlerts).toEqual(siteAlerts)
+
+    // minewatch uplink status: what the site wrote when it stopped (an empty queue, every item acknowledged)
+    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(siteDir.path, 'data')])
+    const status = JSON.parse(cli.stdout) as { targets: Array<{ name: string, backlogItems: number, droppedItems: number, lastAckAt: number | null }> }
+    expect(status.targets).toMatchObject([{ name: 'province', backlogItems: 0, droppedItems: 0 }])
+    expect(status.targets[0]!.lastAckAt).not.toBeNull()
   }, 60_000)
 })
