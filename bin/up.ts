@@ -165,7 +165,14 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const alertView = (c: typeof config) => c.accounts.some((a) => a.role === 'site-uplink') ? { ...c, sites: c.sites.filter((s) => !uplinked(s.id)) } : c
     const alertConfig = alertView(config)
     const alertRegistry = alertConfig === config ? registry : new Registry(alertConfig)
-    const alertStore: AlertStore = alertConfig === config ? state.alerts : Object.assign(Object.create(state.alerts) as AlertStore, { open: async () => (await state.alerts.open()).filter((a) => !uplinked(a.site)) })
+    const openHere = async () => (await state.alerts.open()).filter((a) => !uplinked(a.site))
+    const alertStore: AlertStore = alertConfig === config ? state.alerts : new Proxy(state.alerts, {
+      get: (target, key) => {
+        if (key === 'open') return openHere
+        const v = Reflect.get(target, key, target) as unknown
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v
+      }
+    })
     const uplinkMetrics = createUplinkMetrics(metrics.registry)
     // ---- end uplink
 
