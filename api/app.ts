@@ -39,6 +39,7 @@ import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
 import auditRoutes from './routes/audit.js'
 import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
+import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
 
 export interface AppDeps {
   registry: Registry
@@ -62,6 +63,8 @@ export interface AppDeps {
   reloads?: ConfigControl
   /** Device lifecycle (routes/devices-ops.ts), when started from a config file. */
   lifecycle?: LifecycleControl
+  /** Uplink forwarding status (routes/uplink.ts). */
+  uplink?: UplinkControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -156,6 +159,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(rejectsRoutes, ctx)
     await api.register(reportsRoutes, ctx)
     await api.register(hj212Routes, ctx)
+    await api.register(uplinkRoutes, ctx)
     await api.register(sessionRoutes, ctx)
     await api.register(screenRoutes, ctx)
     await api.register(deliveriesRoutes, ctx)

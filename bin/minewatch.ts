@@ -6,6 +6,7 @@
  *   minewatch check-config [--config F]
  *   minewatch reload [--data-dir D] [--timeout S]
  *   minewatch config export [--config F] [--data-dir D] [--out FILE]
+ *   minewatch uplink status [--data-dir D] [--json]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
  *   minewatch audit verify [--data-dir D]
@@ -35,6 +36,7 @@ Usage:
   minewatch check-config [--config FILE]      validate a config and report every problem
   minewatch reload [--data-dir DIR]           make the running minewatch re-read its config (as SIGHUP does) and print the outcome
   minewatch config export [--config FILE] [--data-dir DIR] [--out FILE]   the config with the device changes made through the API folded in (YAML)
+  minewatch uplink status [--data-dir DIR]    each uplink target's backlog, last acknowledgement and rate (docs/uplink.md)
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
   minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
@@ -59,6 +61,9 @@ const CONFIG_EXPORT_USAGE = `usage: minewatch config export [--config FILE] [--d
   prints (or writes to FILE) the config file (env MINEWATCH_CONFIG) with the device changes stored in
   DIR (env MINEWATCH_DATA_DIR, default ./data) folded in, as YAML; minewatch must not be running on DIR
   (while it runs: GET /api/v1/ops/config/export). Made the file, the stored changes become no-ops.
+const UPLINK_USAGE = `usage: minewatch uplink status [--data-dir DIR] [--json]
+  prints each uplink target's backlog, last acknowledgement and rate, as the minewatch running on DIR
+  (env MINEWATCH_DATA_DIR, default ./data) last wrote them (DIR/uplink/status.json, every second)
 `
 const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
@@ -173,6 +178,17 @@ async function main (): Promise<number> {
       if (values.help || sub !== 'export') { (values.help ? process.stdout : process.stderr).write(CONFIG_EXPORT_USAGE); return values.help ? 0 : 2 }
       const { configExportCommand } = await import('../lifecycle/cli.js')
       return await configExportCommand({ config: values.config ?? process.env.MINEWATCH_CONFIG ?? demoConfigFile, dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', out: values.out })
+    }
+    case 'uplink': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      if (values.help) { process.stdout.write(UPLINK_USAGE); return 0 }
+      if (positionals[0] !== 'status' || positionals.length !== 1) { process.stderr.write(UPLINK_USAGE); return 2 }
+      const { readUplinkStatus, formatUplinkStatus } = await import('../uplink/status.js')
+      const dataDir = values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data'
+      const status = readUplinkStatus(dataDir)
+      if (status === undefined) { process.stderr.write(`${dataDir}: no uplink status (no minewatch with uplink targets has run on this data dir)\n`); return 1 }
+      process.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatUplinkStatus(status, Date.now())}\n`)
+      return 0
     }
     case 'hash-secret': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })

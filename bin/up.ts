@@ -34,6 +34,10 @@ import type { FastifyInstance } from 'fastify'
 import { ReloadCoordinator, type ReloadReport } from '../reload/coordinator.js'
 import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
 import { DeviceLifecycle } from '../lifecycle/service.js'
+import { Uplink, UplinkReceiver, createUplinkMetrics } from '../uplink/index.js'
+import { parseUplinkTopic } from '../core/topics.js'
+import type { AlertService } from '../core/alerts.js'
+import type { AlertStore } from '../store/state.js'
 
 export interface StartOptions {
   /** A loaded config, or the path of a YAML config file. */
@@ -83,6 +87,8 @@ export interface Minewatch {
   readonly reloads: ReloadCoordinator
   /** Device changes through the API (lifecycle/): add, disable, enable, replace, retire. */
   readonly lifecycle: DeviceLifecycle
+  /** Forwarding to upstream brokers (config uplink.targets; docs/uplink.md). */
+  readonly uplink: Uplink
   /** Re-reads the config file and applies what changed live (see reload/coordinator.ts); never rejects. */
   reload(trigger?: string): Promise<ReloadReport>
   /** Stops intake first, then flushes ingest, alerts and the stores. Idempotent. */
@@ -171,9 +177,27 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     await ingest.start()
     for (const [readings, detail] of lateIngest.early.splice(0)) recordStoreRejected(readings, detail)
 
+    // ---- uplink (docs/uplink.md): sites with a site-uplink account send their own alerts here; this
+    // minewatch's alert engine leaves them alone (it neither evaluates their readings nor closes their alerts)
+    let accountsNow = config.accounts
+    const uplinked = (site: string) => accountsNow.some((a) => a.role === 'site-uplink' && Array.isArray(a.sites) && a.sites.includes(site))
+    const alertView = (c: typeof config) => c.accounts.some((a) => a.role === 'site-uplink') ? { ...c, sites: c.sites.filter((s) => !uplinked(s.id)) } : c
+    const alertConfig = alertView(config)
+    const alertRegistry = alertConfig === config ? registry : new Registry(alertConfig)
+    const openHere = async () => (await state.alerts.open()).filter((a) => !uplinked(a.site))
+    const alertStore: AlertStore = alertConfig === config ? state.alerts : new Proxy(state.alerts, {
+      get: (target, key) => {
+        if (key === 'open') return openHere
+        const v = Reflect.get(target, key, target) as unknown
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v
+      }
+    })
+    const uplinkMetrics = createUplinkMetrics(metrics.registry)
+    // ---- end uplink
+
     // Filled below (`late`): the broker and the alert engine need each other (alerts publish on MQTT).
     const alerts = createAlertEngine({
-      registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
+      registry: alertRegistry, config: alertConfig, alertStore, outbox: state.outbox, telemetry,
       publish: async (topic, payload) => { if (late.broker) await late.broker.publish(topic, payload, 1) },
       metrics, logger: logger.child({ part: 'alerts' }), clock, audit: state.audit
     })
@@ -181,17 +205,28 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     closers.push(() => alerts.close())
     const unsubscribe = ingest.onStored((readings) => {
       // HJ 212 interval statistics (minute/hour/day) are not samples for the real-time rules
-      const samples = readings.some(isIntervalReading) ? readings.filter((r) => !isIntervalReading(r)) : readings
+      const samples = readings.some(isIntervalReading) || alertConfig !== config ? readings.filter((r) => !isIntervalReading(r) && !uplinked(r.site)) : readings
       if (samples.length === 0) return
       alerts.evaluate(samples).catch((err) => logger.error({ err }, 'alert evaluation failed'))
     })
     closers.push(async () => unsubscribe())
+    // uplink: queues stored readings and alert transitions; closed after ingest (its last batches are queued too)
+    const uplink = new Uplink({ config: config.uplink, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics })
+    closers.push(() => uplink.close())
+    const unsubscribeUplink = [ingest.onStored((rs) => uplink.readingsStored(rs)), alerts.onTransition((t) => uplink.transitionStored(t))]
+    closers.push(async () => { for (const u of unsubscribeUplink) u() })
     // Closed before the alert engine and the stores: its last batches still reach both.
     closers.push(() => ingest.close())
 
+    const receiver = new UplinkReceiver({
+      registry, ingest, alertStore: state.alerts, isUplinked: uplinked, clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
+      publish: async (topic, payload) => { await late.broker!.publish(topic, payload, 1) }
+    })
     const broker = late.broker = createBroker({
       registry, config: config.broker, accounts: config.accounts, metrics, logger: logger.child({ part: 'broker' }), clock,
       intake: async (msg) => {
+        const up = parseUplinkTopic(msg.topic) // only a site-uplink account may publish there (broker/acl.ts)
+        if (up !== null) return await receiver.handle(up.site, msg)
         const outcome = await ingest.handle({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: msg.receivedAt })
         return { forward: outcome.rejected === 0 } // a message with refused readings is acknowledged but not passed on to subscribers
       },
@@ -240,21 +275,41 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       statusFile: join(dataDir, RELOAD_STATUS_FILE),
       beforePart: opts.reloadFault,
       parts: [
-        { name: 'registry', apply: (next) => { registry.replace(next.config); return {} } },
+        {
+          name: 'registry',
+          apply: (next) => {
+            registry.replace(next.config)
+            accountsNow = next.config.accounts
+            if (alertRegistry !== registry) alertRegistry.replace(alertView(next.config))
+            return {}
+          }
+        },
         { name: 'broker', apply: (next) => ({ disconnected: broker.reload(registry, next.config.accounts) }) },
         { name: 'hj212', apply: () => ({ disconnected: hj212 ? hj212.reload() : [] }) },
         { name: 'alerts', apply: async () => ({ alertsClosed: (await alerts.reload()).closed }) }
       ]
     })
 
+    // the API acknowledges a site's forwarded alert through the downlink (the site applies it), others here
+    const alertService: AlertService = {
+      ack: async (id, by, note) => { const a = await receiver.owns(id); return a ? await receiver.ack(a, by, note) : await alerts.ack(id, by, note) },
+      // a comment on a forwarded alert stays in this minewatch's audit log (it does not flow down yet: docs/uplink.md)
+      comment: (id, by, text) => alerts.comment(id, by, text),
+      closeAlert: async (id, by, reason, text) => {
+        if (await receiver.owns(id)) throw new MinewatchError('MW_CONFLICT', `alert ${id} was forwarded by its site: it is closed there`)
+        return await alerts.closeAlert(id, by, reason, text)
+      },
+      onTransition: (l) => { const off = [alerts.onTransition(l), receiver.onTransition(l)]; return () => { for (const u of off) u() } }
+    }
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts: alertService, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {
           store: { ok: h.ok, detail: 'detail' in h ? h.detail : undefined },
           broker: broker.health(),
-          disk: disk.health()
+          disk: disk.health(),
+          ...uplink.health()
         }
         if ('spoolBytes' in h && h.spoolBytes !== undefined) {
           checks.spool = { ok: h.ok, detail: `${h.spooledReadings ?? 0} readings, ${h.spoolBytes} bytes waiting` }
@@ -274,6 +329,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     closers.push(() => app.close())
 
     if (hj212) hj212Port = (await hj212.listen({ port: hjPort!, host: config.hj212.host ?? host })).port
+    uplink.start()
 
     if (opts.simulate) {
       const sim = await startSimulatedSites({
@@ -292,7 +348,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     return {
       get config () { return reloads.current },
       registry, metrics, logger, clock, telemetry, state, ingest, broker, alerts, app,
-      mqttPort: listening.port, httpPort, hj212, hj212Port, reloads, lifecycle,
+      mqttPort: listening.port, httpPort, hj212, hj212Port, reloads, lifecycle, uplink,
       reload: (trigger = 'api') => reloads.reload(trigger),
       close: () => (closing ??= closeAll())
     }

@@ -2,7 +2,7 @@
  * Who may publish and subscribe to what: pure functions of (principal, topic), tested
  * from fixture tables (test/unit/broker/acl.test.ts). Everything not allowed here is denied.
  */
-import { ALERTS_PREFIX, TELEMETRY_PREFIX, parseTelemetryTopic } from '../core/topics.js'
+import { ALERTS_PREFIX, TELEMETRY_PREFIX, parseTelemetryTopic, parseUplinkTopic, uplinkTopic } from '../core/topics.js'
 import type { Kind } from '../core/kinds.js'
 
 /** A device: may publish only its own telemetry topic, may read only its own site. */
@@ -21,7 +21,14 @@ export interface AccountPrincipal {
   sites: '*' | readonly string[]
 }
 
-export type Principal = DevicePrincipal | AccountPrincipal
+/** A site's minewatch forwarding upstream (accounts role site-uplink): publishes only uplink/{its site}/up, reads only uplink/{its site}/down. */
+export interface UplinkPrincipal {
+  type: 'uplink'
+  username: string
+  site: string
+}
+
+export type Principal = DevicePrincipal | AccountPrincipal | UplinkPrincipal
 
 export type PublishDecision =
   | { ok: true }
@@ -33,9 +40,16 @@ const OK: PublishDecision = { ok: true }
 /**
  * May `p` publish to `topic`? A device only to mines/{its site}/{its kind}/{its id};
  * another well-formed telemetry topic is `topic_mismatch`, anything else `bad_topic`.
- * Accounts never publish (`not_allowed`).
+ * A site-uplink account only to uplink/{its site}/up (another uplink topic: `topic_mismatch`).
+ * Other accounts never publish (`not_allowed`).
  */
 export function canPublish (p: Principal, topic: string): PublishDecision {
+  if (p.type === 'uplink') {
+    // a site account publishes its own site's batches only: another site's uplink topic is a mismatch
+    const u = parseUplinkTopic(topic)
+    if (u === null) return { ok: false, reason: 'bad_topic' }
+    return u.site === p.site && u.direction === 'up' ? OK : { ok: false, reason: 'topic_mismatch' }
+  }
   if (p.type !== 'device') return { ok: false, reason: 'not_allowed' }
   const t = parseTelemetryTopic(topic)
   if ('error' in t) return { ok: false, reason: 'bad_topic' }
@@ -69,6 +83,7 @@ export function canSubscribe (p: Principal, filter: string): boolean {
   if (filter.length === 0 || filter.startsWith('$')) return false
   const levels = filter.split('/')
   if (!wellFormedFilter(levels)) return false
+  if (p.type === 'uplink') return filter === uplinkTopic(p.site, 'down') // no wildcards, no telemetry
   const prefix = levels[0]!
   const site = levels[1]
   if (p.type === 'account' && p.sites === '*') {
@@ -87,6 +102,7 @@ export function canSubscribe (p: Principal, filter: string): boolean {
  */
 export function canReceive (p: Principal, topic: string): boolean {
   if (topic.startsWith('$')) return false
+  if (p.type === 'uplink') return topic === uplinkTopic(p.site, 'down')
   const slash = topic.indexOf('/')
   if (slash < 0) return false
   const prefix = topic.slice(0, slash)

@@ -36,7 +36,9 @@ export class Authenticator {
     for (const a of accounts) {
       // config validation guarantees account usernames never equal a device id
       this.credentials.set(a.username, {
-        principal: { type: 'account', username: a.username, role: a.role, sites: a.sites },
+        principal: a.role === 'site-uplink'
+          ? { type: 'uplink', username: a.username, site: (a.sites as readonly string[])[0]! } // config: exactly one site
+          : { type: 'account', username: a.username, role: a.role, sites: a.sites },
         password: a.passwordHash === undefined ? a.password : undefined,
         hashes: hashes(a.passwordHash, a.nextPasswordHash)
       })

@@ -69,6 +69,7 @@ function samePrincipal (a: Principal, b: Principal | undefined): boolean {
   if (!b || a.type !== b.type || a.username !== b.username) return false
   if (a.type === 'device' && b.type === 'device') return a.site === b.site && a.kind === b.kind
   if (a.type === 'account' && b.type === 'account') return a.role === b.role && JSON.stringify(a.sites) === JSON.stringify(b.sites)
+  if (a.type === 'uplink' && b.type === 'uplink') return a.site === b.site
   return false
 }
 

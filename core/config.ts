@@ -22,14 +22,17 @@ export const accountSchema = z.strictObject({
   /**
    * service: may subscribe to mines/# and alerts/# of its sites (e.g. an external ingest);
    * regulator: may subscribe to alerts/ and mines/ of its sites; neither may publish telemetry.
+   * site-uplink: a site's minewatch forwarding to this one (uplink/, docs/uplink.md): may publish only
+   * uplink/{its one site}/up and read only uplink/{its site}/down.
    */
-  role: z.enum(['service', 'regulator']),
+  role: z.enum(['service', 'regulator', 'site-uplink']),
   sites: sitesList.default('*'),
   password: z.string().min(8).optional(),
   passwordHash: hash.optional(),
   /** Rotation window: a second hash also accepted (docs/operations.md). */
   nextPasswordHash: hash.optional()
 }).refine(secretRefine, { message: 'an account needs passwordHash (or password in a demo config)', path: ['passwordHash'] })
+  .refine((a) => a.role !== 'site-uplink' || (Array.isArray(a.sites) && a.sites.length === 1), { message: 'a site-uplink account has exactly one site', path: ['sites'] })
 
 export const apiTokenSchema = z.strictObject({
   name: z.string().min(1),
@@ -255,6 +258,48 @@ const consoleSchema = z.strictObject({
 }).prefault({})
 // ---- end web console
 
+// ---- uplink (uplink/, docs/uplink.md): forwarding to an upstream minewatch or MQTT broker
+export const uplinkTargetSchema = z.strictObject({
+  /** Names the target in status, metrics and its queue directory (<data-dir>/uplink/<name>). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a target name uses letters, digits, . _ - (1–64)'),
+  /** Upstream broker: mqtt:// or mqtts://. */
+  url: z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'an uplink url is mqtt://host:port or mqtts://host:port'),
+  /** The site this minewatch forwards as: topics uplink/{site}/up and uplink/{site}/down. */
+  site: z.string().min(1),
+  /** MQTT username upstream (the province's site-uplink account). */
+  username: z.string().min(1),
+  /** Name of the environment variable holding the password (never the password itself). */
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  /** Stable MQTT client id (the upstream keeps the session and the downlink messages under it); default minewatch-uplink-<site>-<name>. */
+  clientId: z.string().min(1).max(128).optional(),
+  /** TLS to an mqtts:// upstream: CA to trust, optional client certificate and key. */
+  tls: z.strictObject({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() })
+    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['certFile'] }).optional(),
+  /** What is forwarded: reading kinds ('*' or a list) and alert transitions. */
+  forward: z.strictObject({
+    kinds: z.union([z.literal('*'), z.array(z.enum(KINDS)).min(1)]).default('*'),
+    alerts: z.boolean().default(true)
+  }).prefault({}),
+  /** At most this many readings (and alert transitions) in one MQTT message upstream. */
+  batchMaxReadings: z.number().int().positive().max(5000).default(2000),
+  /** Delay between reconnect attempts, ms. */
+  reconnectMs: z.number().int().positive().default(2000), // 2 s
+  /** The durable queue (store/segments format, like store.spool). */
+  queue: z.strictObject({
+    /** Bound over waiting batches, bytes. */
+    maxBytes: z.number().int().positive().default(1024 ** 3), // 1 GiB
+    /** At the bound: drop the oldest segment (counted) or refuse new items (counted) until the upstream drains the queue. */
+    onFull: z.enum(['drop-oldest', 'refuse-new']).default('drop-oldest'),
+    fsync: z.enum(['always', 'interval']).default('always'),
+    fsyncIntervalMs: z.number().int().positive().default(100),
+    segmentBytes: z.number().int().positive().default(16 * 1024 ** 2)
+  }).prefault({})
+}).refine((t) => t.tls === undefined || t.url.startsWith('mqtts:'), { message: 'tls needs an mqtts:// url', path: ['tls'] })
+export const uplinkSchema = z.strictObject({
+  targets: z.array(uplinkTargetSchema).default([])
+}).prefault({})
+// ---- end uplink
+
 export const configSchema = z.strictObject({
   /** Demo configs may hold plain passwords and tokens (each logged as a warning). */
   demo: z.boolean().default(false),
@@ -266,7 +311,8 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema,
   api: apiSchema,
   hj212: hj212Schema,
-  console: consoleSchema
+  console: consoleSchema,
+  uplink: uplinkSchema
 }).superRefine((c, ctx) => {
   for (const id of Object.keys(c.console.siteTiles)) if (!c.sites.some((s) => s.id === id)) ctx.addIssue({ code: 'custom', path: ['console', 'siteTiles', id], message: `unknown site '${id}'` })
   const siteIds = new Set<string>()
@@ -321,6 +367,13 @@ export const configSchema = z.strictObject({
     checkSites(t.sites, ['api', 'tokens', i, 'sites'])
   })
   c.alerts.subscriptions.forEach((s, i) => checkSites(s.sites, ['alerts', 'subscriptions', i, 'sites']))
+  // uplink targets: a known site, unique names
+  const targetNames = new Set<string>()
+  c.uplink.targets.forEach((t, i) => {
+    if (!siteIds.has(t.site)) ctx.addIssue({ code: 'custom', path: ['uplink', 'targets', i, 'site'], message: `unknown site '${t.site}'` })
+    if (targetNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['uplink', 'targets', i, 'name'], message: `duplicate uplink target '${t.name}'` })
+    targetNames.add(t.name)
+  })
   void KINDS
 })
 

@@ -34,3 +34,19 @@ export function parseTelemetryTopic (topic: string): TelemetryTopic | { error: s
   if (!ID_PATTERN.test(device)) return { error: `bad device id '${device}' in topic` }
   return { site, kind, device }
 }
+
+/** Site → upstream forwarding (uplink/, docs/uplink.md): uplink/{siteId}/up carries batches, uplink/{siteId}/down acks and comments back. */
+export const UPLINK_PREFIX = 'uplink'
+export type UplinkDirection = 'up' | 'down'
+
+export function uplinkTopic (site: string, direction: UplinkDirection): string {
+  return `${UPLINK_PREFIX}/${site}/${direction}`
+}
+
+/** Parses uplink/{siteId}/{up|down}; null when the topic is not one. */
+export function parseUplinkTopic (topic: string): { site: string, direction: UplinkDirection } | null {
+  const parts = topic.split('/')
+  if (parts.length !== 3 || parts[0] !== UPLINK_PREFIX || !ID_PATTERN.test(parts[1]!)) return null
+  if (parts[2] !== 'up' && parts[2] !== 'down') return null
+  return { site: parts[1]!, direction: parts[2] }
+}

@@ -21,3 +21,8 @@ export function parseDustUnit (text: string): DustUnit | undefined {
   const t = text.trim().toLowerCase().replace('³', '3').replace(/[µμ]/g, 'u')
   return (DUST_UNITS as readonly string[]).includes(t) ? (t as DustUnit) : undefined
 }
+
+/** The inverse of dustToMgM3: a canonical mg/m³ value in `unit` (the uplink hands stored readings to another minewatch's ingest in the device's own unit). */
+export function mgM3ToDust (value: number, unit: DustUnit): number {
+  return unit === 'mg/m3' ? value : Number((value * PER_MG_M3[unit]).toPrecision(15))
+}

@@ -17,12 +17,18 @@ export interface MinewatchProcess {
 }
 
 /** Starts `minewatch up --config CONFIG --data-dir DIR` and resolves once /healthz answers. */
-export async function startMinewatchProcess (opts: { config: string, dataDir: string, hj212?: boolean, logLevel?: string, startTimeoutMs?: number }): Promise<MinewatchProcess> {
-  const [mqttPort, httpPort] = [await freePort(), await freePort()]
+export async function startMinewatchProcess (opts: {
+  config: string, dataDir: string, hj212?: boolean, logLevel?: string, startTimeoutMs?: number,
+  /** Fixed ports (a process restarted where its peers expect it); free ones otherwise. */
+  mqttPort?: number, httpPort?: number,
+  /** Added to the child's environment. */
+  env?: NodeJS.ProcessEnv
+}): Promise<MinewatchProcess> {
+  const [mqttPort, httpPort] = [opts.mqttPort ?? await freePort(), opts.httpPort ?? await freePort()]
   const hj212Port = opts.hj212 ? await freePort() : undefined
   const args = ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', opts.config, '--data-dir', opts.dataDir,
     '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...(hj212Port !== undefined ? ['--hj212-port', String(hj212Port)] : [])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: opts.logLevel ?? 'warn' } })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env } })
   let stderr = ''
   child.stderr!.on('data', (d) => { stderr += String(d) })
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))

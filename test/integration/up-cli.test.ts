@@ -18,7 +18,7 @@ function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numb
 
 describe('minewatch --help', () => {
   it('every subcommand answers --help with its usage and exit code 0', async () => {
-    for (const cmd of ['up', 'simulate', 'check-config', 'hash-secret', 'reload', 'audit']) {
+    for (const cmd of ['up', 'simulate', 'check-config', 'hash-secret', 'reload', 'audit', 'uplink']) {
       const r = await run([cmd, '--help'])
       expect(r.code, cmd).toBe(0)
       expect(r.stdout, cmd).toMatch(new RegExp(`minewatch ${cmd}`))

@@ -83,3 +83,36 @@ describe('canReceive', () => {
     expect(canReceive(p, topic)).toBe(expected)
   })
 })
+
+describe('site-uplink accounts (uplink/, docs/uplink.md)', () => {
+  const up: Principal = { type: 'uplink', username: 'site-zj', site: 'zj' }
+  it.each([
+    ['uplink/zj/up', 'ok'],
+    ['uplink/gs/up', 'topic_mismatch'], // another site's uplink
+    ['uplink/zj/down', 'topic_mismatch'], // only the upstream publishes down
+    ['uplink/zj/up/x', 'bad_topic'],
+    ['mines/zj/dust/ZJ-DUST01', 'bad_topic'], // never telemetry directly
+    ['alerts/zj/dust', 'bad_topic']
+  ])('publish %s → %s', (topic, expected) => {
+    const d = canPublish(up, topic)
+    expect(d.ok ? 'ok' : d.reason).toBe(expected)
+  })
+  it.each([
+    ['uplink/zj/down', true],
+    ['uplink/zj/#', false],
+    ['uplink/+/down', false],
+    ['uplink/gs/down', false],
+    ['mines/zj/#', false],
+    ['#', false]
+  ])('subscribe %s → %s', (filter, expected) => {
+    expect(canSubscribe(up, filter)).toBe(expected)
+  })
+  it('receives only its own site\'s downlink; devices and site-limited accounts never see uplink topics', () => {
+    expect(canReceive(up, 'uplink/zj/down')).toBe(true)
+    expect(canReceive(up, 'uplink/gs/down')).toBe(false)
+    expect(canReceive(up, 'mines/zj/dust/ZJ-DUST01')).toBe(false)
+    expect(canReceive(dev, 'uplink/zj/down')).toBe(false)
+    expect(canReceive(regGs, 'uplink/gs/down')).toBe(false)
+    expect(canPublish(dev, 'uplink/zj/up').ok).toBe(false)
+  })
+})

@@ -1,0 +1,147 @@
+/**
+ * Uplink: a site's minewatch forwards its stored readings and alert transitions to upstream
+ * MQTT brokers (typically a provincial minewatch) through durable queues; the upstream's
+ * side is UplinkReceiver. Wired only in bin/up.ts. docs/uplink.md.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AlertTransition } from '../core/alerts.js'
+import type { Clock } from '../core/clock.js'
+import type { Config } from '../core/config.js'
+import type { Logger } from '../core/log.js'
+import type { Reading } from '../core/readings.js'
+import { MinewatchError } from '../core/errors.js'
+import type { AlertStore } from '../store/state.js'
+import { Forwarder, queueDir, type UplinkTarget } from './forwarder.js'
+import { STATUS_FILE, type UplinkStatus } from './status.js'
+import type { DownlinkAck } from './items.js'
+import type { UplinkMetrics } from './metrics.js'
+
+export { UplinkReceiver } from './receiver.js'
+export { createUplinkMetrics, type UplinkMetrics } from './metrics.js'
+export type { TargetStatus } from './forwarder.js'
+export { readUplinkStatus, formatUplinkStatus, STATUS_FILE, type UplinkStatus } from './status.js'
+
+/** The status file is rewritten this often, ms. */
+const STATUS_EVERY_MS = 1000
+/** Transitions read back per page when catching up after a restart. */
+const CATCH_UP_PAGE = 500
+
+export interface UplinkOptions {
+  config: Config['uplink']
+  dataDir: string
+  alertStore: AlertStore
+  /** Applies an upstream acknowledgement (the alert engine's ack, the one the API calls). */
+  ack: (id: string, by: string, note: string) => Promise<unknown>
+  env?: NodeJS.ProcessEnv
+  clock: Clock
+  logger: Logger
+  metrics: UplinkMetrics
+}
+
+export class Uplink {
+  private readonly forwarders: Forwarder[]
+  private alertChain: Promise<void> = Promise.resolve()
+  private timer: NodeJS.Timeout | null = null
+  private readonly dir: string
+
+  constructor (private readonly o: UplinkOptions) {
+    const env = o.env ?? process.env
+    this.dir = join(o.dataDir, 'uplink')
+    mkdirSync(this.dir, { recursive: true })
+    this.forwarders = o.config.targets.map((t) => {
+      const password = env[t.passwordEnv]
+      if (password === undefined || password === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink target '${t.name}': environment variable ${t.passwordEnv} (its password) is not set`)
+      return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyAck: (a, target) => this.applyAck(a, target) })
+    })
+  }
+
+  get enabled (): boolean { return this.forwarders.length > 0 }
+
+  /** Starts the targets; alert transitions stored since the last forwarded one (a crash in between) are queued first. */
+  start (): void {
+    for (const f of this.forwarders) f.start()
+    if (this.forwarders.length > 0) this.alertChain = this.alertChain.then(() => this.catchUp()).catch((err: unknown) => this.o.logger.error({ err }, 'uplink: catching up alert transitions failed'))
+    this.writeStatus()
+    this.timer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS)
+    this.timer.unref()
+  }
+
+  /** ingest.onStored: readings now durable in the store. */
+  readingsStored (readings: readonly Reading[]): void {
+    for (const f of this.forwarders) f.offerReadings(readings)
+  }
+
+  /** alerts.onTransition: queued in order, each with the alert as it stands. */
+  transitionStored (t: AlertTransition): void {
+    if (!this.forwarders.some((f) => f.forwardsAlertsOf(t.site))) return
+    this.alertChain = this.alertChain.then(() => this.forward(t)).catch((err: unknown) => this.o.logger.error({ err, alertId: t.alertId }, 'uplink: could not queue an alert transition'))
+  }
+
+  private async forward (t: AlertTransition): Promise<void> {
+    const alert = await this.o.alertStore.get(t.alertId)
+    if (alert === undefined) return
+    await Promise.all(this.forwarders.map((f) => f.offerTransition({ alert, transition: t })))
+    this.saveSeq(t.seq)
+  }
+
+  private seqPath (): string { return join(this.dir, 'alerts-seq.json') }
+
+  private saveSeq (seq: number): void {
+    const tmp = this.seqPath() + '.tmp'
+    writeFileSync(tmp, JSON.stringify({ seq }))
+    renameSync(tmp, this.seqPath())
+  }
+
+  private async catchUp (): Promise<void> {
+    let after = 0
+    if (existsSync(this.seqPath())) {
+      try { after = Number((JSON.parse(readFileSync(this.seqPath(), 'utf8')) as { seq: unknown }).seq) || 0 } catch { after = 0 }
+    }
+    for (;;) {
+      const page = await this.o.alertStore.transitionsSince(after, CATCH_UP_PAGE)
+      for (const t of page) if (this.forwarders.some((f) => f.forwardsAlertsOf(t.site))) await this.forward(t)
+      if (page.length < CATCH_UP_PAGE) break
+      after = page.at(-1)!.seq
+      this.saveSeq(after)
+    }
+  }
+
+  private async applyAck (a: DownlinkAck, target: UplinkTarget): Promise<void> {
+    // recorded as who acknowledged and where: "李工 @ province (via uplink target)"
+    await this.o.ack(a.alertId, `${a.by} @ ${target.name}`, a.note)
+  }
+
+  status (): UplinkStatus {
+    return { at: this.o.clock.now(), targets: this.forwarders.map((f) => f.status()) }
+  }
+
+  /** For /readyz: one check per target; not ready while a queue is at its bound (items dropped or refused). */
+  health (): Record<string, { ok: boolean, detail: string }> {
+    const out: Record<string, { ok: boolean, detail: string }> = {}
+    for (const s of this.status().targets) {
+      out[`uplink:${s.name}`] = {
+        ok: !s.full,
+        detail: `${s.connected ? 'connected' : 'disconnected'}, ${s.backlogItems} items (${s.backlogBytes} of ${s.maxBytes} bytes) queued, ${s.droppedItems} dropped, ${s.refusedItems} refused (onFull: ${s.onFull})`
+      }
+    }
+    return out
+  }
+
+  private writeStatus (): void {
+    try {
+      const tmp = join(this.dir, STATUS_FILE + '.tmp')
+      writeFileSync(tmp, JSON.stringify(this.status()))
+      renameSync(tmp, join(this.dir, STATUS_FILE))
+    } catch (err) {
+      this.o.logger.warn({ err }, 'uplink: status file not written')
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
+    await this.alertChain
+    await Promise.all(this.forwarders.map((f) => f.close()))
+    this.writeStatus()
+  }
+}
