@@ -66,6 +66,22 @@ function cpuSeconds (pid: number | undefined): number {
   } catch { return NaN }
 }
 
+/**
+ * Connections waiting in the kernel's accept queue of the listener on 127.0.0.1:`port` (Linux:
+ * rx_queue of the LISTEN row in /proc/net/tcp), NaN when not readable. A new connection's request
+ * waits behind every connection queued before it.
+ */
+function acceptQueue (port: number): number {
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/)
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A') return parseInt(f[4]!.split(':')[1]!, 16)
+    }
+  } catch { /* not Linux */ }
+  return NaN
+}
+
 /** minewatch's own event-loop delay p99 and max since the last scrape, ms (prom-client resets it on each collect). */
 async function loopLag (port: number): Promise<{ p99: number, max: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
@@ -94,6 +110,8 @@ interface PhaseResult {
   /** minewatch's CPU use over the phase, in cores (1.0 = one core busy). */
   cpu: number
   lag: { p99: number, max: number }
+  /** Deepest accept queue seen, HTTP and MQTT listeners (sampled every 100 ms). */
+  queue: { http: number, mqtt: number }
 }
 
 async function phase (mw: MinewatchProcess, underAttack: boolean): Promise<PhaseResult> {
@@ -111,7 +129,11 @@ async function phase (mw: MinewatchProcess, underAttack: boolean): Promise<Phase
       attack('tokens', httpPort, TOKENS_PER_S, PHASE_MS, 200)
     ]).then((n) => [n.slice(0, -1).reduce((a, b) => a + b, 0), n.at(-1)!])
     : Promise.resolve([0, 0])
-  const r: PhaseResult = { puback: [], health: [], connect: [], healthKeepAlive: [], logins: 0, tokens: 0, loadavg: 0, cpu: 0, lag: { p99: NaN, max: NaN } }
+  const r: PhaseResult = { puback: [], health: [], connect: [], healthKeepAlive: [], logins: 0, tokens: 0, loadavg: 0, cpu: 0, lag: { p99: NaN, max: NaN }, queue: { http: 0, mqtt: 0 } }
+  const sampler = setInterval(() => {
+    r.queue.http = Math.max(r.queue.http, acceptQueue(httpPort))
+    r.queue.mqtt = Math.max(r.queue.mqtt, acceptQueue(mqttPort))
+  }, 100)
   let seq = 0
   while (Date.now() < until) {
     const p0 = performance.now()
@@ -123,6 +145,7 @@ async function phase (mw: MinewatchProcess, underAttack: boolean): Promise<Phase
     r.healthKeepAlive.push(await healthzKeepAlive(httpPort, agent))
     await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS))
   }
+  clearInterval(sampler)
   r.cpu = (cpuSeconds(mw.child.pid) - cpu0) / ((performance.now() - t0) / 1000)
   r.lag = await loopLag(httpPort)
   const [logins, tokens] = await attacks
@@ -145,7 +168,7 @@ export default async function (): Promise<BenchResult> {
     const atk = await phase(mw, true)
     const f = (n: number): string => n.toFixed(1)
     const row = (name: string, r: PhaseResult) =>
-      `| ${name} | ${(r.logins / (PHASE_MS / 1000)).toFixed(0)} /s | ${(r.tokens / (PHASE_MS / 1000)).toFixed(0)} /s | ${f(pct(r.puback, 50))} | ${f(pct(r.puback, 99))} | ${f(pct(r.healthKeepAlive, 50))} | ${f(pct(r.healthKeepAlive, 99))} | ${f(pct(r.health, 50))} | ${f(pct(r.health, 99))} | ${f(pct(r.connect, 99))} | ${f(r.lag.p99)} / ${f(r.lag.max)} | ${r.cpu.toFixed(2)} | ${r.loadavg.toFixed(2)} |`
+      `| ${name} | ${(r.logins / (PHASE_MS / 1000)).toFixed(0)} /s | ${(r.tokens / (PHASE_MS / 1000)).toFixed(0)} /s | ${f(pct(r.puback, 50))} | ${f(pct(r.puback, 99))} | ${f(pct(r.healthKeepAlive, 50))} | ${f(pct(r.healthKeepAlive, 99))} | ${f(pct(r.health, 50))} | ${f(pct(r.health, 99))} | ${f(pct(r.connect, 99))} | ${f(r.lag.p99)} / ${f(r.lag.max)} | ${r.queue.http} / ${r.queue.mqtt} | ${r.cpu.toFixed(2)} | ${r.loadavg.toFixed(2)} |`
     const ok = pct(atk.puback, 99) < 100 && pct(atk.healthKeepAlive, 99) < 100 && pct(atk.health, 99) < 100
     const loadAfter = loadavg()[0]!
     return {
@@ -153,10 +176,10 @@ export default async function (): Promise<BenchResult> {
       markdown: [
         `A legitimate device publishes QoS 1 and a monitor polls /healthz every ${PROBE_EVERY_MS} ms for ${PHASE_MS / 1000} s, alone and then while bad MQTT logins and bad API tokens arrive from many loopback addresses (hashed secrets: every check is a scrypt). Target: p99 < 100 ms under attack.`,
         '',
-        'Each probe asks /healthz twice: on one kept-alive connection (what a load balancer\'s health check does) and on a new TCP connection (the TCP connect time is its first part). The event-loop delay is minewatch\'s own (`minewatch_nodejs_eventloop_lag_*`, over the phase); CPU is minewatch\'s, in cores.',
+        'Each probe asks /healthz twice: on one kept-alive connection (what a load balancer\'s health check does) and on a new TCP connection (the TCP connect time is its first part). The event-loop delay is minewatch\'s own (`minewatch_nodejs_eventloop_lag_*`, over the phase); CPU is minewatch\'s, in cores; the accept queues are the kernel\'s (connections accepted by TCP, not yet by minewatch), sampled every 100 ms.',
         '',
-        '| phase | bad logins sent | bad tokens sent | PUBACK p50 ms | PUBACK p99 ms | /healthz kept-alive p50 ms | kept-alive p99 ms | /healthz new connection p50 ms | new connection p99 ms | of which TCP connect p99 ms | event-loop delay p99 / max ms | minewatch CPU (cores) | load avg (1 min) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '| phase | bad logins sent | bad tokens sent | PUBACK p50 ms | PUBACK p99 ms | /healthz kept-alive p50 ms | kept-alive p99 ms | /healthz new connection p50 ms | new connection p99 ms | of which TCP connect p99 ms | event-loop delay p99 / max ms | deepest accept queue HTTP / MQTT | minewatch CPU (cores) | load avg (1 min) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         row('reference (no attack)', ref),
         row('under attack', atk),
         '',
