@@ -15,7 +15,7 @@ export interface Row { name: string, selfMs: number, totalMs: number }
 
 function label (f: CallFrame, by: 'function' | 'file'): string {
   const file = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/(dist|src)\//, '$1/')
-  if (by === 'file') return file || `(${f.functionName || 'program'})`
+  if (by === 'file') return file || f.functionName || '(program)'
   return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim()
 }
 
