@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { LoadDevice } from '../simulators/load.js'
 import { PHASES, phaseDevices, runMinewatch, type Phase, type Run } from './ingest.bench.js'
 import { benchRounds, describeMachine, interleave, ratios, verdictRow, VERDICT_HEADER, watchMachine } from './rounds.js'
@@ -47,6 +47,7 @@ function buildRef (rev: string): { tree: Tree, sha: string, install: string, rem
   sh('git', ['worktree', 'add', '--detach', root, sha], process.cwd())
   const remove = (): void => {
     try { sh('git', ['worktree', 'remove', '--force', root], process.cwd()) } catch { rmSync(root, { recursive: true, force: true }) }
+    rmSync(dirname(root), { recursive: true, force: true }) // the temporary directory around it
   }
   try {
     const mine = join(process.cwd(), 'node_modules')
