@@ -10,7 +10,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateLoadConfig, loadDevices } from '../simulators/loadconfig.js'
-import { runLoad, type LoadResult } from '../simulators/load.js'
+import { runLoad, type LoadDevice, type LoadResult } from '../simulators/load.js'
 import { parseConfig } from '../core/config.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { startMinewatchProcess } from './minewatch-process.js'
@@ -20,23 +20,23 @@ import type { BenchResult } from './run.js'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000) // 20 s per run
 
-interface Phase { name: string, devices: number, readingsPerMessage: number, ratePerSecond: number, inflight: number, target: number, mosquittoRatioTarget?: number }
+export interface Phase { name: string, devices: number, readingsPerMessage: number, ratePerSecond: number, inflight: number, target: number, mosquittoRatioTarget?: number }
 
-const PHASES: Phase[] = [
+export const PHASES: Phase[] = [
   // issue 15: single-reading QoS 1 messages, durable before PUBACK, ≥ 0.4 × Mosquitto's rate in the same run
   { name: 'single-reading messages', devices: 200, readingsPerMessage: 1, ratePerSecond: 60_000, inflight: 32, target: 30_000, mosquittoRatioTarget: 0.4 },
   // issue 15: 100-reading arrays ≥ 300,000 readings/s on this machine class
   { name: '100-reading arrays', devices: 100, readingsPerMessage: 100, ratePerSecond: 4_000, inflight: 8, target: 300_000 }
 ]
 
-interface Run { load: LoadResult, stored: number, peakRss: number, seconds: number }
+export interface Run { load: LoadResult, stored: number, peakRss: number, seconds: number }
 
-function phaseDevices (p: Phase): { text: string, devices: ReturnType<typeof loadDevices> } {
+export function phaseDevices (p: Phase): { text: string, devices: LoadDevice[] } {
   const text = generateLoadConfig({ sites: 10, devices: p.devices, kinds: ['dust', 'water', 'ore', 'status'], messagesPerSecond: 100_000 })
   return { text, devices: loadDevices(parseConfig(text, 'load.yaml').config) }
 }
 
-function load (p: Phase, brokerUrl: string, devices: ReturnType<typeof loadDevices>, label: string): Promise<LoadResult> {
+export function load (p: Phase, brokerUrl: string, devices: LoadDevice[], label: string): Promise<LoadResult> {
   return runLoad({
     brokerUrl, devices, ratePerSecond: p.ratePerSecond, readingsPerMessage: p.readingsPerMessage,
     qos: 1, durationMs: DURATION_MS, rampMs: 2000, inflightPerConnection: p.inflight, drainMs: 30_000,
@@ -44,14 +44,18 @@ function load (p: Phase, brokerUrl: string, devices: ReturnType<typeof loadDevic
   })
 }
 
-async function runMinewatch (p: Phase): Promise<Run> {
+/**
+ * One run of `minewatch up` under phase p's load. `tree`: another build to run instead of this
+ * one (its root, its own load config text and devices, and a label), see ingest-vs-ref.bench.ts.
+ */
+export async function runMinewatch (p: Phase, tree?: { root: string, text: string, devices: LoadDevice[], label: string }): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'minewatch-bench-'))
   try {
-    const { text, devices } = phaseDevices(p)
+    const { text, devices } = tree ?? phaseDevices(p)
     const configFile = join(dir, 'load.yaml')
     writeFileSync(configFile, text)
-    const mw = await startMinewatchProcess(configFile, join(dir, 'data'))
-    const result = await load(p, `mqtt://127.0.0.1:${mw.mqttPort}`, devices, 'minewatch')
+    const mw = await startMinewatchProcess(configFile, join(dir, 'data'), {}, [], tree ? { dist: true, root: tree.root } : {})
+    const result = await load(p, `mqtt://127.0.0.1:${mw.mqttPort}`, devices, tree?.label ?? 'minewatch')
     const peakRss = mw.peakRss()
     const code = await mw.stop()
     if (code !== 0) throw new Error(`minewatch exited with ${code}`)

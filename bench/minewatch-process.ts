@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -23,15 +24,19 @@ export interface MinewatchProcess {
   stop(): Promise<number | null>
 }
 
-/** `opts.dist`: run the build (dist/bin/minewatch.js, as installed) instead of the sources through tsx. */
-export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = [], opts: { dist?: boolean } = {}): Promise<MinewatchProcess> {
-  if (opts.dist && !existsSync('dist/bin/minewatch.js')) throw new Error('dist/bin/minewatch.js is missing: run npm run build first')
+/**
+ * `opts.dist`: run the build (dist/bin/minewatch.js, as installed) instead of the sources through tsx.
+ * `opts.root`: the source tree to run from (default the working directory), e.g. another commit's worktree.
+ */
+export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = [], opts: { dist?: boolean, root?: string } = {}): Promise<MinewatchProcess> {
+  const cwd = opts.root ?? process.cwd()
+  if (opts.dist && !existsSync(join(cwd, 'dist/bin/minewatch.js'))) throw new Error(`${join(cwd, 'dist/bin/minewatch.js')} is missing: run npm run build first`)
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
   // BENCH_CHILD_NODE_ARGS: node flags NODE_OPTIONS refuses, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const entry = opts.dist ? ['dist/bin/minewatch.js'] : ['--import', 'tsx', 'bin/minewatch.ts']
   const child = spawn(process.execPath, [...nodeArgs, ...entry, 'up', '--config', configFile, '--data-dir', dataDir,
-    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
+    '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...extraArgs], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: 'warn', ...(process.env.BENCH_CHILD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_CHILD_NODE_OPTIONS } : {}), ...env } })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + String(d)).slice(-65_536) })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))

@@ -1,5 +1,6 @@
 /** Password and token hashing: scrypt, stored as `scrypt$N$r$p$salt$hash` (base64). */
 import { randomBytes, scrypt, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 
 const N = 16384 // CPU/memory cost (2^14): ~15 ms per check on this class of machine
 const R = 8
@@ -49,6 +50,56 @@ export const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${randomBytes(16).toString('bas
 /** Recent failures remembered: a replayed wrong secret costs no second scrypt. */
 const FAILED_ENTRIES = 4096
 
+/**
+ * scrypt slots for the whole process. Every SecretVerifier (broker logins, API tokens, HJ 212
+ * PW) bounds its own checks, but each alone would still take a core under a flood: with three
+ * of them on a 2-core machine, scrypt took both cores and the event loop (every PUBACK, every
+ * /healthz, every accept) waited for CPU. A check runs only while it holds one of these slots.
+ */
+export class ScryptSlots {
+  private free: number
+  private readonly waiting: Array<() => void> = []
+
+  constructor (readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`scrypt slots must be a whole number ≥ 1, got ${size}`)
+    this.free = size
+  }
+
+  /** True when a slot is free right now. */
+  get available (): boolean { return this.free > 0 }
+
+  /** Takes a slot, waiting in arrival order when none is free. Give it back with release(). */
+  async acquire (): Promise<void> {
+    if (this.free > 0) { this.free--; return }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  release (): void {
+    const next = this.waiting.shift()
+    if (next) next() // the slot passes on
+    else this.free++
+  }
+}
+
+/**
+ * The process's default: one core is left to the event loop (1 slot on a 2-core machine);
+ * MINEWATCH_SCRYPT_CONCURRENCY overrides it (a whole number ≥ 1).
+ */
+export function defaultScryptSlots (env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  const text = env.MINEWATCH_SCRYPT_CONCURRENCY
+  if (text === undefined || text === '') return Math.max(1, cores - 1)
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`MINEWATCH_SCRYPT_CONCURRENCY must be a whole number ≥ 1, got '${text}'`)
+  return n
+}
+
+let processSlots: ScryptSlots | undefined
+/** The slots every verifier shares unless given its own. */
+export function sharedScryptSlots (): ScryptSlots {
+  processSlots ??= new ScryptSlots(defaultScryptSlots())
+  return processSlots
+}
+
 /** Outcome of one check: `busy` when the verifier's queue is full (nothing was checked; retry later). */
 export type Verdict = 'ok' | 'bad' | 'busy'
 
@@ -61,6 +112,8 @@ export interface VerifierOptions {
   maxEntries?: number
   /** Told every check's outcome (`cached` when answered from the cache), e.g. a metric. */
   onOutcome?: (outcome: Verdict | 'cached') => void
+  /** The process-wide scrypt slots this verifier's checks also need (default sharedScryptSlots()). */
+  slots?: ScryptSlots
 }
 
 /**
@@ -68,7 +121,8 @@ export interface VerifierOptions {
  * successes and recent failures by a SHA-256 of (stored hash, secret): a device that
  * reconnects, or an API token used per request, pays scrypt once; a wrong secret replayed
  * pays it once too. A flood of new wrong secrets costs at most `concurrency` scrypt at a
- * time; the excess is answered `busy` without any work.
+ * time, and all verifiers together at most the process's ScryptSlots; the excess is answered
+ * `busy` without any work.
  */
 export class SecretVerifier {
   private readonly ok = new Set<string>()
@@ -78,11 +132,13 @@ export class SecretVerifier {
   private readonly concurrency: number
   private readonly maxQueue: number
   private readonly maxEntries: number
+  private readonly slots: ScryptSlots
 
   constructor (private readonly opts: VerifierOptions = {}) {
     this.concurrency = opts.concurrency ?? 1
     this.maxQueue = opts.maxQueue ?? 16
     this.maxEntries = opts.maxEntries ?? 100_000
+    this.slots = opts.slots ?? sharedScryptSlots()
   }
 
   private key (secret: string, stored: string): string {
@@ -129,10 +185,16 @@ export class SecretVerifier {
       if (lowPriority || this.waiting.length >= this.maxQueue) return 'busy'
       await new Promise<void>((resolve) => this.waiting.push(resolve))
     } else {
+      if (lowPriority && !this.slots.available) return 'busy'
       this.running++
     }
     try {
-      return (await check()) ? 'ok' : 'bad'
+      await this.slots.acquire()
+      try {
+        return (await check()) ? 'ok' : 'bad'
+      } finally {
+        this.slots.release()
+      }
     } finally {
       const next = this.waiting.shift()
       if (next) next() // the slot passes on: running stays the same

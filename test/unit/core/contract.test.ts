@@ -4,7 +4,7 @@ import { parseTimestamp, beijingDayStart, beijingDateToMs, beijingDate, beijingM
 import { dustToMgM3, parseDustUnit } from '../../../core/units.js'
 import { READING_SCHEMAS, formatIssue } from '../../../core/readings.js'
 import { pointInPolygon, distanceToBoundaryM, distanceM, offsetM } from '../../../core/geo.js'
-import { verifySecret, hashSecret, SecretVerifier } from '../../../core/secrets.js'
+import { verifySecret, hashSecret, SecretVerifier, ScryptSlots, defaultScryptSlots } from '../../../core/secrets.js'
 
 describe('topics', () => {
   it.each([
@@ -109,5 +109,33 @@ describe('secrets', () => {
     const [first, low] = await Promise.all([v.verify('g-a', h), v.verify('g-b', h, { lowPriority: true })])
     expect([first, low]).toEqual(['bad', 'busy'])
     expect(v.idle).toBe(true)
+  })
+
+  it('shares the process-wide scrypt slots between verifiers: two verifiers, one slot, one scrypt at a time', async () => {
+    const h = hashSecret('s')
+    const slots = new ScryptSlots(1)
+    const mqtt = new SecretVerifier({ slots })
+    const api = new SecretVerifier({ slots })
+    // the API verifier is idle itself, but the one slot is the broker's: a low-priority check is refused
+    const [a, b] = await Promise.all([mqtt.verify('g-1', h), api.verify('g-2', h, { lowPriority: true })])
+    expect([a, b]).toEqual(['bad', 'busy'])
+    // a normal check waits for the slot instead, and the slots pass on in arrival order
+    const order: string[] = []
+    await Promise.all([mqtt.verify('g-3', h).then(() => order.push('mqtt')), api.verify('g-4', h).then(() => order.push('api'))])
+    expect(order).toEqual(['mqtt', 'api'])
+    expect(slots.available).toBe(true)
+    // separate slots: both run (the API check is not refused)
+    const own = new SecretVerifier({ slots: new ScryptSlots(1) })
+    expect(await Promise.all([mqtt.verify('g-5', h), own.verify('g-6', h, { lowPriority: true })])).toEqual(['bad', 'bad'])
+  })
+
+  it('leaves one core to the event loop by default; MINEWATCH_SCRYPT_CONCURRENCY overrides it', () => {
+    expect(defaultScryptSlots({}, 2)).toBe(1)
+    expect(defaultScryptSlots({}, 1)).toBe(1)
+    expect(defaultScryptSlots({}, 8)).toBe(7)
+    expect(defaultScryptSlots({ MINEWATCH_SCRYPT_CONCURRENCY: '3' }, 2)).toBe(3)
+    expect(() => defaultScryptSlots({ MINEWATCH_SCRYPT_CONCURRENCY: '0' }, 2)).toThrow(/whole number ≥ 1, got '0'/)
+    expect(() => defaultScryptSlots({ MINEWATCH_SCRYPT_CONCURRENCY: 'two' }, 2)).toThrow(/MINEWATCH_SCRYPT_CONCURRENCY/)
+    expect(() => new ScryptSlots(0)).toThrow(/whole number ≥ 1/)
   })
 })
