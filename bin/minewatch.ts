@@ -61,6 +61,7 @@ const CONFIG_EXPORT_USAGE = `usage: minewatch config export [--config FILE] [--d
   prints (or writes to FILE) the config file (env MINEWATCH_CONFIG) with the device changes stored in
   DIR (env MINEWATCH_DATA_DIR, default ./data) folded in, as YAML; minewatch must not be running on DIR
   (while it runs: GET /api/v1/ops/config/export). Made the file, the stored changes become no-ops.
+`
 const UPLINK_USAGE = `usage: minewatch uplink status [--data-dir DIR] [--json]
   prints each uplink target's backlog, last acknowledgement and rate, as the minewatch running on DIR
   (env MINEWATCH_DATA_DIR, default ./data) last wrote them (DIR/uplink/status.json, every second)
@@ -176,7 +177,7 @@ async function main (): Promise<number> {
       const [sub, ...args] = rest
       const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
       if (values.help || sub !== 'export') { (values.help ? process.stdout : process.stderr).write(CONFIG_EXPORT_USAGE); return values.help ? 0 : 2 }
-      const { configExportCommand } = await import('../lifecycle/cli.js')
+      const { configExportCommand } = await import('../devices/cli.js')
       return await configExportCommand({ config: values.config ?? process.env.MINEWATCH_CONFIG ?? demoConfigFile, dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', out: values.out })
     }
     case 'uplink': {

@@ -33,7 +33,7 @@ import { isIntervalReading } from '../core/readings.js'
 import type { FastifyInstance } from 'fastify'
 import { ReloadCoordinator, type ReloadReport } from '../reload/coordinator.js'
 import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
-import { DeviceLifecycle } from '../lifecycle/service.js'
+import { DeviceLifecycle } from '../devices/service.js'
 import { Uplink, UplinkReceiver, createUplinkMetrics } from '../uplink/index.js'
 import { parseUplinkTopic } from '../core/topics.js'
 import type { AlertService } from '../core/alerts.js'
@@ -85,7 +85,7 @@ export interface Minewatch {
   readonly hj212Port?: number
   /** Config reloads (SIGHUP, `minewatch reload`, the API): the last report and the running config. */
   readonly reloads: ReloadCoordinator
-  /** Device changes through the API (lifecycle/): add, disable, enable, replace, retire. */
+  /** Device changes through the API (devices/): add, disable, enable, replace, retire. */
   readonly lifecycle: DeviceLifecycle
   /** Forwarding to upstream brokers (config uplink.targets; docs/uplink.md). */
   readonly uplink: Uplink
@@ -143,7 +143,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     await checkDataDir(dataDir)
     const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: fileLoaded.config.ingest.rejects.maxRows, logger, metrics })
     closers.push(() => state.close())
-    // device changes made through the API: stored overrides on top of the file (lifecycle/, docs/operations.md)
+    // device changes made through the API: stored overrides on top of the file (devices/, docs/operations.md)
     const late: { broker?: Broker, reloads?: ReloadCoordinator } = {}
     const lifecycle = new DeviceLifecycle({ store: state.deviceChanges, changes: await state.deviceChanges.list(), reloads: () => late.reloads!, clock })
     const loaded = lifecycle.merge(fileLoaded)

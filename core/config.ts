@@ -334,7 +334,7 @@ export const configSchema = z.strictObject({
       mns.set(d.hj212.mn, `device '${d.id}'`)
       if (!c.demo && d.hj212.pw) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'hj212', 'pw'], message: 'plain HJ 212 passwords are allowed only in demo configs (demo: true); use pwHash' })
     })
-    // replacement chains (lifecycle/): both ends in this site and of the same kind
+    // replacement chains (devices/): both ends in this site and of the same kind
     const here = new Map(s.devices.map((d) => [d.id, d]))
     s.devices.forEach((d, j) => {
       const link = (field: 'replacedBy' | 'replaces', other: string | undefined, back: 'replacedBy' | 'replaces') => {
@@ -386,7 +386,7 @@ export interface LoadedConfig {
   /** Things worth a warning at start-up (e.g. plain demo passwords). Never holds a secret. */
   warnings: string[]
   file: string
-  /** The file as loaded, when device changes made through the API are applied on top of it (lifecycle/overrides.ts). */
+  /** The file as loaded, when device changes made through the API are applied on top of it (devices/overrides.ts). */
   base?: LoadedConfig
   /** What became of each stored device change on top of the file: applied, a no-op (the file holds it) or skipped (the file wins). */
   overrides?: Array<{ seq: number, outcome: 'applied' | 'noop' | 'skipped', detail?: string }>

@@ -32,7 +32,7 @@ export const ERRORS = {
   MW_DELIVERY_FAILED: { message: 'alert delivery failed', statusCode: 502, retryable: true },
   MW_DELIVERY_REFUSED: { message: 'alert receiver refused the delivery', statusCode: 502, retryable: false },
   MW_HJ212_COMMAND_FAILED: { message: 'HJ 212 command to the device failed', statusCode: 502, retryable: true },
-  // device lifecycle through the API (lifecycle/, docs/operations.md)
+  // device lifecycle through the API (devices/, docs/operations.md)
   MW_DEVICE_UNKNOWN: { message: 'no such device in the registry', statusCode: 404, retryable: false },
   MW_DEVICE_EXISTS: { message: 'device id or HJ 212 MN is already in use', statusCode: 409, retryable: false },
   MW_DEVICE_RETIRED: { message: 'device is retired or replaced', statusCode: 409, retryable: false },

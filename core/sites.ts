@@ -182,7 +182,7 @@ export const deviceSchema = z.strictObject({
   nextSecretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextSecretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
   /** Kept in the registry (its history stays in reports) but refused at login and at ingest. */
   disabled: z.boolean().optional(),
-  // ---- device lifecycle (lifecycle/, docs/operations.md): retired and replaced devices are refused like disabled ones
+  // ---- device lifecycle (devices/, docs/operations.md): retired and replaced devices are refused like disabled ones
   /** Taken out of service for good (ISO 8601 time): refused from then on, its past data still reported. */
   retiredAt: z.string().datetime({ offset: true }).optional(),
   /** The device that took this one's position (same site, kind, role, location), and when (ISO 8601). */

@@ -155,7 +155,7 @@ export interface AuditStore {
   /** Every record with seq > afterSeq, oldest first, at most limit, unfiltered (verification). */
   page(afterSeq: number, limit: number): Promise<AuditRecord[]>
 }
-// ---- device lifecycle (lifecycle/, docs/operations.md): the audited changes, the overrides on top of the config file
+// ---- device lifecycle (devices/, docs/operations.md): the audited changes, the overrides on top of the config file
 export const DEVICE_ACTIONS = ['add', 'disable', 'enable', 'replace', 'retire'] as const
 export type DeviceAction = (typeof DEVICE_ACTIONS)[number]
 

@@ -23,10 +23,10 @@ import type { Principal } from '../auth/principal.js'
 import { idParam } from '../params.js'
 import { reloadReportSchema } from './config.js'
 import { DEVICE_ACTIONS, type DeviceChange } from '../../store/state.js'
-import type { DeviceChangeRequest, DeviceChangeResult } from '../../lifecycle/service.js'
-import { exportConfig } from '../../lifecycle/export.js'
+import type { DeviceChangeRequest, DeviceChangeResult } from '../../devices/service.js'
+import { exportConfig } from '../../devices/export.js'
 
-/** What the routes need of the device lifecycle (lifecycle/service.ts). */
+/** What the routes need of the device lifecycle (devices/service.ts). */
 export interface LifecycleControl {
   change(req: DeviceChangeRequest): Promise<DeviceChangeResult>
   list(device?: string): Promise<DeviceChange[]>

@@ -1,6 +1,6 @@
 /**
  * DeviceChangeStore on the state file: the device lifecycle changes made through the API
- * (lifecycle/), append-only. Nothing updates or deletes a row.
+ * (devices/), append-only. Nothing updates or deletes a row.
  */
 import { MinewatchError } from '../../core/errors.js'
 import type { Device } from '../../core/sites.js'

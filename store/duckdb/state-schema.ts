@@ -44,7 +44,7 @@ export const STATE_DDL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS dead_letters (
     id VARCHAR PRIMARY KEY, subscription VARCHAR NOT NULL, "transitionSeq" BIGINT NOT NULL, attempts BIGINT NOT NULL,
     "deadAt" BIGINT NOT NULL, error VARCHAR NOT NULL, answer VARCHAR, payload VARCHAR NOT NULL)`,
-  // device lifecycle changes (lifecycle/): append-only, spec as JSON
+  // device lifecycle changes (devices/): append-only, spec as JSON
   `CREATE TABLE IF NOT EXISTS device_changes (
     seq BIGINT PRIMARY KEY, "at" BIGINT NOT NULL, "by" VARCHAR NOT NULL, action VARCHAR NOT NULL,
     device VARCHAR NOT NULL, site VARCHAR NOT NULL, reason VARCHAR NOT NULL, spec VARCHAR)`

@@ -28,7 +28,7 @@ export interface StateStore {
   outbox: OutboxStore
   /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
   audit: AuditStore
-  /** Device lifecycle changes (lifecycle/), append-only. */
+  /** Device lifecycle changes (devices/), append-only. */
   deviceChanges: DeviceChangeStore
   /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>

@@ -1,6 +1,6 @@
 /**
  * `minewatch config export [--config F] [--data-dir D] [--out FILE]`: the config file with the
- * device changes stored in D's state file folded in, as YAML (lifecycle/export.ts). The state
+ * device changes stored in D's state file folded in, as YAML (devices/export.ts). The state
  * file is opened, so minewatch must not be running on D; while it runs, the same YAML comes from
  * GET /api/v1/ops/config/export.
  */

@@ -3,7 +3,7 @@
  * retire a device. Each change is checked against the running registry (a specific error per
  * problem), applied live through the reload coordinator (the same diff, parts and report as a
  * config reload) and, once every part took it, stored append-only with who, when and why. The
- * stored changes are overrides on top of the config file (lifecycle/overrides.ts).
+ * stored changes are overrides on top of the config file (devices/overrides.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { MinewatchError } from '../core/errors.js'

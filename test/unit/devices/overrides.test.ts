@@ -1,10 +1,10 @@
-/** Stored device changes on top of the config file (lifecycle/overrides.ts): the rules where file and change meet, and replacement chains. */
+/** Stored device changes on top of the config file (devices/overrides.ts): the rules where file and change meet, and replacement chains. */
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../core/config.js'
 import { positions, positionDevices } from '../../../core/registry.js'
 import { alongPositions } from '../../../store/day-queries.js'
-import { applyOverrides } from '../../../lifecycle/overrides.js'
-import { exportConfig } from '../../../lifecycle/export.js'
+import { applyOverrides } from '../../../devices/overrides.js'
+import { exportConfig } from '../../../devices/export.js'
 import type { DeviceChange } from '../../../store/state.js'
 import { oneSiteYaml } from '../../helpers/site-yaml.js'
 
