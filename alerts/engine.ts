@@ -3,7 +3,7 @@
  * alert state runs on one serial chain (evaluate, tick, ack, start), so transitions are applied
  * in order and an alert is never touched by two things at once.
  */
-import { COMMENT_ACTION, type Alert, type AlertComment, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
+import { COMMENT_ACTION, isEvidenceTransition, type Alert, type AlertComment, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Reading } from '../core/readings.js'
 import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
@@ -235,6 +235,7 @@ export class Engine implements AlertEngine {
     const now = this.o.clock.now()
     for (const sub of this.subscriptions) {
       if (!matches(sub, t.site, t.kind, alert.severity)) continue
+      if (isEvidenceTransition(t) && !sub.evidenceEvents) continue
       const id = deliveryId(alert.id, t.seq, sub.id)
       items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language) })
     }

@@ -77,6 +77,10 @@ export interface Alert {
 /** Transition reasons that mark an open alert's evidence missing, and back (the state does not change). */
 export const NO_DATA_REASON = 'no_data'
 export const DATA_BACK_REASON = 'data_back'
+/** A transition that marks or unmarks an open alert's missing evidence (its state unchanged). */
+export function isEvidenceTransition (t: Pick<AlertTransition, 'reason'>): boolean {
+  return t.reason === NO_DATA_REASON || t.reason === DATA_BACK_REASON
+}
 
 /** One position fix behind a fence transition (越界, 超层, 闯入限制区域). */
 export interface FixEvidence {

@@ -169,6 +169,12 @@ export const subscriptionSchema = z.strictObject({
   sites: sitesList.default('*'),
   kinds: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
   minSeverity: z.enum(SEVERITIES).default('warning'),
+  /**
+   * Also deliver an open alert's evidence going missing and coming back (alert.no_data /
+   * alert.data_back, docs/alerts.md). Off by default: a device that drops out and back would send
+   * two messages per open alert each time, and its device_offline alert is delivered anyway.
+   */
+  evidenceEvents: z.boolean().default(false),
   language: z.enum(['zh', 'en']).optional()
 }).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
   .refine((s) => s.type !== 'webhook' || (s.secret !== undefined && s.secret.length >= 16), { message: 'a webhook needs a secret of at least 16 characters: receivers verify the signature with it', path: ['secret'] })

@@ -3,7 +3,7 @@
  * stored and kept verbatim in the outbox (so every retry sends the same bytes).
  */
 import { createHash } from 'node:crypto'
-import { DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertTransition } from '../../core/alerts.js'
+import { isEvidenceTransition, type Alert, type AlertTransition } from '../../core/alerts.js'
 import type { Registry } from '../../core/registry.js'
 import { BEIJING_OFFSET_MS } from '../../core/time.js'
 import { alertText, alertTitle, fmt, type Language } from '../messages.js'
@@ -69,7 +69,7 @@ function robotTextFor (alert: Alert, t: AlertTransition, registry: Registry, lan
 
 /** The event name of a transition: its target state, or the evidence change of an open alert. */
 export function eventName (t: AlertTransition): string {
-  return t.reason === NO_DATA_REASON || t.reason === DATA_BACK_REASON ? `alert.${t.reason}` : `alert.${t.to}`
+  return isEvidenceTransition(t) ? `alert.${t.reason}` : `alert.${t.to}`
 }
 
 /** Serialised body for one subscription. */

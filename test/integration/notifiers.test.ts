@@ -52,7 +52,7 @@ async function httpRig (type: 'webhook' | 'dingtalk' | 'wecom'): Promise<Notifie
   const port = (server.address() as AddressInfo).port
   const sub = (p: number): Subscription => ({
     id: type, type, url: `http://127.0.0.1:${p}/send?access_token=t`, secret: 'contract-secret-0123456789', allowHttp: true,
-    sites: '*', kinds: '*', minSeverity: 'warning'
+    sites: '*', kinds: '*', minSeverity: 'warning', evidenceEvents: false
   })
   const deps = { fetch, publish: async () => {}, wallClock: systemClock }
   return {
@@ -76,7 +76,7 @@ notifierContract('mqtt', async () => {
   await sub.subscribeAsync('alerts/#', { qos: 1 })
   sub.on('message', (_t, p) => { got.push(p.toString('utf8')) })
   const event = JSON.stringify({ deliveryId: 'x', alert: { site: 'zj-huzhou-quarry', kind: 'boundary_breach', message: '越界' } })
-  const s: Subscription = { id: 'mqtt', type: 'mqtt', allowHttp: false, sites: '*', kinds: '*', minSeverity: 'warning' }
+  const s: Subscription = { id: 'mqtt', type: 'mqtt', allowHttp: false, sites: '*', kinds: '*', minSeverity: 'warning', evidenceEvents: false }
   let busy = false
   // busy: the broker refuses the publish for now (what it does while closing)
   const publish = async (topic: string, payload: string) => { if (busy) throw new Error('broker is closing'); await mw.broker.publish(topic, payload, 1) }
