@@ -17,6 +17,8 @@ import { createOreState, type OreState } from './rules/over-capacity.js'
 import { createOfflineState, type OfflineState } from './rules/device-offline.js'
 import { createFenceState, type FenceState } from './rules/fence.js'
 import { zoneSeverity } from './rules/zone-intrusion.js'
+import { createSosState, type SosState } from './rules/sos.js'
+import { createCrowdState, type CrowdState } from './rules/zone-crowding.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -57,6 +59,8 @@ export interface ZoneCtx {
   id: string
   coords: PolygonCoords
   severity: Severity
+  /** 区域超员: the zone's headcount (null when the zone has no maxPeople). */
+  crowd: CrowdState | null
 }
 
 export interface EntityCtx {
@@ -67,6 +71,8 @@ export interface EntityCtx {
   elevationSubject: string
   zones: FenceState[]
   zoneSubjects: string[]
+  /** 紧急呼救: the tag's SOS button (subject `{entity}`). */
+  sos: SosState
 }
 
 export interface SiteCtx {
@@ -118,7 +124,12 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
     const sc: SiteCtx = {
       site,
       boundary: site.boundary.coordinates as PolygonCoords,
-      zones: site.zones.map((z) => ({ id: z.id, coords: z.geometry.coordinates as PolygonCoords, severity: zoneSeverity(z.kind) })),
+      zones: site.zones.map((z) => ({
+        id: z.id,
+        coords: z.geometry.coordinates as PolygonCoords,
+        severity: zoneSeverity(z.kind),
+        crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS)
+      })),
       water: hasWater ? createWaterState(site.water) : null,
       ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
       entities: new Map()
@@ -193,6 +204,11 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.boundary = e.boundary
       ne.elevation = e.elevation
       ne.zones = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.zones[i]! : e.zones[k]! })
+      ne.sos = e.sos
+    }
+    for (const z of n.zones) {
+      const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
+      if (z.crowd && oc) Object.assign(z.crowd, { inside: oc.inside, active: oc.active, lastTs: oc.lastTs }) // a new maxPeople applies from the next fix
     }
   }
   prev.sites = next.sites
@@ -209,7 +225,8 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       elevation: createFenceState(),
       elevationSubject: `${id}:elevation`,
       zones: sc.zones.map(() => createFenceState()),
-      zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`)
+      zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`),
+      sos: createSosState()
     }
     sc.entities.set(id, e)
   }
@@ -272,6 +289,15 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       const zi = sc.zones.findIndex((z) => z.id === parts[0])
       if (zi < 0 || !parts[1]) return false
       entityCtx(sc, parts[1]).zones[zi]!.active = true
+      return true
+    }
+    case 'sos':
+      entityCtx(sc, subject).sos.raised = true
+      return true
+    case 'zone_overcrowded': {
+      const crowd = sc.zones.find((z) => z.id === subject)?.crowd
+      if (!crowd) return false
+      crowd.active = true
       return true
     }
   }

@@ -13,6 +13,8 @@ import { evaluateOre } from './rules/over-capacity.js'
 import { seenOffline } from './rules/device-offline.js'
 import { evaluateBoundary, evaluateElevation, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
 import { evaluateZone, ZONE_STANDARD } from './rules/zone-intrusion.js'
+import { evaluateSos, SOS_STANDARD } from './rules/sos.js'
+import { evaluateCrowd, CROWD_STANDARD } from './rules/zone-crowding.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
 import { beijingDayStart } from '../core/time.js'
@@ -114,7 +116,9 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       for (let i = 0; i < sc.zones.length; i++) {
         const z = sc.zones[i]!
         push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
+        if (z.crowd !== null && v.entity === 'person') push(out, evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, ts), d, 'zone_overcrowded', z.id, '', CROWD_STANDARD, null)
       }
+      push(out, evaluateSos(e.sos, v.sos === 1, ts), d, 'sos', id, '', SOS_STANDARD)
       break
     }
     default:

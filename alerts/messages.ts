@@ -148,6 +148,17 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
         : (zh ? `${entity} 进入 ${zoneName}(定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} entered ${zoneName} (accuracy ${v} m; locator ${devName}; ${std})`)
       break
     }
+    case 'sos':
+      body = zh ? `${a.subject} 发出紧急呼救(定位终端 ${devName};${std}),须人工确认并关闭` : `${a.subject} raised an SOS call (locator ${devName}; ${std}); an operator must acknowledge and close it`
+      break
+    case 'zone_overcrowded': {
+      const zone = site?.zones.find((z) => z.id === a.subject)
+      const zoneName = zone ? `${zone.name}(${zone.id})` : a.subject
+      body = to === 'resolved'
+        ? (zh ? `${zoneName} 人数 ${v} 人,已回落(定员 ${lim} 人,${std})` : `${zoneName} holds ${v} people again (limit ${lim}, ${std})`)
+        : (zh ? `${zoneName} 人数 ${v} 人,超过定员 ${lim} 人(${std})` : `${zoneName} holds ${v} people, above its limit of ${lim} (${std})`)
+      break
+    }
     case 'over_capacity': {
       const year = reason.startsWith('year_')
       body = year
