@@ -19,6 +19,7 @@ import { createFenceState, type FenceState } from './rules/fence.js'
 import { zoneSeverity } from './rules/zone-intrusion.js'
 import { createSosState, type SosState } from './rules/sos.js'
 import { createCrowdState, type CrowdState } from './rules/zone-crowding.js'
+import { createLastFix, type LastFix } from './rules/over-speed.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -61,6 +62,8 @@ export interface ZoneCtx {
   severity: Severity
   /** 区域超员: the zone's headcount (null when the zone has no maxPeople). */
   crowd: CrowdState | null
+  /** 超速: the zone's vehicle speed limit, km/h (null: none). */
+  maxSpeedKmh: number | null
 }
 
 export interface EntityCtx {
@@ -73,6 +76,9 @@ export interface EntityCtx {
   zoneSubjects: string[]
   /** 紧急呼救: the tag's SOS button (subject `{entity}`). */
   sos: SosState
+  /** 超速: the vehicle's previous fix (derived speed), and one counter per zone (unused for zones without maxSpeedKmh). */
+  lastFix: LastFix
+  speed: FenceState[]
 }
 
 export interface SiteCtx {
@@ -82,6 +88,8 @@ export interface SiteCtx {
   water: WaterState | null
   ore: OreState
   entities: Map<string, EntityCtx>
+  /** Some zone has maxSpeedKmh (vehicle fixes keep their previous fix for a derived speed). */
+  speedZones: boolean
 }
 
 export interface DeviceCtx {
@@ -128,11 +136,13 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         id: z.id,
         coords: z.geometry.coordinates as PolygonCoords,
         severity: zoneSeverity(z.kind),
-        crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS)
+        crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS),
+        maxSpeedKmh: z.maxSpeedKmh ?? null
       })),
       water: hasWater ? createWaterState(site.water) : null,
       ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
-      entities: new Map()
+      entities: new Map(),
+      speedZones: site.zones.some((z) => z.maxSpeedKmh !== undefined)
     }
     sites.set(site.id, sc)
     for (const device of site.devices) {
@@ -205,6 +215,8 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.elevation = e.elevation
       ne.zones = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.zones[i]! : e.zones[k]! })
       ne.sos = e.sos
+      ne.lastFix = e.lastFix
+      ne.speed = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.speed[i]! : e.speed[k]! })
     }
     for (const z of n.zones) {
       const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
@@ -226,7 +238,9 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       elevationSubject: `${id}:elevation`,
       zones: sc.zones.map(() => createFenceState()),
       zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`),
-      sos: createSosState()
+      sos: createSosState(),
+      lastFix: createLastFix(),
+      speed: sc.zones.map(() => createFenceState())
     }
     sc.entities.set(id, e)
   }
@@ -294,6 +308,12 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
     case 'sos':
       entityCtx(sc, subject).sos.raised = true
       return true
+    case 'over_speed': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || sc.zones[zi]!.maxSpeedKmh === null || !parts[1]) return false
+      entityCtx(sc, parts[1]).speed[zi]!.active = true
+      return true
+    }
     case 'zone_overcrowded': {
       const crowd = sc.zones.find((z) => z.id === subject)?.crowd
       if (!crowd) return false

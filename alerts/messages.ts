@@ -151,6 +151,15 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     case 'sos':
       body = zh ? `${a.subject} 发出紧急呼救(定位终端 ${devName};${std}),须人工确认并关闭` : `${a.subject} raised an SOS call (locator ${devName}; ${std}); an operator must acknowledge and close it`
       break
+    case 'over_speed': {
+      const zone = site?.zones.find((z) => z.id === parts[0])
+      const zoneName = zone ? `${zone.name}(${zone.id})` : (parts[0] ?? '')
+      const entity = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${entity} 在 ${zoneName} 内已不超速(限速 ${lim} km/h,${std})` : `${entity} is within the speed limit in ${zoneName} again (limit ${lim} km/h, ${std})`)
+        : (zh ? `${entity} 在 ${zoneName} 内连续超速,至少 ${v} km/h,限速 ${lim} km/h(定位终端 ${devName};${std})` : `${entity} is speeding in ${zoneName}: at least ${v} km/h in consecutive fixes, limit ${lim} km/h (locator ${devName}; ${std})`)
+      break
+    }
     case 'zone_overcrowded': {
       const zone = site?.zones.find((z) => z.id === a.subject)
       const zoneName = zone ? `${zone.name}(${zone.id})` : a.subject

@@ -14,7 +14,8 @@
  *   a call an operator already closed);
  * - zone_overcrowded: each zone's headcount from the latest stored fix of every person tag
  *   (TelemetryStore.latest is per device and entity), so a restart does not resolve it from a
- *   partial count.
+ *   partial count;
+ * - over_speed: each vehicle's latest stored fix, the start of its next derived speed.
  * Fence counters (consecutive fixes) start from zero.
  */
 import type { TelemetryStore } from '../store/telemetry.js'
@@ -133,8 +134,9 @@ function restorePeople (ctx: Contexts, sc: SiteCtx, latest: readonly Reading[]):
     if (typeof id !== 'string' || typeof lon !== 'number' || typeof lat !== 'number') continue
     const e = entityCtx(sc, id)
     if (r.ts > e.sos.lastTs) { e.sos.raised = sos === 1; e.sos.lastTs = r.ts }
-    if (entity !== 'person') continue
     const acc = typeof accuracyM === 'number' ? accuracyM : sc.site.fence.defaultAccuracyM
+    if (entity === 'vehicle') { Object.assign(e.lastFix, { ts: r.ts, lon, lat, accuracyM: acc }); continue } // over_speed's derived speed
+    if (entity !== 'person') continue
     for (const z of sc.zones) if (z.crowd) evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, r.ts)
   }
   for (const z of sc.zones) if (z.crowd) z.crowd.active = false // alerts come from the AlertStore

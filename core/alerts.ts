@@ -4,7 +4,7 @@ import type { Severity } from './sites.js'
 export const ALERT_KINDS = [
   'dust_exceedance', 'water_recycling_low', 'boundary_breach', 'zone_intrusion',
   'over_capacity', 'device_offline', 'data_quality',
-  'sos', 'zone_overcrowded'
+  'sos', 'zone_overcrowded', 'over_speed'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -19,7 +19,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     device_offline: '设备离线',
     data_quality: '数据质量异常',
     sos: '紧急呼救',
-    zone_overcrowded: '区域超员'
+    zone_overcrowded: '区域超员',
+    over_speed: '超速'
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -30,7 +31,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     device_offline: 'device offline',
     data_quality: 'data quality problem',
     sos: 'SOS call',
-    zone_overcrowded: 'too many people in a zone'
+    zone_overcrowded: 'too many people in a zone',
+    over_speed: 'over-speed'
   })
 })
 

@@ -130,7 +130,9 @@ export const zoneSchema = z.strictObject({
   kind: z.enum(ZONE_KINDS).default('restricted'),
   geometry: polygonSchema,
   /** 区域超员: more person tags inside than this raise zone_overcrowded (a site setting; alerts/rules/zone-crowding.ts). */
-  maxPeople: z.number().int().positive().optional()
+  maxPeople: z.number().int().positive().optional(),
+  /** 超速: vehicles inside faster than this, km/h, raise over_speed (a site setting; alerts/rules/over-speed.ts). */
+  maxSpeedKmh: z.number().positive().optional()
 })
 export type Zone = z.infer<typeof zoneSchema>
 

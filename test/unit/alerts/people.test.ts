@@ -13,7 +13,7 @@ function peopleConfig () {
   const site = c.sites[0]!
   return configSchema.parse({
     ...c,
-    sites: [{ ...site, zones: [{ ...site.zones[0]!, maxPeople: 2 }], devices: [...site.devices, { id: 'UWB1', kind: 'locator', role: 'personnel', intervalS: 5, password: 'pw-UWB1-secret' }] }]
+    sites: [{ ...site, zones: [{ ...site.zones[0]!, maxPeople: 2, maxSpeedKmh: 15 }], devices: [...site.devices, { id: 'UWB1', kind: 'locator', role: 'personnel', intervalS: 5, password: 'pw-UWB1-secret' }] }]
   })
 }
 
@@ -24,6 +24,11 @@ function person (ts: number, entityId: string, eastM: number, sos?: 1 | 0): Read
 
 async function openOf (rig: Rig, kind: string) {
   return (await rig.state.alerts.open()).filter((a) => a.kind === kind)
+}
+
+function truck (ts: number, eastM: number, speedKmh: number): Reading {
+  const [lon, lat] = offsetM(CENTER, eastM, 0)
+  return { site: 'site-a', device: 'LOC1', kind: 'locator', ts, values: { entity: 'vehicle', entityId: 'TRK-9', lon, lat, accuracyM: 1, speedKmh } }
 }
 
 const dir = tempDir()
@@ -92,5 +97,24 @@ describe('people alarms through the engine', () => {
       expect(all.items.map((a) => [a.state, a.value])).toEqual([['resolved', 1]])
       await rig2.close()
     } finally { d2.remove() }
+  })
+
+  it('over_speed: a vehicle over the zone limit for 3 fixes fires, a restart keeps the alert, 3 fixes within resolve it', async () => {
+    const d3 = tempDir()
+    try {
+      const t = T0 + 120 * SECOND
+      const rig = await startRig(peopleConfig(), { dir: d3.path })
+      await rig.feed([truck(t, 0, 10), truck(t + 5 * SECOND, 0, 20), truck(t + 10 * SECOND, 0, 22), truck(t + 15 * SECOND, 0, 21)])
+      const open = await openOf(rig, 'over_speed')
+      expect(open.map((a) => [a.subject, a.severity, a.value, a.limit, a.firedAt])).toEqual([['blast-1:TRK-9', 'warning', 21, 15, t + 15 * SECOND]])
+      expect(open[0]!.message).toContain('TRK-9 在 爆破警戒区(blast-1) 内连续超速,至少 21 km/h,限速 15 km/h')
+      await rig.close()
+      const rig2 = await startRig(peopleConfig(), { dir: d3.path })
+      await rig2.feed([truck(t + 20 * SECOND, 0, 25), truck(t + 25 * SECOND, 0, 10), truck(t + 30 * SECOND, 0, 10)])
+      expect((await openOf(rig2, 'over_speed')).map((a) => a.firedAt)).toEqual([t + 15 * SECOND]) // continued, not fired again
+      await rig2.feed([truck(t + 35 * SECOND, 0, 10)])
+      expect(await openOf(rig2, 'over_speed')).toEqual([])
+      await rig2.close()
+    } finally { d3.remove() }
   })
 })
