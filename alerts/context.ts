@@ -20,6 +20,7 @@ import { zoneSeverity } from './rules/zone-intrusion.js'
 import { createSosState, type SosState } from './rules/sos.js'
 import { createCrowdState, type CrowdState } from './rules/zone-crowding.js'
 import { createLastFix, type LastFix } from './rules/over-speed.js'
+import { createStayState, type StayState } from './rules/zone-overstay.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -64,6 +65,8 @@ export interface ZoneCtx {
   crowd: CrowdState | null
   /** 超速: the zone's vehicle speed limit, km/h (null: none). */
   maxSpeedKmh: number | null
+  /** 超时: the zone's longest stay, s (null: none). */
+  maxStayS: number | null
 }
 
 export interface EntityCtx {
@@ -79,6 +82,8 @@ export interface EntityCtx {
   /** 超速: the vehicle's previous fix (derived speed), and one counter per zone (unused for zones without maxSpeedKmh). */
   lastFix: LastFix
   speed: FenceState[]
+  /** 超时: one stay per zone (unused for zones without maxStayS). */
+  stays: StayState[]
 }
 
 export interface SiteCtx {
@@ -137,7 +142,8 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         coords: z.geometry.coordinates as PolygonCoords,
         severity: zoneSeverity(z.kind),
         crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS),
-        maxSpeedKmh: z.maxSpeedKmh ?? null
+        maxSpeedKmh: z.maxSpeedKmh ?? null,
+        maxStayS: z.maxStayS ?? null
       })),
       water: hasWater ? createWaterState(site.water) : null,
       ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
@@ -217,6 +223,7 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.sos = e.sos
       ne.lastFix = e.lastFix
       ne.speed = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.speed[i]! : e.speed[k]! })
+      ne.stays = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.stays[i]! : e.stays[k]! })
     }
     for (const z of n.zones) {
       const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
@@ -240,7 +247,8 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`),
       sos: createSosState(),
       lastFix: createLastFix(),
-      speed: sc.zones.map(() => createFenceState())
+      speed: sc.zones.map(() => createFenceState()),
+      stays: sc.zones.map(() => createStayState())
     }
     sc.entities.set(id, e)
   }
@@ -312,6 +320,12 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       const zi = sc.zones.findIndex((z) => z.id === parts[0])
       if (zi < 0 || sc.zones[zi]!.maxSpeedKmh === null || !parts[1]) return false
       entityCtx(sc, parts[1]).speed[zi]!.active = true
+      return true
+    }
+    case 'zone_overstay': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || sc.zones[zi]!.maxStayS === null || !parts[1]) return false
+      entityCtx(sc, parts[1]).stays[zi]!.active = true
       return true
     }
     case 'zone_overcrowded': {

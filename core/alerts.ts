@@ -4,7 +4,7 @@ import type { Severity } from './sites.js'
 export const ALERT_KINDS = [
   'dust_exceedance', 'water_recycling_low', 'boundary_breach', 'zone_intrusion',
   'over_capacity', 'device_offline', 'data_quality',
-  'sos', 'zone_overcrowded', 'over_speed'
+  'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -20,7 +20,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     data_quality: '数据质量异常',
     sos: '紧急呼救',
     zone_overcrowded: '区域超员',
-    over_speed: '超速'
+    over_speed: '超速',
+    zone_overstay: '区域超时'
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -32,7 +33,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     data_quality: 'data quality problem',
     sos: 'SOS call',
     zone_overcrowded: 'too many people in a zone',
-    over_speed: 'over-speed'
+    over_speed: 'over-speed',
+    zone_overstay: 'too long in a zone'
   })
 })
 

@@ -132,7 +132,9 @@ export const zoneSchema = z.strictObject({
   /** 区域超员: more person tags inside than this raise zone_overcrowded (a site setting; alerts/rules/zone-crowding.ts). */
   maxPeople: z.number().int().positive().optional(),
   /** 超速: vehicles inside faster than this, km/h, raise over_speed (a site setting; alerts/rules/over-speed.ts). */
-  maxSpeedKmh: z.number().positive().optional()
+  maxSpeedKmh: z.number().positive().optional(),
+  /** 超时: a person continuously inside longer than this, s, raises zone_overstay (a site setting; alerts/rules/zone-overstay.ts). */
+  maxStayS: z.number().int().positive().optional()
 })
 export type Zone = z.infer<typeof zoneSchema>
 

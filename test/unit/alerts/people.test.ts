@@ -13,7 +13,7 @@ function peopleConfig () {
   const site = c.sites[0]!
   return configSchema.parse({
     ...c,
-    sites: [{ ...site, zones: [{ ...site.zones[0]!, maxPeople: 2, maxSpeedKmh: 15 }], devices: [...site.devices, { id: 'UWB1', kind: 'locator', role: 'personnel', intervalS: 5, password: 'pw-UWB1-secret' }] }]
+    sites: [{ ...site, zones: [{ ...site.zones[0]!, maxPeople: 2, maxSpeedKmh: 15, maxStayS: 60 }], devices: [...site.devices, { id: 'UWB1', kind: 'locator', role: 'personnel', intervalS: 5, password: 'pw-UWB1-secret' }] }]
   })
 }
 
@@ -116,5 +116,17 @@ describe('people alarms through the engine', () => {
       expect(await openOf(rig2, 'over_speed')).toEqual([])
       await rig2.close()
     } finally { d3.remove() }
+  })
+
+  it('zone_overstay: a person inside the zone for more than maxStayS fires, leaving resolves', async () => {
+    const rig = await startRig(peopleConfig())
+    const t = T0 + 600 * SECOND
+    await rig.feed(Array.from({ length: 8 }, (_, i) => person(t + i * 10 * SECOND, 'P-9', 0)))
+    const open = await openOf(rig, 'zone_overstay')
+    expect(open.map((a) => [a.subject, a.severity, a.value, a.limit, a.firedAt])).toEqual([['blast-1:P-9', 'warning', 70, 60, t + 70 * SECOND]])
+    expect(open[0]!.message).toContain('P-9 在 爆破警戒区(blast-1) 内连续停留 70 秒,超过限值 60 秒')
+    await rig.feed([person(t + 80 * SECOND, 'P-9', 300)])
+    expect(await openOf(rig, 'zone_overstay')).toEqual([])
+    await rig.close()
   })
 })
