@@ -17,6 +17,10 @@ import { createOreState, type OreState } from './rules/over-capacity.js'
 import { createOfflineState, type OfflineState } from './rules/device-offline.js'
 import { createFenceState, type FenceState } from './rules/fence.js'
 import { zoneSeverity } from './rules/zone-intrusion.js'
+import { createSosState, type SosState } from './rules/sos.js'
+import { createCrowdState, type CrowdState } from './rules/zone-crowding.js'
+import { createLastFix, type LastFix } from './rules/over-speed.js'
+import { createStayState, type StayState } from './rules/zone-overstay.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -57,6 +61,12 @@ export interface ZoneCtx {
   id: string
   coords: PolygonCoords
   severity: Severity
+  /** 区域超员: the zone's headcount (null when the zone has no maxPeople). */
+  crowd: CrowdState | null
+  /** 超速: the zone's vehicle speed limit, km/h (null: none). */
+  maxSpeedKmh: number | null
+  /** 超时: the zone's longest stay, s (null: none). */
+  maxStayS: number | null
 }
 
 export interface EntityCtx {
@@ -67,6 +77,13 @@ export interface EntityCtx {
   elevationSubject: string
   zones: FenceState[]
   zoneSubjects: string[]
+  /** 紧急呼救: the tag's SOS button (subject `{entity}`). */
+  sos: SosState
+  /** 超速: the vehicle's previous fix (derived speed), and one counter per zone (unused for zones without maxSpeedKmh). */
+  lastFix: LastFix
+  speed: FenceState[]
+  /** 超时: one stay per zone (unused for zones without maxStayS). */
+  stays: StayState[]
 }
 
 export interface SiteCtx {
@@ -76,6 +93,8 @@ export interface SiteCtx {
   water: WaterState | null
   ore: OreState
   entities: Map<string, EntityCtx>
+  /** Some zone has maxSpeedKmh (vehicle fixes keep their previous fix for a derived speed). */
+  speedZones: boolean
 }
 
 export interface DeviceCtx {
@@ -118,10 +137,18 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
     const sc: SiteCtx = {
       site,
       boundary: site.boundary.coordinates as PolygonCoords,
-      zones: site.zones.map((z) => ({ id: z.id, coords: z.geometry.coordinates as PolygonCoords, severity: zoneSeverity(z.kind) })),
+      zones: site.zones.map((z) => ({
+        id: z.id,
+        coords: z.geometry.coordinates as PolygonCoords,
+        severity: zoneSeverity(z.kind),
+        crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS),
+        maxSpeedKmh: z.maxSpeedKmh ?? null,
+        maxStayS: z.maxStayS ?? null
+      })),
       water: hasWater ? createWaterState(site.water) : null,
       ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
-      entities: new Map()
+      entities: new Map(),
+      speedZones: site.zones.some((z) => z.maxSpeedKmh !== undefined)
     }
     sites.set(site.id, sc)
     for (const device of site.devices) {
@@ -193,6 +220,14 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.boundary = e.boundary
       ne.elevation = e.elevation
       ne.zones = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.zones[i]! : e.zones[k]! })
+      ne.sos = e.sos
+      ne.lastFix = e.lastFix
+      ne.speed = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.speed[i]! : e.speed[k]! })
+      ne.stays = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.stays[i]! : e.stays[k]! })
+    }
+    for (const z of n.zones) {
+      const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
+      if (z.crowd && oc) Object.assign(z.crowd, { inside: oc.inside, active: oc.active, lastTs: oc.lastTs }) // a new maxPeople applies from the next fix
     }
   }
   prev.sites = next.sites
@@ -209,7 +244,11 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       elevation: createFenceState(),
       elevationSubject: `${id}:elevation`,
       zones: sc.zones.map(() => createFenceState()),
-      zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`)
+      zoneSubjects: sc.zones.map((z) => `${z.id}:${id}`),
+      sos: createSosState(),
+      lastFix: createLastFix(),
+      speed: sc.zones.map(() => createFenceState()),
+      stays: sc.zones.map(() => createStayState())
     }
     sc.entities.set(id, e)
   }
@@ -272,6 +311,27 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       const zi = sc.zones.findIndex((z) => z.id === parts[0])
       if (zi < 0 || !parts[1]) return false
       entityCtx(sc, parts[1]).zones[zi]!.active = true
+      return true
+    }
+    case 'sos':
+      entityCtx(sc, subject).sos.raised = true
+      return true
+    case 'over_speed': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || sc.zones[zi]!.maxSpeedKmh === null || !parts[1]) return false
+      entityCtx(sc, parts[1]).speed[zi]!.active = true
+      return true
+    }
+    case 'zone_overstay': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || sc.zones[zi]!.maxStayS === null || !parts[1]) return false
+      entityCtx(sc, parts[1]).stays[zi]!.active = true
+      return true
+    }
+    case 'zone_overcrowded': {
+      const crowd = sc.zones.find((z) => z.id === subject)?.crowd
+      if (!crowd) return false
+      crowd.active = true
       return true
     }
   }

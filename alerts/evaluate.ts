@@ -13,6 +13,10 @@ import { evaluateOre } from './rules/over-capacity.js'
 import { seenOffline } from './rules/device-offline.js'
 import { evaluateBoundary, evaluateElevation, BOUNDARY_STANDARD } from './rules/boundary-breach.js'
 import { evaluateZone, ZONE_STANDARD } from './rules/zone-intrusion.js'
+import { evaluateSos, SOS_STANDARD } from './rules/sos.js'
+import { evaluateCrowd, CROWD_STANDARD } from './rules/zone-crowding.js'
+import { evaluateSpeed, measureSpeed, SPEED_STANDARD } from './rules/over-speed.js'
+import { evaluateStay, STAY_STANDARD } from './rules/zone-overstay.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
 import { beijingDayStart } from '../core/time.js'
@@ -111,10 +115,16 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       push(out, evaluateBoundary(e.boundary, sc.boundary, lon, lat, acc, ts, n, alt), d, 'boundary_breach', id, 'm', BOUNDARY_STANDARD)
       const range = sc.site.elevation
       if (alt !== null && range) push(out, evaluateElevation(e.elevation, range, lon, lat, alt, acc, ts, n), d, 'boundary_breach', e.elevationSubject, 'm', BOUNDARY_STANDARD)
+      const vehicle = v.entity === 'vehicle'
+      if (vehicle && sc.speedZones) measureSpeed(e.lastFix, typeof v.speedKmh === 'number' ? v.speedKmh : null, lon, lat, acc, ts)
       for (let i = 0; i < sc.zones.length; i++) {
         const z = sc.zones[i]!
         push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
+        if (vehicle && z.maxSpeedKmh !== null) push(out, evaluateSpeed(e.speed[i]!, z.coords, z.maxSpeedKmh, lon, lat, acc, ts, n), d, 'over_speed', e.zoneSubjects[i]!, 'km/h', SPEED_STANDARD)
+        if (z.maxStayS !== null && v.entity === 'person') push(out, evaluateStay(e.stays[i]!, z.coords, z.maxStayS, sc.site.people.staleS, lon, lat, acc, ts), d, 'zone_overstay', e.zoneSubjects[i]!, 's', STAY_STANDARD)
+        if (z.crowd !== null && v.entity === 'person') push(out, evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, ts), d, 'zone_overcrowded', z.id, '', CROWD_STANDARD, null)
       }
+      push(out, evaluateSos(e.sos, v.sos === 1, ts), d, 'sos', id, '', SOS_STANDARD)
       break
     }
     default:

@@ -4,6 +4,7 @@
  */
 import { ALERT_KIND_NAMES, CLOSED_PREFIX, CLOSE_REASON_NAMES, DATA_BACK_REASON, NO_DATA_REASON, roundValue, type Alert, type AlertState, type CloseReason } from '../core/alerts.js'
 import type { Registry } from '../core/registry.js'
+import type { Site } from '../core/sites.js'
 import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
 import { BEIJING_OFFSET_MS } from '../core/time.js'
@@ -90,6 +91,12 @@ export function alertTitle (alert: Alert, to: AlertState, registry: Registry, la
   return `${tag}${kindName(alert.kind, lang)} · ${site}`
 }
 
+/** A zone as texts name it: 名称(id), or the bare id when it left the configuration. */
+function zoneLabel (site: Site | undefined, id: string): string {
+  const zone = site?.zones.find((z) => z.id === id)
+  return zone ? `${zone.name}(${zone.id})` : id
+}
+
 /** The full one-paragraph text of a transition. */
 export function alertText (input: TextInput, registry: Registry, lang: Language): string {
   const { alert: a, reason } = input
@@ -140,12 +147,37 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
       break
     }
     case 'zone_intrusion': {
-      const zone = site?.zones.find((z) => z.id === parts[0])
-      const zoneName = zone ? `${zone.name}(${zone.id})` : (parts[0] ?? '')
+      const zoneName = zoneLabel(site, parts[0] ?? '')
       const entity = parts[1] ?? ''
       body = to === 'resolved'
         ? (zh ? `${entity} 已离开 ${zoneName}(${std})` : `${entity} has left ${zoneName} (${std})`)
         : (zh ? `${entity} 进入 ${zoneName}(定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} entered ${zoneName} (accuracy ${v} m; locator ${devName}; ${std})`)
+      break
+    }
+    case 'sos':
+      body = zh ? `${a.subject} 发出紧急呼救(定位终端 ${devName};${std}),须人工确认并关闭` : `${a.subject} raised an SOS call (locator ${devName}; ${std}); an operator must acknowledge and close it`
+      break
+    case 'over_speed': {
+      const zoneName = zoneLabel(site, parts[0] ?? '')
+      const entity = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${entity} 在 ${zoneName} 内已不超速(限速 ${lim} km/h,${std})` : `${entity} is within the speed limit in ${zoneName} again (limit ${lim} km/h, ${std})`)
+        : (zh ? `${entity} 在 ${zoneName} 内连续超速,至少 ${v} km/h,限速 ${lim} km/h(定位终端 ${devName};${std})` : `${entity} is speeding in ${zoneName}: at least ${v} km/h in consecutive fixes, limit ${lim} km/h (locator ${devName}; ${std})`)
+      break
+    }
+    case 'zone_overstay': {
+      const zoneName = zoneLabel(site, parts[0] ?? '')
+      const entity = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${entity} 已离开 ${zoneName}(${std})` : `${entity} has left ${zoneName} (${std})`)
+        : (zh ? `${entity} 在 ${zoneName} 内连续停留 ${v} 秒,超过限值 ${lim} 秒(定位终端 ${devName};${std})` : `${entity} has been inside ${zoneName} for ${v} s, above the limit of ${lim} s (locator ${devName}; ${std})`)
+      break
+    }
+    case 'zone_overcrowded': {
+      const zoneName = zoneLabel(site, a.subject)
+      body = to === 'resolved'
+        ? (zh ? `${zoneName} 人数 ${v} 人,已回落(定员 ${lim} 人,${std})` : `${zoneName} holds ${v} people again (limit ${lim}, ${std})`)
+        : (zh ? `${zoneName} 人数 ${v} 人,超过定员 ${lim} 人(${std})` : `${zoneName} holds ${v} people, above its limit of ${lim} (${std})`)
       break
     }
     case 'over_capacity': {

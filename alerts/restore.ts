@@ -10,6 +10,12 @@
  *    start at 16:00 UTC, a multiple of 8 h, so buckets never straddle a day, month or year).
  * Replays emit no signals: open alerts come from AlertStore.open() and the engine marks their
  * rule state active afterwards; the next live reading decides anything new.
+ * - sos: a tag whose latest stored fix has the button raised stays raised (no second alert for
+ *   a call an operator already closed);
+ * - zone_overcrowded: each zone's headcount from the latest stored fix of every person tag
+ *   (TelemetryStore.latest is per device and entity), so a restart does not resolve it from a
+ *   partial count;
+ * - over_speed: each vehicle's latest stored fix, the start of its next derived speed.
  * Fence counters (consecutive fixes) start from zero.
  */
 import type { TelemetryStore } from '../store/telemetry.js'
@@ -19,7 +25,8 @@ import { beijingDayStart, beijingMonthStart, beijingYearStart, HOUR, MINUTE } fr
 import { addDustSample } from './rules/dust-exceedance.js'
 import { COUNTED_FLAGS } from '../core/dust.js'
 import { evaluateWater } from './rules/water-recycling.js'
-import type { Contexts, SiteCtx } from './context.js'
+import { entityCtx, type Contexts, type SiteCtx } from './context.js'
+import { evaluateCrowd } from './rules/zone-crowding.js'
 
 const scratch = new Float64Array(1)
 
@@ -53,6 +60,8 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
       if (typeof v === 'number' && r.ts > s.lastTs) { s.value = v; s.since = r.ts; s.lastTs = r.ts }
     }
   }
+
+  restorePeople(ctx, sc, latest)
 
   const dustTo = maxTs(latest, 'dust')
   if (Number.isFinite(dustTo)) {
@@ -115,4 +124,20 @@ async function restoreSite (ctx: Contexts, sc: SiteCtx, telemetry: TelemetryStor
     }
     Object.assign(sc.ore, { year, month, ytd, mtd, lastTs: oreTo })
   }
+}
+
+/** SOS buttons and zone headcounts from the latest fix of each tag (replayed in time order, no signals). */
+function restorePeople (ctx: Contexts, sc: SiteCtx, latest: readonly Reading[]): void {
+  const fixes = latest.filter((r) => r.kind === 'locator' && ctx.devices.get(r.device)?.site === sc).sort((a, b) => a.ts - b.ts)
+  for (const r of fixes) {
+    const { entity, entityId: id, lon, lat, accuracyM, sos } = r.values
+    if (typeof id !== 'string' || typeof lon !== 'number' || typeof lat !== 'number') continue
+    const e = entityCtx(sc, id)
+    if (r.ts > e.sos.lastTs) { e.sos.raised = sos === 1; e.sos.lastTs = r.ts }
+    const acc = typeof accuracyM === 'number' ? accuracyM : sc.site.fence.defaultAccuracyM
+    if (entity === 'vehicle') { Object.assign(e.lastFix, { ts: r.ts, lon, lat, accuracyM: acc }); continue } // over_speed's derived speed
+    if (entity !== 'person') continue
+    for (const z of sc.zones) if (z.crowd) evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, r.ts)
+  }
+  for (const z of sc.zones) if (z.crowd) z.crowd.active = false // alerts come from the AlertStore
 }

@@ -3,7 +3,8 @@ import type { Severity } from './sites.js'
 
 export const ALERT_KINDS = [
   'dust_exceedance', 'water_recycling_low', 'boundary_breach', 'zone_intrusion',
-  'over_capacity', 'device_offline', 'data_quality'
+  'over_capacity', 'device_offline', 'data_quality',
+  'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -16,7 +17,11 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     zone_intrusion: '闯入限制区域',
     over_capacity: '超能力开采', // 自然资规〔2024〕1号 超能力/超量开采
     device_offline: '设备离线',
-    data_quality: '数据质量异常'
+    data_quality: '数据质量异常',
+    sos: '紧急呼救',
+    zone_overcrowded: '区域超员',
+    over_speed: '超速',
+    zone_overstay: '区域超时'
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -25,7 +30,11 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     zone_intrusion: 'restricted-zone intrusion',
     over_capacity: 'over-capacity mining',
     device_offline: 'device offline',
-    data_quality: 'data quality problem'
+    data_quality: 'data quality problem',
+    sos: 'SOS call',
+    zone_overcrowded: 'too many people in a zone',
+    over_speed: 'over-speed',
+    zone_overstay: 'too long in a zone'
   })
 })
 

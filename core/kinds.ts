@@ -98,7 +98,9 @@ export const FIELDS: Readonly<Record<Kind, readonly FieldDef[]>> = Object.freeze
     { name: 'alt', type: 'float', unit: 'm', label: '高程' },
     { name: 'accuracyM', type: 'float', unit: 'm', label: '定位精度' },
     { name: 'speedKmh', type: 'float', unit: 'km/h', label: '速度' },
-    { name: 'heading', type: 'float', unit: '°', label: '航向' }
+    { name: 'heading', type: 'float', unit: '°', label: '航向' },
+    // 1 while the tag's SOS button is raised (紧急呼救), 0 otherwise (alerts/rules/sos.ts)
+    { name: 'sos', type: 'int', unit: '', label: '紧急呼救' }
   ],
   ore: [
     { name: 'tonnes', type: 'float', unit: 't', label: '净重' },

@@ -98,7 +98,9 @@ export const locatorReadingSchema = z.strictObject({
   alt: finite.optional(),
   accuracyM: finite.min(0).optional(),
   speedKmh: finite.min(0).optional(),
-  heading: finite.min(0).max(360).optional()
+  heading: finite.min(0).max(360).optional(),
+  /** The tag's SOS (紧急呼救) button is raised: true or 1; stored as 1/0 (alerts/rules/sos.ts). */
+  sos: z.union([z.boolean(), z.literal(0), z.literal(1)]).transform((v) => (v === true || v === 1 ? 1 : 0)).optional()
 })
 
 export const oreReadingSchema = z.strictObject({

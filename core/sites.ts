@@ -116,12 +116,25 @@ export const fenceSettingsSchema = z.strictObject({
   defaultAccuracyM: z.number().nonnegative().default(5)
 })
 
+export const peopleSettingsSchema = z.strictObject({
+  /** A person tag's fix older than this no longer counts towards a zone's headcount, s (site setting). */
+  staleS: z.number().int().positive().default(60),
+  /** zone_overcrowded resolves at maxPeople − hysteresis people or fewer (site setting). */
+  hysteresis: z.number().int().nonnegative().default(1)
+})
+
 export const ZONE_KINDS = ['blasting', 'restricted', 'tailings', 'plant', 'other'] as const
 export const zoneSchema = z.strictObject({
   id,
   name: z.string().min(1),
   kind: z.enum(ZONE_KINDS).default('restricted'),
-  geometry: polygonSchema
+  geometry: polygonSchema,
+  /** 区域超员: more person tags inside than this raise zone_overcrowded (a site setting; alerts/rules/zone-crowding.ts). */
+  maxPeople: z.number().int().positive().optional(),
+  /** 超速: vehicles inside faster than this, km/h, raise over_speed (a site setting; alerts/rules/over-speed.ts). */
+  maxSpeedKmh: z.number().positive().optional(),
+  /** 超时: a person continuously inside longer than this, s, raises zone_overstay (a site setting; alerts/rules/zone-overstay.ts). */
+  maxStayS: z.number().int().positive().optional()
 })
 export type Zone = z.infer<typeof zoneSchema>
 
@@ -246,9 +259,13 @@ export const siteSchema = z.strictObject({
   water: waterSettingsSchema.prefault({}),
   ore: oreSettingsSchema.prefault({}),
   fence: fenceSettingsSchema.prefault({}),
+  people: peopleSettingsSchema.prefault({}),
   devices: z.array(deviceSchema).default([]),
   simulation: simulationSchema.optional()
 }).superRefine((s, ctx) => {
+  s.zones.forEach((z, j) => {
+    if (z.maxPeople !== undefined && s.people.hysteresis > z.maxPeople) ctx.addIssue({ code: 'custom', path: ['zones', j, 'maxPeople'], message: `maxPeople ${z.maxPeople} is below people.hysteresis ${s.people.hysteresis}: zone_overcrowded would resolve only below 0 people, i.e. never` })
+  })
   // a running average is counted in the monitor's own reports (core/dust.ts windowBuckets): a
   // window shorter than a monitor's reporting interval would hold at most one report, never an average
   s.dust.limits.forEach((l, i) => {
