@@ -28,7 +28,7 @@ export function alertKey (site: string, kind: string, subject: string): string {
 }
 
 /** Site-level alerts (no device) computed from the readings of a site's devices of one kind. */
-const SITE_LEVEL_SOURCES: Readonly<Partial<Record<AlertKind, string>>> = { water_recycling_low: 'water', over_capacity: 'ore' }
+const SITE_LEVEL_SOURCES: Readonly<Partial<Record<AlertKind, string>>> = { water_recycling_low: 'water', over_capacity: 'ore', zone_overcrowded: 'locator' }
 
 /** True when `a`'s evidence comes from `device` (of `kind`, at `site`): its own alerts, or the site-level alert computed from it. */
 export function dependsOnDevice (a: Alert, site: string, device: string, kind: string | undefined): boolean {
