@@ -17,8 +17,12 @@ export const REFRESH_MS = 30 * SECOND
 export const RETRY_MS = MINUTE
 
 export class DayFactsWriter {
-  /** Site-days with data not yet in the written facts, by `${site}\0${day}`. */
-  private readonly dirty = new Map<string, { site: Site, day: number }>()
+  /**
+   * Site-days with data not yet in the written facts, by `${site}\0${day}`. The site's config is
+   * looked up when the day is computed, not when it is marked: a reload or a device change in
+   * between (a replacement chain, a new limit) must count for the day.
+   */
+  private readonly dirty = new Map<string, { site: string, day: number }>()
   private due = 0
   /** Bumped on each refresh: a device marks its day again after it (alerts/evaluate.ts). */
   generation = 0
@@ -34,9 +38,8 @@ export class DayFactsWriter {
   /** The Beijing day starting at `day` of `site` has new stored data. */
   mark (site: string, day: number): void {
     const key = `${site}\u0000${day}`
-    if (this.dirty.has(key)) return
-    const s = this.siteOf(site)
-    if (s) this.dirty.set(key, { site: s, day })
+    if (this.dirty.has(key) || this.siteOf(site) === undefined) return
+    this.dirty.set(key, { site, day })
   }
 
   get pendingDays (): number { return this.dirty.size }
@@ -50,7 +53,10 @@ export class DayFactsWriter {
     this.dirty.clear()
     const facts: DayFacts[] = []
     try {
-      for (const [, d] of days) facts.push(await computeDayFacts(this.telemetry, d.site, d.day, now))
+      for (const [, d] of days) {
+        const site = this.siteOf(d.site)
+        if (site) facts.push(await computeDayFacts(this.telemetry, site, d.day, now)) // a site removed since is not computed
+      }
       await this.telemetry.writeDayFacts(facts)
     } catch (err) {
       for (const [key, d] of days) this.dirty.set(key, d)
