@@ -72,7 +72,7 @@ function header (title: string, siteId: string | undefined): HTMLElement {
       link(`#/alerts${site && s.role === 'operator' ? `?site=${encodeURIComponent(site)}` : ''}`, 'alerts', current === '#/alerts'),
       link(`#/report${site ? `?site=${encodeURIComponent(site)}` : ''}`, 'report', current === '#/report')),
     h('div', { class: 'who' }, clockEl, h('span', { class: 'user', 'data-testid': 'user' }, `${s.name} · ${s.role}`), langToggle(),
-      h('button', { type: 'button', 'data-action': 'logout', onclick: async () => { await logout(); page?.dispose(); page = null; loginView() } }, t('logout'))))
+      h('button', { type: 'button', 'data-action': 'logout', onclick: async () => { page?.dispose(); page = null; await logout(); loginView() } }, t('logout'))))
 }
 
 let routing = 0
