@@ -104,7 +104,8 @@ describe('issue 16 point 8: "no data" is not "resolved"', () => {
     // back at its cadence with clean air: the mark is lifted at once, the alert clears only when the
     // readings say so (the window's average below clearBelow for clearHoldS)
     const back = lastSeen + 2 * HOUR
-    clock.set(back + 80 * MINUTE) // the readings below are not in the future
+    // the clock just past each batch: further ahead, the engine's timer would find the monitor silent again
+    clock.set(back + 4 * MINUTE)
     await publishReadings(mw, ZJ, 'dust', 'ZJ-DUST04', tspMinutes(back, 3, 100, 1000))
     // the PUBACK follows the store; the engine judges the readings right after: wait for its answer
     await waitFor(async () => (await oneAlert(dust!.id)).alert.noDataSince === null, 10_000, 'data_back')
@@ -112,6 +113,7 @@ describe('issue 16 point 8: "no data" is not "resolved"', () => {
     const returned = await oneAlert(dust!.id)
     expect(returned.alert).toMatchObject({ state: 'firing', noDataSince: null })
     expect(returned.history.at(-1)!.reason).toBe('data_back')
+    clock.set(back + 74 * MINUTE)
     await publishReadings(mw, ZJ, 'dust', 'ZJ-DUST04', tspMinutes(back + 3 * MINUTE, 70, 100, 2000))
     await mw.alerts.idle()
     const cleared = await oneAlert(dust!.id)
