@@ -35,7 +35,8 @@ export async function launchBrowser (origin: string): Promise<TestBrowser> {
         const url = r.url()
         if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url)
       })
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+      // with the resource's URL: "Failed to load resource" alone does not say which request failed
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.location().url ? `${m.text()} (${m.location().url})` : m.text()) })
       page.on('pageerror', (e) => { errors.push(String(e)) })
       return { page, foreign, errors }
     },
