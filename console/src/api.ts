@@ -20,11 +20,19 @@ export class ApiError extends Error {
 let onUnauthenticated: () => void = () => {}
 export function setUnauthenticatedHandler (fn: () => void): void { onUnauthenticated = fn }
 
+/** Requests in flight: logging out aborts them first, so none is answered 401 after the session has ended. */
+const inFlight = new Set<AbortController>()
+
 async function request<T> (method: string, path: string, opts: { body?: unknown, headers?: Record<string, string>, raw?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers }
   if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrf
   if (opts.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), credentials: 'same-origin' })
+  const abort = new AbortController()
+  inFlight.add(abort)
+  let res: Response
+  try {
+    res = await fetch(path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), credentials: 'same-origin', signal: abort.signal })
+  } finally { inFlight.delete(abort) }
   if (!res.ok) {
     let code = 'MW_HTTP'; let message = res.statusText
     try { const b = await res.json() as { code?: string, message?: string }; code = b.code ?? code; message = b.message ?? message } catch { /* not JSON */ }
@@ -53,6 +61,9 @@ export async function resume (): Promise<SessionInfo | null> {
 }
 
 export async function logout (): Promise<void> {
+  // A poll sent just before the click may reach the server on another connection after the DELETE and be refused 401.
+  for (const abort of inFlight) abort.abort()
+  inFlight.clear()
   try { await request('DELETE', '/api/v1/session') } finally { session = null; settings = null }
 }
 
