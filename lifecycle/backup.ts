@@ -1,0 +1,173 @@
+/**
+ * Backups of a running minewatch and restores into an empty data dir (issue 19 point 3;
+ * docs/storage.md *Backups*). takeBackup runs inside the running process (the ops route
+ * POST /api/v1/ops/backup, called by `minewatch backup DIR`): each DuckDB file is copied as of one
+ * instant by its own store (store/duckdb/backup.ts) while ingest keeps committing. The manifest is
+ * written last, so a backup without one is partial. restoreBackup checks everything (manifest,
+ * sizes, checksums, schema versions) before it writes anything.
+ */
+import { createHash } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, openSync, fsyncSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import { MinewatchError } from '../core/errors.js'
+import { packageVersion } from '../core/package.js'
+import type { Clock } from '../core/clock.js'
+import type { DatabaseSnapshot } from '../store/duckdb/backup.js'
+import { checkSchemaFile, currentVersion } from '../store/duckdb/schema-meta.js'
+import { TELEMETRY_SCHEMA } from '../store/duckdb/schema.js'
+import { STATE_SCHEMA } from '../store/duckdb/state-schema.js'
+import { DATA_FILES } from './check.js'
+
+export const MANIFEST_FILE = 'manifest.json'
+/** Layout of a backup dir; a restore refuses another. */
+export const BACKUP_FORMAT = 1
+/** The config file in effect when the backup was taken (device changes made through the API are in state.duckdb). */
+export const CONFIG_COPY = 'config.yaml'
+
+export interface BackupFile {
+  bytes: number
+  sha256: string
+  /** DuckDB files: the schema version and the rows of each table, as of the snapshot. */
+  schemaVersion?: number
+  rows?: Record<string, number>
+}
+
+export interface BackupManifest {
+  format: number
+  minewatch: string
+  /** When the backup started (epoch ms, the process's clock): every write acknowledged before is in it. */
+  startedAt: number
+  finishedAt: number
+  /** Telemetry store of the running minewatch; 'influx' backups hold no telemetry (back InfluxDB up with its own tools). */
+  telemetryStore: string
+  files: Record<string, BackupFile>
+}
+
+/** What takeBackup needs from the running process. */
+export interface BackupSources {
+  /** The DuckDB telemetry store; absent with InfluxDB. */
+  telemetry?: { snapshot(target: string): Promise<DatabaseSnapshot> }
+  telemetryStore: string
+  state: { snapshot(target: string): Promise<DatabaseSnapshot> }
+  /** The config file minewatch was started from, when there is one. */
+  configFile?: string
+  clock: Clock
+}
+
+function sha256 (path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
+
+function fsyncPath (path: string): void {
+  const fd = openSync(path, 'r')
+  try { fsyncSync(fd) } finally { closeSync(fd) }
+}
+
+function describe (path: string, snap?: DatabaseSnapshot): BackupFile {
+  return { bytes: statSync(path).size, sha256: sha256(path), ...(snap ? { schemaVersion: snap.schemaVersion, rows: snap.rows } : {}) }
+}
+
+/** True when dir does not exist or holds nothing. */
+function isEmptyDir (dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0
+}
+
+/**
+ * Takes a backup into `dir` (absolute; created; must be absent or empty). The state file is copied
+ * first, then telemetry: an alert in the copy may be missing a reading that came after it, never the
+ * other way round (readings are kept, the alert engine re-evaluates at start).
+ */
+export async function takeBackup (dirIn: string, src: BackupSources): Promise<BackupManifest> {
+  if (!dirIn.startsWith('/')) throw new MinewatchError('MW_BAD_REQUEST', `backup dir must be an absolute path, got '${dirIn}'`)
+  const dir = resolve(dirIn)
+  if (!isEmptyDir(dir)) throw new MinewatchError('MW_BAD_REQUEST', `backup dir ${dir} is not empty: a backup goes into a new or empty dir`)
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (err) {
+    throw new MinewatchError('MW_BAD_REQUEST', `cannot create backup dir ${dir}: ${(err as Error).message}`, { cause: err })
+  }
+  const startedAt = src.clock.now()
+  const files: Record<string, BackupFile> = {}
+  try {
+    const statePath = join(dir, DATA_FILES.state)
+    files[DATA_FILES.state] = describe(statePath, await src.state.snapshot(statePath))
+    if (src.telemetry) {
+      const telPath = join(dir, DATA_FILES.telemetry)
+      files[DATA_FILES.telemetry] = describe(telPath, await src.telemetry.snapshot(telPath))
+    }
+    if (src.configFile !== undefined && existsSync(src.configFile)) {
+      copyFileSync(src.configFile, join(dir, CONFIG_COPY))
+      files[CONFIG_COPY] = describe(join(dir, CONFIG_COPY))
+    }
+    for (const name of Object.keys(files)) fsyncPath(join(dir, name))
+    const manifest: BackupManifest = { format: BACKUP_FORMAT, minewatch: packageVersion, startedAt, finishedAt: src.clock.now(), telemetryStore: src.telemetryStore, files }
+    const tmp = join(dir, `${MANIFEST_FILE}.tmp`)
+    writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n')
+    fsyncPath(tmp)
+    renameSync(tmp, join(dir, MANIFEST_FILE))
+    fsyncPath(dir)
+    return manifest
+  } catch (err) {
+    // a failed backup leaves no partial dir behind that could pass for one
+    for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
+    throw err
+  }
+}
+
+function invalid (dir: string, why: string): MinewatchError {
+  return new MinewatchError('MW_BACKUP_INVALID', `${dir}: ${why}`)
+}
+
+/** Reads and checks a backup dir: manifest, every file's size and checksum, schema versions this minewatch can open. */
+export async function verifyBackup (dirIn: string): Promise<BackupManifest> {
+  const dir = resolve(dirIn)
+  const mf = join(dir, MANIFEST_FILE)
+  if (!existsSync(mf)) throw invalid(dir, `no ${MANIFEST_FILE}: not a backup, or a partial one (the manifest is written last)`)
+  let m: BackupManifest
+  try {
+    m = JSON.parse(readFileSync(mf, 'utf8')) as BackupManifest
+  } catch (err) {
+    throw invalid(dir, `${MANIFEST_FILE} is not valid JSON: ${(err as Error).message}`)
+  }
+  if (typeof m !== 'object' || m === null || typeof m.files !== 'object' || m.files === null) throw invalid(dir, `${MANIFEST_FILE} has no files`)
+  if (m.format !== BACKUP_FORMAT) throw invalid(dir, `backup format ${String(m.format)}, this minewatch ${packageVersion} reads format ${BACKUP_FORMAT}`)
+  if (m.files[DATA_FILES.state] === undefined) throw invalid(dir, `the manifest lists no ${DATA_FILES.state}`)
+  for (const [name, f] of Object.entries(m.files)) {
+    if (basename(name) !== name || name.startsWith('.')) throw invalid(dir, `manifest names a file outside the dir: '${name}'`)
+    const p = join(dir, name)
+    if (!existsSync(p)) throw invalid(dir, `${name} is missing`)
+    const bytes = statSync(p).size
+    if (bytes !== f.bytes) throw invalid(dir, `${name} has ${bytes} bytes, the manifest says ${f.bytes}`)
+    if (sha256(p) !== f.sha256) throw invalid(dir, `${name} does not match its sha256 in the manifest (corrupt)`)
+  }
+  for (const [name, spec] of [[DATA_FILES.state, STATE_SCHEMA], [DATA_FILES.telemetry, TELEMETRY_SCHEMA]] as const) {
+    const f = m.files[name]
+    if (f === undefined) continue
+    if (f.schemaVersion !== undefined && f.schemaVersion > currentVersion(spec)) {
+      throw new MinewatchError('MW_SCHEMA_TOO_NEW', `${join(dir, name)}: ${spec.file} schema version ${f.schemaVersion}; this minewatch ${packageVersion} knows up to ${currentVersion(spec)}: restore it with that minewatch or a newer one`)
+    }
+    await checkSchemaFile(join(dir, name), spec) // opened read-only: also refuses a newer or unknown file whatever the manifest says
+  }
+  return m
+}
+
+/**
+ * Restores the backup in `from` into `dataDir`, which must be absent or empty. Nothing is written
+ * before the whole backup is verified; files are copied under temporary names and renamed into place.
+ */
+export async function restoreBackup (from: string, dataDirIn: string): Promise<BackupManifest> {
+  const dataDir = resolve(dataDirIn)
+  if (!isEmptyDir(dataDir)) throw new MinewatchError('MW_DATA_DIR_NOT_EMPTY', `${dataDir} holds ${readdirSync(dataDir).length} entries; restore into a new or empty data dir`)
+  const m = await verifyBackup(from)
+  mkdirSync(dataDir, { recursive: true })
+  const stores = [DATA_FILES.state, DATA_FILES.telemetry].filter((n) => m.files[n] !== undefined)
+  for (const name of stores) {
+    const tmp = join(dataDir, `.${name}.restoring`)
+    copyFileSync(join(resolve(from), name), tmp)
+    fsyncPath(tmp)
+    if (sha256(tmp) !== m.files[name]!.sha256) { rmSync(tmp); throw invalid(from, `${name} changed while it was copied`) }
+  }
+  for (const name of stores) renameSync(join(dataDir, `.${name}.restoring`), join(dataDir, name))
+  fsyncPath(dataDir)
+  return m
+}
