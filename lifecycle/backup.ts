@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, openSync, fsyncSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path'
 import { MinewatchError } from '../core/errors.js'
 import { packageVersion } from '../core/package.js'
 import type { Clock } from '../core/clock.js'
@@ -49,6 +49,10 @@ export interface BackupSources {
   telemetry?: { snapshot(target: string): Promise<DatabaseSnapshot> }
   telemetryStore: string
   state: { snapshot(target: string): Promise<DatabaseSnapshot> }
+  /** The outage spool (InfluxDB deployments): copied as of one instant (store/segments/snapshot.ts). */
+  spool?: { snapshotSpool(target: string): Promise<string[]> }
+  /** The uplink queues and their alert cursor. */
+  uplink?: { snapshot(dataDir: string): Promise<string[]> }
   /** The config file minewatch was started from, when there is one. */
   configFile?: string
   clock: Clock
@@ -95,6 +99,13 @@ export async function takeBackup (dirIn: string, src: BackupSources): Promise<Ba
       const telPath = join(dir, DATA_FILES.telemetry)
       files[DATA_FILES.telemetry] = describe(telPath, await src.telemetry.snapshot(telPath))
     }
+    // the queues after the telemetry: a batch may be both in the copy of the store and in the spool (replayed
+    // again on restore: InfluxDB overwrites the same point) but none acknowledged before is in neither
+    const queued = [
+      ...(src.spool ? (await src.spool.snapshotSpool(join(dir, DATA_FILES.spool))).map((f) => join(DATA_FILES.spool, f)) : []),
+      ...(src.uplink ? await src.uplink.snapshot(dir) : [])
+    ]
+    for (const name of queued) files[name] = describe(join(dir, name))
     if (src.configFile !== undefined && existsSync(src.configFile)) {
       copyFileSync(src.configFile, join(dir, CONFIG_COPY))
       files[CONFIG_COPY] = describe(join(dir, CONFIG_COPY))
@@ -133,7 +144,7 @@ export async function verifyBackup (dirIn: string): Promise<BackupManifest> {
   if (m.format !== BACKUP_FORMAT) throw invalid(dir, `backup format ${String(m.format)}, this minewatch ${packageVersion} reads format ${BACKUP_FORMAT}`)
   if (m.files[DATA_FILES.state] === undefined) throw invalid(dir, `the manifest lists no ${DATA_FILES.state}`)
   for (const [name, f] of Object.entries(m.files)) {
-    if (basename(name) !== name || name.startsWith('.')) throw invalid(dir, `manifest names a file outside the dir: '${name}'`)
+    if (isAbsolute(name) || normalize(name) !== name || name.split(sep).some((p) => p === '..' || p.startsWith('.'))) throw invalid(dir, `manifest names a file outside the dir: '${name}'`)
     const p = join(dir, name)
     if (!existsSync(p)) throw invalid(dir, `${name} is missing`)
     const bytes = statSync(p).size
@@ -160,14 +171,23 @@ export async function restoreBackup (from: string, dataDirIn: string): Promise<B
   if (!isEmptyDir(dataDir)) throw new MinewatchError('MW_DATA_DIR_NOT_EMPTY', `${dataDir} holds ${readdirSync(dataDir).length} entries; restore into a new or empty data dir`)
   const m = await verifyBackup(from)
   mkdirSync(dataDir, { recursive: true })
-  const stores = [DATA_FILES.state, DATA_FILES.telemetry].filter((n) => m.files[n] !== undefined)
-  for (const name of stores) {
-    const tmp = join(dataDir, `.${name}.restoring`)
-    copyFileSync(join(resolve(from), name), tmp)
-    fsyncPath(tmp)
-    if (sha256(tmp) !== m.files[name]!.sha256) { rmSync(tmp); throw invalid(from, `${name} changed while it was copied`) }
+  // everything but the config copy, into a temp dir inside the data dir, then renamed into place
+  const names = Object.keys(m.files).filter((n) => n !== CONFIG_COPY)
+  const staging = join(dataDir, '.restoring')
+  try {
+    for (const name of names) {
+      const tmp = join(staging, name)
+      mkdirSync(dirname(tmp), { recursive: true })
+      copyFileSync(join(resolve(from), name), tmp)
+      fsyncPath(tmp)
+      if (sha256(tmp) !== m.files[name]!.sha256) throw invalid(from, `${name} changed while it was copied`)
+    }
+    for (const top of readdirSync(staging)) renameSync(join(staging, top), join(dataDir, top))
+    rmSync(staging, { recursive: true })
+    fsyncPath(dataDir)
+  } catch (err) {
+    for (const e of readdirSync(dataDir)) rmSync(join(dataDir, e), { recursive: true, force: true })
+    throw err
   }
-  for (const name of stores) renameSync(join(dataDir, `.${name}.restoring`), join(dataDir, name))
-  fsyncPath(dataDir)
   return m
 }

@@ -11,8 +11,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { startTestMinewatch, api, publishReadings, connectDevice } from '../helpers/minewatch.js'
-import { tempDir, waitFor } from '../helpers/ports.js'
+import { startTestMinewatch, demoConfig, api, publishReadings, connectDevice } from '../helpers/minewatch.js'
+import { freePort, tempDir, waitFor } from '../helpers/ports.js'
 import { beijingDate, beijingDayStart } from '../../core/time.js'
 import { ManualClock } from '../../core/clock.js'
 import { MEASUREMENT } from '../../core/kinds.js'
@@ -64,8 +64,13 @@ describe('minewatch backup / restore', () => {
   let ackedBefore: number[] = []
   let ackedAll: number[] = []
 
+  let config: ReturnType<typeof demoConfig>
+
   beforeAll(async () => {
-    const mw = await startTestMinewatch({ dataDir, clock })
+    // an uplink target nobody listens on: what is forwarded waits in its queue (uplink/province/), which the backup holds too
+    process.env.MW_TEST_UPLINK_PW = 'uplink-test-pw-1' // the uplink reads its password from the environment
+    config = demoConfig(`uplink:\n  targets:\n    - { name: province, url: 'mqtt://127.0.0.1:${await freePort()}', site: ${SITE}, username: site-zj, passwordEnv: MW_TEST_UPLINK_PW, reconnectMs: 60000 }\n`, { MW_TEST_UPLINK_PW: 'uplink-test-pw-1' })
+    const mw = await startTestMinewatch({ dataDir, clock, config })
     try {
       // µg/m³, above the GB 16297-1996 limit, varying (a constant value would also raise "stuck" alerts)
       const dust = Array.from({ length: 70 }, (_, i) => ({ ts: T0 + i * 60_000, seq: i, tsp: 2500 + i, pm10: 250 + i, pm25: 120 + i }))
@@ -129,7 +134,8 @@ describe('minewatch backup / restore', () => {
       expect(sha256(join(backupDir, name))).toBe(f.sha256)
       expect(statSync(join(backupDir, name)).size).toBe(f.bytes)
     }
-    expect(readdirSync(backupDir).sort()).toEqual(['manifest.json', 'state.duckdb', 'telemetry.duckdb'])
+    expect(readdirSync(backupDir).sort()).toEqual(['manifest.json', 'state.duckdb', 'telemetry.duckdb', 'uplink'])
+    expect(Object.keys(manifest.files).filter((n) => n.startsWith('uplink/province/') && n.endsWith('.seg')).length).toBeGreaterThan(0)
   })
 
   it('the CLI says why when minewatch cannot be reached or no token is given', async () => {
@@ -190,12 +196,13 @@ describe('minewatch backup / restore', () => {
     const res = await cli(['restore', backupDir, '--data-dir', restored])
     expect(res.err).toBe('')
     expect(res.code).toBe(0)
-    expect(readdirSync(restored).sort()).toEqual(['state.duckdb', 'telemetry.duckdb'])
+    expect(readdirSync(restored).sort()).toEqual(['state.duckdb', 'telemetry.duckdb', 'uplink'])
+    for (const name of Object.keys(manifest.files)) expect(sha256(join(restored, name))).toBe(manifest.files[name]!.sha256)
     const verify = await cli(['audit', 'verify', '--data-dir', restored])
     expect(verify.out).toMatch(/audit log intact/)
     expect(verify.code).toBe(0)
 
-    const mw = await startTestMinewatch({ dataDir: restored, clock })
+    const mw = await startTestMinewatch({ dataDir: restored, clock, config })
     try {
       expect(await observe(mw)).toEqual(atBackup)
       const fixes = manifest.files['telemetry.duckdb']!.rows![MEASUREMENT.locator]!
@@ -206,6 +213,9 @@ describe('minewatch backup / restore', () => {
       const stored = new Set(keys.map((k) => k.ts))
       expect(ackedBefore.filter((ts) => !stored.has(ts))).toEqual([])
       expect(ackedAll.slice(0, fixes).every((ts) => stored.has(ts))).toBe(true)
+      // the uplink queue came back with what waited for the province at the backup
+      const uplink = await (await api(mw, '/api/v1/ops/uplink')).json() as { targets: Array<{ name: string, backlogItems: number }> }
+      expect(uplink.targets.find((t) => t.name === 'province')!.backlogItems).toBeGreaterThan(0)
       const chain = await (await api(mw, '/api/v1/audit/verify')).json() as { ok: boolean }
       expect(chain.ok).toBe(true)
     } finally {
