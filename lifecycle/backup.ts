@@ -7,7 +7,8 @@
  * sizes, checksums, schema versions) before it writes anything.
  */
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, openSync, fsyncSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path'
 import { MinewatchError } from '../core/errors.js'
 import { packageVersion } from '../core/package.js'
@@ -58,17 +59,21 @@ export interface BackupSources {
   clock: Clock
 }
 
-function sha256 (path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex')
+/** Streamed: a telemetry file of many GB is neither read into memory nor hashed on the event loop in one go. */
+async function sha256 (path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
+  return h.digest('hex')
 }
 
-function fsyncPath (path: string): void {
-  const fd = openSync(path, 'r')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+/** fsync off the event loop (a telemetry copy can be large). */
+async function fsyncPath (path: string): Promise<void> {
+  const fh = await open(path, 'r')
+  try { await fh.sync() } finally { await fh.close() }
 }
 
-function describe (path: string, snap?: DatabaseSnapshot): BackupFile {
-  return { bytes: statSync(path).size, sha256: sha256(path), ...(snap ? { schemaVersion: snap.schemaVersion, rows: snap.rows } : {}) }
+async function describe (path: string, snap?: DatabaseSnapshot): Promise<BackupFile> {
+  return { bytes: statSync(path).size, sha256: await sha256(path), ...(snap ? { schemaVersion: snap.schemaVersion, rows: snap.rows } : {}) }
 }
 
 /** True when dir does not exist or holds nothing. */
@@ -94,10 +99,10 @@ export async function takeBackup (dirIn: string, src: BackupSources): Promise<Ba
   const files: Record<string, BackupFile> = {}
   try {
     const statePath = join(dir, DATA_FILES.state)
-    files[DATA_FILES.state] = describe(statePath, await src.state.snapshot(statePath))
+    files[DATA_FILES.state] = await describe(statePath, await src.state.snapshot(statePath))
     if (src.telemetry) {
       const telPath = join(dir, DATA_FILES.telemetry)
-      files[DATA_FILES.telemetry] = describe(telPath, await src.telemetry.snapshot(telPath))
+      files[DATA_FILES.telemetry] = await describe(telPath, await src.telemetry.snapshot(telPath))
     }
     // the queues after the telemetry: a batch may be both in the copy of the store and in the spool (replayed
     // again on restore: InfluxDB overwrites the same point) but none acknowledged before is in neither
@@ -105,18 +110,18 @@ export async function takeBackup (dirIn: string, src: BackupSources): Promise<Ba
       ...(src.spool ? (await src.spool.snapshotSpool(join(dir, DATA_FILES.spool))).map((f) => join(DATA_FILES.spool, f)) : []),
       ...(src.uplink ? await src.uplink.snapshot(dir) : [])
     ]
-    for (const name of queued) files[name] = describe(join(dir, name))
+    for (const name of queued) files[name] = await describe(join(dir, name))
     if (src.configFile !== undefined && existsSync(src.configFile)) {
       copyFileSync(src.configFile, join(dir, CONFIG_COPY))
-      files[CONFIG_COPY] = describe(join(dir, CONFIG_COPY))
+      files[CONFIG_COPY] = await describe(join(dir, CONFIG_COPY))
     }
-    for (const name of Object.keys(files)) fsyncPath(join(dir, name))
+    for (const name of Object.keys(files)) await fsyncPath(join(dir, name))
     const manifest: BackupManifest = { format: BACKUP_FORMAT, minewatch: packageVersion, startedAt, finishedAt: src.clock.now(), telemetryStore: src.telemetryStore, files }
     const tmp = join(dir, `${MANIFEST_FILE}.tmp`)
     writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n')
-    fsyncPath(tmp)
+    await fsyncPath(tmp)
     renameSync(tmp, join(dir, MANIFEST_FILE))
-    fsyncPath(dir)
+    await fsyncPath(dir)
     return manifest
   } catch (err) {
     // a failed backup leaves no partial dir behind that could pass for one
@@ -149,7 +154,7 @@ export async function verifyBackup (dirIn: string): Promise<BackupManifest> {
     if (!existsSync(p)) throw invalid(dir, `${name} is missing`)
     const bytes = statSync(p).size
     if (bytes !== f.bytes) throw invalid(dir, `${name} has ${bytes} bytes, the manifest says ${f.bytes}`)
-    if (sha256(p) !== f.sha256) throw invalid(dir, `${name} does not match its sha256 in the manifest (corrupt)`)
+    if (await sha256(p) !== f.sha256) throw invalid(dir, `${name} does not match its sha256 in the manifest (corrupt)`)
   }
   for (const [name, spec] of [[DATA_FILES.state, STATE_SCHEMA], [DATA_FILES.telemetry, TELEMETRY_SCHEMA]] as const) {
     const f = m.files[name]
@@ -179,12 +184,12 @@ export async function restoreBackup (from: string, dataDirIn: string): Promise<B
       const tmp = join(staging, name)
       mkdirSync(dirname(tmp), { recursive: true })
       copyFileSync(join(resolve(from), name), tmp)
-      fsyncPath(tmp)
-      if (sha256(tmp) !== m.files[name]!.sha256) throw invalid(from, `${name} changed while it was copied`)
+      await fsyncPath(tmp)
+      if (await sha256(tmp) !== m.files[name]!.sha256) throw invalid(from, `${name} changed while it was copied`)
     }
     for (const top of readdirSync(staging)) renameSync(join(staging, top), join(dataDir, top))
     rmSync(staging, { recursive: true })
-    fsyncPath(dataDir)
+    await fsyncPath(dataDir)
   } catch (err) {
     for (const e of readdirSync(dataDir)) rmSync(join(dataDir, e), { recursive: true, force: true })
     throw err
