@@ -39,6 +39,7 @@ import deliveriesRoutes from './routes/deliveries.js'
 import configRoutes, { type ConfigControl } from './routes/config.js'
 import auditRoutes from './routes/audit.js'
 import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
+import backupRoutes, { type BackupControl } from './routes/backup.js'
 import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
 
 export interface AppDeps {
@@ -65,6 +66,8 @@ export interface AppDeps {
   lifecycle?: LifecycleControl
   /** Uplink forwarding status (routes/uplink.ts). */
   uplink?: UplinkControl
+  /** Backups of the embedded stores (routes/backup.ts), when minewatch up runs them. */
+  backup?: BackupControl
 }
 
 /** Tuning that tests change; production uses the defaults. */
@@ -166,6 +169,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(configRoutes, ctx)
     await api.register(auditRoutes, ctx)
     await api.register(deviceOpsRoutes, ctx)
+    await api.register(backupRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

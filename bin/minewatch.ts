@@ -10,6 +10,8 @@
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
  *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
  *   minewatch audit verify [--data-dir D]
+ *   minewatch backup DIR [--url URL] [--token-file F]
+ *   minewatch restore DIR [--data-dir D]
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -42,6 +44,8 @@ Usage:
   minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
                                               readings of a stopped minewatch's data dir for inspectors (minewatch export --help)
   minewatch audit verify [--data-dir DIR]     prove the audit log of a stopped minewatch was not altered (minewatch audit --help)
+  minewatch backup DIR [--url URL] [--token-file F]   a consistent backup of the running minewatch into DIR (minewatch backup --help)
+  minewatch restore DIR [--data-dir DIR]      put a backup into an empty data dir (minewatch restore --help)
   minewatch --version                         print the version
   minewatch help
 
@@ -216,6 +220,16 @@ async function main (): Promise<number> {
     case 'audit': {
       const { auditCommand } = await import('../audit/cli.js')
       return await auditCommand(rest)
+    }
+    case 'backup': case 'restore': {
+      const opt = { type: 'string' } as const
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { url: opt, 'token-file': opt, 'data-dir': opt, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      const { BACKUP_USAGE, RESTORE_USAGE, backupCommand, restoreCommand } = await import('./backup.js')
+      const usage = command === 'backup' ? BACKUP_USAGE : RESTORE_USAGE
+      if (values.help) { process.stdout.write(usage); return 0 }
+      if (positionals.length !== 1) { process.stderr.write(usage); return 2 }
+      if (command === 'backup') return await backupCommand({ dir: positionals[0]!, url: values.url, tokenFile: values['token-file'] })
+      return await restoreCommand({ dir: positionals[0]!, dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data' })
     }
     case '--version': case '-v': case 'version':
       process.stdout.write(`minewatch ${packageVersion}\n`)

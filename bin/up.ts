@@ -16,6 +16,7 @@ import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
 import { checkDataDir } from '../lifecycle/check.js'
 import { RetentionJob } from '../lifecycle/retention.js'
+import { takeBackup } from '../lifecycle/backup.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
 import { SpooledStore } from '../store/spool/index.js'
 import { DiskWatch } from '../disk/watch.js'
@@ -303,6 +304,8 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     }
     const app = await buildApp({
       registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts: alertService, deliveries: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
+      // backups (lifecycle/backup.ts): each DuckDB store copies its own file as of one instant while ingest goes on
+      backup: (dir) => takeBackup(dir, { state, telemetry: rawTelemetry instanceof DuckDBTelemetryStore ? rawTelemetry : undefined, telemetryStore: rawTelemetry.name, spool: rawTelemetry instanceof SpooledStore ? rawTelemetry : undefined, uplink, configFile: fileLoaded.file, clock }),
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {

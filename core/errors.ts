@@ -15,6 +15,8 @@ export const ERRORS = {
   MW_DATA_DIR_UNWRITABLE: { message: 'data directory is not writable', statusCode: 500, retryable: false },
   MW_SCHEMA_TOO_NEW: { message: 'data was written by a newer minewatch', statusCode: 500, retryable: false },
   MW_SCHEMA_UNKNOWN: { message: 'data file is not one minewatch knows', statusCode: 500, retryable: false },
+  MW_DATA_DIR_NOT_EMPTY: { message: 'data directory is not empty', statusCode: 409, retryable: false },
+  MW_BACKUP_INVALID: { message: 'backup is partial or corrupt', statusCode: 400, retryable: false },
   MW_PORT_IN_USE: { message: 'port is already in use', statusCode: 500, retryable: false },
   MW_STORE_UNAVAILABLE: { message: 'telemetry store is unavailable', statusCode: 503, retryable: true },
   MW_STORE_REJECTED: { message: 'telemetry store rejected the data', statusCode: 400, retryable: false },

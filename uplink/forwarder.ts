@@ -15,6 +15,7 @@ import type { Reading } from '../core/readings.js'
 import { MinewatchError } from '../core/errors.js'
 import { uplinkTopic } from '../core/topics.js'
 import { SegmentQueue } from '../store/segments/queue.js'
+import { captureQueueDir, type QueueDirCapture } from '../store/segments/snapshot.js'
 import { encodeBatch } from './codec.js'
 import type { DownlinkAck, ForwardedTransition, UplinkItem } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
@@ -75,6 +76,13 @@ export class Forwarder {
   private readonly s: TargetStatus
   private readonly kinds: Set<string> | null
   private readonly labels: { target: string }
+
+  /** This target's queue dir as of now, for a backup (store/segments/snapshot.ts). Synchronous. */
+  get queueDir (): string { return this.o.dir }
+
+  captureQueue (): QueueDirCapture {
+    return captureQueueDir(this.o.dir)
+  }
 
   constructor (private readonly o: ForwarderOptions) {
     const t = o.target

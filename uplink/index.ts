@@ -4,7 +4,8 @@
  * side is UplinkReceiver. Wired only in bin/up.ts. docs/uplink.md.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
+import { writeQueueCapture } from '../store/segments/snapshot.js'
 import type { AlertTransition } from '../core/alerts.js'
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../core/config.js'
@@ -83,6 +84,24 @@ export class Uplink {
     if (alert === undefined) return
     await Promise.all(this.forwarders.map((f) => f.offerTransition({ alert, transition: t })))
     this.saveSeq(t.seq)
+  }
+
+  /**
+   * Copies every target's queue, and the alert-transition cursor, into `<dataDir>/uplink/` of a backup:
+   * all captured in one synchronous step, so no append or confirmation falls between two targets.
+   */
+  async snapshot (dataDir: string): Promise<string[]> {
+    const seq = existsSync(this.seqPath()) ? readFileSync(this.seqPath()) : undefined
+    const captures = this.forwarders.map((f) => ({ name: basename(f.queueDir), c: f.captureQueue() }))
+    const out: string[] = []
+    const root = join(dataDir, 'uplink')
+    for (const { name, c } of captures) out.push(...(await writeQueueCapture(c, join(root, name))).map((f) => join('uplink', name, f)))
+    if (seq !== undefined) {
+      mkdirSync(root, { recursive: true })
+      writeFileSync(join(root, 'alerts-seq.json'), seq)
+      out.push(join('uplink', 'alerts-seq.json'))
+    }
+    return out
   }
 
   private seqPath (): string { return join(this.dir, 'alerts-seq.json') }

@@ -7,6 +7,7 @@ import { MinewatchError } from '../../core/errors.js'
 import { Lane } from './lanes.js'
 import { STATE_DDL, STATE_SCHEMA } from './state-schema.js'
 import { upgradeSchema } from './schema-meta.js'
+import { snapshotDatabase, type DatabaseSnapshot } from './backup.js'
 import type { Logger } from '../../core/log.js'
 
 export type Row = Record<string, unknown>
@@ -60,6 +61,12 @@ export class StateDb {
   async rows (sql: string, params: Bind = {}): Promise<Row[]> {
     this.check()
     return await this.reader.run(async (conn) => (await conn.runAndReadAll(sql, params as Record<string, DuckDBValue>)).getRowObjectsJS())
+  }
+
+  /** A consistent copy of the whole state file as of one instant into the new file `target` (backup.ts), on the reader lane: writes go on. */
+  async snapshot (target: string): Promise<DatabaseSnapshot> {
+    this.check()
+    return await this.reader.run((conn) => snapshotDatabase(conn, target))
   }
 
   /** Closes both connections after the operations already queued. Idempotent. */

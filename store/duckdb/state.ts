@@ -7,6 +7,7 @@ import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
 import type { AlertStore, AuditStore, DeviceChangeStore, OutboxStore, RejectStore } from '../state.js'
 import { StateDb } from './state-db.js'
+import type { DatabaseSnapshot } from './backup.js'
 import { DuckDBRejectStore } from './rejects.js'
 import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
@@ -30,6 +31,8 @@ export interface StateStore {
   audit: AuditStore
   /** Device lifecycle changes (devices/), append-only. */
   deviceChanges: DeviceChangeStore
+  /** A consistent copy of the state file as of one instant into the new file `target` (store/duckdb/backup.ts), while writes go on. */
+  snapshot(target: string): Promise<DatabaseSnapshot>
   /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>
 }
@@ -51,6 +54,7 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
       outbox,
       audit,
       deviceChanges,
+      snapshot: (target) => db.snapshot(target),
       close () {
         closing ??= (async () => {
           await rejects.drain()

@@ -19,6 +19,7 @@ import { ChunkAppender, type ColumnSpec } from './chunk-appender.js'
 import { GroupCommit } from './group-commit.js'
 import { LanePool } from './lanes.js'
 import { LatestCache } from './latest-cache.js'
+import { snapshotDatabase, type DatabaseSnapshot } from './backup.js'
 import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
 import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
@@ -327,6 +328,13 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     const o = await this.ready()
     if (o.closed) throw this.closedError()
     return await o.readers.run(async (conn) => (await conn.run(sql)).rowsChanged)
+  }
+
+  /** A consistent copy of the whole file as of one instant into the new file `target` (store/duckdb/backup.ts), on a read connection: ingest keeps committing. */
+  async snapshot (target: string): Promise<DatabaseSnapshot> {
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    return await o.readers.run((conn) => snapshotDatabase(conn, target))
   }
 
   /** Bytes of the file's blocks in use (PRAGMA database_size: used_blocks × block_size); 0 in memory. */

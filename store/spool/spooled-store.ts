@@ -22,6 +22,8 @@ import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
 import type { CountQuery, DayFacts, DayFactsQuery, KeyRange, LatestQuery, ReadingKey, SeriesPoint, SeriesQuery, StoreHealth, TelemetryStore } from '../telemetry.js'
 import { DiskSpool } from './disk-spool.js'
+import { existsSync } from 'node:fs'
+import { captureQueueDir, writeQueueCapture } from '../segments/snapshot.js'
 import { PartialDelivery, writeBisecting } from './bisect.js'
 
 /** store.spool of the config file. */
@@ -76,6 +78,12 @@ export class SpooledStore implements TelemetryStore {
     this.inner = opts.inner
     this.name = `${opts.inner.name}+spool`
     this.maxReplay = opts.replayMaxReadings ?? 50_000
+  }
+
+  /** Copies the spool dir as of now into `target` for a backup (store/segments/snapshot.ts); the files written, relative to target. */
+  async snapshotSpool (target: string): Promise<string[]> {
+    if (!existsSync(this.opts.dir)) return []
+    return await writeQueueCapture(captureQueueDir(this.opts.dir), target)
   }
 
   /** Opens the spool (resuming a previous run's batches) and initialises the inner store if it answers. */

@@ -18,7 +18,7 @@ const DOCUMENTED = [
   'POST /api/v1/session', 'GET /api/v1/session', 'DELETE /api/v1/session',
   'GET /api/v1/sites/{site}/screen', 'GET /api/v1/overview', 'GET /api/v1/console',
   'GET /api/v1/deliveries/dead', 'POST /api/v1/deliveries/dead/{id}/retry',
-  'GET /api/v1/ops/config', 'POST /api/v1/ops/config/reload',
+  'GET /api/v1/ops/config', 'POST /api/v1/ops/config/reload', 'POST /api/v1/ops/backup',
   'POST /api/v1/ops/devices', 'POST /api/v1/ops/devices/{device}/disable', 'POST /api/v1/ops/devices/{device}/enable',
   'POST /api/v1/ops/devices/{device}/replace', 'POST /api/v1/ops/devices/{device}/retire',
   'GET /api/v1/ops/devices/changes', 'GET /api/v1/ops/config/export',
