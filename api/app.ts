@@ -40,6 +40,8 @@ import configRoutes, { type ConfigControl } from './routes/config.js'
 import auditRoutes from './routes/audit.js'
 import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
 import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
+import schedulesRoutes from './routes/schedules.js'
+import type { ScheduleService } from '../core/schedules.js'
 
 export interface AppDeps {
   registry: Registry
@@ -63,6 +65,8 @@ export interface AppDeps {
   reloads?: ConfigControl
   /** Device lifecycle (routes/devices-ops.ts), when started from a config file. */
   lifecycle?: LifecycleControl
+  /** Production, maintenance and blasting windows (routes/schedules.ts; the alert engine); absent: those routes answer 503. */
+  schedules?: ScheduleService
   /** Uplink forwarding status (routes/uplink.ts). */
   uplink?: UplinkControl
 }
@@ -166,6 +170,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(configRoutes, ctx)
     await api.register(auditRoutes, ctx)
     await api.register(deviceOpsRoutes, ctx)
+    await api.register(schedulesRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance
