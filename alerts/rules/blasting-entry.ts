@@ -9,15 +9,17 @@
  * the window is over, the next fix of a person still counted inside resolves the alert
  * (`blasting_window_ended`): the zone is no longer no-entry.
  */
-import type { PolygonCoords } from '../../core/geo.js'
-import { classifyFix, evaluateFence, type FenceState } from './fence.js'
+import { evaluateFence, type FenceState } from './fence.js'
 import { NO_SIGNAL, resolve, type Signal } from './signal.js'
 
 export const BLASTING_STANDARD = 'GB 6722-2014 爆破安全规程(爆破警戒)' // GB 6722-2014 警戒: people out of the warning area before the blast
 
-/** One fix of one person against one zone with a blasting window; `active`: the window is open at the fix's time. */
-export function evaluateBlasting (s: FenceState, zone: PolygonCoords, active: boolean, lon: number, lat: number,
-  accuracyM: number, ts: number, consecutiveFixes: number): Signal | null {
+/**
+ * One fix of one person against one zone with a blasting window; `active`: the window is open at
+ * the fix's time; `where`: the fix against the zone (fence.ts classifyFix), computed once by the
+ * caller and shared with zone_intrusion (the polygon test is the costly part of a fix).
+ */
+export function evaluateBlasting (s: FenceState, where: number, active: boolean, accuracyM: number, ts: number, consecutiveFixes: number): Signal | null {
   if (!active) {
     if (ts <= s.lastTs) return NO_SIGNAL
     s.lastTs = ts
@@ -26,6 +28,6 @@ export function evaluateBlasting (s: FenceState, zone: PolygonCoords, active: bo
     s.active = false
     return resolve(ts, accuracyM, null, 'blasting_window_ended')
   }
-  const where = -classifyFix(lon, lat, accuracyM, zone)
-  return evaluateFence(s, where, ts, consecutiveFixes, 'alarm', accuracyM, 'inside_blasting_zone', 'left_blasting_zone')
+  // outside the zone is the safe side: flip the classification
+  return evaluateFence(s, -where, ts, consecutiveFixes, 'alarm', accuracyM, 'inside_blasting_zone', 'left_blasting_zone')
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { evaluateBlasting } from '../../../alerts/rules/blasting-entry.js'
-import { createFenceState } from '../../../alerts/rules/fence.js'
+import { classifyFix, createFenceState } from '../../../alerts/rules/fence.js'
 import type { Signal } from '../../../alerts/rules/signal.js'
 import { offsetM, type LonLat, type PolygonCoords } from '../../../core/geo.js'
 import { SECOND } from '../../../core/time.js'
@@ -16,7 +16,7 @@ function run (xs: number[], active: boolean[] | boolean = true): Signal[] {
   xs.forEach((x, i) => {
     const [lon, lat] = offsetM(C, x, 0)
     const on = typeof active === 'boolean' ? active : active[i]!
-    const sig = evaluateBlasting(s, ZONE, on, lon, lat, 2, T0 + i * 10 * SECOND, 3)
+    const sig = evaluateBlasting(s, classifyFix(lon, lat, 2, ZONE), on, 2, T0 + i * 10 * SECOND, 3)
     if (sig) out.push(sig)
   })
   return out
@@ -52,9 +52,10 @@ describe('blasting_zone_entry rule', () => {
     expect(run([49, 49, 49, 49, 49])).toEqual([])
     const s = createFenceState()
     const [lon, lat] = offsetM(C, 0, 0)
-    evaluateBlasting(s, ZONE, true, lon, lat, 2, T0 + 60 * SECOND, 3)
-    expect(evaluateBlasting(s, ZONE, true, lon, lat, 2, T0, 3)).toBeNull()
-    expect(evaluateBlasting(s, ZONE, false, lon, lat, 2, T0, 3)).toBeNull()
+    const inside = classifyFix(lon, lat, 2, ZONE)
+    evaluateBlasting(s, inside, true, 2, T0 + 60 * SECOND, 3)
+    expect(evaluateBlasting(s, inside, true, 2, T0, 3)).toBeNull()
+    expect(evaluateBlasting(s, inside, false, 2, T0, 3)).toBeNull()
     expect(s.run).toBe(1)
   })
 })
