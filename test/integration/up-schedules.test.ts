@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { startTestMinewatch, publishReadings, demoConfig, api } from '../helpers/minewatch.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
-import { waitFor } from '../helpers/ports.js'
+import { tempDir, waitFor } from '../helpers/ports.js'
 import { ManualClock } from '../../core/clock.js'
 import { beijingDayStart, DAY, HOUR, MINUTE, SECOND, BEIJING_OFFSET_MS } from '../../core/time.js'
 import { WEEKDAYS } from '../../core/schedules.js'
@@ -151,5 +151,47 @@ describe('issue 16 point 1: blasting windows', () => {
     await waitFor(async () => (await alertsOf(`site=${ZJ}&kind=blasting_zone_entry`))[0]!.state === 'resolved', 10_000, 'blasting alarm resolved')
     const h = await historyOf(alarms[0]!.id)
     expect(h.filter((t) => t.reason !== 'no_data' && t.reason !== 'data_back').map((t) => [t.to, t.reason])).toEqual([['firing', 'inside_blasting_zone'], ['resolved', 'blasting_window_ended']])
+  })
+})
+
+describe('issue 16 point 1: across a restart', () => {
+  it('an API window and the alert it suppresses survive a restart; the alert is delivered when the window ends after it', async () => {
+    const dir = tempDir('minewatch-sched-restart-')
+    const hook = await startReceiver()
+    const clock2 = new ManualClock(at(9, 30))
+    const config = demoConfig(`alerts:
+  retry: { initialMs: 100, maxMs: 400 }
+  subscriptions:
+    - { id: control-room, type: webhook, url: "${hook.url}", secret: ${SECRET}, allowHttp: true, sites: [${ZJ}], kinds: [data_quality] }
+`)
+    const first = await startTestMinewatch({ clock: clock2, config, dataDir: dir.path })
+    let firstClosed = false
+    let second: typeof first | undefined
+    try {
+      const window = { id: 'dust05-maint', type: 'maintenance', site: ZJ, device: 'ZJ-DUST05', owner: '机修班 王工', reason: '更换采样头', weekly: [{ days: [WEEKDAY], from: '09:00', to: '10:00' }] }
+      expect((await api(first, '/api/v1/schedules', OPERATOR, { method: 'POST', body: JSON.stringify(window), headers: { 'content-type': 'application/json' } })).status).toBe(201)
+      // HJ 212 flag D (fault) while the sampling head is changed: a data_quality alert, suppressed
+      await publishReadings(first, ZJ, 'dust', 'ZJ-DUST05', Array.from({ length: 5 }, (_, i) => ({ ts: at(9, 20 + i), seq: i, tsp: 200, flag: 'D' })))
+      const flagAlert = async (m: typeof first) => ((await (await api(m, `/api/v1/alerts?site=${ZJ}&kind=data_quality&limit=50`)).json()) as { items: AlertRow[] }).items.find((a) => a.subject === 'ZJ-DUST05:flag')
+      await waitFor(async () => (await flagAlert(first)) !== undefined, 10_000, 'flag alert')
+      await first.alerts.idle()
+      const id = (await flagAlert(first))!.id
+      await first.cleanup()
+      firstClosed = true
+      clock2.set(at(10, 1)) // the window ended while minewatch was stopped
+      second = await startTestMinewatch({ clock: clock2, config, dataDir: dir.path })
+      const list = await (await api(second, '/api/v1/schedules')).json() as { items: { id: string, createdBy: string }[] }
+      expect(list.items.map((s) => [s.id, s.createdBy])).toEqual([['dust05-maint', '长兴矿调度室']])
+      await second.alerts.tick()
+      await waitFor(() => hook.deliveries.length > 0, 10_000, 'released delivery')
+      await second.alerts.idle()
+      const sent = hook.deliveries.map((d) => JSON.parse(d.body) as Event).filter((e) => e.alert.id === id)
+      expect(sent.map((e) => [e.event, e.transition.reason])).toEqual([['alert.firing', 'suppression_ended:dust05-maint']])
+    } finally {
+      if (!firstClosed) await first.cleanup()
+      await second?.cleanup()
+      await hook.close()
+      dir.remove()
+    }
   })
 })
