@@ -84,6 +84,8 @@ export interface EntityCtx {
   speed: FenceState[]
   /** 超时: one stay per zone (unused for zones without maxStayS). */
   stays: StayState[]
+  /** 爆破警戒: one counter per zone (used for zones with a blasting window, alerts/rules/blasting-entry.ts). */
+  blasting: FenceState[]
 }
 
 export interface SiteCtx {
@@ -224,6 +226,7 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.lastFix = e.lastFix
       ne.speed = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.speed[i]! : e.speed[k]! })
       ne.stays = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.stays[i]! : e.stays[k]! })
+      ne.blasting = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.blasting[i]! : e.blasting[k]! })
     }
     for (const z of n.zones) {
       const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
@@ -248,7 +251,8 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       sos: createSosState(),
       lastFix: createLastFix(),
       speed: sc.zones.map(() => createFenceState()),
-      stays: sc.zones.map(() => createStayState())
+      stays: sc.zones.map(() => createStayState()),
+      blasting: sc.zones.map(() => createFenceState())
     }
     sc.entities.set(id, e)
   }
@@ -326,6 +330,12 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       const zi = sc.zones.findIndex((z) => z.id === parts[0])
       if (zi < 0 || sc.zones[zi]!.maxStayS === null || !parts[1]) return false
       entityCtx(sc, parts[1]).stays[zi]!.active = true
+      return true
+    }
+    case 'blasting_zone_entry': {
+      const zi = sc.zones.findIndex((z) => z.id === parts[0])
+      if (zi < 0 || !parts[1]) return false
+      entityCtx(sc, parts[1]).blasting[zi]!.active = true
       return true
     }
     case 'zone_overcrowded': {

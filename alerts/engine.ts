@@ -20,6 +20,8 @@ import { DayFactsWriter } from './day-facts.js'
 import { beijingDayStart, DAY, SECOND } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
+import { ScheduleBook } from './schedules.js'
+import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
 /** Clock-driven checks run this often once started, ms. */
 export const TICK_INTERVAL_MS = 1000 // 1 s
@@ -34,6 +36,7 @@ export class Engine implements AlertEngine {
   private readonly days: DayVerdicts
   private readonly facts: DayFactsWriter
   private readonly book: AlertBook
+  private readonly windows: ScheduleBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
   private readonly listeners = new Set<(t: AlertTransition) => void>()
@@ -50,9 +53,17 @@ export class Engine implements AlertEngine {
     this.ctx = buildContexts(o.registry, o.config, o.clock.now())
     this.days = new DayVerdicts(this.ctx, o.telemetry, o.config.alerts.dayVerdictWaitS * 1000, o.config.alerts.language)
     this.facts = new DayFactsWriter((id) => this.ctx.sites.get(id)?.site, o.telemetry, o.logger, o.config.alerts.dayFactsRefreshS * SECOND)
-    this.settings = { stuckAfterS: o.config.alerts.stuckAfterS, now: o.clock.now(), touchDay: (site, day) => this.days.touch(site, day), facts: this.facts }
+    this.windows = new ScheduleBook(o.registry, o.audit, o.clock, o.logger)
+    this.settings = {
+      stuckAfterS: o.config.alerts.stuckAfterS,
+      now: o.clock.now(),
+      touchDay: (site, day) => this.days.touch(site, day),
+      facts: this.facts,
+      blasting: (site) => this.windows.blastingOf(site)
+    }
     this.subscriptions = o.config.alerts.subscriptions
-    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t))
+    this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t),
+      (a, at) => this.windows.maintenanceFor(a, at))
     this.delivery = new DeliveryLoop({
       outbox: o.outbox,
       subscriptions: this.subscriptions,
@@ -77,6 +88,8 @@ export class Engine implements AlertEngine {
     await this.serial(async () => {
       const open = await this.o.alertStore.open()
       this.book.restore(open)
+      await this.windows.load()
+      await this.book.restoreSuppressed()
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
@@ -97,6 +110,7 @@ export class Engine implements AlertEngine {
     return this.serial(async () => {
       const now = this.o.clock.now()
       carryOver(this.ctx, buildContexts(this.o.registry, this.o.config, now))
+      this.windows.reload()
       const closed = this.closeUnconfigured(now)
       await this.drain()
       return { closed }
@@ -139,6 +153,7 @@ export class Engine implements AlertEngine {
         }
       }
       await this.drain()
+      await this.releaseSuppressed(now)
       if (this.events.length > 0) await this.flushEvents()
       await this.facts.refresh(now)
     })
@@ -174,6 +189,31 @@ export class Engine implements AlertEngine {
     if (!alert) throw new MinewatchError('MW_NOT_FOUND', `alert ${id}`)
     const [r] = (await audit.append([{ at: this.o.clock.now(), site: alert.site, actor: by, action: COMMENT_ACTION, target: id, detail: { text } }])).filter((x) => x.action === COMMENT_ACTION)
     return { seq: r!.seq, alertId: id, at: r!.at, by, text }
+  }
+
+  schedules (): ScheduleEntry[] {
+    return this.windows.list()
+  }
+
+  /** Serialised with evaluation: a reading is judged with the windows before or after the change, never half. */
+  createSchedule (s: Schedule, by: string): Promise<ScheduleEntry> {
+    return this.serial(() => this.windows.create(s, by))
+  }
+
+  /** Alerts the window suppressed are released by the next tick (if still open). */
+  deleteSchedule (id: string, by: string): Promise<void> {
+    return this.serial(async () => { await this.windows.delete(id, by) })
+  }
+
+  /** Suppressed alerts whose maintenance window is over (or deleted) and that are still open are delivered now. */
+  private async releaseSuppressed (now: number): Promise<void> {
+    let released: StoredTransition[] = []
+    try {
+      released = await this.book.release(now, (a, at) => this.windows.maintenanceFor(a, at))
+    } catch (err) {
+      this.o.logger.error({ err }, 'suppressed alert not released (transition not stored); retried on the next tick')
+    }
+    await this.publish(released)
   }
 
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
@@ -232,6 +272,7 @@ export class Engine implements AlertEngine {
   /** The outbox items of a transition: one per matching subscription (stored with the transition). */
   private deliveriesFor (alert: Alert, t: AlertTransition): NewOutboxItem[] {
     const items: NewOutboxItem[] = []
+    if (this.book.isSuppressed(alert.id)) return items // inside a maintenance window: stored, not delivered
     const now = this.o.clock.now()
     for (const sub of this.subscriptions) {
       if (!matches(sub, t.site, t.kind, alert.severity)) continue

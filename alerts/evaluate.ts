@@ -17,6 +17,10 @@ import { evaluateSos, SOS_STANDARD } from './rules/sos.js'
 import { evaluateCrowd, CROWD_STANDARD } from './rules/zone-crowding.js'
 import { evaluateSpeed, measureSpeed, SPEED_STANDARD } from './rules/over-speed.js'
 import { evaluateStay, STAY_STANDARD } from './rules/zone-overstay.js'
+import { evaluateBlasting, BLASTING_STANDARD } from './rules/blasting-entry.js'
+import { classifyFix } from './rules/fence.js'
+import { anyActive } from './schedules.js'
+import type { Schedule } from '../core/schedules.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
 import { beijingDayStart } from '../core/time.js'
@@ -55,6 +59,8 @@ export interface EvaluateSettings {
   touchDay: (site: string, day: number) => void
   /** The day facts (alerts/day-facts.ts): marked for each dust, water or ore reading's day, once per device and day between refreshes. */
   facts: { readonly generation: number, mark: (site: string, day: number) => void }
+  /** The blasting windows of a site's zones by zone id (alerts/schedules.ts), undefined when it has none. */
+  blasting?: (site: string) => ReadonlyMap<string, readonly Schedule[]> | undefined
 }
 
 /** Evaluates one reading; signals are appended to `out` in the order they happen. */
@@ -117,9 +123,15 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       if (alt !== null && range) push(out, evaluateElevation(e.elevation, range, lon, lat, alt, acc, ts, n), d, 'boundary_breach', e.elevationSubject, 'm', BOUNDARY_STANDARD)
       const vehicle = v.entity === 'vehicle'
       if (vehicle && sc.speedZones) measureSpeed(e.lastFix, typeof v.speedKmh === 'number' ? v.speedKmh : null, lon, lat, acc, ts)
+      const blasting = v.entity === 'person' ? settings.blasting?.(sc.site.id) : undefined
       for (let i = 0; i < sc.zones.length; i++) {
         const z = sc.zones[i]!
-        push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
+        // 爆破警戒: a deleted window still ends an open alert (its rule runs once more, outside any window)
+        const windows = blasting?.get(z.id)
+        const blast = v.entity === 'person' && (windows !== undefined || e.blasting[i]!.active)
+        const where = blast ? classifyFix(lon, lat, acc, z.coords) : undefined
+        push(out, evaluateZone(e.zones[i]!, z.coords, z.severity, lon, lat, acc, ts, n, where), d, 'zone_intrusion', e.zoneSubjects[i]!, 'm', ZONE_STANDARD)
+        if (where !== undefined) push(out, evaluateBlasting(e.blasting[i]!, where, windows !== undefined && anyActive(windows, ts), acc, ts, n), d, 'blasting_zone_entry', e.zoneSubjects[i]!, 'm', BLASTING_STANDARD)
         if (vehicle && z.maxSpeedKmh !== null) push(out, evaluateSpeed(e.speed[i]!, z.coords, z.maxSpeedKmh, lon, lat, acc, ts, n), d, 'over_speed', e.zoneSubjects[i]!, 'km/h', SPEED_STANDARD)
         if (z.maxStayS !== null && v.entity === 'person') push(out, evaluateStay(e.stays[i]!, z.coords, z.maxStayS, sc.site.people.staleS, lon, lat, acc, ts), d, 'zone_overstay', e.zoneSubjects[i]!, 's', STAY_STANDARD)
         if (z.crowd !== null && v.entity === 'person') push(out, evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, ts), d, 'zone_overcrowded', z.id, '', CROWD_STANDARD, null)

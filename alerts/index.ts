@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js'
 import type { Clock } from '../core/clock.js'
 import type { AlertStore, AuditStore, DeadLetterService, OutboxStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
+import type { ScheduleService } from '../core/schedules.js'
 import { Engine } from './engine.js'
 
 export interface AlertEngineOptions {
@@ -17,11 +18,11 @@ export interface AlertEngineOptions {
   metrics: Metrics; logger: Logger; clock: Clock
   /** fetch to use for webhooks (default global fetch). */
   fetch?: typeof fetch
-  /** The audit log, for operator comments (transitions are audit-logged by the AlertStore itself). */
+  /** The audit log, for operator comments and the API's schedules (transitions are audit-logged by the AlertStore itself). */
   audit?: AuditStore
 }
 
-export interface AlertEngine extends AlertService, DeadLetterService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts
+export interface AlertEngine extends AlertService, DeadLetterService, ScheduleService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts
   /** Restores open alerts and rule state, starts the offline timer and the delivery loop. */
   start(): Promise<void>
   /** Evaluates readings that are already durable (wired to ingest.onStored). Serialised internally. */

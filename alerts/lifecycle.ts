@@ -11,11 +11,19 @@
  *
  * Every transition is also an audit record (action alert.transition, core/audit.ts) stored in
  * the transition's own transaction: who (the token name, or `system`), when (the Clock), what.
+ *
+ * Maintenance windows (core/schedules.ts): an alert that fires inside a window covering it is
+ * stored as usual but its transition's reason is `suppressed:<window>:<rule reason>`, and none of
+ * its transitions is delivered while it stays suppressed. When the window is over (release) and
+ * the alert is still open, a transition with reason `suppression_ended:<window>` (same state) is
+ * stored and delivered. Which alerts are suppressed is derived from their stored transitions at
+ * start (restoreSuppressed), so a restart inside or after a window changes nothing.
  */
 import { randomUUID } from 'node:crypto'
 import { CLOSED_PREFIX, CLOSE_REASONS, DATA_BACK_REASON, NO_DATA_REASON, type Alert, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
 import { SYSTEM_ACTOR, type NewAuditEntry } from '../core/audit.js'
 import type { Clock } from '../core/clock.js'
+import { SUPPRESSED_PREFIX, SUPPRESSION_ENDED_PREFIX, suppressionWindow } from '../core/schedules.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
@@ -45,6 +53,8 @@ export interface StoredTransition {
 export class AlertBook {
   private readonly byKey = new Map<string, Alert>()
   private readonly byId = new Map<string, Alert>()
+  /** Open alerts suppressed by a maintenance window: alert id → window id. */
+  private readonly suppressed = new Map<string, string>()
 
   /**
    * `deliveries` builds the outbox items of a stored transition; the store enqueues them in the
@@ -55,8 +65,50 @@ export class AlertBook {
     private readonly registry: Registry,
     private readonly language: Language,
     private readonly clock: Clock,
-    private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[]
+    private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[],
+    /** The maintenance window covering a new alert at its event time, or null (alerts/schedules.ts). */
+    private readonly maintenanceFor?: (a: Alert, at: number) => string | null
   ) {}
+
+  /** True while the alert is suppressed by a maintenance window (its transitions are not delivered). */
+  isSuppressed (id: string): boolean { return this.suppressed.has(id) }
+
+  /** Which open alerts are suppressed, from each one's stored history (start-up, after restore). */
+  async restoreSuppressed (): Promise<void> {
+    this.suppressed.clear()
+    for (const a of this.byId.values()) {
+      const history = await this.store.history(a.id)
+      for (let i = history.length - 1; i >= 0; i--) {
+        const r = history[i]!.reason
+        if (r.startsWith(SUPPRESSION_ENDED_PREFIX)) break
+        if (r.startsWith(SUPPRESSED_PREFIX)) { this.suppressed.set(a.id, suppressionWindow(r)!); break }
+      }
+    }
+  }
+
+  /**
+   * Releases suppressed alerts whose window no longer covers them at `now` (the clock): each still
+   * open one gets a `suppression_ended:<window>` transition in its current state, delivered as usual.
+   */
+  async release (now: number, stillCovered: (a: Alert, at: number) => string | null): Promise<StoredTransition[]> {
+    const out: StoredTransition[] = []
+    for (const [id, window] of [...this.suppressed]) {
+      const a = this.byId.get(id)
+      if (!a) { this.suppressed.delete(id); continue }
+      if (stillCovered(a, now) !== null) continue
+      this.suppressed.delete(id) // before recording: this transition is delivered
+      const next: Alert = { ...a, updatedAt: Math.max(now, a.updatedAt), message: '' }
+      try {
+        out.push(await this.record(a, next, `${SUPPRESSION_ENDED_PREFIX}${window}`, null, a.state))
+      } catch (err) {
+        this.suppressed.set(id, window) // not stored: released on a later tick
+        throw err
+      }
+      this.replace(alertKey(a.site, a.kind, a.subject), next)
+    }
+    return out
+  }
+
 
   /** Loads open alerts (start-up). */
   restore (alerts: readonly Alert[]): void {
@@ -80,7 +132,7 @@ export class AlertBook {
       // a rule resolves only on readings (evidence), so the evidence is there again
       const next: Alert = { ...open, state: 'resolved', updatedAt: s.at, resolvedAt: s.at, value: s.value, limit: s.limit, message: '', noDataSince: null }
       const stored = await this.record(open, next, s.reason, null, 'resolved')
-      this.byKey.delete(key); this.byId.delete(open.id)
+      this.byKey.delete(key); this.byId.delete(open.id); this.suppressed.delete(open.id)
       return stored
     }
     if (open) {
@@ -110,7 +162,15 @@ export class AlertBook {
       message: '',
       noDataSince: this.offlineSince(p.site, p.device)
     }
-    const stored = await this.record(null, alert, s.reason, null, 'firing', undefined, s.evidence)
+    const window = this.maintenanceFor?.(alert, s.at) ?? null
+    if (window !== null) this.suppressed.set(alert.id, window) // before recording: its deliveries are left out
+    let stored: StoredTransition
+    try {
+      stored = await this.record(null, alert, window === null ? s.reason : `${SUPPRESSED_PREFIX}${window}:${s.reason}`, null, 'firing', undefined, s.evidence)
+    } catch (err) {
+      this.suppressed.delete(alert.id)
+      throw err
+    }
     this.replace(key, alert)
     return stored
   }
@@ -185,7 +245,7 @@ export class AlertBook {
     const when = Math.max(at, open.updatedAt)
     const next: Alert = { ...open, state: 'resolved', updatedAt: when, resolvedAt: when, message: '' }
     const stored = await this.record(open, next, `${CLOSED_PREFIX}${reason}`, by, 'resolved', text)
-    this.byKey.delete(alertKey(open.site, open.kind, open.subject)); this.byId.delete(open.id)
+    this.byKey.delete(alertKey(open.site, open.kind, open.subject)); this.byId.delete(open.id); this.suppressed.delete(open.id)
     return stored
   }
 

@@ -8,6 +8,7 @@ import type { Site } from '../core/sites.js'
 import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
 import { BEIJING_OFFSET_MS } from '../core/time.js'
+import { SUPPRESSED_PREFIX, suppressionWindow, unsuppressedReason } from '../core/schedules.js'
 import type { FixEvidence } from './rules/signal.js'
 
 export type Language = 'zh' | 'en'
@@ -99,7 +100,10 @@ function zoneLabel (site: Site | undefined, id: string): string {
 
 /** The full one-paragraph text of a transition. */
 export function alertText (input: TextInput, registry: Registry, lang: Language): string {
-  const { alert: a, reason } = input
+  const { alert: a } = input
+  // the rule's own reason decides the body; a maintenance window's suppression adds a sentence below
+  const reason = unsuppressedReason(input.reason)
+  const window = suppressionWindow(input.reason)
   // an operator's close: the body says what the alert was about, not that it cleared
   const to = reason.startsWith(CLOSED_PREFIX) ? 'firing' : input.to
   const zh = lang === 'zh'
@@ -154,6 +158,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
         : (zh ? `${entity} 进入 ${zoneName}(定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} entered ${zoneName} (accuracy ${v} m; locator ${devName}; ${std})`)
       break
     }
+    case 'blasting_zone_entry': {
+      const zoneName = zoneLabel(site, parts[0] ?? '')
+      const entity = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (reason === 'blasting_window_ended'
+            ? (zh ? `${zoneName} 爆破时段已结束,${entity} 不再属于警戒区内人员(${std})` : `the blasting window of ${zoneName} is over: ${entity} is no longer inside a no-entry zone (${std})`)
+            : (zh ? `${entity} 已撤离爆破警戒区 ${zoneName}(${std})` : `${entity} has left the blasting zone ${zoneName} (${std})`))
+        : (zh ? `爆破时段内 ${entity} 在警戒区 ${zoneName} 内,须立即撤离(定位精度 ${v} m;定位终端 ${devName};${std})` : `${entity} is inside the blasting zone ${zoneName} during a blasting window and must leave now (accuracy ${v} m; locator ${devName}; ${std})`)
+      break
+    }
     case 'sos':
       body = zh ? `${a.subject} 发出紧急呼救(定位终端 ${devName};${std}),须人工确认并关闭` : `${a.subject} raised an SOS call (locator ${devName}; ${std}); an operator must acknowledge and close it`
       break
@@ -202,6 +216,11 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
       body = `${a.subject} ${v}${u}`
   }
   let text = `${alertTitle(a, input.to, registry, lang, reason)}${zh ? '：' : ': '}${body}`
+  if (window !== null) {
+    text += input.reason.startsWith(SUPPRESSED_PREFIX)
+      ? (zh ? `。处于维护时段 ${window} 内,已记录、暂不推送` : `. Inside maintenance window ${window}: recorded, not delivered`)
+      : (zh ? `。维护时段 ${window} 已结束,告警仍未解除,现推送` : `. Maintenance window ${window} is over and the alert is still open: delivered now`)
+  }
   if (reason.startsWith(CLOSED_PREFIX)) {
     const why = (CLOSE_REASON_NAMES[lang] as Record<string, string>)[reason.slice(CLOSED_PREFIX.length) as CloseReason] ?? reason
     text += zh ? `。已由 ${input.by ?? ''} 手动关闭,原因:${why}${input.note ? `;${input.note}` : ''}` : `. Closed by ${input.by ?? ''}, reason: ${why}${input.note ? `; ${input.note}` : ''}`

@@ -41,6 +41,8 @@ import auditRoutes from './routes/audit.js'
 import deviceOpsRoutes, { type LifecycleControl } from './routes/devices-ops.js'
 import backupRoutes, { type BackupControl } from './routes/backup.js'
 import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
+import schedulesRoutes from './routes/schedules.js'
+import type { ScheduleService } from '../core/schedules.js'
 
 export interface AppDeps {
   registry: Registry
@@ -64,6 +66,8 @@ export interface AppDeps {
   reloads?: ConfigControl
   /** Device lifecycle (routes/devices-ops.ts), when started from a config file. */
   lifecycle?: LifecycleControl
+  /** Production, maintenance and blasting windows (routes/schedules.ts; the alert engine); absent: those routes answer 503. */
+  schedules?: ScheduleService
   /** Uplink forwarding status (routes/uplink.ts). */
   uplink?: UplinkControl
   /** Backups of the embedded stores (routes/backup.ts), when minewatch up runs them. */
@@ -170,6 +174,7 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(auditRoutes, ctx)
     await api.register(deviceOpsRoutes, ctx)
     await api.register(backupRoutes, ctx)
+    await api.register(schedulesRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

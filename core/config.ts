@@ -11,6 +11,7 @@ import { KINDS } from './kinds.js'
 import { SCRYPT_HASH_PATTERN } from './secrets.js'
 import { MinewatchError } from './errors.js'
 import { DAY } from './time.js'
+import { scheduleSchema, scheduleProblems } from './schedules.js'
 
 const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
 const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
@@ -198,6 +199,8 @@ export const alertsSchema = z.strictObject({
    */
   dayFactsRefreshS: z.number().int().positive().default(30),
   subscriptions: z.array(subscriptionSchema).default([]),
+  /** Recurring production, maintenance and blasting windows (core/schedules.ts, docs/alerts.md "Schedules"). */
+  schedules: z.array(scheduleSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})
 }).prefault({})
@@ -373,6 +376,12 @@ export const configSchema = z.strictObject({
     checkSites(t.sites, ['api', 'tokens', i, 'sites'])
   })
   c.alerts.subscriptions.forEach((s, i) => checkSites(s.sites, ['alerts', 'subscriptions', i, 'sites']))
+  const scheduleIds = new Set<string>()
+  c.alerts.schedules.forEach((s, i) => {
+    if (scheduleIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'schedules', i, 'id'], message: `duplicate schedule id '${s.id}'` })
+    scheduleIds.add(s.id)
+    for (const [field, message] of scheduleProblems(s, c)) ctx.addIssue({ code: 'custom', path: ['alerts', 'schedules', i, field], message })
+  })
   // uplink targets: a known site, unique names
   const targetNames = new Set<string>()
   c.uplink.targets.forEach((t, i) => {

@@ -17,10 +17,13 @@ export function zoneSeverity (zoneKind: string): Severity {
   return zoneKind === 'blasting' ? 'alarm' : 'warning'
 }
 
-/** One fix of one entity against one zone. The signal's value is the fix accuracy, m. */
+/**
+ * One fix of one entity against one zone. The signal's value is the fix accuracy, m. `known`: the
+ * fix's classifyFix against this zone when the caller has it already (blasting_zone_entry shares it).
+ */
 export function evaluateZone (s: FenceState, zone: PolygonCoords, severity: Severity, lon: number, lat: number,
-  accuracyM: number, ts: number, consecutiveFixes: number): Signal | null {
+  accuracyM: number, ts: number, consecutiveFixes: number, known?: number): Signal | null {
   // outside the zone is the safe side: flip the classification
-  const where = -classifyFix(lon, lat, accuracyM, zone)
+  const where = -(known ?? classifyFix(lon, lat, accuracyM, zone))
   return evaluateFence(s, where === 0 ? 0 : where, ts, consecutiveFixes, severity, accuracyM, 'inside_zone', 'left_zone')
 }

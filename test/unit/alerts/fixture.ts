@@ -79,7 +79,7 @@ export async function startRig (config: Config, opts: { dir?: string, clock?: Ma
   const engine = createAlertEngine({
     registry, config, alertStore: state.alerts, outbox: state.outbox, telemetry,
     publish: async (topic, payload) => { published.push({ topic, payload }) },
-    metrics: createMetrics(), logger: silentLogger(), clock, ...(opts.fetch ? { fetch: opts.fetch } : {})
+    metrics: createMetrics(), logger: silentLogger(), clock, audit: state.audit, ...(opts.fetch ? { fetch: opts.fetch } : {})
   })
   await engine.start()
   return {
