@@ -5,13 +5,15 @@
  */
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { AlertStore, AuditStore, DeviceChangeStore, OutboxStore, RejectStore } from '../state.js'
+import type { StateStore } from '../state.js'
 import { StateDb } from './state-db.js'
 import { DuckDBRejectStore } from './rejects.js'
 import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
 import { DuckDBAuditStore } from './audit.js'
 import { DuckDBDeviceChangeStore } from './device-changes.js'
+
+export type { StateStore } from '../state.js'
 
 export interface StateStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -20,18 +22,6 @@ export interface StateStoreOptions {
   rejectsMaxRows: number
   logger?: Logger
   metrics?: Metrics
-}
-
-export interface StateStore {
-  rejects: RejectStore
-  alerts: AlertStore
-  outbox: OutboxStore
-  /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
-  audit: AuditStore
-  /** Device lifecycle changes (devices/), append-only. */
-  deviceChanges: DeviceChangeStore
-  /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
-  close(): Promise<void>
 }
 
 /** Opens (creating when needed) the state file and its three stores. */
@@ -44,24 +34,19 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
     const alerts = await DuckDBAlertStore.open(db, outbox, audit)
     const deviceChanges = await DuckDBDeviceChangeStore.open(db)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
-    let closing: Promise<void> | null = null
-    return {
-      rejects,
-      alerts,
-      outbox,
-      audit,
-      deviceChanges,
-      close () {
-        closing ??= (async () => {
-          await rejects.drain()
-          await db.close()
-          opts.logger?.info({ path: opts.path }, 'duckdb state store closed')
-        })()
-        return closing
-      }
-    }
+    return withClose({ rejects, alerts, outbox, audit, deviceChanges }, async () => {
+      await rejects.drain()
+      await db.close()
+      opts.logger?.info({ path: opts.path }, 'duckdb state store closed')
+    })
   } catch (err) {
     await db.close()
     throw err
   }
+}
+
+/** The stores with an idempotent close(): `close` runs once, every call gets its promise. */
+export function withClose<S extends Omit<StateStore, 'close'>> (stores: S, close: () => Promise<void>): S & { close(): Promise<void> } {
+  let closing: Promise<void> | null = null
+  return { ...stores, close: () => (closing ??= close()) }
 }
