@@ -14,6 +14,7 @@ import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reading } from '../core/readings.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { openStateStore, type StateStore } from '../store/duckdb/state.js'
+import { openPgStateStore, pgPasswordFromEnv } from '../store/postgres/state.js'
 import { checkDataDir } from '../lifecycle/check.js'
 import { RetentionJob } from '../lifecycle/retention.js'
 import { InfluxTelemetryStore } from '../store/influx/index.js'
@@ -141,7 +142,15 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
   try {
     // every store file's schema version, read-only, before any store opens (lifecycle/check.ts)
     await checkDataDir(dataDir)
-    const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: fileLoaded.config.ingest.rejects.maxRows, logger, metrics })
+    // the state: the embedded DuckDB file, or a PostgreSQL database shared by several processes (docs/scale.md)
+    const stateConfig = fileLoaded.config.store.state
+    const rejectsMaxRows = fileLoaded.config.ingest.rejects.maxRows
+    const state: StateStore = stateConfig.engine === 'postgres' && stateConfig.postgres
+      ? await openPgStateStore({
+        url: stateConfig.postgres.url, password: pgPasswordFromEnv(stateConfig.postgres.passwordEnv), poolSize: stateConfig.postgres.poolSize,
+        claimLeaseMs: stateConfig.postgres.claimLeaseMs, rejectsMaxRows, logger, metrics
+      })
+      : await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows, logger, metrics })
     closers.push(() => state.close())
     // device changes made through the API: stored overrides on top of the file (devices/, docs/operations.md)
     const late: { broker?: Broker, reloads?: ReloadCoordinator } = {}

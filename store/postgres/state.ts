@@ -7,6 +7,7 @@
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
 import type { StateStore } from '../state.js'
+import { MinewatchError } from '../../core/errors.js'
 import { withClose } from '../duckdb/state.js'
 import { PgDb } from './db.js'
 import { upgradePgSchema } from './schema.js'
@@ -62,4 +63,12 @@ export async function openPgStateStore (opts: PgStateStoreOptions): Promise<PgSt
     await db.close()
     throw err
   }
+}
+
+/** The password in the environment variable `name` (config store.state.postgres.passwordEnv); undefined when no variable is named. */
+export function pgPasswordFromEnv (name: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (name === undefined) return undefined
+  const v = env[name]
+  if (v === undefined || v === '') throw new MinewatchError('MW_CONFIG_INVALID', `store.state.postgres: environment variable ${name} (the database password) is not set`)
+  return v
 }

@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import pg from 'pg'
 import { startPostgres, type PostgresHandle } from '../helpers/postgres.js'
 import { openPgStateStore, type PgStateStore } from '../../store/postgres/state.js'
-import { pgCurrentVersion } from '../../store/postgres/schema.js'
+import { pgCurrentVersion, upgradePgSchema, PG_MIGRATIONS } from '../../store/postgres/schema.js'
 import { stateStoreContract, alert, transitionOf, reject } from './state-store.js'
 
 let server: PostgresHandle
@@ -54,6 +54,31 @@ describe('postgres state store: schema versions', () => {
     await sql(db, 'CREATE TABLE invoices (id int)')
     await expect(open(db)).rejects.toMatchObject({ code: 'MW_SCHEMA_UNKNOWN', message: expect.stringContaining('invoices') })
     expect((await sql(db, "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'")).rows[0].n).toBe(1)
+  })
+
+  it('migrates an older database in order, each migration with its schema_meta row; a failing one is rolled back whole', async () => {
+    const db = await server.createDatabase()
+    const s = await open(db)
+    const a = alert('m1')
+    await s.alerts.transition(a, transitionOf(a, null))
+    await s.close()
+    const c = new pg.Client({ connectionString: server.urlWithPassword(db) })
+    await c.connect()
+    try {
+      const v = pgCurrentVersion()
+      const later = [...PG_MIGRATIONS,
+        { to: v + 1, name: 'alerts gain a zone', sql: ['ALTER TABLE alerts ADD COLUMN zone TEXT', "UPDATE alerts SET zone = 'pit'"] },
+        { to: v + 2, name: 'zone required', sql: ['ALTER TABLE alerts ALTER COLUMN zone SET NOT NULL'] }]
+      expect(await upgradePgSchema(c, 'test', { migrations: later })).toBe(v)
+      expect((await c.query('SELECT version, name FROM schema_meta WHERE version > $1 ORDER BY version', [v])).rows).toEqual([{ version: v + 1, name: 'alerts gain a zone' }, { version: v + 2, name: 'zone required' }])
+      expect((await c.query("SELECT zone FROM alerts WHERE id = 'm1'")).rows).toEqual([{ zone: 'pit' }])
+      const broken = [...later, { to: v + 3, name: 'broken', sql: ['ALTER TABLE alerts ADD COLUMN site2 TEXT', 'SELECT no_such_column FROM alerts'] }]
+      await expect(upgradePgSchema(c, 'test', { migrations: broken })).rejects.toMatchObject({ code: 'MW_STORE_UNAVAILABLE', message: expect.stringContaining(`version ${v + 3} (broken) failed and was rolled back`) })
+      expect((await c.query('SELECT max(version) AS v FROM schema_meta')).rows[0].v).toBe(v + 2)
+      expect((await c.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'alerts' AND column_name = 'site2'")).rows[0].n).toBe(0)
+    } finally {
+      await c.end()
+    }
   })
 
   it('two processes opening a new database at once migrate it once', async () => {
