@@ -201,3 +201,30 @@ describe('postgres alert transitions from two processes', () => {
     }
   })
 })
+
+describe('postgres state store: the server restarts under it', () => {
+  it('keeps working after a server restart: the pool drops the broken connections instead of crashing, and nothing stored is lost', async () => {
+    const db = await server.createDatabase()
+    const s = await open(db, { poolSize: 2 })
+    try {
+      const a = alert('r1')
+      await s.alerts.transition(a, transitionOf(a, null))
+      await s.outbox.enqueue([{ id: 'o1', subscription: 'w', transitionSeq: 1, dueAt: T0, payload: '{}' }])
+      await server.restart() // fast shutdown: every pooled connection is cut
+      // a call may still meet a cut connection once; it fails as MW_STORE_UNAVAILABLE, never otherwise
+      const b = alert('r2')
+      let stored = false
+      for (let i = 0; i < 5 && !stored; i++) {
+        stored = await s.alerts.transition(b, transitionOf(b, null)).then(() => true, (err: unknown) => {
+          expect(err).toMatchObject({ code: 'MW_STORE_UNAVAILABLE' })
+          return false
+        })
+      }
+      expect(stored).toBe(true)
+      expect((await s.alerts.open()).map((x) => x.id)).toEqual(['r1', 'r2'])
+      expect(await s.outbox.pending()).toBe(1)
+    } finally {
+      await s.close()
+    }
+  })
+})

@@ -24,6 +24,8 @@ export interface PostgresHandle {
   urlWithPassword(database?: string): string
   /** Creates a fresh, empty database and returns its name. */
   createDatabase(): Promise<string>
+  /** Stops the server (clients are disconnected) and starts it again on the same port and data. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -69,27 +71,37 @@ export async function startPostgres (): Promise<PostgresHandle> {
   if (code !== 0) { dir.remove(); throw new Error(`initdb failed (${String(code)}): ${initOut}`) }
 
   const port = await freePort()
-  // fsync off: a test cluster never needs to survive a power cut, and the CI box is loaded
-  const server = run(join(PG_BIN, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir.path, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60', '-c', 'shared_buffers=16MB'])
   let log = ''
-  server.stdout!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000) })
-  server.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000) })
-  let exited = false
-  server.once('exit', () => { exited = true })
-
+  let exited = true
+  let server: ChildProcess | undefined
   const urlWithPassword = (database = 'postgres'): string => `postgres://${user}:${password}@127.0.0.1:${port}/${database}`
   const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = new pg.Client({ connectionString: urlWithPassword() })
     await c.connect()
     try { return await fn(c) } finally { await c.end() }
   }
-  try {
+  const launch = async (): Promise<void> => {
+    // fsync off: a test cluster never needs to survive a power cut, and the CI box is loaded
+    const child = server = run(join(PG_BIN, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir.path, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60', '-c', 'shared_buffers=16MB'])
+    exited = false
+    child.stdout!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000) })
+    child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000) })
+    child.once('exit', () => { exited = true })
     await waitFor(async () => {
       if (exited) throw new Error(`postgres exited at start: ${log}`)
       try { await admin(async (c) => await c.query('SELECT 1')); return true } catch { return false }
     }, 60_000, 'postgres to accept connections')
+  }
+  const halt = async (): Promise<void> => {
+    if (exited || server === undefined) return
+    const gone = new Promise((r) => server!.once('exit', r))
+    server.kill('SIGINT') // fast shutdown: disconnects clients, no checkpoint wait on a test cluster
+    await gone
+  }
+  try {
+    await launch()
   } catch (err) {
-    if (!exited) server.kill('SIGKILL')
+    if (!exited) server?.kill('SIGKILL')
     dir.remove()
     throw err
   }
@@ -104,11 +116,12 @@ export async function startPostgres (): Promise<PostgresHandle> {
       await admin(async (c) => await c.query(`CREATE DATABASE ${name}`))
       return name
     },
+    async restart () {
+      await halt()
+      await launch()
+    },
     async stop () {
-      if (!exited) {
-        server.kill('SIGINT') // fast shutdown: disconnects clients, no checkpoint wait on a test cluster
-        await new Promise((r) => server.once('exit', r))
-      }
+      await halt()
       dir.remove()
     }
   }
