@@ -13,7 +13,8 @@ import { MinewatchError } from '../core/errors.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import type { Reading } from '../core/readings.js'
 import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
-import { openStateStore, type StateStore } from '../store/duckdb/state.js'
+import { openStateStore, isDuckDBState, type StateStore } from '../store/duckdb/state.js'
+import { openPgStateStore, pgPasswordFromEnv } from '../store/postgres/state.js'
 import { checkDataDir } from '../lifecycle/check.js'
 import { RetentionJob } from '../lifecycle/retention.js'
 import { takeBackup } from '../lifecycle/backup.js'
@@ -142,7 +143,15 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
   try {
     // every store file's schema version, read-only, before any store opens (lifecycle/check.ts)
     await checkDataDir(dataDir)
-    const state = await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows: fileLoaded.config.ingest.rejects.maxRows, logger, metrics })
+    // the state: the embedded DuckDB file, or a PostgreSQL database shared by several processes (docs/scale.md)
+    const stateConfig = fileLoaded.config.store.state
+    const rejectsMaxRows = fileLoaded.config.ingest.rejects.maxRows
+    const state: StateStore = stateConfig.engine === 'postgres' && stateConfig.postgres
+      ? await openPgStateStore({
+        url: stateConfig.postgres.url, password: pgPasswordFromEnv(stateConfig.postgres.passwordEnv), poolSize: stateConfig.postgres.poolSize,
+        claimLeaseMs: stateConfig.postgres.claimLeaseMs, rejectsMaxRows, logger, metrics
+      })
+      : await openStateStore({ path: join(dataDir, 'state.duckdb'), rejectsMaxRows, logger, metrics })
     closers.push(() => state.close())
     // device changes made through the API: stored overrides on top of the file (devices/, docs/operations.md)
     const late: { broker?: Broker, reloads?: ReloadCoordinator } = {}
@@ -305,7 +314,9 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     const app = await buildApp({
       registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
       // backups (lifecycle/backup.ts): each DuckDB store copies its own file as of one instant while ingest goes on
-      backup: (dir) => takeBackup(dir, { state, telemetry: rawTelemetry instanceof DuckDBTelemetryStore ? rawTelemetry : undefined, telemetryStore: rawTelemetry.name, spool: rawTelemetry instanceof SpooledStore ? rawTelemetry : undefined, uplink, configFile: fileLoaded.file, clock }),
+      backup: !isDuckDBState(state)
+        ? async () => { throw new MinewatchError('MW_CONFLICT', 'the state is in PostgreSQL (store.state.engine: postgres): back it up with pg_dump (docs/storage.md); minewatch backup copies only embedded DuckDB state') }
+        : (dir) => takeBackup(dir, { state, telemetry: rawTelemetry instanceof DuckDBTelemetryStore ? rawTelemetry : undefined, telemetryStore: rawTelemetry.name, spool: rawTelemetry instanceof SpooledStore ? rawTelemetry : undefined, uplink, configFile: fileLoaded.file, clock }),
       readiness: async () => {
         const h = await telemetry.health().catch((err: Error) => ({ ok: false, detail: err.message }))
         const checks: Record<string, { ok: boolean, detail?: string }> = {

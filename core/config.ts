@@ -148,12 +148,34 @@ export const retentionSchema = z.strictObject({
   pauseMs: z.number().int().nonnegative().default(50)
 }).prefault({})
 
+/**
+ * Where the state lives (rejects, alerts, the outbox, the audit log, device changes): the embedded
+ * DuckDB file (data/state.duckdb), or a PostgreSQL database that several minewatch processes share
+ * (store/postgres/, docs/scale.md). The password comes from an environment variable, never the file.
+ */
+export const stateSchema = z.strictObject({
+  engine: z.enum(['duckdb', 'postgres']).default('duckdb'),
+  postgres: z.strictObject({
+    /** postgres://user@host:port/database; a password in it is refused (use passwordEnv). */
+    url: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a postgres url is postgres://user@host:port/database')
+      .refine((u) => { try { return new URL(u).password === '' } catch { return false } }, 'a postgres url must hold no password (give it in the environment variable named by passwordEnv)'),
+    /** Name of the environment variable holding the password (never the password itself); absent: no password. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    /** Connections in this process's pool. */
+    poolSize: z.number().int().positive().max(100).default(10),
+    /** How long this process holds the outbox rows it takes for delivery; a process that dies lets them go after it. */
+    claimLeaseMs: z.number().int().positive().default(300_000) // 5 min: above a batch of deliveries with their timeouts and retries in one pass
+  }).optional()
+}).refine((s) => s.engine !== 'postgres' || s.postgres, { message: 'store.state.engine postgres needs store.state.postgres', path: ['postgres'] })
+  .prefault({})
+
 export const storeSchema = z.strictObject({
   kind: z.enum(['duckdb', 'influx']).default('duckdb'),
   duckdb: duckdbSchema,
   influx: influxSchema.optional(),
   spool: spoolSchema,
   retention: retentionSchema,
+  state: stateSchema,
   /** Free bytes the data and spool directories keep: below it readings are refused (no PUBACK) and /readyz is 503; 0 turns the floor off. */
   diskFreeFloorBytes: z.number().int().nonnegative().default(256 * 1024 ** 2) // 256 MiB: room for a DuckDB checkpoint at the default memoryLimit (160MB)
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })

@@ -183,3 +183,16 @@ export interface DeviceChangeStore {
   list(q?: { device?: string }): Promise<DeviceChange[]>
 }
 // ---- end device lifecycle
+
+/** Every state store of one database (DuckDB file or PostgreSQL), as bin/up.ts opens it. */
+export interface StateStore {
+  rejects: RejectStore
+  alerts: AlertStore
+  outbox: OutboxStore
+  /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
+  audit: AuditStore
+  /** Device lifecycle changes (devices/), append-only. */
+  deviceChanges: DeviceChangeStore
+  /** Waits for queued writes, then closes. Idempotent; later calls reject with MW_STORE_CLOSED. */
+  close(): Promise<void>
+}

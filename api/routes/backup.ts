@@ -38,7 +38,7 @@ export default async function backupRoutes (fastify: FastifyInstance, { deps }: 
       tags: ['operations'],
       summary: 'Back up the embedded stores, consistent as of one instant, into a new or empty dir on the server (admin)',
       body: z.object({ dir: z.string().min(1).describe('absolute path on the minewatch host; created; must be absent or empty') }),
-      response: { 200: manifestSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema }
+      response: { 200: manifestSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema }
     }
   }, async (req) => {
     const p = principalOf(req)

@@ -25,11 +25,11 @@ function badRequest (detail: string): MinewatchError {
   return new MinewatchError('MW_BAD_REQUEST', detail)
 }
 
-function oneOf (name: string, v: unknown, allowed: readonly string[]): void {
+export function oneOf (name: string, v: unknown, allowed: readonly string[]): void {
   if (typeof v !== 'string' || !allowed.includes(v)) throw badRequest(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`)
 }
 
-function checkAlert (a: Alert, t: Omit<AlertTransition, 'seq'>): void {
+export function checkAlert (a: Alert, t: Omit<AlertTransition, 'seq'>): void {
   if (typeof a.id !== 'string' || a.id === '') throw badRequest('alert id must be a non-empty string')
   if (t.alertId !== a.id) throw badRequest(`transition is for alert ${JSON.stringify(t.alertId)}, not ${JSON.stringify(a.id)}`)
   oneOf('alert kind', a.kind, ALERT_KINDS)
@@ -46,7 +46,7 @@ function checkAlert (a: Alert, t: Omit<AlertTransition, 'seq'>): void {
   }
 }
 
-function rowToAlert (r: Row): Alert {
+export function rowToAlert (r: Row): Alert {
   return {
     id: r.id as string,
     site: r.site as string,
@@ -69,7 +69,7 @@ function rowToAlert (r: Row): Alert {
   }
 }
 
-function rowToTransition (r: Row): AlertTransition {
+export function rowToTransition (r: Row): AlertTransition {
   return {
     seq: int(r.seq),
     alertId: r.alertId as string,
@@ -88,22 +88,22 @@ function rowToTransition (r: Row): AlertTransition {
   }
 }
 
-function evidenceJson (e: TransitionEvidence | null | undefined): string | null {
+export function evidenceJson (e: TransitionEvidence | null | undefined): string | null {
   if (e === null || e === undefined) return null
   if (!Number.isFinite(e.beyondM) || !Array.isArray(e.fixes)) throw badRequest('transition evidence needs a finite beyondM and a list of fixes')
   return JSON.stringify({ beyondM: e.beyondM, fixes: e.fixes.map((f) => ({ ts: f.ts, lon: f.lon, lat: f.lat, alt: f.alt, accuracyM: f.accuracyM, beyondM: f.beyondM })) })
 }
 
-function checkLimit (limit: number): void {
+export function checkLimit (limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > ALERTS_MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${ALERTS_MAX_PAGE}, got ${String(limit)}`)
 }
 
 /** Opaque list cursor: the (firedAt, id) of the last alert of the page. */
-function encodeCursor (a: Alert): string {
+export function encodeCursor (a: Alert): string {
   return Buffer.from(JSON.stringify([a.firedAt, a.id])).toString('base64url')
 }
 
-function decodeCursor (c: string): [number, string] {
+export function decodeCursor (c: string): [number, string] {
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown
     if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') return [v[0] as number, v[1]]

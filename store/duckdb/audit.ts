@@ -19,7 +19,7 @@ function badRequest (detail: string): MinewatchError {
   return new MinewatchError('MW_BAD_REQUEST', detail)
 }
 
-function checkEntry (e: NewAuditEntry, i: number): void {
+export function checkEntry (e: NewAuditEntry, i: number): void {
   if (!Number.isSafeInteger(e.at)) throw badRequest(`audit entry [${i}]: at must be an integer of epoch ms, got ${String(e.at)}`)
   if (typeof e.actor !== 'string' || e.actor === '') throw badRequest(`audit entry [${i}]: actor must be a non-empty string`)
   if (typeof e.action !== 'string' || !/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(e.action)) throw badRequest(`audit entry [${i}]: action must be namespaced like alert.comment, got ${JSON.stringify(e.action)}`)
@@ -46,7 +46,7 @@ async function rowsOn (conn: DuckDBConnection, sql: string, params: Bind = {}): 
   return (await conn.runAndReadAll(sql, params as Record<string, DuckDBValue>)).getRowObjectsJS()
 }
 
-function checkLimit (limit: number): void {
+export function checkAuditLimit (limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > AUDIT_MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${AUDIT_MAX_PAGE}, got ${String(limit)}`)
 }
 
@@ -86,7 +86,7 @@ export class DuckDBAuditStore implements AuditStore {
   }
 
   async list (q: AuditQuery): Promise<AuditRecord[]> {
-    checkLimit(q.limit)
+    checkAuditLimit(q.limit)
     const where: string[] = []
     const params: Bind = {}
     if (q.sites !== undefined) {
@@ -110,7 +110,7 @@ export class DuckDBAuditStore implements AuditStore {
 
   async page (afterSeq: number, limit: number): Promise<AuditRecord[]> {
     if (!Number.isSafeInteger(afterSeq)) throw badRequest(`afterSeq must be an integer, got ${String(afterSeq)}`)
-    checkLimit(limit)
+    checkAuditLimit(limit)
     return (await this.db.rows('SELECT * FROM audit_log WHERE seq > $after::BIGINT ORDER BY seq LIMIT $limit', { after: afterSeq, limit })).map(rowToRecord)
   }
 }

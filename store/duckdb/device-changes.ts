@@ -10,7 +10,7 @@ import { int, runPrepared, type Row, type StateDb } from './state-db.js'
 const INSERT = 'INSERT INTO device_changes (seq, "at", "by", action, device, site, reason, spec) ' +
   'VALUES ($seq::BIGINT, $at::BIGINT, $by, $action, $device, $site, $reason, $spec)'
 
-function rowToChange (r: Row): DeviceChange {
+export function rowToChange (r: Row): DeviceChange {
   return {
     seq: int(r.seq),
     at: int(r.at),
@@ -23,7 +23,7 @@ function rowToChange (r: Row): DeviceChange {
   }
 }
 
-function check (c: Omit<DeviceChange, 'seq'>): void {
+export function checkDeviceChange (c: Omit<DeviceChange, 'seq'>): void {
   const bad = (p: string): never => { throw new MinewatchError('MW_BAD_REQUEST', `device change: ${p}`) }
   if (!Number.isSafeInteger(c.at) || c.at < 0) bad(`at must be epoch ms, got ${String(c.at)}`)
   for (const k of ['by', 'device', 'site', 'reason'] as const) if (typeof c[k] !== 'string' || c[k].trim() === '') bad(`${k} must be a non-empty string`)
@@ -40,7 +40,7 @@ export class DuckDBDeviceChangeStore implements DeviceChangeStore {
   }
 
   async append (c: Omit<DeviceChange, 'seq'>): Promise<DeviceChange> {
-    check(c)
+    checkDeviceChange(c)
     // seq taken inside the transaction: the writer lane runs them one at a time
     return await this.db.tx(async (conn) => {
       const stored: DeviceChange = { ...c, seq: this.nextSeq }

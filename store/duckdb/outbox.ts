@@ -17,7 +17,7 @@ import { ident } from './schema.js'
 const INSERT = `INSERT INTO outbox (${OUTBOX_COLUMNS.map(ident).join(', ')}, ord) ` +
   `VALUES ($id, $subscription, $transitionSeq::BIGINT, 0, $dueAt::BIGINT, NULL, $payload, $ord::BIGINT) ON CONFLICT (id) DO NOTHING`
 
-function rowToItem (r: Row): OutboxItem {
+export function rowToItem (r: Row): OutboxItem {
   return {
     id: r.id as string,
     subscription: r.subscription as string,
@@ -29,7 +29,20 @@ function rowToItem (r: Row): OutboxItem {
   }
 }
 
-function checkItem (it: NewOutboxItem, i: number): void {
+export function rowToDeadLetter (r: Row): DeadLetter {
+  return {
+    id: r.id as string,
+    subscription: r.subscription as string,
+    transitionSeq: int(r.transitionSeq),
+    attempts: int(r.attempts),
+    deadAt: int(r.deadAt),
+    error: r.error as string,
+    answer: r.answer as string | null,
+    payload: r.payload as string
+  }
+}
+
+export function checkItem (it: NewOutboxItem, i: number): void {
   const bad = (p: string): never => { throw new MinewatchError('MW_BAD_REQUEST', `outbox item [${i}]: ${p}`) }
   if (typeof it.id !== 'string' || it.id === '') bad('id must be a non-empty string')
   if (typeof it.subscription !== 'string' || it.subscription === '') bad('subscription must be a non-empty string')
@@ -107,16 +120,7 @@ export class DuckDBOutboxStore implements OutboxStore {
     const rows = q.subscription === undefined
       ? await this.db.rows('SELECT * FROM dead_letters ORDER BY "deadAt" DESC, id LIMIT $limit', { limit: q.limit })
       : await this.db.rows('SELECT * FROM dead_letters WHERE subscription = $s ORDER BY "deadAt" DESC, id LIMIT $limit', { s: q.subscription, limit: q.limit })
-    return rows.map((r) => ({
-      id: r.id as string,
-      subscription: r.subscription as string,
-      transitionSeq: int(r.transitionSeq),
-      attempts: int(r.attempts),
-      deadAt: int(r.deadAt),
-      error: r.error as string,
-      answer: r.answer as string | null,
-      payload: r.payload as string
-    }))
+    return rows.map(rowToDeadLetter)
   }
 
   async retryDeadLetter (id: string, dueAt: number): Promise<OutboxItem | undefined> {

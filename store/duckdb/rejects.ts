@@ -25,7 +25,7 @@ export function truncatePayload (payload: string): string {
   return read === payload.length ? payload : decoder.decode(buf.subarray(0, written))
 }
 
-function checkReject (r: Reject, i: number): void {
+export function checkReject (r: Reject, i: number): void {
   const bad = (p: string): never => { throw new MinewatchError('MW_STORE_REJECTED', `reject [${i}]: ${p}`) }
   if (r === null || typeof r !== 'object') bad('not an object')
   if (!Number.isSafeInteger(r.at)) bad(`at must be an integer of epoch ms, got ${String(r.at)}`)

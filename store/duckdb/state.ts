@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../core/log.js'
 import type { Metrics } from '../../core/metrics.js'
-import type { AlertStore, AuditStore, DeviceChangeStore, OutboxStore, RejectStore } from '../state.js'
+import type { StateStore } from '../state.js'
 import { StateDb } from './state-db.js'
 import type { DatabaseSnapshot } from './backup.js'
 import { DuckDBRejectStore } from './rejects.js'
@@ -13,6 +13,8 @@ import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
 import { DuckDBAuditStore } from './audit.js'
 import { DuckDBDeviceChangeStore } from './device-changes.js'
+
+export type { StateStore } from '../state.js'
 
 export interface StateStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -23,22 +25,19 @@ export interface StateStoreOptions {
   metrics?: Metrics
 }
 
-export interface StateStore {
-  rejects: RejectStore
-  alerts: AlertStore
-  outbox: OutboxStore
-  /** The hash-chained audit log (alert transitions and operator actions, and other parts' actions). */
-  audit: AuditStore
-  /** Device lifecycle changes (devices/), append-only. */
-  deviceChanges: DeviceChangeStore
+/** The DuckDB state store: the shared interface plus a consistent copy of its file for backups. */
+export interface DuckDBStateStore extends StateStore {
   /** A consistent copy of the state file as of one instant into the new file `target` (store/duckdb/backup.ts), while writes go on. */
   snapshot(target: string): Promise<DatabaseSnapshot>
-  /** Waits for queued writes, then closes the file. Idempotent; later calls reject with MW_STORE_CLOSED. */
-  close(): Promise<void>
+}
+
+/** Whether a state store is the embedded DuckDB one (backups copy only that one). */
+export function isDuckDBState (s: StateStore): s is DuckDBStateStore {
+  return typeof (s as Partial<DuckDBStateStore>).snapshot === 'function'
 }
 
 /** Opens (creating when needed) the state file and its three stores. */
-export async function openStateStore (opts: StateStoreOptions): Promise<StateStore> {
+export async function openStateStore (opts: StateStoreOptions): Promise<DuckDBStateStore> {
   const db = await StateDb.open(opts.path, opts.logger)
   try {
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
@@ -47,25 +46,19 @@ export async function openStateStore (opts: StateStoreOptions): Promise<StateSto
     const alerts = await DuckDBAlertStore.open(db, outbox, audit)
     const deviceChanges = await DuckDBDeviceChangeStore.open(db)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
-    let closing: Promise<void> | null = null
-    return {
-      rejects,
-      alerts,
-      outbox,
-      audit,
-      deviceChanges,
-      snapshot: (target) => db.snapshot(target),
-      close () {
-        closing ??= (async () => {
-          await rejects.drain()
-          await db.close()
-          opts.logger?.info({ path: opts.path }, 'duckdb state store closed')
-        })()
-        return closing
-      }
-    }
+    return withClose({ rejects, alerts, outbox, audit, deviceChanges, snapshot: (target: string) => db.snapshot(target) }, async () => {
+      await rejects.drain()
+      await db.close()
+      opts.logger?.info({ path: opts.path }, 'duckdb state store closed')
+    })
   } catch (err) {
     await db.close()
     throw err
   }
+}
+
+/** The stores with an idempotent close(): `close` runs once, every call gets its promise. */
+export function withClose<S extends Omit<StateStore, 'close'>> (stores: S, close: () => Promise<void>): S & { close(): Promise<void> } {
+  let closing: Promise<void> | null = null
+  return { ...stores, close: () => (closing ??= close()) }
 }

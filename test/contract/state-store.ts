@@ -92,6 +92,15 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.rejects.count({ site: 'gm02', reason: 'empty' })).toBe(0)
     })
 
+    it('keeps a reject whose text holds a NUL character, and the rest of its batch', async () => {
+      // garbage from a device is exactly what rejects record; PostgreSQL text cannot hold NUL, so a store may replace it
+      await h.rejects.add([reject(1), reject(2, { payload: 'ab\u0000cd', detail: 'bad\u0000byte', topic: 'mines/gm01/dust/\u0000' }), reject(3)])
+      const got = await h.rejects.list({ limit: 10 })
+      expect(got.map((r) => r.at)).toEqual([3, 2, 1].map((i) => T0 + i * 1000))
+      expect(['ab\u0000cd', 'ab\uFFFDcd']).toContain(got[1]!.payload)
+      expect(['bad\u0000byte', 'bad\uFFFDbyte']).toContain(got[1]!.detail)
+    })
+
     it('accepts an empty add', async () => {
       await h.rejects.add([])
       expect(await h.rejects.count()).toBe(0)
@@ -159,6 +168,18 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       await expect(h.alerts.transition(b, transitionOf(b, null), () => [{ id: '', subscription: 'hook', transitionSeq: 1, dueAt: T0, payload: '{}' }])).rejects.toThrow(/outbox item \[0\]: id/)
       expect(await h.alerts.get('b9')).toBeUndefined()
       expect(await h.outbox.pending()).toBe(2)
+    })
+
+    it('refuses an alert whose text holds a NUL character with MW_BAD_REQUEST, storing nothing', async () => {
+      const a = alert('z1', { ackNote: 'x\u0000y', state: 'acknowledged', ackedBy: 'zhang' })
+      const err = await h.alerts.transition(a, transitionOf(a, null)).then(() => null, (e: unknown) => e)
+      // DuckDB can keep it; a store that cannot must say so plainly, not fail as "unavailable"
+      if (err !== null) {
+        expect(err).toMatchObject({ code: 'MW_BAD_REQUEST' })
+        expect(await h.alerts.get('z1')).toBeUndefined()
+      } else {
+        expect(await h.alerts.get('z1')).toEqual(a)
+      }
     })
 
     it('keeps nullable fields and Chinese text intact', async () => {

@@ -124,3 +124,23 @@ describe('config', () => {
     expect(() => parseConfig(demoText, 'config/demo.yaml', {})).not.toThrow()
   })
 })
+
+describe('config: store.state (where the state lives)', () => {
+  const withState = (yaml: string) => `${demoText}\nstore:\n  state:\n${yaml}\n`
+  it('defaults to the embedded DuckDB file', () => {
+    expect(parseConfig(demoText, 'x.yaml', {}).config.store.state).toEqual({ engine: 'duckdb' })
+  })
+
+  it('takes a postgres url, a password variable and a pool size, with defaults', () => {
+    const { config } = parseConfig(withState('    engine: postgres\n    postgres: { url: "postgres://mw@db.internal:5432/minewatch", passwordEnv: MW_PG_PASSWORD }'), 'x.yaml', {})
+    expect(config.store.state).toEqual({ engine: 'postgres', postgres: { url: 'postgres://mw@db.internal:5432/minewatch', passwordEnv: 'MW_PG_PASSWORD', poolSize: 10, claimLeaseMs: 300_000 } })
+  })
+
+  it('refuses postgres without its section, a password in the url, and a bad pool size', () => {
+    expect(problems(withState('    engine: postgres')).join('\n')).toMatch(/store\.state\.postgres: store\.state\.engine postgres needs store\.state\.postgres/)
+    expect(problems(withState('    engine: postgres\n    postgres: { url: "postgres://mw:secret@db:5432/minewatch" }')).join('\n')).toMatch(/store\.state\.postgres\.url: a postgres url must hold no password/)
+    expect(problems(withState('    engine: postgres\n    postgres: { url: "mysql://db/x" }')).join('\n')).toMatch(/store\.state\.postgres\.url: a postgres url is postgres:/)
+    expect(problems(withState('    engine: postgres\n    postgres: { url: "postgres://mw@db/x", poolSize: 0 }')).join('\n')).toMatch(/store\.state\.postgres\.poolSize/)
+    expect(problems(withState('    engine: sqlite')).join('\n')).toMatch(/store\.state\.engine/)
+  })
+})
