@@ -4,7 +4,8 @@ import type { Severity } from './sites.js'
 export const ALERT_KINDS = [
   'dust_exceedance', 'water_recycling_low', 'boundary_breach', 'zone_intrusion',
   'over_capacity', 'device_offline', 'data_quality',
-  'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay'
+  'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay',
+  'noise_exceedance'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -21,7 +22,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     sos: '紧急呼救',
     zone_overcrowded: '区域超员',
     over_speed: '超速',
-    zone_overstay: '区域超时'
+    zone_overstay: '区域超时',
+    noise_exceedance: '厂界噪声超标' // GB 12348-2008 工业企业厂界环境噪声排放
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -34,7 +36,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     sos: 'SOS call',
     zone_overcrowded: 'too many people in a zone',
     over_speed: 'over-speed',
-    zone_overstay: 'too long in a zone'
+    zone_overstay: 'too long in a zone',
+    noise_exceedance: 'boundary noise exceedance'
   })
 })
 
