@@ -136,3 +136,41 @@ export function leq (energySum: number, count: number): number {
 export function hourLeq (h: NoiseHour, minMinutes: number): number {
   return h.minutes >= minMinutes ? leq(h.energy, h.count) : NaN
 }
+
+/** One judged clock hour of a boundary monitor (the daily report; the same limits and validity as the rule). */
+export interface NoiseHourVerdict {
+  /** Hour start, epoch ms. */
+  t: number
+  night: boolean
+  /** dB(A), the limit in force at the hour's start. */
+  limit: number
+  /** Leq, dB(A) (NaN when the hour is not valid). */
+  leq: number
+  minutes: number
+  valid: boolean
+  above: boolean
+}
+
+/**
+ * The clock hours of one monitor from levels in time order (the report passes 1-minute means of
+ * counted readings: exact for a monitor reporting once a minute or less often; faster monitors'
+ * levels within a minute are averaged arithmetically first), judged as the rule judges them.
+ */
+export function noiseHourVerdicts (s: NoiseSettings, levels: readonly { t: number, value: number }[]): NoiseHourVerdict[] {
+  const out: NoiseHourVerdict[] = []
+  const h = createNoiseHour()
+  const flush = (): void => {
+    if (Number.isNaN(h.start)) return
+    const level = hourLeq(h, s.hourMinMinutes)
+    const limit = noiseLimitAt(s, h.start)
+    const valid = !Number.isNaN(level)
+    out.push({ t: h.start, night: isNight(s, h.start), limit, leq: level, minutes: h.minutes, valid, above: valid && level > limit })
+  }
+  for (const p of levels) {
+    if (!Number.isFinite(p.value)) continue
+    if (Number.isNaN(h.start) || p.t >= h.start + HOUR) { flush(); resetNoiseHour(h, p.t) }
+    addNoiseLevel(h, p.t, p.value)
+  }
+  flush()
+  return out
+}

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { NOISE_LIMITS, beijingHour, isNight, leq, noiseLimitAt, nightPeakLimit, noiseApplies, noiseCounts, noiseSettingsSchema, createNoiseHour, resetNoiseHour, addNoiseLevel, hourLeq } from '../../../core/noise.js'
+import { NOISE_LIMITS, noiseHourVerdicts, beijingHour, isNight, leq, noiseLimitAt, nightPeakLimit, noiseApplies, noiseCounts, noiseSettingsSchema, createNoiseHour, resetNoiseHour, addNoiseLevel, hourLeq } from '../../../core/noise.js'
 import { siteSchema } from '../../../core/sites.js'
 import { HOUR, MINUTE } from '../../../core/time.js'
 
@@ -74,5 +74,24 @@ describe('core/noise (GB 12348-2008)', () => {
     const s = siteSchema.parse({ ...base, noise: { zoneClass: 2, nightPeak: 'occasional' } })
     expect(s.noise).toMatchObject({ zoneClass: 2, dayStartHour: 6, nightStartHour: 22, nightPeak: 'occasional', hourMinMinutes: 45 })
     expect(() => siteSchema.parse({ ...base, noise: { zoneClass: 2, limit: 70 } })).toThrow()
+  })
+})
+
+describe('core/noise noiseHourVerdicts (the daily report)', () => {
+  it('judges each clock hour with the limit at its start and the same validity as the rule', () => {
+    const s = noiseSettingsSchema.parse({ zoneClass: 1 }) // day 55, night 45
+    const at = (h: number, m: number) => BJ0 + h * HOUR + m * MINUTE
+    const levels = [
+      ...Array.from({ length: 50 }, (_, m) => ({ t: at(21, m), value: 56 })), // 21:00 day hour, above 55
+      ...Array.from({ length: 30 }, (_, m) => ({ t: at(22, m), value: 70 })), // 22:00 night, 30 minutes: not valid
+      ...Array.from({ length: 60 }, (_, m) => ({ t: at(23, m), value: m < 30 ? 40 : NaN })) // NaN skipped: 30 minutes
+    ]
+    const v = noiseHourVerdicts(s, levels)
+    expect(v.map((h) => [h.t, h.night, h.limit, h.valid, h.above])).toEqual([
+      [at(21, 0), false, 55, true, true],
+      [at(22, 0), true, 45, false, false],
+      [at(23, 0), true, 45, false, false]
+    ])
+    expect(v[0]!.leq).toBeCloseTo(56, 9)
   })
 })
