@@ -4,8 +4,7 @@
  * the daily report's noise section read over the HTTP API.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { parseConfig } from '../../core/config.js'
-import { startTestMinewatch, publishReadings, api, DEMO_TEXT } from '../helpers/minewatch.js'
+import { startTestMinewatch, publishReadings, api, demoConfig } from '../helpers/minewatch.js'
 import { waitFor } from '../helpers/ports.js'
 import { Hj212DeviceClient } from '../../simulators/hj212-device.js'
 import { beijingDate, HOUR, MINUTE } from '../../core/time.js'
@@ -22,10 +21,9 @@ interface NoiseRow { device: string, dayHours: number, nightHours: number, dayEx
 
 let mw: Minewatch & { cleanup(): Promise<void> }
 beforeAll(async () => {
-  // the demo config with the quarry's boundary in a class 2 functional zone, and the HJ 212 gateway on a free port
-  const text = DEMO_TEXT.replace('    name: 湖州长兴某建筑石料矿\n', '    name: 湖州长兴某建筑石料矿\n    noise: { zoneClass: 2 }\n')
-  expect(text).not.toBe(DEMO_TEXT)
-  mw = await startTestMinewatch({ config: parseConfig(`${text}\nhj212: { port: 0 }\n`, 'demo+noise', {}), clock })
+  // the demo config (the quarry's boundary in a class 2 functional zone) with the HJ 212 gateway on a free port
+  mw = await startTestMinewatch({ config: demoConfig('hj212: { port: 0 }'), clock })
+  expect(mw.registry.site(ZJ)!.noise.zoneClass).toBe(2)
 }, 60_000)
 afterAll(async () => { await mw?.cleanup() })
 

@@ -44,7 +44,7 @@ describe('scenario catalogue', () => {
       }
       expect(s.description.length).toBeGreaterThan(20)
     }
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'bad-payloads', 'store-outage'])
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
   })
 
