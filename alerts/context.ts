@@ -21,6 +21,8 @@ import { createSosState, type SosState } from './rules/sos.js'
 import { createCrowdState, type CrowdState } from './rules/zone-crowding.js'
 import { createLastFix, type LastFix } from './rules/over-speed.js'
 import { createStayState, type StayState } from './rules/zone-overstay.js'
+import { createNoiseState, type NoiseState } from './rules/noise-exceedance.js'
+import { noiseApplies } from '../core/noise.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -54,6 +56,10 @@ export function dayLimits (site: Site, device: Device): DustLimit[] {
   const role = roleOf(device, 'dust')
   return site.dust.limits.filter((l) => isCalendarDayLimit(l) && limitApplies(l, role))
 }
+/** Subject of a boundary monitor's hourly-Leq noise alert, and of its night-peak one (alerts/rules/noise-exceedance.ts). */
+export function noiseSubject (device: string): string { return `${device}:noise` }
+export function noisePeakSubject (device: string): string { return `${device}:noise:peak` }
+
 /** Subject for the over-capacity alert of a site (one per site). */
 export const ORE_SUBJECT = 'output'
 
@@ -116,6 +122,10 @@ export interface DeviceCtx {
   stuckSubjects: string[]
   offline: OfflineState
   meter: MeterState | null
+  /** 厂界噪声: boundary monitors of a site with a noise zone class (core/noise.ts noiseApplies), else null. */
+  noise: NoiseState | null
+  noiseSubject: string
+  noisePeakSubject: string
   /** Ore output of this device counts toward over_capacity. */
   countsOre: boolean
   /** Beijing day start of the last reading that touched a day verdict (NaN: none since the last judgement). */
@@ -174,6 +184,9 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         stuckSubjects: stuckFields.map((f) => `${device.id}:stuck:${f}`),
         offline: createOfflineState(device.intervalS, config.alerts.offlineFactor, startedAt),
         meter: waterRole ? createMeterState(waterRole) : null,
+        noise: noiseApplies(site.noise, device.kind, device.role) ? createNoiseState(site.noise) : null,
+        noiseSubject: noiseSubject(device.id),
+        noisePeakSubject: noisePeakSubject(device.id),
         countsOre: countsAsOutput(site, device),
         lastDay: NaN,
         factsDay: NaN,
@@ -207,6 +220,7 @@ export function carryOver (prev: Contexts, next: Contexts): void {
     n.stuck = n.stuckFields.map((f, i) => { const k = o.stuckFields.indexOf(f); return k < 0 ? n.stuck[i]! : o.stuck[k]! })
     Object.assign(n.offline, { lastSeen: o.offline.lastSeen, active: o.offline.active })
     if (n.meter && o.meter && n.meter.role === o.meter.role) n.meter = o.meter
+    if (n.noise && o.noise) Object.assign(n.noise, { hour: o.noise.hour, active: o.noise.active, run: o.noise.run, peakActive: o.noise.peakActive, lastPeak: o.noise.lastPeak, quietSince: o.noise.quietSince, lastTs: o.noise.lastTs })
     n.lastDay = o.lastDay
   }
   for (const [id, n] of next.sites) {
@@ -337,6 +351,13 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       if (zi < 0 || !parts[1]) return false
       entityCtx(sc, parts[1]).blasting[zi]!.active = true
       return true
+    }
+    case 'noise_exceedance': {
+      const d = ctx.devices.get(parts[0] ?? '')
+      if (!d || d.site !== sc || !d.noise) return false
+      if (subject === d.noiseSubject) { d.noise.active = true; return true }
+      if (subject === d.noisePeakSubject) { d.noise.peakActive = true; return true }
+      return false
     }
     case 'zone_overcrowded': {
       const crowd = sc.zones.find((z) => z.id === subject)?.crowd

@@ -21,6 +21,8 @@ import { evaluateBlasting, BLASTING_STANDARD } from './rules/blasting-entry.js'
 import { classifyFix } from './rules/fence.js'
 import { anyActive } from './schedules.js'
 import type { Schedule } from '../core/schedules.js'
+import { evaluateNoiseHour, evaluateNoisePeak } from './rules/noise-exceedance.js'
+import { NOISE_STANDARD, noiseCounts } from '../core/noise.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
 import { beijingDayStart } from '../core/time.js'
@@ -87,6 +89,11 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       const bad = dustImplausible(tsp, pm10, pm25)
       push(out, evaluateEpisode(d.implausible, bad, null, ts), d, 'data_quality', d.implausibleSubject, 'mg/m³', CHECK_STANDARD)
       if (fp === null) stuck(d, settings, v, ts, out, 'mg/m³')
+      if (d.noise !== null) {
+        const level = noiseCounts(flag, v.noise) ? v.noise : NaN
+        push(out, evaluateNoiseHour(d.noise, level, ts), d, 'noise_exceedance', d.noiseSubject, 'dB(A)', NOISE_STANDARD)
+        push(out, evaluateNoisePeak(d.noise, level, ts), d, 'noise_exceedance', d.noisePeakSubject, 'dB(A)', NOISE_STANDARD)
+      }
       break
     }
     case 'water': {

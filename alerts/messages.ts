@@ -187,6 +187,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
         : (zh ? `${entity} 在 ${zoneName} 内连续停留 ${v} 秒,超过限值 ${lim} 秒(定位终端 ${devName};${std})` : `${entity} has been inside ${zoneName} for ${v} s, above the limit of ${lim} s (locator ${devName}; ${std})`)
       break
     }
+    case 'noise_exceedance': {
+      const peak = parts[2] === 'peak'
+      const night = reason.startsWith('night')
+      body = to === 'resolved'
+        ? (zh ? `${devName} 厂界噪声已回落,${peak ? '最大声级' : '小时等效声级'} ${v} dB(A)(限值 ${lim} dB(A),${std})` : `${devName} boundary noise is back down: ${peak ? 'level' : 'hourly Leq'} ${v} dB(A) (limit ${lim} dB(A), ${std})`)
+        : peak
+          ? (zh ? `${devName} 夜间突发噪声最大声级 ${v} dB(A),超过夜间限值加允许幅度 ${lim} dB(A)(${std})` : `${devName} night sudden noise reached ${v} dB(A), above the night limit plus its allowance, ${lim} dB(A) (${std})`)
+          : (zh ? `${devName} ${night ? '夜间' : '昼间'}小时等效声级 ${v} dB(A),超过限值 ${lim} dB(A)(${std})` : `${devName} ${night ? 'night' : 'day'} hourly Leq ${v} dB(A) exceeds the limit of ${lim} dB(A) (${std})`)
+      break
+    }
     case 'zone_overcrowded': {
       const zoneName = zoneLabel(site, a.subject)
       body = to === 'resolved'

@@ -5,7 +5,8 @@ export const ALERT_KINDS = [
   'dust_exceedance', 'water_recycling_low', 'boundary_breach', 'zone_intrusion',
   'over_capacity', 'device_offline', 'data_quality',
   'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay',
-  'blasting_zone_entry'
+  'blasting_zone_entry',
+  'noise_exceedance'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -23,7 +24,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     zone_overcrowded: '区域超员',
     over_speed: '超速',
     zone_overstay: '区域超时',
-    blasting_zone_entry: '爆破警戒区有人' // GB 6722-2014 爆破安全规程: 起爆前警戒区内人员撤离
+    blasting_zone_entry: '爆破警戒区有人', // GB 6722-2014 爆破安全规程: 起爆前警戒区内人员撤离
+    noise_exceedance: '厂界噪声超标' // GB 12348-2008 工业企业厂界环境噪声排放
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -37,7 +39,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     zone_overcrowded: 'too many people in a zone',
     over_speed: 'over-speed',
     zone_overstay: 'too long in a zone',
-    blasting_zone_entry: 'person in a blasting zone during blasting'
+    blasting_zone_entry: 'person in a blasting zone during blasting',
+    noise_exceedance: 'boundary noise exceedance'
   })
 })
 

@@ -9,6 +9,7 @@ import { ID_PATTERN } from './topics.js'
 import { SCRYPT_HASH_PATTERN } from './secrets.js'
 import { WATER_ROLES, WATER_FORMULAS, FORMULA_INFO, type WaterRole } from './water.js'
 import { legalRoles, limitApplies, isCalendarDayLimit, windowFits } from './dust.js'
+import { noiseSettingsSchema } from './noise.js'
 
 const id = z.string().regex(ID_PATTERN, 'ids use letters, digits, . _ - (1–64 characters, starting with a letter or digit)')
 const lon = z.number().min(-180).max(180)
@@ -258,6 +259,8 @@ export const siteSchema = z.strictObject({
   dust: z.strictObject({ limits: z.array(dustLimitSchema).default(DEFAULT_DUST_LIMITS) }).default({ limits: DEFAULT_DUST_LIMITS }),
   water: waterSettingsSchema.prefault({}),
   ore: oreSettingsSchema.prefault({}),
+  /** Boundary noise (core/noise.ts, GB 12348-2008): the zone class and day/night hours. */
+  noise: noiseSettingsSchema.prefault({}),
   fence: fenceSettingsSchema.prefault({}),
   people: peopleSettingsSchema.prefault({}),
   devices: z.array(deviceSchema).default([]),

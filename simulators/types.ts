@@ -39,5 +39,7 @@ export type Effect =
   | { type: 'recycling'; site: string; fromMs: number; rate: number }
   /** Ore booked by the site's scales is multiplied by `factor` from `fromMs` on. */
   | { type: 'production'; site: string; fromMs: number; factor: number }
+  /** A dust monitor's noise (LA) is about `levelDb` dB(A) in [fromMs, toMs) (boundary noise scenario). */
+  | { type: 'noise'; device: string; fromMs: number; toMs: number; levelDb: number }
   /** A dust monitor reports HJ 212 flag `flag` in [fromMs, toMs). */
   | { type: 'flag'; device: string; fromMs: number; toMs: number; flag: DataFlag }

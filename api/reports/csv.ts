@@ -41,5 +41,11 @@ export function dailyReportCsv (r: DailyReport): string {
   add('fence', 'boundary_breaches', null, r.fence.boundaryBreaches, null, 'alerts')
   add('fence', 'zone_intrusions', null, r.fence.zoneIntrusions, null, 'alerts')
   for (const u of r.uptime) add('uptime', u.kind, u.device, u.uptime, null, 'ratio')
+  for (const m of r.noise?.monitors ?? []) {
+    add('noise', 'day_exceedance_hours', m.device, m.dayExceedanceHours, r.noise!.dayLimit, 'h')
+    add('noise', 'night_exceedance_hours', m.device, m.nightExceedanceHours, r.noise!.nightLimit, 'h')
+    add('noise', 'night_peak_minutes', m.device, m.nightPeakMinutes, r.noise!.nightPeakLimit, 'min')
+    add('noise', 'max_hourly_leq', m.device, m.maxLeq?.value ?? null, null, 'dB(A)')
+  }
   return '\uFEFF' + [CSV_HEADER as readonly Cell[], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n'
 }

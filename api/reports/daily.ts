@@ -11,6 +11,7 @@ import { oreSection, type OreDeviceData } from './ore.js'
 import { outputSource } from '../../core/ore.js'
 import { uptimeRows, type UptimeData } from './uptime.js'
 import { positionDevices } from '../../core/registry.js'
+import { noiseSection, type NoiseData } from './noise.js'
 
 export interface DailyInput {
   site: Site
@@ -25,6 +26,7 @@ export interface DailyInput {
   ore: readonly OreDeviceData[]
   alerts: { boundaryBreaches: number, zoneIntrusions: number }
   uptime: readonly UptimeData[]
+  noise: NoiseData
 }
 
 export function computeDailyReport (input: DailyInput): DailyReport {
@@ -41,6 +43,7 @@ export function computeDailyReport (input: DailyInput): DailyReport {
     water: waterSection(site.water, input.meters),
     ore: oreSection(site.scaleTPerYear, outputSource(site), input.ore),
     fence: { ...input.alerts },
-    uptime: uptimeRows(input.from, input.to, input.uptime)
+    uptime: uptimeRows(input.from, input.to, input.uptime),
+    noise: noiseSection(site, dustDevices, input.noise)
   }
 }

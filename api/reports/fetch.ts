@@ -15,6 +15,8 @@ import { meterValues, oreTonnes } from '../../store/day-facts.js'
 import type { OreDeviceData } from './ore.js'
 import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
 import type { DailyInput } from './daily.js'
+import type { NoiseData } from './noise.js'
+import { COUNTED_FLAGS } from '../../core/dust.js'
 
 /** Numeric fields whose presence marks "a reading arrived", per kind (status readings carrying only `fw` are not seen). */
 export const PRESENCE_FIELDS: Readonly<Record<Kind, readonly string[]>> = {
@@ -84,22 +86,33 @@ async function uptimeData (store: TelemetryStore, site: Site, from: number, to: 
   return positionDevices(site).map((d) => ({ device: d.id, kind: d.kind, intervalS: interval.get(d.id)!, seen: seen.get(d.id)! }))
 }
 
+/** 1-minute mean and max of counted noise readings (core/dust.ts COUNTED_FLAGS), a replacement chain under its position's id; none without a zone class. */
+async function noiseData (store: TelemetryStore, site: Site, from: number, to: number): Promise<NoiseData> {
+  if (site.noise.zoneClass === undefined) return { minuteMean: [], minuteMax: [] }
+  const q = { site: site.id, kind: 'dust' as const, field: 'noise', from, to, stepMs: MINUTE, flags: COUNTED_FLAGS }
+  const pos = positions(site)
+  const along = (points: readonly { device: string, t: number, value: number }[]) => points.map((p) => ({ ...p, device: pos.get(p.device) ?? p.device }))
+  const [mean, max] = await Promise.all([store.series({ ...q, agg: 'mean' }), store.series({ ...q, agg: 'max' })])
+  return { minuteMean: along(mean).sort((a, b) => a.t - b.t), minuteMax: along(max) }
+}
+
 /** Everything computeDailyReport needs for `site` on the Beijing day starting at `dayStart`, up to `now`. */
 export async function fetchDailyInput (deps: FetchDeps, site: Site, date: string, dayStart: number, now: number): Promise<DailyInput> {
   const from = dayStart
   const to = Math.min(dayStart + DAY, now)
   const partial = to < dayStart + DAY
-  const [dust, meters, tonnes, boundaryBreaches, zoneIntrusions, uptime] = await Promise.all([
+  const [dust, meters, tonnes, boundaryBreaches, zoneIntrusions, uptime, noise] = await Promise.all([
     dustData(deps.telemetry, site, from, to),
     meterValues(deps.telemetry, site, from, to), // the same queries as the day facts (store/day-facts.ts)
     oreTonnes(deps.telemetry, site, from, to),
     countAlerts(deps.alertStore, site.id, 'boundary_breach', dayStart, dayStart + DAY),
     countAlerts(deps.alertStore, site.id, 'zone_intrusion', dayStart, dayStart + DAY),
-    uptimeData(deps.telemetry, site, from, to)
+    uptimeData(deps.telemetry, site, from, to),
+    noiseData(deps.telemetry, site, from, to)
   ])
   const ore: OreDeviceData[] = site.devices.filter((d) => d.kind === 'ore').flatMap((d) => {
     const role = roleOf(d, 'ore') // required by the config for every scale
     return role ? [{ device: d.id, role, tonnesSum: tonnes.get(d.id) ?? 0 }] : []
   })
-  return { site, date, from, to, partial, dust, meters, ore, alerts: { boundaryBreaches, zoneIntrusions }, uptime }
+  return { site, date, from, to, partial, dust, meters, ore, alerts: { boundaryBreaches, zoneIntrusions }, uptime, noise }
 }

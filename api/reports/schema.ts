@@ -78,6 +78,30 @@ export const uptimeRowSchema = z.object({
   uptime: z.number()
 })
 
+export const noiseRowSchema = z.object({
+  device: z.string(),
+  /** Valid clock hours (core/noise.ts: hourMinMinutes minutes of counted data) in the day and night periods. */
+  dayHours: z.number().int(),
+  nightHours: z.number().int(),
+  /** Valid hours whose Leq is above the day (night) limit. */
+  dayExceedanceHours: z.number().int(),
+  nightExceedanceHours: z.number().int(),
+  /** The highest valid hourly Leq, dB(A). */
+  maxLeq: z.object({ value: z.number(), hourStart: z.number(), night: z.boolean() }).nullable(),
+  /** Night minutes whose highest counted level is above the night limit plus the sudden-noise allowance. */
+  nightPeakMinutes: z.number().int()
+})
+
+/** Boundary noise (GB 12348-2008), null when the site sets no noise.zoneClass. */
+export const noiseSectionSchema = z.object({
+  standard: z.string(),
+  zoneClass: z.number().int(),
+  dayLimit: z.number(),
+  nightLimit: z.number(),
+  nightPeakLimit: z.number(),
+  monitors: z.array(noiseRowSchema)
+}).meta({ id: 'DailyReportNoise' })
+
 export const dailyReportSchema = z.object({
   site: z.string(),
   siteName: z.string(),
@@ -92,7 +116,8 @@ export const dailyReportSchema = z.object({
   water: waterSectionSchema,
   ore: oreSectionSchema,
   fence: z.object({ boundaryBreaches: z.number().int(), zoneIntrusions: z.number().int() }),
-  uptime: z.array(uptimeRowSchema)
+  uptime: z.array(uptimeRowSchema),
+  noise: noiseSectionSchema.nullable()
 }).meta({ id: 'DailyReport' })
 
 /** One site-day's facts as core/ computes them (store/telemetry.ts DayFacts), the figures the dashboards show. */
@@ -116,3 +141,4 @@ export type WaterSection = z.infer<typeof waterSectionSchema>
 export type OreSection = z.infer<typeof oreSectionSchema>
 export type UptimeRow = z.infer<typeof uptimeRowSchema>
 export type MeterRow = z.infer<typeof meterRowSchema>
+export type NoiseSection = z.infer<typeof noiseSectionSchema>

@@ -197,6 +197,13 @@ describe('web console in Chromium', () => {
     await w.page.goto(`${origin}/#/report?site=${SITE}`)
     await w.page.waitForSelector('[data-testid=report] table')
     expect(await w.page.$eval('[data-testid=report] h1', (e) => e.textContent)).toContain(mw.registry.site(SITE)!.name)
+    // the quarry sets a GB 12348-2008 zone class: the report has a boundary noise table, one row per boundary monitor
+    const noiseHead = await w.page.$$eval('[data-testid=report] h2', (hs) => hs.map((e) => e.textContent ?? '').find((x) => x.includes('GB 12348-2008')) ?? '')
+    expect(noiseHead).toMatch(/60 \/ 50 dB\(A\)/)
+    const boundary = mw.registry.site(SITE)!.devices.filter((d) => d.kind === 'dust' && d.role === 'boundary').map((d) => d.id)
+    const noiseRows = await w.page.$$eval('[data-testid=report] h2', (hs) => [...(hs.find((e) => (e.textContent ?? '').includes('GB 12348-2008'))?.nextElementSibling?.querySelectorAll('tbody tr td:first-child') ?? [])].map((e) => e.textContent))
+    expect(noiseRows).toHaveLength(boundary.length)
+    for (const id of boundary) expect(noiseRows).toContain(id)
     await screenshot(w.page, 'daily-report')
     const csv = await w.page.evaluate(async (site) => {
       const r = await fetch(`/api/v1/reports/daily?site=${site}`, { headers: { accept: 'text/csv' } })

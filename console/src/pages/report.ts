@@ -54,6 +54,12 @@ export async function reportPage (root: HTMLElement, params: URLSearchParams): P
     table([t('boundaryBreaches'), t('zoneIntrusions')], [[r.fence.boundaryBreaches, r.fence.zoneIntrusions]]),
     h('h2', {}, t('uptime')),
     table([t('device'), t('kind'), 'expected', 'with data', t('uptime')],
-      r.uptime.map((u) => [u.device, deviceKindName(u.kind), u.expected, u.withData, fmtPct(u.uptime)])))
+      r.uptime.map((u) => [u.device, deviceKindName(u.kind), u.expected, u.withData, fmtPct(u.uptime)])),
+    ...(r.noise === null
+      ? []
+      : [h('h2', {}, `${t('noise')} · ${r.noise.standard} · ${currentLang() === 'zh' ? `${r.noise.zoneClass}类` : `class ${r.noise.zoneClass}`} (${r.noise.dayLimit} / ${r.noise.nightLimit} dB(A))`),
+          table([t('device'), t('noiseValidHours'), t('noiseDayExceed'), t('noiseNightExceed'), t('noisePeaks'), `${t('noiseMaxLeq')} dB(A)`],
+            r.noise.monitors.map((m) => [m.device, `${m.dayHours} / ${m.nightHours}`, m.dayExceedanceHours, m.nightExceedanceHours, m.nightPeakMinutes,
+              m.maxLeq ? `${fmtNum(m.maxLeq.value, 1)} (${fmtTime(m.maxLeq.hourStart).slice(0, 5)})` : '—']))]))
   return { title: `${t('report')} · ${r.siteName} ${r.date}`, dispose () {} }
 }

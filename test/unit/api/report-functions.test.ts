@@ -4,6 +4,8 @@ import { waterSection } from '../../../api/reports/water.js'
 import { oreSection } from '../../../api/reports/ore.js'
 import { uptimeRows, uptimeIntervalS } from '../../../api/reports/uptime.js'
 import { csvField } from '../../../api/reports/csv.js'
+import { noiseSection } from '../../../api/reports/noise.js'
+import { noiseSettingsSchema } from '../../../core/noise.js'
 import { wantsCsv } from '../../../api/routes/reports.js'
 import { parseStep, bucketCount } from '../../../api/params.js'
 import type { Device, DustLimit, WaterSettings } from '../../../core/sites.js'
@@ -144,5 +146,34 @@ describe('request parameter helpers', () => {
     expect(csvField(null)).toBe('')
     expect(csvField(0.1 + 0.2)).toBe('0.3')
     expect(csvField(true)).toBe('true')
+  })
+})
+
+describe('noiseSection (GB 12348-2008)', () => {
+  const settings = (zoneClass?: number) => ({ noise: noiseSettingsSchema.parse(zoneClass === undefined ? {} : { zoneClass }) })
+  // T is 08:00 Beijing: hours 0–13 are day (08:00–22:00), 14 onwards night (22:00–)
+  it('counts valid day and night hours above the limit in force, per boundary monitor, and night peak minutes', () => {
+    const minuteMean = [
+      ...minutesOf('B', 0, 60, 62), // day, above 60
+      ...minutesOf('B', 1, 60, 58), // day, below
+      ...minutesOf('B', 2, 40, 70), // day, 40 minutes: not valid
+      ...minutesOf('B', 14, 60, 55), // night, above 50
+      ...minutesOf('P', 0, 60, 90) // a processing monitor: not a boundary, not reported
+    ].sort((a, b) => a.t - b.t)
+    const minuteMax = [
+      { device: 'B', t: T + 14 * 3_600_000, value: 61 }, // night: above 50 + 10
+      { device: 'B', t: T + 14 * 3_600_000 + 60_000, value: 60 }, // at the allowance: not above
+      { device: 'B', t: T, value: 75 } // by day: no peak rule
+    ]
+    const sec = noiseSection(settings(2), [monitor('B', 'boundary'), monitor('P', 'processing')], { minuteMean, minuteMax })!
+    expect(sec).toMatchObject({ standard: 'GB 12348-2008', zoneClass: 2, dayLimit: 60, nightLimit: 50, nightPeakLimit: 60 })
+    expect(sec.monitors).toHaveLength(1)
+    expect(sec.monitors[0]).toMatchObject({ device: 'B', dayHours: 2, nightHours: 1, dayExceedanceHours: 1, nightExceedanceHours: 1, nightPeakMinutes: 1 })
+    expect(sec.monitors[0]!.maxLeq).toMatchObject({ hourStart: T, night: false })
+    expect(sec.monitors[0]!.maxLeq!.value).toBeCloseTo(62, 9)
+  })
+
+  it('is null for a site that sets no zone class', () => {
+    expect(noiseSection(settings(), [monitor('B', 'boundary')], { minuteMean: minutesOf('B', 0, 60, 90), minuteMax: [] })).toBeNull()
   })
 })

@@ -10,6 +10,8 @@ import { parseTimestamp, beijingMonthStart, beijingDayStart, HOUR, MINUTE, DAY }
 import { distanceToBoundaryM, pointInPolygon, type PolygonCoords } from '../../../core/geo.js'
 import { prepareRun } from '../../../simulators/prepare.js'
 import { SCENARIOS, scenario } from '../../../simulators/scenarios/index.js'
+import { NOISE_HOURS } from '../../../simulators/scenarios/noise-exceedance.js'
+import { isNight, nightPeakLimit, noiseApplies, noiseHourVerdicts } from '../../../core/noise.js'
 import type { SimMessage } from '../../../simulators/types.js'
 import { decode, dustSeries, fixes, longestRun, recyclingRate, trailingAverages, waterVolumes, type Fix } from './analyse.js'
 
@@ -44,7 +46,7 @@ describe('scenario catalogue', () => {
       }
       expect(s.description.length).toBeGreaterThan(20)
     }
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'bad-payloads', 'store-outage'])
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
   })
 
@@ -196,6 +198,23 @@ describe('scenarios produce their raw conditions', () => {
     expect(flood).toHaveLength(400)
     for (const m of flood) expect(classify(m)).toBe('ok')
     expect(r.good.length).toBeGreaterThan(5000) // normal flow goes on
+  })
+
+  it('noise-exceedance: three clock hours above the GB 12348-2008 limit at one boundary monitor, none anywhere else (also over a night)', () => {
+    for (const start of [START, Date.parse('2026-03-10T19:30:00+08:00')]) {
+      const r = run('noise-exceedance', ['zj-huzhou-quarry'], start)
+      const site = registry.site('zj-huzhou-quarry')!
+      const noisy = r.plan.expectedAlerts[0]!.device!
+      for (const d of site.devices.filter((x) => noiseApplies(site.noise, x.kind, x.role))) {
+        const levels = r.good.filter((g) => g.m.device === d.id && g.kind === 'dust').flatMap((g) => g.readings).map((x) => ({ t: x.ts as number, value: x.noise as number }))
+        const hours = noiseHourVerdicts(site.noise, levels)
+        expect(hours.filter((h) => h.above).length, d.id).toBe(d.id === noisy ? NOISE_HOURS : 0)
+        // no night reading reaches the sudden-noise allowance: the peak subject never fires
+        expect(levels.filter((l) => isNight(site.noise, l.t) && l.value > nightPeakLimit(site.noise))).toEqual([])
+        // outside the effect every valid hour is at or below limit − clearMarginDb, so the alert clears after it
+        if (d.id === noisy) expect(hours.filter((h) => h.valid && !h.above).every((h) => h.leq <= h.limit - site.noise.clearMarginDb)).toBe(true)
+      }
+    }
   })
 })
 
