@@ -4,7 +4,8 @@
  * each awaiting its 9014. Steady load; the province stopped (SIGKILL) while the site keeps loading,
  * then restarted: the backlog replays; the site SIGKILLed with a backlog and restarted: nothing
  * lost. At the end the province holds exactly the site's readings (same devices and times, none
- * twice, same particulate values).
+ * twice, same particulate values). Then the province asks for history (2051, 2061): the site
+ * answers with its minute means from its store, and no hour without a valid mean.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -54,8 +55,8 @@ ${DUST.map((d) => `        - { id: ${d}, mn: ${MN[d]}, pwEnv: MW_TEST_HJ212_PW }
 const base = Date.now() - 60 * 60_000 + 123 // an hour ago, off the second: DataTime carries the milliseconds
 let seq = 0
 
-async function json<T> (p: MinewatchProcess, path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${p.httpPort}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+async function json<T> (p: MinewatchProcess, path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${p.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' } })
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
   return await res.json() as T
 }
@@ -112,8 +113,8 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     expect(s).toMatchObject({ protocol: 'hj212', url: `hj212://127.0.0.1:${provPorts.hj212}`, ackedItems: published })
     expect(s.lastAckAt).not.toBeNull()
     // the province sees the devices connected on its gateway
-    const hj = await json<{ items: Array<{ device: string, connected: boolean }> }>(prov, `/api/v1/sites/${SITE}/hj212`)
-    for (const d of DUST) expect(hj.items.find((i) => i.device === d)?.connected).toBe(true)
+    const hj = await json<{ devices: Array<{ device: string, connected: boolean }> }>(prov, `/api/v1/sites/${SITE}/hj212`)
+    for (const d of DUST) expect(hj.devices.find((i) => i.device === d)?.connected).toBe(true)
   }, 60_000)
 
   it('queues while the province is down and replays after it restarts', async () => {
@@ -159,4 +160,30 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     const status = JSON.parse(cli.stdout) as { targets: TargetStatus[] }
     expect(status.targets).toMatchObject([{ name: 'province-hj212', protocol: 'hj212', backlogItems: 0 }])
   }, 60_000)
+
+  it('answers the province\'s history requests from its store: minute means, and no hour without 45 minutes of data', async () => {
+    await Promise.all([startProvince(), startSite()])
+    await waitFor(async () => (await uplinkStatus(site)).connected, 20_000, 'the site to reconnect')
+    const device = 'ZJ-DUST02'
+    // the gateway knows which device a connection is once a frame arrives on it (HJ 212 has no login or heartbeat)
+    await load(site)
+    await waitFor(async () => (await json<{ devices: Array<{ device: string, connected: boolean }> }>(prov, `/api/v1/sites/${SITE}/hj212`)).devices.find((d) => d.device === device)?.connected === true, 20_000, 'the gateway to know the device')
+    const from = Math.floor(base / 60_000) * 60_000
+    const to = base + seq * 1000
+    const backfill = (data: string) => json<{ cn: string, exeRtn: string }>(prov, `/api/v1/sites/${SITE}/hj212/${device}/commands`, {
+      method: 'POST', body: JSON.stringify({ command: 'backfill', data, from: new Date(from).toISOString(), to: new Date(to).toISOString() })
+    })
+    expect(await backfill('minute')).toMatchObject({ cn: '2051', exeRtn: '1' })
+    // the site's readings span about 15 minutes: no hour holds the 45 minutes a valid hourly mean needs (GB 3095-2012 §8)
+    expect(await backfill('hour')).toMatchObject({ cn: '2061', exeRtn: '100' })
+
+    type Series = { points: Array<{ t: number, value: number }> }
+    const q = `site=${SITE}&kind=dust&device=${device}&from=${new Date(from).toISOString()}&to=${new Date(to + 60_000).toISOString()}&step=1m`
+    const atSite = (await json<Series>(site, `/api/v1/series?${q}&field=pm10`)).points
+    const atProv = (await json<Series>(prov, `/api/v1/series?${q}&field=pm10Avg`)).points
+    expect(atSite.length).toBeGreaterThan(5)
+    expect(atProv.map((p) => p.t)).toEqual(atSite.map((p) => p.t))
+    // pm10 is stored in mg/m3 at both ends; the province stores the site's minute mean as sent
+    for (let i = 0; i < atSite.length; i++) expect(atProv[i]!.value).toBeCloseTo(atSite[i]!.value, 9)
+  }, 120_000)
 })
