@@ -428,7 +428,7 @@ export const configSchema = z.strictObject({
     t.devices.forEach((d, j) => {
       const dev = site?.devices.find((x) => x.id === d.id)
       if (site && !dev) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'id'], message: `'${d.id}' is not a device of site '${t.site}'` })
-      else if (dev && dev.kind !== 'dust' && dev.kind !== 'water') ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'id'], message: `'${d.id}' is a ${dev.kind} device; HJ 212 forwards dust and water devices` })
+      else if (dev && dev.kind !== 'dust' && dev.kind !== 'water') ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'id'], message: `'${d.id}' is a ${dev.kind} device, HJ 212 forwards dust and water devices` })
       if (seen.has(d.mn)) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'mn'], message: `MN '${d.mn}' is used twice in this target (the MN identifies the device upstream)` })
       seen.add(d.mn)
     })
