@@ -31,7 +31,7 @@ const PW = 'bench-uplink-password'
 
 const demo = readFileSync('config/demo.yaml', 'utf8')
 
-async function until (check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function until (check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
@@ -41,7 +41,7 @@ async function until (check: () => boolean, timeoutMs: number, what: string): Pr
 
 let seq = 0
 const base = Date.now() - 6 * 3600_000
-function dustRows (n: number): Array<Record<string, number | string>> {
+export function dustRows (n: number): Array<Record<string, number | string>> {
   return Array.from({ length: n }, () => {
     const s = seq++
     return { ts: base + s * 100, seq: s, tsp: Number((0.18 + ((s * 7919) % 97) / 1000).toFixed(3)), pm10: Number((0.06 + ((s * 104729) % 53) / 1000).toFixed(3)), pm25: Number((0.03 + ((s * 1299709) % 31) / 1000).toFixed(3)), temp: 12.5, rh: 64, windSpeed: 2.1 }
@@ -49,7 +49,7 @@ function dustRows (n: number): Array<Record<string, number | string>> {
 }
 
 /** Publishes `total` readings at the site over its devices (QoS 1, a few messages in flight each). */
-async function publish (site: Minewatch, total: number): Promise<void> {
+export async function publish (site: Minewatch, total: number): Promise<void> {
   const clients = await Promise.all(DEVICES.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: id, password: `demo-${id}-pw`, protocolVersion: 4, reconnectPeriod: 0 })))
   const perDevice = Math.ceil(total / DEVICES.length / PER_MESSAGE)
   await Promise.all(clients.map(async (c, d) => {

@@ -221,7 +221,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
     closers.push(async () => unsubscribe())
     // uplink: queues stored readings and alert transitions; closed after ingest (its last batches are queued too)
-    const uplink = new Uplink({ config: config.uplink, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics })
+    const uplink = new Uplink({ config: config.uplink, sites: config.sites, telemetry, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics })
     closers.push(() => uplink.close())
     const unsubscribeUplink = [ingest.onStored((rs) => uplink.readingsStored(rs)), alerts.onTransition((t) => uplink.transitionStored(t))]
     closers.push(async () => { for (const u of unsubscribeUplink) u() })

@@ -290,6 +290,16 @@ const consoleSchema = z.strictObject({
 // ---- end web console
 
 // ---- uplink (uplink/, docs/uplink.md): forwarding to an upstream minewatch or MQTT broker
+/** An uplink target's durable queue (store/segments format, like store.spool). */
+const uplinkQueueSchema = z.strictObject({
+  /** Bound over waiting batches, bytes. */
+  maxBytes: z.number().int().positive().default(1024 ** 3), // 1 GiB
+  /** At the bound: drop the oldest segment (counted) or refuse new items (counted) until the upstream drains the queue. */
+  onFull: z.enum(['drop-oldest', 'refuse-new']).default('drop-oldest'),
+  fsync: z.enum(['always', 'interval']).default('always'),
+  fsyncIntervalMs: z.number().int().positive().default(100),
+  segmentBytes: z.number().int().positive().default(16 * 1024 ** 2)
+}).prefault({})
 export const uplinkTargetSchema = z.strictObject({
   /** Names the target in status, metrics and its queue directory (<data-dir>/uplink/<name>). */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a target name uses letters, digits, . _ - (1–64)'),
@@ -316,18 +326,47 @@ export const uplinkTargetSchema = z.strictObject({
   /** Delay between reconnect attempts, ms. */
   reconnectMs: z.number().int().positive().default(2000), // 2 s
   /** The durable queue (store/segments format, like store.spool). */
-  queue: z.strictObject({
-    /** Bound over waiting batches, bytes. */
-    maxBytes: z.number().int().positive().default(1024 ** 3), // 1 GiB
-    /** At the bound: drop the oldest segment (counted) or refuse new items (counted) until the upstream drains the queue. */
-    onFull: z.enum(['drop-oldest', 'refuse-new']).default('drop-oldest'),
-    fsync: z.enum(['always', 'interval']).default('always'),
-    fsyncIntervalMs: z.number().int().positive().default(100),
-    segmentBytes: z.number().int().positive().default(16 * 1024 ** 2)
-  }).prefault({})
+  queue: uplinkQueueSchema
 }).refine((t) => t.tls === undefined || t.url.startsWith('mqtts:'), { message: 'tls needs an mqtts:// url', path: ['tls'] })
+/** An HJ 212-2017 upstream (an environmental platform, or a provincial minewatch's gateway): uplink/hj212/. */
+export const uplinkHj212TargetSchema = z.strictObject({
+  /** Names the target in status, metrics and its queue directory (<data-dir>/uplink/<name>); unique among all uplink targets. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a target name uses letters, digits, . _ - (1–64)'),
+  /** The platform's TCP address. */
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** The site whose devices are forwarded. */
+  site: z.string().min(1),
+  /** The devices forwarded (dust or water), each with the MN and PW the platform registered for it. */
+  devices: z.array(z.strictObject({
+    id: z.string().min(1),
+    mn: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an MN uses letters, digits and - (1–64)'),
+    /** Name of the environment variable holding the device's PW upstream (never the PW itself). */
+    pwEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+    /** ST system code (HJ 212-2017 表 3); default 22 (air quality) for dust, 32 (wastewater source) for water. */
+    st: z.string().regex(/^\d{2}$/, 'ST is two digits').optional()
+  })).min(1),
+  /** What is sent: real-time readings (CN 2011) and the dust minute, hourly and daily means (2051, 2061, 2031). */
+  data: z.strictObject({
+    realtime: z.boolean().default(true),
+    minute: z.boolean().default(true),
+    hour: z.boolean().default(true),
+    day: z.boolean().default(true)
+  }).prefault({}),
+  /** An interval's data is sent this long after it ends (late readings still count), s. */
+  intervalGraceS: z.number().int().min(0).max(3600).default(120), // 2 min
+  /** Delay between reconnect attempts, ms. */
+  reconnectMs: z.number().int().positive().default(2000), // 2 s
+  /** A frame not answered 9014 within this is taken as lost: the connection is dropped and the frames resent, ms. */
+  ackTimeoutMs: z.number().int().positive().default(15_000), // 15 s
+  /** Frames sent before their 9014s are awaited (the platform answers them in order). */
+  windowFrames: z.number().int().min(1).max(1000).default(100),
+  queue: uplinkQueueSchema
+})
 export const uplinkSchema = z.strictObject({
-  targets: z.array(uplinkTargetSchema).default([])
+  targets: z.array(uplinkTargetSchema).default([]),
+  /** HJ 212-2017 upstreams (docs/uplink.md, "HJ 212 uplink"). */
+  hj212: z.array(uplinkHj212TargetSchema).default([])
 }).prefault({})
 // ---- end uplink
 
@@ -410,6 +449,20 @@ export const configSchema = z.strictObject({
     if (!siteIds.has(t.site)) ctx.addIssue({ code: 'custom', path: ['uplink', 'targets', i, 'site'], message: `unknown site '${t.site}'` })
     if (targetNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['uplink', 'targets', i, 'name'], message: `duplicate uplink target '${t.name}'` })
     targetNames.add(t.name)
+  })
+  c.uplink.hj212.forEach((t, i) => {
+    const site = c.sites.find((s) => s.id === t.site)
+    if (!site) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'site'], message: `unknown site '${t.site}'` })
+    if (targetNames.has(t.name)) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'name'], message: `duplicate uplink target '${t.name}'` })
+    targetNames.add(t.name)
+    const seen = new Set<string>()
+    t.devices.forEach((d, j) => {
+      const dev = site?.devices.find((x) => x.id === d.id)
+      if (site && !dev) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'id'], message: `'${d.id}' is not a device of site '${t.site}'` })
+      else if (dev && dev.kind !== 'dust' && dev.kind !== 'water') ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'id'], message: `'${d.id}' is a ${dev.kind} device, HJ 212 forwards dust and water devices` })
+      if (seen.has(d.mn)) ctx.addIssue({ code: 'custom', path: ['uplink', 'hj212', i, 'devices', j, 'mn'], message: `MN '${d.mn}' is used twice in this target (the MN identifies the device upstream)` })
+      seen.add(d.mn)
+    })
   })
   void KINDS
 })

@@ -6,46 +6,19 @@
  */
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
-import type { Device } from '../core/sites.js'
 import { MinewatchError } from '../core/errors.js'
 import { parseTimestamp } from '../core/time.js'
 import type { CpGroup } from '../hj212/frame.js'
 import { formatDataTime } from '../hj212/datatime.js'
+import { PARTICULATES, realtimeCp } from '../hj212/realtime.js'
 import { Hj212DeviceClient, type Hj212Quirks } from './hj212-device.js'
 import type { Publisher } from './publisher.js'
 import type { SimMessage } from './types.js'
 
-/** Dust fields → factor codes (HJ 212-2017 附录 B). */
-const DUST_CODES: ReadonlyArray<[field: string, code: string, flagged: boolean]> = [
-  ['tsp', 'a34001', true], ['pm10', 'a34002', true], ['pm25', 'a34004', true], ['temp', 'a01001', false],
-  ['rh', 'a01002', false], ['windSpeed', 'a01007', false], ['windDir', 'a01008', false], ['noise', 'LA', true]
-]
-const PARTICULATES = DUST_CODES.slice(0, 3)
 /** Readings kept per device for history requests (a day of minute readings). */
 const HISTORY_MAX = 1440
-const M3H_PER_LPS = 3.6
 
 type Values = Record<string, unknown> & { ts: number }
-
-/** The CP of a real-time frame for one reading of a device. */
-export function realtimeCp (device: Device, r: Values, dataTime: string): CpGroup[] {
-  const cp: CpGroup[] = [[['DataTime', dataTime]]]
-  if (device.kind === 'water') {
-    const g: CpGroup = []
-    if (typeof r.flowM3h === 'number') g.push(['w00000-Rtd', (r.flowM3h / M3H_PER_LPS).toFixed(3)])
-    if (typeof r.totalM3 === 'number') g.push(['w00000-Cou', String(r.totalM3)])
-    g.push(['w00000-Flag', 'N'])
-    cp.push(g)
-    return cp
-  }
-  const flag = typeof r.flag === 'string' ? r.flag : 'N'
-  for (const [field, code, flagged] of DUST_CODES) {
-    const v = r[field]
-    if (typeof v !== 'number') continue
-    cp.push(flagged ? [[`${code}-Rtd`, String(v)], [`${code}-Flag`, flag]] : [[`${code}-Rtd`, String(v)]])
-  }
-  return cp
-}
 
 /** Minute data (Min/Avg/Max per particulate) of the kept readings, one CP per interval in [begin, end]. */
 export function intervalCps (readings: readonly Values[], intervalMs: number, begin: number, end: number): CpGroup[][] {
@@ -101,7 +74,7 @@ export class Hj212Publisher implements Publisher {
       if (!kept) this.history.set(m.device, kept = [])
       kept.push(r)
       if (kept.length > HISTORY_MAX) kept.shift()
-      await client.send(client.frame('2011', realtimeCp(entry.device, r, client.dataTime(ts))))
+      await client.send(client.frame('2011', realtimeCp(entry.device, r, client.dataTime(ts), { flowDigits: 3 })))
     }
   }
 

@@ -19,37 +19,10 @@ import { captureQueueDir, type QueueDirCapture } from '../store/segments/snapsho
 import { encodeBatch } from './codec.js'
 import type { DownlinkAck, ForwardedTransition, UplinkItem } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
+import { TargetState, type TargetStatus } from './target-state.js'
 
 export type UplinkTarget = Config['uplink']['targets'][number]
-
-/** Acks counted for the rate shown in status, ms. */
-const RATE_WINDOW_MS = 60_000
-
-export interface TargetStatus {
-  name: string
-  url: string
-  site: string
-  connected: boolean
-  /** Items (readings and alert transitions) waiting, and their bytes on disk. */
-  backlogItems: number
-  backlogBytes: number
-  maxBytes: number
-  onFull: 'drop-oldest' | 'refuse-new'
-  /** True while the queue is at its bound (items are being dropped or refused). */
-  full: boolean
-  ackedItems: number
-  ackedBatches: number
-  /** Compressed bytes of acknowledged batches. */
-  wireBytes: number
-  droppedItems: number
-  refusedItems: number
-  /** Epoch ms of the last PUBACK, null before the first. */
-  lastAckAt: number | null
-  /** Items acknowledged per second over the last minute. */
-  ratePerS: number
-  lastError: string | null
-  downlinkApplied: number
-}
+export type { TargetStatus }
 
 export interface ForwarderOptions {
   target: UplinkTarget
@@ -72,10 +45,8 @@ export class Forwarder {
   private signalClose: () => void = () => {}
   private wakeUp: (() => void) | null = null
   private pumping: Promise<void> | null = null
-  private readonly acks: Array<[number, number]> = []
-  private readonly s: TargetStatus
+  private readonly state: TargetState<UplinkItem>
   private readonly kinds: Set<string> | null
-  private readonly labels: { target: string }
 
   /** This target's queue dir as of now, for a backup (store/segments/snapshot.ts). Synchronous. */
   get queueDir (): string { return this.o.dir }
@@ -88,13 +59,8 @@ export class Forwarder {
     const t = o.target
     this.queue = SegmentQueue.create<UplinkItem>({ dir: o.dir, segmentBytes: t.queue.segmentBytes, fsync: t.queue.fsync, fsyncIntervalMs: t.queue.fsyncIntervalMs, logger: o.logger, label: `uplink queue ${t.name}` })
     this.kinds = t.forward.kinds === '*' ? null : new Set(t.forward.kinds)
-    this.labels = { target: t.name }
     this.closing = new Promise<void>((resolve) => { this.signalClose = resolve })
-    this.s = {
-      name: t.name, url: t.url, site: t.site, connected: false, backlogItems: 0, backlogBytes: 0, maxBytes: t.queue.maxBytes, onFull: t.queue.onFull, full: false,
-      ackedItems: 0, ackedBatches: 0, wireBytes: 0, droppedItems: 0, refusedItems: 0, lastAckAt: null, ratePerS: 0, lastError: null, downlinkApplied: 0
-    }
-    this.gauges()
+    this.state = new TargetState({ name: t.name, url: t.url, site: t.site, protocol: 'mqtt' }, this.queue, t.queue, o)
   }
 
   get name (): string { return this.o.target.name }
@@ -121,18 +87,15 @@ export class Forwarder {
       })
     }
     client.on('connect', () => {
-      this.s.connected = true
-      this.s.lastError = null
-      this.o.metrics.connected.set(this.labels, 1)
+      this.state.setConnected(true)
       this.o.logger.info({ target: t.name, url: t.url, backlog: this.queue.readings }, 'uplink: connected')
       client.subscribe(uplinkTopic(t.site, 'down'), { qos: 1 }, (err) => { if (err) this.o.logger.error({ err, target: t.name }, 'uplink: downlink subscription failed') })
     })
     client.on('close', () => {
-      if (this.s.connected) this.o.logger.warn({ target: t.name, backlog: this.queue.readings }, 'uplink: connection lost; queueing')
-      this.s.connected = false
-      this.o.metrics.connected.set(this.labels, 0)
+      if (this.state.s.connected) this.o.logger.warn({ target: t.name, backlog: this.queue.readings }, 'uplink: connection lost; queueing')
+      this.state.setConnected(false)
     })
-    client.on('error', (err) => { this.s.lastError = err.message })
+    client.on('error', (err) => { this.state.s.lastError = err.message })
     this.pumping = this.pump()
   }
 
@@ -155,27 +118,9 @@ export class Forwarder {
 
   private enqueue (items: UplinkItem[]): Promise<void> {
     if (this.closed) return Promise.resolve()
-    const record = SegmentQueue.encode(items)
-    const max = this.o.target.queue.maxBytes
-    this.s.full = false
-    while (this.queue.bytes + record.length > max) {
-      this.s.full = true
-      if (this.o.target.queue.onFull === 'refuse-new') {
-        this.s.refusedItems += items.length
-        this.o.metrics.refused.inc(this.labels, items.length)
-        this.o.logger.error({ target: this.name, items: items.length, maxBytes: max }, 'uplink: queue full (onFull: refuse-new); items not forwarded')
-        return Promise.resolve()
-      }
-      const dropped = this.queue.dropOldest()
-      if (dropped === null) break // only the batch in flight is left: take this one anyway
-      this.s.droppedItems += dropped.readings
-      this.o.metrics.dropped.inc(this.labels, dropped.readings)
-      this.o.logger.error({ target: this.name, ...dropped }, 'uplink: queue full (onFull: drop-oldest); oldest items dropped')
-    }
-    const durable = this.queue.append(record, items.length)
-    this.gauges()
+    const durable = this.state.append(items)
     this.wakeUp?.()
-    return durable.catch((err: unknown) => { this.o.logger.error({ err, target: this.name }, 'uplink: queue append not fsynced') })
+    return durable
   }
 
   private async pump (): Promise<void> {
@@ -197,22 +142,12 @@ export class Forwarder {
       } catch (err) {
         this.queue.unpeek()
         if (this.closed) break
-        this.s.lastError = (err as Error).message
+        this.state.s.lastError = (err as Error).message
         await new Promise((resolve) => setTimeout(resolve, t.reconnectMs))
         continue
       }
       this.queue.ack(batch.records)
-      this.s.full = false // the upstream drains the queue: below its bound again
-      const now = this.o.clock.now()
-      this.s.ackedItems += batch.readings.length
-      this.s.ackedBatches++
-      this.s.wireBytes += payload.length
-      this.s.lastAckAt = now
-      this.acks.push([now, batch.readings.length])
-      this.o.metrics.sentItems.inc(this.labels, batch.readings.length)
-      this.o.metrics.wireBytes.inc(this.labels, payload.length)
-      this.o.metrics.lastAck.set(this.labels, now / 1000)
-      this.gauges()
+      this.state.acked(batch.readings.length, payload.length)
     }
   }
 
@@ -222,7 +157,7 @@ export class Forwarder {
     if (msg.type !== 'ack' || typeof msg.alertId !== 'string' || typeof msg.by !== 'string') throw new Error('downlink message is not { type: "ack", alertId, by, note }')
     try {
       await this.o.applyAck({ type: 'ack', alertId: msg.alertId, by: msg.by, note: typeof msg.note === 'string' ? msg.note : '', at: Number(msg.at) || this.o.clock.now() }, this.o.target)
-      this.s.downlinkApplied++
+      this.state.s.downlinkApplied++
       this.o.metrics.downlinkApplied.inc({ target: this.name, outcome: 'applied' })
     } catch (err) {
       // already acknowledged or resolved here (a redelivered ack, or the alert moved on): nothing to do
@@ -235,18 +170,8 @@ export class Forwarder {
     }
   }
 
-  private gauges (): void {
-    this.s.backlogItems = this.queue.readings
-    this.s.backlogBytes = this.queue.bytes
-    this.o.metrics.backlogItems.set(this.labels, this.s.backlogItems)
-    this.o.metrics.backlogBytes.set(this.labels, this.s.backlogBytes)
-  }
-
   status (): TargetStatus {
-    const since = this.o.clock.now() - RATE_WINDOW_MS
-    while (this.acks.length > 0 && this.acks[0]![0] < since) this.acks.shift()
-    const n = this.acks.reduce((sum, [, k]) => sum + k, 0)
-    return { ...this.s, ratePerS: Math.round((n / (RATE_WINDOW_MS / 1000)) * 10) / 10 }
+    return this.state.status()
   }
 
   /** Stops sending (what is not acknowledged stays queued for the next start) and closes the queue. */

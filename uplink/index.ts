@@ -13,6 +13,8 @@ import type { Logger } from '../core/log.js'
 import type { Reading } from '../core/readings.js'
 import { MinewatchError } from '../core/errors.js'
 import type { AlertStore } from '../store/state.js'
+import type { TelemetryStore } from '../store/telemetry.js'
+import { Hj212Forwarder } from './hj212/forwarder.js'
 import { Forwarder, queueDir, type UplinkTarget } from './forwarder.js'
 import { STATUS_FILE, type UplinkStatus } from './status.js'
 import type { DownlinkAck } from './items.js'
@@ -30,7 +32,11 @@ const CATCH_UP_PAGE = 500
 
 export interface UplinkOptions {
   config: Config['uplink']
+  /** The sites (the HJ 212 targets' devices: kind, registration). */
+  sites: Config['sites']
   dataDir: string
+  /** Read for HJ 212 interval data and history requests. */
+  telemetry: Pick<TelemetryStore, 'series'>
   alertStore: AlertStore
   /** Applies an upstream acknowledgement (the alert engine's ack, the one the API calls). */
   ack: (id: string, by: string, note: string) => Promise<unknown>
@@ -42,6 +48,7 @@ export interface UplinkOptions {
 
 export class Uplink {
   private readonly forwarders: Forwarder[]
+  private readonly hj212: Hj212Forwarder[]
   private alertChain: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | null = null
   private readonly dir: string
@@ -55,13 +62,25 @@ export class Uplink {
       if (password === undefined || password === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink target '${t.name}': environment variable ${t.passwordEnv} (its password) is not set`)
       return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyAck: (a, target) => this.applyAck(a, target) })
     })
+    this.hj212 = o.config.hj212.map((t) => {
+      const site = o.sites.find((s) => s.id === t.site)
+      const devices = new Map(t.devices.map((d) => {
+        const device = site?.devices.find((x) => x.id === d.id)
+        if (device === undefined) throw new MinewatchError('MW_CONFIG_INVALID', `uplink hj212 target '${t.name}': '${d.id}' is not a device of site '${t.site}'`)
+        const pw = env[d.pwEnv]
+        if (pw === undefined || pw === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink hj212 target '${t.name}': environment variable ${d.pwEnv} (the PW of ${d.id}) is not set`)
+        return [d.id, { device, mn: d.mn, pw, st: d.st ?? (device.kind === 'water' ? '32' : '22') }] as const // HJ 212-2017 表 3: 22 air quality, 32 wastewater source
+      }))
+      return new Hj212Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), watermarkFile: join(this.dir, `${t.name}.intervals.json`), devices, store: o.telemetry, clock: o.clock, logger: o.logger, metrics: o.metrics })
+    })
   }
 
-  get enabled (): boolean { return this.forwarders.length > 0 }
+  get enabled (): boolean { return this.forwarders.length + this.hj212.length > 0 }
 
   /** Starts the targets; alert transitions stored since the last forwarded one (a crash in between) are queued first. */
   start (): void {
     for (const f of this.forwarders) f.start()
+    for (const f of this.hj212) f.start()
     if (this.forwarders.length > 0) this.alertChain = this.alertChain.then(() => this.catchUp()).catch((err: unknown) => this.o.logger.error({ err }, 'uplink: catching up alert transitions failed'))
     this.writeStatus()
     this.timer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS)
@@ -71,6 +90,7 @@ export class Uplink {
   /** ingest.onStored: readings now durable in the store. */
   readingsStored (readings: readonly Reading[]): void {
     for (const f of this.forwarders) f.offerReadings(readings)
+    for (const f of this.hj212) f.offerReadings(readings)
   }
 
   /** alerts.onTransition: queued in order, each with the alert as it stands. */
@@ -132,7 +152,7 @@ export class Uplink {
   }
 
   status (): UplinkStatus {
-    return { at: this.o.clock.now(), targets: this.forwarders.map((f) => f.status()) }
+    return { at: this.o.clock.now(), targets: [...this.forwarders, ...this.hj212].map((f) => f.status()) }
   }
 
   /** For /readyz: one check per target; not ready while a queue is at its bound (items dropped or refused). */
@@ -160,7 +180,7 @@ export class Uplink {
   async close (): Promise<void> {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
     await this.alertChain
-    await Promise.all(this.forwarders.map((f) => f.close()))
+    await Promise.all([...this.forwarders, ...this.hj212].map((f) => f.close()))
     this.writeStatus()
   }
 }

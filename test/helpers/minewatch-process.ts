@@ -21,11 +21,13 @@ export async function startMinewatchProcess (opts: {
   config: string, dataDir: string, hj212?: boolean, logLevel?: string, startTimeoutMs?: number,
   /** Fixed ports (a process restarted where its peers expect it); free ones otherwise. */
   mqttPort?: number, httpPort?: number,
+  /** A fixed HJ 212 port (implies the gateway). */
+  hj212Port?: number,
   /** Added to the child's environment. */
   env?: NodeJS.ProcessEnv
 }): Promise<MinewatchProcess> {
   const [mqttPort, httpPort] = [opts.mqttPort ?? await freePort(), opts.httpPort ?? await freePort()]
-  const hj212Port = opts.hj212 ? await freePort() : undefined
+  const hj212Port = opts.hj212Port ?? (opts.hj212 ? await freePort() : undefined)
   const args = ['--import', 'tsx', 'bin/minewatch.ts', 'up', '--config', opts.config, '--data-dir', opts.dataDir,
     '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...(hj212Port !== undefined ? ['--hj212-port', String(hj212Port)] : [])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MINEWATCH_LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env } })
