@@ -6,7 +6,8 @@
  */
 import type { z } from 'zod'
 import { READING_SCHEMAS, formatIssue } from '../core/readings.js'
-import { FAST_READING_CHECKS, NOT_SURE } from '../core/readings-fast.js'
+import { FAST_READING_CHECKS, NOT_SURE, type FastReadingCheck } from '../core/readings-fast.js'
+import type { Kind } from '../core/kinds.js'
 import type { Registry, DeviceEntry } from '../core/registry.js'
 import type { Decoded } from './decode.js'
 import { MAX_ISSUES_QUOTED, quoteIssues, type Rejection } from './step.js'
@@ -24,8 +25,9 @@ export type ValidateResult =
 /**
  * Validates a decoded message. `deviceId` is the authenticated MQTT client (embedded
  * broker) or null (external broker: the topic is trusted to name the device).
+ * `fastChecks`: the compiled accept paths (tests pass none to compare with zod alone).
  */
-export function validate (msg: Decoded, registry: Registry, deviceId: string | null): ValidateResult {
+export function validate (msg: Decoded, registry: Registry, deviceId: string | null, fastChecks: Readonly<Record<Kind, FastReadingCheck | null>> = FAST_READING_CHECKS): ValidateResult {
   const { topic, items } = msg
   const n = items.length
   if (deviceId !== null && deviceId !== topic.device) {
@@ -46,7 +48,7 @@ export function validate (msg: Decoded, registry: Registry, deviceId: string | n
   }
 
   const schema: z.ZodType = READING_SCHEMAS[topic.kind]
-  const fast = FAST_READING_CHECKS[topic.kind]
+  const fast = fastChecks[topic.kind] ?? null
   const valid: ValidReading[] = []
   const quoted: string[] = []
   let issues = 0
