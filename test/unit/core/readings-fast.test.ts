@@ -13,18 +13,7 @@ import { FAST_READING_CHECKS, NOT_SURE, compileReadingCheck } from '../../../cor
 import { decode } from '../../../ingest/decode.js'
 import { validate } from '../../../ingest/validate.js'
 import { testRegistry } from '../ingest/helpers.js'
-
-/** Mulberry32: a seeded PRNG, so a failure names a seed that reproduces it. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../helpers/prng.js'
 
 const NOW = Date.parse('2026-12-02T05:00:00Z')
 /** Values every field is tried with: edges of the ranges in core/readings.ts, wrong types, and the adversarial ones. */
