@@ -1,13 +1,10 @@
 /**
  * Step 2, validate: the registry says who may send what, then the zod schema of the
- * kind checks each reading (its compiled fast check, core/readings-fast.ts, accepts what it can
- * prove valid; zod decides every other reading and words every reject). Valid readings go on; the invalid ones of a message become
+ * kind checks each reading. Valid readings go on; the invalid ones of a message become
  * ONE rejection naming how many there were and the first few problems with their path.
  */
 import type { z } from 'zod'
 import { READING_SCHEMAS, formatIssue } from '../core/readings.js'
-import { FAST_READING_CHECKS, NOT_SURE, type FastReadingCheck } from '../core/readings-fast.js'
-import type { Kind } from '../core/kinds.js'
 import type { Registry, DeviceEntry } from '../core/registry.js'
 import type { Decoded } from './decode.js'
 import { MAX_ISSUES_QUOTED, quoteIssues, type Rejection } from './step.js'
@@ -25,9 +22,8 @@ export type ValidateResult =
 /**
  * Validates a decoded message. `deviceId` is the authenticated MQTT client (embedded
  * broker) or null (external broker: the topic is trusted to name the device).
- * `fastChecks`: the compiled accept paths (tests pass none to compare with zod alone).
  */
-export function validate (msg: Decoded, registry: Registry, deviceId: string | null, fastChecks: Readonly<Record<Kind, FastReadingCheck | null>> = FAST_READING_CHECKS): ValidateResult {
+export function validate (msg: Decoded, registry: Registry, deviceId: string | null): ValidateResult {
   const { topic, items } = msg
   const n = items.length
   if (deviceId !== null && deviceId !== topic.device) {
@@ -48,17 +44,11 @@ export function validate (msg: Decoded, registry: Registry, deviceId: string | n
   }
 
   const schema: z.ZodType = READING_SCHEMAS[topic.kind]
-  const fast = fastChecks[topic.kind] ?? null
   const valid: ValidReading[] = []
   const quoted: string[] = []
   let issues = 0
   let invalid = 0
   for (let i = 0; i < n; i++) {
-    const quick = fast === null ? NOT_SURE : fast(items[i])
-    if (quick !== NOT_SURE) {
-      valid.push({ index: i, data: quick as ValidReading['data'] })
-      continue
-    }
     const r = schema.safeParse(items[i])
     if (r.success) {
       valid.push({ index: i, data: r.data as ValidReading['data'] })
