@@ -29,6 +29,21 @@ export interface MinewatchProcess {
  * `opts.root`: the source tree to run from (default the working directory), e.g. another commit's worktree.
  */
 export async function startMinewatchProcess (configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = [], opts: { dist?: boolean, root?: string } = {}): Promise<MinewatchProcess> {
+  // A free port can be taken by another process between freePort() and the child's bind (other
+  // test runs share the machine): the child then exits with MW_PORT_IN_USE, and it is started again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(configFile, dataDir, env, extraArgs, opts)
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 5) throw err
+      process.stderr.write(`  minewatch: ${err.message}; starting again on other ports (attempt ${attempt + 1})\n`)
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce (configFile: string, dataDir: string, env: NodeJS.ProcessEnv, extraArgs: string[], opts: { dist?: boolean, root?: string }): Promise<MinewatchProcess> {
   const cwd = opts.root ?? process.cwd()
   if (opts.dist && !existsSync(join(cwd, 'dist/bin/minewatch.js'))) throw new Error(`${join(cwd, 'dist/bin/minewatch.js')} is missing: run npm run build first`)
   const [mqttPort, httpPort] = [await freePort(), await freePort()]
@@ -40,9 +55,14 @@ export async function startMinewatchProcess (configFile: string, dataDir: string
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + String(d)).slice(-65_536) })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve())) // stdio read to the end
   const deadline = Date.now() + 60_000
   while (true) {
-    if (child.exitCode !== null) throw new Error(`minewatch exited with ${child.exitCode} at start`)
+    if (child.exitCode !== null) {
+      await closed
+      if (stderr.includes('MW_PORT_IN_USE')) throw new PortTaken(`a port was taken before minewatch bound it (${/MW_PORT_IN_USE[^\n]*/.exec(stderr)?.[0] ?? ''})`)
+      throw new Error(`minewatch exited with ${child.exitCode} at start`)
+    }
     const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((r) => r.ok, () => false)
     if (ok) break
     if (Date.now() > deadline) throw new Error('minewatch did not start within 60 s')

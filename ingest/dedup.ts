@@ -33,7 +33,7 @@ export function storedKey (k: ReadingKey): string {
 
 /** The ts a key starts with. */
 function keyTs (key: string): number {
-  return Number(key.slice(0, key.indexOf('|')))
+  return parseInt(key, 10) // the digits before the first '|' (ts is a non-negative integer), without slicing a string
 }
 
 interface DeviceKeys {

@@ -40,6 +40,11 @@ function shownTime (t: number): string {
   return Number.isNaN(d.getTime()) ? String(t) : d.toISOString()
 }
 
+/** Where ts is in the payload, for a reject detail (built only when one is written). */
+function tsPath (index: number, isArray: boolean): string {
+  return `${readingPath(index, isArray)}${isArray ? '.' : ''}ts`
+}
+
 class Problems {
   private readonly byReason = new Map<RejectReason, { count: number, quoted: string[] }>()
   add (reason: RejectReason, text: string): void {
@@ -66,22 +71,22 @@ export function normalise (valid: readonly ValidReading[], entry: DeviceEntry, o
   const unit: DustUnit = device.unit ?? 'mg/m3'
   const oldest = opts.now - opts.maxLateMs
   const newest = opts.now + MAX_FUTURE_MS
+  const convert = kind === 'dust' && unit !== 'mg/m3'
   const readings: Reading[] = []
   const problems = new Problems()
   for (const { index, data } of valid) {
-    const at = `${readingPath(index, opts.isArray)}${opts.isArray ? '.' : ''}ts`
     const ts = parseTimestamp(data.ts)
     if (Number.isNaN(ts)) {
-      problems.add('bad_ts', `${at}: ${JSON.stringify(data.ts)} is neither epoch milliseconds nor RFC 3339 with an offset`)
+      problems.add('bad_ts', `${tsPath(index, opts.isArray)}: ${JSON.stringify(data.ts)} is neither epoch milliseconds nor RFC 3339 with an offset`)
       continue
     }
     if (ts > newest) {
-      problems.add('future_ts', `${at}: ${shownTime(ts)} is ${Math.round((ts - opts.now) / 1000)} s ahead of server time (at most ${MAX_FUTURE_MS / 1000} s)`)
+      problems.add('future_ts', `${tsPath(index, opts.isArray)}: ${shownTime(ts)} is ${Math.round((ts - opts.now) / 1000)} s ahead of server time (at most ${MAX_FUTURE_MS / 1000} s)`)
       continue
     }
     if (ts < oldest) {
       const hint = typeof data.ts === 'number' && data.ts < LOOKS_LIKE_SECONDS ? ' (epoch seconds? ts is epoch milliseconds)' : ''
-      problems.add('too_old', `${at}: ${shownTime(ts)} is older than ${Math.round(opts.maxLateMs / 1000)} s${hint}`)
+      problems.add('too_old', `${tsPath(index, opts.isArray)}: ${shownTime(ts)} is older than ${Math.round(opts.maxLateMs / 1000)} s${hint}`)
       continue
     }
     const values: Record<string, number | string> = {}
@@ -89,7 +94,7 @@ export function normalise (valid: readonly ValidReading[], entry: DeviceEntry, o
     for (const f of fields) {
       const v = data[f.name]
       if (v === undefined) continue
-      const value = kind === 'dust' && DUST_CONCENTRATIONS.has(f.name) && unit !== 'mg/m3'
+      const value = convert && DUST_CONCENTRATIONS.has(f.name)
         ? clean(dustToMgM3(v as number, unit))
         : v as number | string
       const range = typeof value === 'number' ? implausible(kind, f.name, value) : undefined

@@ -22,6 +22,7 @@ import { optionsFromEnv } from '../../dashboards/options.js'
 import { resolveQueries } from '../../dashboards/grafana.js'
 import { queryInflux, probeDashboard, seriesNames, overrideMatches, type InfluxSeries } from '../../dashboards/probe.js'
 import { siteCentroid, waterMeters, oreOutputDevices, deviceTotals } from '../../dashboards/site-facts.js'
+import { prng as rng } from '../helpers/prng.js'
 
 const DB = 'minewatch'
 const MIN = 60_000
@@ -43,18 +44,6 @@ const expected = {
 
 async function query (q: string): Promise<InfluxSeries[]> {
   return await queryInflux({ url: influx.url, db: DB }, q)
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Days before today with an ore total (each gets its day facts computed, as the alert engine would). */
