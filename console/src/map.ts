@@ -52,11 +52,18 @@ export class SiteMap {
   private readonly entities = new Map<string, L.CircleMarker>()
   private fitted = false
   private monitorsKey = ''
+  /** Set by remove(): a page's data that arrives after it was left must not draw on the removed map. */
+  private removed = false
 
   constructor (el: HTMLElement, tiles: TileSetting | null) {
     this.conv = toTileCoords(tiles?.crs)
     const attribution = tiles?.attribution ?? ''
-    this.map = L.map(el, { attributionControl: attribution !== '', zoomControl: true, zoomSnap: 0.25, preferCanvas: true, maxZoom: tiles?.maxZoom ?? 19 })
+    // No animations: a control-room screen gains nothing from them, and a page left while one runs had Leaflet's deferred
+    // animation callbacks touch the removed map ("Cannot read properties of undefined (reading '_leaflet_pos')", seen in CI).
+    this.map = L.map(el, {
+      attributionControl: attribution !== '', zoomControl: true, zoomSnap: 0.25, preferCanvas: true, maxZoom: tiles?.maxZoom ?? 19,
+      zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false
+    })
     this.map.attributionControl?.setPrefix(false) // the tiles' own attribution only, no Leaflet link (offline rooms)
     if (tiles) L.tileLayer(tiles.url, { maxZoom: tiles.maxZoom ?? 19, attribution, crossOrigin: false }).addTo(this.map)
     for (const layer of [this.geoLayer, this.monitorLayer, this.entityLayer]) layer.addTo(this.map)
@@ -70,6 +77,7 @@ export class SiteMap {
 
   /** Draws polygons (boundary and zones) and fits the view to them once. */
   setAreas (features: readonly GeoFeature[], styleOf: (f: GeoFeature) => L.PathOptions & { label?: string, onClick?: () => void } = defaultStyle, padding: L.PointTuple = [24, 24]): void {
+    if (this.removed) return
     this.geoLayer.clearLayers()
     const bounds = L.latLngBounds([])
     for (const f of features) {
@@ -82,13 +90,14 @@ export class SiteMap {
       bounds.extend(poly.getBounds())
     }
     if (!this.fitted && bounds.isValid()) {
-      this.map.fitBounds(bounds, { padding })
+      this.map.fitBounds(bounds, { padding, animate: false })
       this.fitted = true
     }
   }
 
   /** Point markers with a permanent label (sites on the overview, monitors on a site). */
   setMonitors (monitors: readonly Monitor[]): void {
+    if (this.removed) return
     const key = monitors.map((m) => `${m.id}|${m.state}|${m.label}|${m.lon}|${m.lat}`).join(';')
     if (key === this.monitorsKey) return // unchanged: keep the markers (redrawn every second otherwise)
     this.monitorsKey = key
@@ -103,6 +112,7 @@ export class SiteMap {
 
   /** People and vehicles: markers move in place (no re-creation), breaches drawn red and larger. */
   setEntities (list: readonly Entity[]): void {
+    if (this.removed) return
     const seen = new Set<string>()
     for (const e of list) {
       seen.add(e.id)
@@ -134,7 +144,20 @@ export class SiteMap {
     return ring?.[0] ? [ring[0].lng, ring[0].lat] : null
   }
 
-  remove (): void { this.map.remove() }
+  /** Stops any pan in progress, then removes the map (a page is being left). */
+  remove (): void {
+    if (this.removed) return
+    this.removed = true
+    this.map.stop()
+    for (const layer of [this.entityLayer, this.monitorLayer, this.geoLayer]) layer.clearLayers()
+    this.entities.clear()
+    this.map.remove()
+    // Leaflet 1.9.4's canvas renderer can still run a redraw it requested (requestAnimationFrame) after removal dropped
+    // its context, and threw "reading 'save'/'clearRect'" when a page was left while drawing (console-browser stress
+    // test): a removed map has nothing to draw, so its renderer's clear and draw steps become no-ops.
+    const r = this.renderer as unknown as { _clear: () => void, _draw: () => void }
+    r._clear = r._draw = () => {}
+  }
 }
 
 function defaultStyle (f: GeoFeature): L.PathOptions & { label?: string } {

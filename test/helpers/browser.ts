@@ -37,7 +37,7 @@ export async function launchBrowser (origin: string): Promise<TestBrowser> {
       })
       // with the resource's URL: "Failed to load resource" alone does not say which request failed
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.location().url ? `${m.text()} (${m.location().url})` : m.text()) })
-      page.on('pageerror', (e) => { errors.push(String(e)) })
+      page.on('pageerror', (e) => { errors.push(e instanceof Error && e.stack ? `${String(e)} at ${e.stack.split('\n').slice(1, 8).map((l) => l.trim()).join(' < ')}` : String(e)) })
       return { page, foreign, errors }
     },
     close

@@ -225,6 +225,21 @@ describe('web console in Chromium', () => {
     expect((await fetch(`${origin}/api/v1/sites`, { headers: { cookie } })).status).toBe(401)
   })
 
+  it('leaving pages with maps while they are still drawing logs no error (Leaflet animations touched removed maps)', async () => {
+    const w = await loginAs(REGULATOR.token)
+    await w.page.waitForFunction(() => location.hash === '#/overview')
+    for (let i = 0; i < 6; i++) {
+      for (const hash of [`#/site/${SITE}`, '#/overview', `#/site/${OTHER}`]) {
+        await w.page.evaluate((h) => { location.hash = h }, hash)
+        await new Promise((resolve) => setTimeout(resolve, 30 + 20 * i))
+      }
+    }
+    await w.page.waitForSelector('.leaflet-container')
+    await new Promise((resolve) => setTimeout(resolve, 500)) // let any deferred callback of a removed map run
+    expect(w.errors).toEqual([])
+    await w.page.close()
+  })
+
   it('no page asked any other host, and none logged a console error', () => {
     expect(pages.length).toBeGreaterThan(1)
     for (const w of pages) {
