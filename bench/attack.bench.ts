@@ -7,7 +7,7 @@
  * (bench/attack-generator.ts), so they share no event loop with minewatch or with the probes;
  * the rates they actually reached are reported (on a shared 2-core machine they may fall short).
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -67,19 +67,21 @@ function cpuSeconds (pid: number | undefined): number {
 }
 
 /**
- * Connections waiting in the kernel's accept queue of the listener on 127.0.0.1:`port` (Linux:
- * rx_queue of the LISTEN row in /proc/net/tcp), NaN when not readable. A new connection's request
- * waits behind every connection queued before it.
+ * Connections waiting in the kernel's accept queues of the listeners on `ports` (Recv-Q of their
+ * LISTEN rows, from `ss -ltnH`: netlink with a state filter, so the kernel lists only listening
+ * sockets), NaN each when ss is missing. Asynchronous on purpose: reading /proc/net/tcp instead
+ * (round 4) lists every socket, tens of thousands in TIME_WAIT under the flood, and blocked this
+ * process (and with it every probe) for hundreds of ms a read.
  */
-function acceptQueue (port: number): number {
-  try {
-    const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
-    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
-      const f = line.trim().split(/\s+/)
-      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A') return parseInt(f[4]!.split(':')[1]!, 16)
+async function acceptQueues (ports: number[]): Promise<number[]> {
+  const out = await new Promise<string>((resolve) => execFile('ss', ['-ltnH'], { timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout)))
+  return ports.map((port) => {
+    for (const line of out.split('\n')) {
+      const f = line.trim().split(/\s+/) // State Recv-Q Send-Q Local:Port Peer:Port
+      if (f[0] === 'LISTEN' && f[3]?.endsWith(`:${port}`)) return Number(f[1])
     }
-  } catch { /* not Linux */ }
-  return NaN
+    return NaN
+  })
 }
 
 /** minewatch's own event-loop delay p99 and max since the last scrape, ms (prom-client resets it on each collect). */
@@ -110,7 +112,7 @@ interface PhaseResult {
   /** minewatch's CPU use over the phase, in cores (1.0 = one core busy). */
   cpu: number
   lag: { p99: number, max: number }
-  /** Deepest accept queue seen, HTTP and MQTT listeners (sampled every 100 ms). */
+  /** Deepest accept queue seen, HTTP and MQTT listeners (sampled every 250 ms). */
   queue: { http: number, mqtt: number }
 }
 
@@ -130,10 +132,15 @@ async function phase (mw: MinewatchProcess, underAttack: boolean): Promise<Phase
     ]).then((n) => [n.slice(0, -1).reduce((a, b) => a + b, 0), n.at(-1)!])
     : Promise.resolve([0, 0])
   const r: PhaseResult = { puback: [], health: [], connect: [], healthKeepAlive: [], logins: 0, tokens: 0, loadavg: 0, cpu: 0, lag: { p99: NaN, max: NaN }, queue: { http: 0, mqtt: 0 } }
-  const sampler = setInterval(() => {
-    r.queue.http = Math.max(r.queue.http, acceptQueue(httpPort))
-    r.queue.mqtt = Math.max(r.queue.mqtt, acceptQueue(mqttPort))
-  }, 100)
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      const [h, m] = await acceptQueues([httpPort, mqttPort])
+      r.queue.http = Math.max(r.queue.http, h!)
+      r.queue.mqtt = Math.max(r.queue.mqtt, m!)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  })()
   let seq = 0
   while (Date.now() < until) {
     const p0 = performance.now()
@@ -145,7 +152,8 @@ async function phase (mw: MinewatchProcess, underAttack: boolean): Promise<Phase
     r.healthKeepAlive.push(await healthzKeepAlive(httpPort, agent))
     await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS))
   }
-  clearInterval(sampler)
+  sampling = false
+  await sampler
   r.cpu = (cpuSeconds(mw.child.pid) - cpu0) / ((performance.now() - t0) / 1000)
   r.lag = await loopLag(httpPort)
   const [logins, tokens] = await attacks
@@ -162,7 +170,10 @@ export default async function (): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-attack-'))
   const configFile = join(dir, 'config.yaml')
   writeFileSync(configFile, hashedConfigText())
-  const mw = await startMinewatchProcess(configFile, join(dir, 'data'), {}, [], { dist: true }) // the build, as installed (npm run build first)
+  // the build, as installed (npm run build first), logging at the production level: what an attack writes to the log is part of its cost
+  // ATTACK_ROOT: run minewatch from another built tree (e.g. `git archive main` extracted and built) for an A/B on the same machine
+  const root = process.env.ATTACK_ROOT
+  const mw = await startMinewatchProcess(configFile, join(dir, 'data'), { MINEWATCH_LOG_LEVEL: 'info' }, [], { dist: true, root })
   try {
     const ref = await phase(mw, false)
     const atk = await phase(mw, true)
@@ -176,14 +187,14 @@ export default async function (): Promise<BenchResult> {
       markdown: [
         `A legitimate device publishes QoS 1 and a monitor polls /healthz every ${PROBE_EVERY_MS} ms for ${PHASE_MS / 1000} s, alone and then while bad MQTT logins and bad API tokens arrive from many loopback addresses (hashed secrets: every check is a scrypt). Target: p99 < 100 ms under attack.`,
         '',
-        'Each probe asks /healthz twice: on one kept-alive connection (what a load balancer\'s health check does) and on a new TCP connection (the TCP connect time is its first part). The event-loop delay is minewatch\'s own (`minewatch_nodejs_eventloop_lag_*`, over the phase); CPU is minewatch\'s, in cores; the accept queues are the kernel\'s (connections accepted by TCP, not yet by minewatch), sampled every 100 ms.',
+        'Each probe asks /healthz twice: on one kept-alive connection (what a load balancer\'s health check does) and on a new TCP connection (the TCP connect time is its first part). The event-loop delay is minewatch\'s own (`minewatch_nodejs_eventloop_lag_*`, over the phase); CPU is minewatch\'s, in cores; the accept queues are the kernel\'s (connections accepted by TCP, not yet by minewatch), sampled every 250 ms with `ss`.',
         '',
         '| phase | bad logins sent | bad tokens sent | PUBACK p50 ms | PUBACK p99 ms | /healthz kept-alive p50 ms | kept-alive p99 ms | /healthz new connection p50 ms | new connection p99 ms | of which TCP connect p99 ms | event-loop delay p99 / max ms | deepest accept queue HTTP / MQTT | minewatch CPU (cores) | load avg (1 min) |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         row('reference (no attack)', ref),
         row('under attack', atk),
         '',
-        `Verdict: ${ok ? 'within target' : 'OVER target'} (${loadNote(loadBefore, loadAfter)}).`
+        `Verdict: ${ok ? 'within target' : 'OVER target'} (${loadNote(loadBefore, loadAfter)}).${root ? ` minewatch run from ${root}.` : ''}`
       ].join('\n')
     }
   } finally {
