@@ -19,6 +19,7 @@ import type { Clock } from '../core/clock.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import { createAuthHook } from './auth/hook.js'
 import { createResponseHook } from './request-log.js'
+import { RefusalLog } from '../core/refusal-log.js'
 import { trackUnusedConnections } from './unused-connections.js'
 import { AddressCap, capHttpConnections } from '../core/connection-caps.js'
 import { MinewatchError } from '../core/errors.js'
@@ -132,7 +133,9 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
   })
   const sessions = new SessionStore(deps.clock)
   app.addHook('onRequest', createAuthHook(deps.config, deps.clock, deps.metrics, sessions, () => deps.registry.config.api.tokens)) // tokens follow a config reload
-  app.addHook('onResponse', createResponseHook(deps.metrics))
+  const refusals = new RefusalLog(deps.logger, { message: 'API request refused', level: 'info' })
+  app.addHook('onClose', async () => { refusals.close() })
+  app.addHook('onResponse', createResponseHook(deps.metrics, refusals))
   // per-address connection cap, ahead of everything else that listens for connections
   const connCap = new AddressCap(deps.config.api.connectionsPerAddress)
   capHttpConnections(app.server, connCap, { error: 'MW_TOO_MANY_CONNECTIONS', message: new MinewatchError('MW_TOO_MANY_CONNECTIONS', `at most ${connCap.max} at once (api.connectionsPerAddress)`).message }, (address) => {

@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Metrics } from '../core/metrics.js'
+import type { RefusalLog } from '../core/refusal-log.js'
 
 /** Request headers worth logging; everything else is left out. */
 const LOGGED_HEADERS = ['user-agent', 'accept', 'content-type', 'content-length', 'last-event-id'] as const
@@ -38,11 +39,19 @@ export function redactUrl (url: string): string {
   return `${url.slice(0, q)}?${parts.join('&')}`
 }
 
-/** onResponse hook: counts the request in minewatch_http_requests_total and logs it. */
-export function createResponseHook (metrics: Metrics): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+/**
+ * onResponse hook: counts the request in minewatch_http_requests_total and logs it. A request
+ * refused before it had a caller (401, or 429 from the token checks) goes to `refusals`: one line
+ * per address per interval with a count, so a token-guessing flood does not write a line a guess.
+ */
+export function createResponseHook (metrics: Metrics, refusals: RefusalLog): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async function onResponse (req, reply) {
     const route = req.routeOptions.url ?? 'unmatched'
     metrics.httpRequests.inc({ route, status: String(reply.statusCode) })
+    if (req.principal === null && (reply.statusCode === 401 || reply.statusCode === 429)) {
+      refusals.note(req.ip, String(reply.statusCode), { request: requestSummary(req), response: { statusCode: reply.statusCode } })
+      return
+    }
     req.log.info({
       request: requestSummary(req), // not `req`: fastify's req serializer would reduce it
       response: { statusCode: reply.statusCode },

@@ -15,6 +15,7 @@ import type { LoginThrottle } from './throttle.js'
 import type { DeviceRateLimiter } from './rate.js'
 import type { DeniedPublish, IntakeResult, TelemetryMessage } from './index.js'
 import { ClientIdOwners } from './client-ids.js'
+import { shown, type RefusalLog } from '../core/refusal-log.js'
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
 export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
@@ -41,6 +42,8 @@ export interface HookContext {
   clientsById: () => Record<string, Client | undefined>
   /** Every username that may log in (device ids and account usernames): a client id named after one is reserved for it. */
   usernames: ReadonlySet<string>
+  /** Where refused logins are logged: one line per address per interval, with a count (core/refusal-log.ts). */
+  refusals: RefusalLog
 }
 
 export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>> {
@@ -60,8 +63,29 @@ export interface Hooks extends Required<Pick<AedesOptions, 'preConnect' | 'authe
   disconnected(client: Client): void
 }
 
-function authError (message: string, returnCode: number): Error & { returnCode: number } {
-  return Object.assign(new Error(message), { returnCode })
+type AuthError = Error & { returnCode: number }
+
+/**
+ * One error per (reason, code), made once: a flood of refused logins allocates no Error and
+ * captures no stack trace per attempt (aedes only reads the code and sets errorCode to it).
+ */
+const authErrors = new Map<string, AuthError>()
+
+/** True for the error a refused login ends with (aedes reports it again as a client error; it is already counted and logged). */
+export function isLoginRefusal (err: unknown): boolean {
+  return err instanceof Error && refusalErrors.has(err)
+}
+const refusalErrors = new WeakSet<Error>()
+
+function authError (reason: string, returnCode: number): AuthError {
+  const key = `${reason}:${returnCode}`
+  let e = authErrors.get(key)
+  if (!e) {
+    e = Object.assign(new Error(`login refused: ${reason}`), { returnCode })
+    authErrors.set(key, e)
+    refusalErrors.add(e)
+  }
+  return e
 }
 
 /** True when `b` grants exactly what `a` does (a reload left the login's rights unchanged). */
@@ -71,11 +95,6 @@ function samePrincipal (a: Principal, b: Principal | undefined): boolean {
   if (a.type === 'account' && b.type === 'account') return a.role === b.role && JSON.stringify(a.sites) === JSON.stringify(b.sites)
   if (a.type === 'uplink' && b.type === 'uplink') return a.site === b.site
   return false
-}
-
-/** Usernames come from the wire: cap what reaches the log. */
-function shown (s: string | undefined): string | undefined {
-  return s && s.length > 64 ? `${s.slice(0, 64)}…` : s
 }
 
 export function createHooks (ctx: HookContext): Hooks {
@@ -97,12 +116,11 @@ export function createHooks (ctx: HookContext): Hooks {
     }
   }
 
-  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: Error & { returnCode: number }, ok: null) => void, blocked = false): void {
+  function loginFailed (client: Client, username: string | undefined, reason: string, code: number, done: (e: AuthError, ok: null) => void, blocked = false): void {
     metrics.brokerAuthFailures.inc({ reason })
-    // refusals of an already blocked address or account are the bulk of a flood: counted, logged at debug only
-    const quiet = reason === 'blocked' || reason === 'account_blocked' || reason === 'busy'
-    log[quiet ? 'debug' : 'warn']({ address: ctx.addressOf(client), username: shown(username), reason, returnCode: code, blocked }, 'MQTT login refused')
-    done(authError(`login refused: ${reason}`, code), null)
+    // every refusal is counted; the log gets one line per address per interval (a flood cannot flood it)
+    ctx.refusals.note(ctx.addressOf(client), reason, { username: shown(username), returnCode: code, blocked })
+    done(authError(reason, code), null)
   }
 
   function intake (client: Client | null, deviceId: string, packet: PublishPacket, done: (err?: Error | null) => void): void {

@@ -18,9 +18,11 @@ import { LoginThrottle } from './throttle.js'
 import { DeviceRateLimiter } from './rate.js'
 import { PacketSizeScanner, type OversizePacket } from './packet-size.js'
 import { boundOutbound } from './outbound.js'
-import { createHooks, type Hooks } from './hooks.js'
+import { createHooks, isLoginRefusal, type Hooks } from './hooks.js'
 import { startListeners, type Listeners } from './listeners.js'
 import { AddressCap, peerAddress } from '../core/connection-caps.js'
+import { RefusalLog } from '../core/refusal-log.js'
+import { CONNECT_TIMEOUT_MS, PendingConnects } from './pending-connects.js'
 
 export { canPublish, canSubscribe, canReceive, type Principal } from './acl.js'
 
@@ -84,14 +86,20 @@ export function createBroker (opts: BrokerOptions): Broker {
   const log = opts.logger.child({ component: 'broker' })
   const addresses = new WeakMap<object, string>()
   const perAddress = new AddressCap(config.connectionsPerAddress)
+  const pending = new PendingConnects()
+  /** Gives back a connection's pre-CONNACK slot (pending-connects.ts). */
+  const settle = new WeakMap<Client, () => void>()
 
   // one verifier for the broker's life: a reload keeps its cache, which only answers for hashes still configured
   const verifier = new SecretVerifier({ onOutcome: (outcome) => metrics.secretChecks.inc({ outcome }) })
   const usernamesOf = (r: Registry, accounts: Config['accounts']) => new Set([...[...r.devices()].map((e) => e.device.id), ...accounts.map((a) => a.username)])
+  const throttle = new LoginThrottle(config.failedLogins, clock)
+  const refusals = new RefusalLog(log, { message: 'MQTT login refused' })
   const hooks: Hooks = createHooks({
     registry,
     authenticator: new Authenticator(registry, opts.accounts, verifier),
-    throttle: new LoginThrottle(config.failedLogins, clock),
+    throttle,
+    refusals,
     rate: new DeviceRateLimiter(config.rate, clock),
     intake: opts.intake,
     onDenied: opts.onDenied,
@@ -108,6 +116,7 @@ export function createBroker (opts: BrokerOptions): Broker {
     mq: opts.mq,
     maxTopicLevels: config.maxTopicLevels,
     drainTimeout: config.drainTimeoutMs,
+    connectTimeout: CONNECT_TIMEOUT_MS, // a silent connection holds a pre-CONNACK slot this long at most
     ...hooks
   })
   // memory persistence sets up at once; a custom one may fail, reported by listen/publish
@@ -116,8 +125,13 @@ export function createBroker (opts: BrokerOptions): Broker {
 
   const connections = (): void => { metrics.brokerConnections.set(broker.connectedClients) }
   broker.on('client', connections)
+  broker.on('connackSent', (_packet, client) => settle.get(client)?.()) // admitted or refused: no longer pending
   broker.on('clientDisconnect', (client) => { hooks.disconnected(client); connections() })
-  broker.on('clientError', (client, err) => log.info({ clientId: client.id, username: hooks.principalOf(client)?.username, err: err.message }, 'MQTT client error'))
+  broker.on('clientError', (client, err) => {
+    // a refused login ends in a client error too: it was counted and logged (aggregated) by the hooks; one line per guess would let a flood write the log
+    if (isLoginRefusal(err)) return
+    log.info({ clientId: client.id, username: hooks.principalOf(client)?.username, err: err.message }, 'MQTT client error')
+  })
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error before CONNECT'))
   ;(broker as EventEmitter).on('error', (err: Error) => log.error({ err }, 'aedes error'))
 
@@ -143,6 +157,14 @@ export function createBroker (opts: BrokerOptions): Broker {
   /** Hands a connection to aedes behind the packet-size scanner. */
   function accept (conn: Duplex, rawAddress: string, req?: IncomingMessage): void {
     const address = peerAddress(rawAddress)
+    if (throttle.refusesAtAccept(address)) {
+      // a blocked address no login could pass: closed before aedes, a parser or a stream buffer
+      // exists for it, so a guesser's connection costs one map lookup (MQTT 3.1.1 §3.1.4 lets a server close)
+      metrics.connectionsRefused.inc({ listener: 'mqtt', cap: 'blocked' })
+      refusals.note(address, 'blocked_at_accept')
+      conn.destroy()
+      return
+    }
     if (!perAddress.take(address)) {
       // refused before aedes sees it: no client, no parser, no CONNACK (MQTT 3.1.1 §3.1.4 lets a server close)
       metrics.connectionsRefused.inc({ listener: 'mqtt', cap: 'address' })
@@ -150,7 +172,16 @@ export function createBroker (opts: BrokerOptions): Broker {
       conn.destroy()
       return
     }
-    conn.once('close', () => perAddress.release(address))
+    const release = pending.take(address)
+    if (!release) {
+      // too many logins under way (a flood minewatch is behind on): closed unparsed, the client tries again later
+      perAddress.release(address)
+      metrics.connectionsRefused.inc({ listener: 'mqtt', cap: 'pending' })
+      refusals.note(address, 'too_many_pending')
+      conn.destroy()
+      return
+    }
+    conn.once('close', () => { release(); perAddress.release(address) })
     addresses.set(conn, address)
     const scanner = new PacketSizeScanner(config.maxPacketBytes)
     // aedes consumes the stream with read() on 'readable' (lib/client.js): every byte it parses passes here first
@@ -165,6 +196,7 @@ export function createBroker (opts: BrokerOptions): Broker {
       return chunk
     }
     const client = handled.client = broker.handle(conn, req)
+    settle.set(client, release)
     boundOutbound(client, config.outboundMaxBytes, (pending) => {
       metrics.brokerDenied.inc({ action: 'slow_subscriber' })
       log.warn({ username: hooks.principalOf(client)?.username, clientId: client.id, pendingBytes: pending }, 'subscriber too slow: outbound bound reached; client disconnected')
@@ -206,6 +238,7 @@ export function createBroker (opts: BrokerOptions): Broker {
 
     async close () {
       hooks.cancelHolds()
+      refusals.close()
       const stopping = listeners?.close()
       listeners = undefined
       await new Promise<void>((resolve) => broker.close(() => resolve()))

@@ -48,6 +48,8 @@ export interface Attempt {
 export class LoginThrottle {
   private readonly entries = new Map<string, Entry>()
   private readonly good = new Map<string, number>()
+  /** Good pairs per address: an address with none can be refused at accept time while it is blocked. */
+  private readonly goodAt = new Map<string, number>()
 
   constructor (private readonly opts: ThrottleOptions, private readonly clock: Clock) {}
 
@@ -60,6 +62,15 @@ export class LoginThrottle {
   isBlocked (address: string): boolean {
     const e = this.entries.get(`a:${address}`)
     return e !== undefined && e.blockedUntil > this.clock.now()
+  }
+
+  /**
+   * True when a connection from `address` can be refused as soon as it is accepted, before any
+   * MQTT is parsed: the address is blocked and no username ever logged in from it, so no login
+   * from it could be admitted (a blocked address admits only its known-good pairs).
+   */
+  refusesAtAccept (address: string): boolean {
+    return this.isBlocked(address) && !this.goodAt.has(address)
   }
 
   /** Takes a slot for one login attempt of `username` from `address`, or says why not. */
@@ -136,8 +147,10 @@ export class LoginThrottle {
 
   private markGood (username: string, address: string): void {
     const k = pairKey(username, address)
-    this.good.delete(k)
-    if (this.good.size >= GOOD_PAIRS_MAX) this.good.delete(this.good.keys().next().value as string)
+    if (!this.good.delete(k)) {
+      if (this.good.size >= GOOD_PAIRS_MAX) this.forget(this.good.keys().next().value as string)
+      this.goodAt.set(address, (this.goodAt.get(address) ?? 0) + 1)
+    }
     this.good.set(k, 0)
   }
 
@@ -145,8 +158,17 @@ export class LoginThrottle {
     const k = pairKey(username, address)
     const n = this.good.get(k)
     if (n === undefined) return
-    if (n + 1 >= this.opts.max) this.good.delete(k)
+    if (n + 1 >= this.opts.max) this.forget(k)
     else this.good.set(k, n + 1)
+  }
+
+  /** Drops a good pair (and its address's count). */
+  private forget (k: string): void {
+    if (!this.good.delete(k)) return
+    const address = k.slice(0, k.indexOf('\0'))
+    const n = (this.goodAt.get(address) ?? 1) - 1
+    if (n <= 0) this.goodAt.delete(address)
+    else this.goodAt.set(address, n)
   }
 
   private sweep (now: number): void {

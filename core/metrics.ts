@@ -36,7 +36,7 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     deliveries: new Counter({ name: 'minewatch_deliveries_total', help: 'Alert deliveries attempted, by channel and outcome', labelNames: ['channel', 'outcome'], registers: r }),
     deliveryFailures: new Counter({ name: 'minewatch_delivery_failures_total', help: 'Failed alert delivery attempts', labelNames: ['channel'], registers: r }),
     outboxPending: new Gauge({ name: 'minewatch_outbox_pending', help: 'Alert deliveries waiting in the outbox', registers: r }),
-    connectionsRefused: new Counter({ name: 'minewatch_connections_refused_total', help: 'Connections and event streams refused at a per-address or per-token cap, by listener (mqtt, http, sse) and cap (address, token)', labelNames: ['listener', 'cap'], registers: r }),
+    connectionsRefused: new Counter({ name: 'minewatch_connections_refused_total', help: 'Connections and event streams refused at a per-address or per-token cap, or (MQTT) from an address blocked by the login throttle, by listener (mqtt, http, sse) and cap (address, token; MQTT also blocked: the login throttle, pending: the pre-CONNACK budget)', labelNames: ['listener', 'cap'], registers: r }),
     httpRequests: new Counter({ name: 'minewatch_http_requests_total', help: 'API requests', labelNames: ['route', 'status'], registers: r })
   }
 }

@@ -13,7 +13,7 @@ import { startMinewatch } from '../../bin/up.js'
 import { createLogger } from '../../core/log.js'
 import { freePort, tempDir, waitFor } from '../helpers/ports.js'
 import { demoConfig } from '../helpers/minewatch.js'
-import { hashedConfig } from './helpers.js'
+import { hashedConfig, httpGet } from './helpers.js'
 
 const dir = tempDir('adversarial-tls-')
 const pem = (name: string) => join(dir.path, name)
@@ -58,10 +58,10 @@ describe('production exposure', () => {
     const data = tempDir('adversarial-log-')
     const mw = await startMinewatch({ config: demoConfig(), dataDir: data.path, mqttPort: 0, httpPort: 0, host: '127.0.0.1', logger: createLogger({ level: 'info', destination }) })
     try {
-      for (const q of ['token=secret-in-url-0001', 'access_token=secret-in-url-0002&x=1', 'a=1&API_KEY=secret-in-url-0003']) {
-        await fetch(`http://127.0.0.1:${mw.httpPort}/api/v1/sites?${q}`)
-      }
-      await waitFor(() => lines.filter((l) => l.includes('request completed')).length === 3, 10_000, 'the request log lines')
+      // each from an address of its own: a refused request (401) is logged in full once per address per interval
+      const queries = ['token=secret-in-url-0001', 'access_token=secret-in-url-0002&x=1', 'a=1&API_KEY=secret-in-url-0003']
+      for (const [i, q] of queries.entries()) await httpGet(mw.httpPort, `/api/v1/sites?${q}`, undefined, `127.0.3.${i + 1}`)
+      await waitFor(() => lines.filter((l) => l.includes('API request refused')).length === 3, 10_000, 'the request log lines')
       const log = lines.join('')
       expect(log).not.toMatch(/secret-in-url/)
       expect(log).toContain('/api/v1/sites?token=[redacted]')

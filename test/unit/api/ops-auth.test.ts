@@ -59,9 +59,10 @@ describe('operations routes with openOps (default)', () => {
 
   it('a token in a wrong Authorization header is not logged either', async () => {
     h.logs.length = 0
-    await h.app.inject({ url: '/api/v1/sites', headers: { authorization: `Token ${TOKENS.admin}` } })
+    await h.app.inject({ url: '/api/v1/sites', headers: { authorization: `Token ${TOKENS.admin}` }, remoteAddress: '10.9.9.1' })
     expect(JSON.stringify(h.logs)).not.toContain(TOKENS.admin)
-    expect(h.logs.find((l) => l.msg === 'request completed')).toMatchObject({ response: { statusCode: 401 }, caller: null })
+    // a refused request is logged once per address per interval (core/refusal-log.ts), with its summary
+    expect(h.logs.find((l) => l.msg === 'API request refused')).toMatchObject({ address: '10.9.9.1', response: { statusCode: 401 }, request: { headers: { authorization: '[redacted]' } } })
   })
 })
 
