@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { ManualClock } from '../../../core/clock.js'
 import { LoginThrottle } from '../../../broker/throttle.js'
 import { DeviceRateLimiter } from '../../../broker/rate.js'
+import { PendingConnects } from '../../../broker/pending-connects.js'
 
 describe('LoginThrottle', () => {
   const opts = { max: 3, perAccountMax: 5, windowMs: 60_000, blockMs: 300_000 }
@@ -47,6 +48,45 @@ describe('LoginThrottle', () => {
     if (s.ok) s.attempt.succeeded()
     failN(t, '10.0.0.9', 'dev', 2)
     expect(t.isGoodPair('dev', '10.0.0.9')).toBe(false)
+  })
+
+  it('refuses at accept time only a blocked address no username ever logged in from', () => {
+    const clock = new ManualClock(0)
+    const t = new LoginThrottle(opts, clock)
+    failN(t, '10.0.0.1', 'x', 3)
+    expect(t.refusesAtAccept('10.0.0.1')).toBe(true)
+    expect(t.refusesAtAccept('10.0.0.2')).toBe(false) // not blocked
+    // a NAT address where a device logged in: blocked, but its connections must reach the login check
+    const s = t.begin('10.0.0.3', 'dev')
+    if (s.ok) s.attempt.succeeded()
+    failN(t, '10.0.0.3', 'other', 3)
+    expect(t.isBlocked('10.0.0.3')).toBe(true)
+    expect(t.refusesAtAccept('10.0.0.3')).toBe(false)
+    // once that pair lost its standing (max failures of its own), nothing from there could pass
+    clock.advance(300_000)
+    failN(t, '10.0.0.3', 'dev', 3)
+    expect(t.isGoodPair('dev', '10.0.0.3')).toBe(false)
+    expect(t.refusesAtAccept('10.0.0.3')).toBe(true)
+    clock.advance(300_000)
+    expect(t.refusesAtAccept('10.0.0.1')).toBe(false) // the block ended
+  })
+})
+
+describe('PendingConnects', () => {
+  it('bounds connections without CONNACK overall and per address; a release is given back once', () => {
+    const p = new PendingConnects(4, 2)
+    const a1 = p.take('a')!
+    p.take('a')
+    expect(p.take('a')).toBeUndefined() // per address
+    p.take('b')
+    p.take('c')
+    expect(p.take('d')).toBeUndefined() // overall
+    expect(p.size).toBe(4)
+    a1()
+    a1() // a second call gives back nothing more
+    expect(p.size).toBe(3)
+    expect(p.take('a')).toBeDefined()
+    expect(p.take('d')).toBeUndefined()
   })
 })
 
