@@ -38,6 +38,10 @@ import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
 import { DeviceLifecycle } from '../devices/service.js'
 import { Uplink, UplinkReceiver, createUplinkMetrics } from '../uplink/index.js'
 import { parseUplinkTopic } from '../core/topics.js'
+import { computeDailyReport } from '../api/reports/daily.js'
+import { fetchDailyInput } from '../api/reports/fetch.js'
+import { dailyReportSchema } from '../api/reports/schema.js'
+import { beijingDateToMs } from '../core/time.js'
 import type { AlertService } from '../core/alerts.js'
 import type { AlertStore } from '../store/state.js'
 
@@ -221,7 +225,12 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
     closers.push(async () => unsubscribe())
     // uplink: queues stored readings and alert transitions; closed after ingest (its last batches are queued too)
-    const uplink = new Uplink({ config: config.uplink, sites: config.sites, telemetry, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics })
+    const uplink = new Uplink({
+      config: config.uplink, sites: config.sites, telemetry, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
+      // the site's daily report as its API gives it (api/reports), forwarded upstream when a day is over
+      dailyReport: async (id, date) => { const s = registry.site(id); return s ? computeDailyReport(await fetchDailyInput({ telemetry, alertStore: state.alerts }, s, date, beijingDateToMs(date), clock.now())) : undefined },
+      maxLateMs: config.ingest.maxLateMs
+    })
     closers.push(() => uplink.close())
     const unsubscribeUplink = [ingest.onStored((rs) => uplink.readingsStored(rs)), alerts.onTransition((t) => uplink.transitionStored(t))]
     closers.push(async () => { for (const u of unsubscribeUplink) u() })
@@ -229,7 +238,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     closers.push(() => ingest.close())
 
     const receiver = new UplinkReceiver({
-      registry, ingest, alertStore: state.alerts, isUplinked: uplinked, clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
+      registry, ingest, alertStore: state.alerts, forwardedReports: state.forwardedReports, checkReport: (r) => { const c = dailyReportSchema.safeParse(r); if (!c.success) throw new Error(c.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')) }, isUplinked: uplinked, clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
       publish: async (topic, payload) => { await late.broker!.publish(topic, payload, 1) }
     })
     const broker = late.broker = createBroker({
@@ -312,7 +321,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       onTransition: (l) => { const off = [alerts.onTransition(l), receiver.onTransition(l)]; return () => { for (const u of off) u() } }
     }
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, forwardedReports: state.forwardedReports, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
       // backups (lifecycle/backup.ts): each DuckDB store copies its own file as of one instant while ingest goes on
       backup: !isDuckDBState(state)
         ? async () => { throw new MinewatchError('MW_CONFLICT', 'the state is in PostgreSQL (store.state.engine: postgres): back it up with pg_dump (docs/storage.md); minewatch backup copies only embedded DuckDB state') }

@@ -1,6 +1,6 @@
 /**
  * One uplink target, site side: a durable queue (store/segments, the spool's format and
- * fsync policy) fed with stored readings and alert transitions, drained in order over one
+ * fsync policy) fed with stored readings, alert transitions and daily reports, drained in order over one
  * MQTT connection. A batch leaves the queue only after the upstream's QoS 1 PUBACK; one
  * batch is in flight at a time, so the upstream receives each device's readings in order.
  * The same connection receives the upstream's downlink (acknowledgements by a regulator).
@@ -17,7 +17,7 @@ import { uplinkTopic } from '../core/topics.js'
 import { SegmentQueue } from '../store/segments/queue.js'
 import { captureQueueDir, type QueueDirCapture } from '../store/segments/snapshot.js'
 import { encodeBatch } from './codec.js'
-import type { DownlinkAck, ForwardedTransition, UplinkItem } from './items.js'
+import type { DownlinkAck, ForwardedDailyReport, ForwardedTransition, UplinkItem } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
 import { TargetState, type TargetStatus } from './target-state.js'
 
@@ -110,6 +110,12 @@ export class Forwarder {
   offerTransition (ft: ForwardedTransition): Promise<void> {
     if (!this.o.target.forward.alerts || ft.alert.site !== this.o.target.site) return Promise.resolve()
     return this.enqueue([{ a: ft }])
+  }
+
+  /** Queues a daily report of this target's site; resolves once it is durable in the queue. */
+  offerReport (d: ForwardedDailyReport): Promise<void> {
+    if (!this.o.target.forward.dailyReports || d.site !== this.o.target.site) return Promise.resolve()
+    return this.enqueue([{ d }])
   }
 
   forwardsAlertsOf (site: string): boolean {

@@ -18,6 +18,7 @@ import { Hj212Forwarder } from './hj212/forwarder.js'
 import { Forwarder, queueDir, type UplinkTarget } from './forwarder.js'
 import { STATUS_FILE, type UplinkStatus } from './status.js'
 import type { DownlinkAck } from './items.js'
+import { ReportForwarding } from './reports.js'
 import type { UplinkMetrics } from './metrics.js'
 
 export { UplinkReceiver } from './receiver.js'
@@ -27,6 +28,8 @@ export { readUplinkStatus, formatUplinkStatus, STATUS_FILE, type UplinkStatus } 
 
 /** The status file is rewritten this often, ms. */
 const STATUS_EVERY_MS = 1000
+/** The daily reports' state (uplink/reports.ts), in <data-dir>/uplink/. */
+const REPORTS_FILE = 'reports.json'
 /** Transitions read back per page when catching up after a restart. */
 const CATCH_UP_PAGE = 500
 
@@ -38,6 +41,10 @@ export interface UplinkOptions {
   /** Read for HJ 212 interval data and history requests. */
   telemetry: Pick<TelemetryStore, 'series'>
   alertStore: AlertStore
+  /** The site's daily report of a Beijing day, as GET /api/v1/reports/daily gives it (undefined: no such site). */
+  dailyReport: (site: string, date: string) => Promise<Record<string, unknown> | undefined>
+  /** ingest.maxLateMs: how far back late data can change a day. */
+  maxLateMs: number
   /** Applies an upstream acknowledgement (the alert engine's ack, the one the API calls). */
   ack: (id: string, by: string, note: string) => Promise<unknown>
   env?: NodeJS.ProcessEnv
@@ -49,6 +56,7 @@ export interface UplinkOptions {
 export class Uplink {
   private readonly forwarders: Forwarder[]
   private readonly hj212: Hj212Forwarder[]
+  private readonly reports: ReportForwarding
   private alertChain: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | null = null
   private readonly dir: string
@@ -73,6 +81,18 @@ export class Uplink {
       }))
       return new Hj212Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), watermarkFile: join(this.dir, `${t.name}.intervals.json`), devices, store: o.telemetry, clock: o.clock, logger: o.logger, metrics: o.metrics })
     })
+    const reporting = o.config.targets.filter((t) => t.forward.dailyReports)
+    this.reports = new ReportForwarding({
+      sites: [...new Set(reporting.map((t) => t.site))],
+      graceMs: o.config.dailyReports.graceS * 1000,
+      refreshMs: o.config.dailyReports.refreshS * 1000,
+      maxLateMs: o.maxLateMs,
+      compute: o.dailyReport,
+      offer: async (r) => { await Promise.all(this.forwarders.map((f) => f.offerReport(r))) },
+      stateFile: join(this.dir, REPORTS_FILE),
+      clock: o.clock,
+      logger: o.logger
+    })
   }
 
   get enabled (): boolean { return this.forwarders.length + this.hj212.length > 0 }
@@ -82,6 +102,7 @@ export class Uplink {
     for (const f of this.forwarders) f.start()
     for (const f of this.hj212) f.start()
     if (this.forwarders.length > 0) this.alertChain = this.alertChain.then(() => this.catchUp()).catch((err: unknown) => this.o.logger.error({ err }, 'uplink: catching up alert transitions failed'))
+    this.reports.start()
     this.writeStatus()
     this.timer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS)
     this.timer.unref()
@@ -91,6 +112,7 @@ export class Uplink {
   readingsStored (readings: readonly Reading[]): void {
     for (const f of this.forwarders) f.offerReadings(readings)
     for (const f of this.hj212) f.offerReadings(readings)
+    this.reports.readingsStored(readings)
   }
 
   /** alerts.onTransition: queued in order, each with the alert as it stands. */
@@ -112,6 +134,7 @@ export class Uplink {
    */
   async snapshot (dataDir: string): Promise<string[]> {
     const seq = existsSync(this.seqPath()) ? readFileSync(this.seqPath()) : undefined
+    const reports = this.reports.snapshotState()
     const captures = this.forwarders.map((f) => ({ name: basename(f.queueDir), c: f.captureQueue() }))
     const out: string[] = []
     const root = join(dataDir, 'uplink')
@@ -120,6 +143,11 @@ export class Uplink {
       mkdirSync(root, { recursive: true })
       writeFileSync(join(root, 'alerts-seq.json'), seq)
       out.push(join('uplink', 'alerts-seq.json'))
+    }
+    if (this.reports.enabled) {
+      mkdirSync(root, { recursive: true })
+      writeFileSync(join(root, REPORTS_FILE), reports)
+      out.push(join('uplink', REPORTS_FILE))
     }
     return out
   }
@@ -179,6 +207,7 @@ export class Uplink {
 
   async close (): Promise<void> {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
+    await this.reports.close()
     await this.alertChain
     await Promise.all([...this.forwarders, ...this.hj212].map((f) => f.close()))
     this.writeStatus()

@@ -4,7 +4,8 @@
  * site), stores their readings through ingest like local ones (validation, dedup: a replayed
  * batch stores nothing twice) and their alert transitions under the site's own alert ids;
  * a regulator's acknowledgement here goes down to the site on uplink/{site}/down and is
- * applied there through the site's lifecycle, whose transition then comes back up.
+ * applied there through the site's lifecycle, whose transition then comes back up. A site's
+ * daily reports are kept as the site computed them (the last one per site-day).
  */
 import type { Alert, AlertTransition } from '../core/alerts.js'
 import type { Clock } from '../core/clock.js'
@@ -16,9 +17,9 @@ import { MinewatchError } from '../core/errors.js'
 import { mgM3ToDust } from '../core/units.js'
 import { telemetryTopic, uplinkTopic } from '../core/topics.js'
 import type { Ingest } from '../ingest/index.js'
-import type { AlertStore } from '../store/state.js'
+import type { AlertStore, ForwardedReportStore } from '../store/state.js'
 import { decodeBatch } from './codec.js'
-import type { DownlinkAck } from './items.js'
+import type { DownlinkAck, ForwardedDailyReport } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
 
 /** Readings per ingest message (ingest takes at most 5,000 per message and 256 KiB). */
@@ -31,6 +32,9 @@ export interface ReceiverOptions {
   registry: Registry
   ingest: Ingest
   alertStore: AlertStore
+  forwardedReports: ForwardedReportStore
+  /** Throws an Error saying what is wrong when a forwarded report is not a daily report (the API's schema). */
+  checkReport: (report: unknown) => void
   /** Publishes on the embedded broker (QoS 1). */
   publish: (topic: string, payload: Buffer) => Promise<void>
   /** True for a site whose minewatch uplinks here (it has a site-uplink account): its alerts are the site's. */
@@ -73,6 +77,7 @@ export class UplinkReceiver {
     await Promise.all(writes)
     if (batch.readings.length > 0) this.o.metrics.received.inc({ site, kind: 'reading' }, batch.readings.length)
     for (const { alert, transition } of batch.transitions) await this.storeTransition(alert, transition)
+    for (const d of batch.reports) await this.storeReport(d, msg)
     return { forward: false } // batches are for this minewatch, not for its MQTT subscribers
   }
 
@@ -87,6 +92,24 @@ export class UplinkReceiver {
     for (const l of this.listeners) {
       try { l(stored) } catch (err) { this.o.logger.error({ err }, 'uplink: transition listener failed') }
     }
+  }
+
+  /**
+   * Keeps a site's daily report unless the one held is the same or later (a replayed batch, a
+   * re-send). One that is not a daily report is recorded as a reject and acknowledged (the rest
+   * of the batch is stored).
+   */
+  private async storeReport (d: ForwardedDailyReport, msg: { topic: string, receivedAt: number }): Promise<void> {
+    try {
+      this.o.checkReport(d.report)
+    } catch (err) {
+      const detail = `daily report ${d.site} ${d.date} revision ${d.revision}: ${(err as Error).message}`.slice(0, 512)
+      await this.o.ingest.recordDenied({ deviceId: null, topic: msg.topic, reason: 'invalid_reading', payload: Buffer.from(JSON.stringify(d).slice(0, 1024)), at: msg.receivedAt, detail })
+      return
+    }
+    const outcome = await this.o.forwardedReports.put({ ...d, receivedAt: this.o.clock.now() })
+    if (outcome !== 'kept') this.o.metrics.received.inc({ site: d.site, kind: 'report' })
+    this.o.logger.info({ site: d.site, date: d.date, revision: d.revision, outcome }, 'uplink: daily report from a site')
   }
 
   /** True when `id` is an alert of a site that uplinks here (acknowledged at the site, through the downlink). */

@@ -7,29 +7,25 @@
  * alerts with the same ids, states and transitions.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { freePort, tempDir, waitFor } from '../helpers/ports.js'
-import { startMinewatchProcess, type MinewatchProcess } from '../helpers/minewatch-process.js'
+import { waitFor } from '../helpers/ports.js'
+import type { MinewatchProcess } from '../helpers/minewatch-process.js'
+import { startUplinkPair, stopProcess as stop, UPLINK_PW, UPLINK_SITE, type UplinkPair } from '../helpers/uplink-pair.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 import { openStateStore } from '../../store/duckdb/state.js'
 import type { Reading } from '../../core/readings.js'
 
-const SITE = 'zj-huzhou-quarry'
+const SITE = UPLINK_SITE
 const OTHER_SITE = 'gs-baiyin-cuzn'
 const DUST = ['ZJ-DUST01', 'ZJ-DUST02'] // ZJ-DUST01 reports in ug/m3: its values cross the uplink in mg/m3 and go back into ingest in ug/m3
 const PER_PHASE = 100 // readings per device per phase
 const ADMIN = 'demo-admin-token-0001'
 const REGULATOR = 'demo-regulator-zj-token'
-const UPLINK_PW = 'demo-site-zj-uplink-pw'
 
-const demo = readFileSync('config/demo.yaml', 'utf8')
-const provinceYaml = demo.replace('accounts:\n', `accounts:\n  - username: site-zj\n    role: site-uplink\n    sites: [ ${SITE} ]\n    password: ${UPLINK_PW}\n`)
-const siteYaml = (provinceMqtt: number) => `${demo}
-uplink:
+const siteUplink = (provinceMqtt: number) => `uplink:
   targets:
     - name: province
       url: mqtt://127.0.0.1:${provinceMqtt}
@@ -40,7 +36,6 @@ uplink:
       reconnectMs: 200
 `
 
-interface Ports { mqtt: number, http: number }
 const base = Date.now() - 60 * 60_000 // an hour ago: every reading well inside ingest.maxLateMs
 let seq = 0
 
@@ -69,30 +64,19 @@ async function load (site: MinewatchProcess): Promise<number> {
 }
 
 describe('uplink: site minewatch → provincial minewatch', () => {
-  const siteDir = tempDir('minewatch-uplink-site-')
-  const provDir = tempDir('minewatch-uplink-prov-')
+  let pair: UplinkPair
   let prov: MinewatchProcess
   let site: MinewatchProcess
-  let provPorts: Ports
   let published = 0
-  const env = { MW_TEST_UPLINK_PW: UPLINK_PW }
-  const startProvince = async () => (prov = await startMinewatchProcess({ config: join(provDir.path, 'province.yaml'), dataDir: join(provDir.path, 'data'), mqttPort: provPorts.mqtt, httpPort: provPorts.http }))
-  const startSite = async () => (site = await startMinewatchProcess({ config: join(siteDir.path, 'site.yaml'), dataDir: join(siteDir.path, 'data'), env }))
-  const stop = async (p: MinewatchProcess, signal: NodeJS.Signals = 'SIGTERM') => { p.child.kill(signal); await p.exited }
+  const startProvince = async () => (prov = await pair.startProvince())
+  const startSite = async () => (site = await pair.startSite())
 
   beforeAll(async () => {
-    provPorts = { mqtt: await freePort(), http: await freePort() }
-    writeFileSync(join(provDir.path, 'province.yaml'), provinceYaml)
-    writeFileSync(join(siteDir.path, 'site.yaml'), siteYaml(provPorts.mqtt))
-    await Promise.all([startProvince(), startSite()])
+    pair = await startUplinkPair({ siteUplink })
+    ;({ prov, site } = pair)
   }, 120_000)
 
-  afterAll(async () => {
-    for (const p of [site, prov]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL')
-    if (process.env.KEEP_UPLINK_DIRS) { console.log(siteDir.path, provDir.path); return }
-    siteDir.remove()
-    provDir.remove()
-  })
+  afterAll(() => pair?.cleanup())
 
   it('forwards steady load; a site account may not publish for another site', async () => {
     await waitFor(async () => (await uplinkStatus(site)).connected, 20_000, 'the site to connect upstream')
@@ -160,7 +144,7 @@ describe('uplink: site minewatch → provincial minewatch', () => {
         return { keys, latest }
       } finally { await store.close() }
     }
-    const [atSite, atProv] = [await keysOf(siteDir.path), await keysOf(provDir.path)]
+    const [atSite, atProv] = [await keysOf(pair.siteDir), await keysOf(pair.provDir)]
     expect(atSite.keys.length).toBe(published)
     expect(atProv.keys).toEqual(atSite.keys) // same readings, none twice
     for (const d of [...DUST, 'ZJ-UWB01']) expect(atProv.latest.get(d)?.values).toEqual(atSite.latest.get(d)?.values)
@@ -178,12 +162,12 @@ describe('uplink: site minewatch → provincial minewatch', () => {
         }))
       } finally { await state.close() }
     }
-    const [siteAlerts, provAlerts] = [await alertsOf(siteDir.path), await alertsOf(provDir.path)]
+    const [siteAlerts, provAlerts] = [await alertsOf(pair.siteDir), await alertsOf(pair.provDir)]
     expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'acknowledged')).toBe(true)
     expect(provAlerts).toEqual(siteAlerts)
 
     // minewatch uplink status: what the site wrote when it stopped (an empty queue, every item acknowledged)
-    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(siteDir.path, 'data')])
+    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(pair.siteDir, 'data')])
     const status = JSON.parse(cli.stdout) as { targets: Array<{ name: string, backlogItems: number, droppedItems: number, lastAckAt: number | null }> }
     expect(status.targets).toMatchObject([{ name: 'province', backlogItems: 0, droppedItems: 0 }])
     expect(status.targets[0]!.lastAckAt).not.toBeNull()
