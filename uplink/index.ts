@@ -6,18 +6,18 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { writeQueueCapture } from '../store/segments/snapshot.js'
-import type { AlertTransition } from '../core/alerts.js'
+import { COMMENT_ACTION, type AlertTransition, type CloseReason } from '../core/alerts.js'
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../core/config.js'
 import type { Logger } from '../core/log.js'
 import type { Reading } from '../core/readings.js'
 import { MinewatchError } from '../core/errors.js'
-import type { AlertStore } from '../store/state.js'
+import type { AlertStore, AuditStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import { Hj212Forwarder } from './hj212/forwarder.js'
 import { Forwarder, queueDir, type UplinkTarget } from './forwarder.js'
 import { STATUS_FILE, type UplinkStatus } from './status.js'
-import type { DownlinkAck } from './items.js'
+import type { DownlinkMessage } from './items.js'
 import { ReportForwarding } from './reports.js'
 import type { UplinkMetrics } from './metrics.js'
 
@@ -45,8 +45,12 @@ export interface UplinkOptions {
   dailyReport: (site: string, date: string) => Promise<Record<string, unknown> | undefined>
   /** ingest.maxLateMs: how far back late data can change a day. */
   maxLateMs: number
-  /** Applies an upstream acknowledgement (the alert engine's ack, the one the API calls). */
+  /** Applies an upstream acknowledgement, comment and close (the alert engine's, the ones the API calls). */
   ack: (id: string, by: string, note: string) => Promise<unknown>
+  comment: (id: string, by: string, text: string) => Promise<unknown>
+  close: (id: string, by: string, reason: CloseReason, text: string) => Promise<unknown>
+  /** The site's audit log: a comment redelivered from upstream is found there and not added twice. */
+  audit?: Pick<AuditStore, 'list'>
   env?: NodeJS.ProcessEnv
   clock: Clock
   logger: Logger
@@ -68,7 +72,7 @@ export class Uplink {
     this.forwarders = o.config.targets.map((t) => {
       const password = env[t.passwordEnv]
       if (password === undefined || password === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink target '${t.name}': environment variable ${t.passwordEnv} (its password) is not set`)
-      return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyAck: (a, target) => this.applyAck(a, target) })
+      return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyDownlink: (m, target) => this.applyDownlink(m, target) })
     })
     this.hj212 = o.config.hj212.map((t) => {
       const site = o.sites.find((s) => s.id === t.site)
@@ -174,9 +178,24 @@ export class Uplink {
     }
   }
 
-  private async applyAck (a: DownlinkAck, target: UplinkTarget): Promise<void> {
-    // recorded as who acknowledged and where: "李工 @ province (via uplink target)"
-    await this.o.ack(a.alertId, `${a.by} @ ${target.name}`, a.note)
+  /**
+   * A regulator's request from upstream, applied through this site's own alert lifecycle and
+   * recorded as who and where ("李工 @ province"): the site stays the authority on its alerts. An
+   * ack of an alert no longer firing, or a close of one already resolved, throws MW_CONFLICT (the
+   * forwarder counts it as skipped: a redelivery or a request overtaken here is not applied twice).
+   */
+  private async applyDownlink (m: DownlinkMessage, target: UplinkTarget): Promise<void> {
+    const by = `${m.by} @ ${target.name}`
+    switch (m.type) {
+      case 'ack': await this.o.ack(m.alertId, by, m.note); return
+      case 'close': await this.o.close(m.alertId, by, m.reason, m.text); return
+      case 'comment': {
+        // QoS 1 may deliver it again (a crash before the PUBACK): the same author's same text on the alert is one comment
+        const held = await this.o.audit?.list({ target: m.alertId, action: COMMENT_ACTION, limit: 1000 }) ?? []
+        if (held.some((r) => r.actor === by && r.detail.text === m.text)) throw new MinewatchError('MW_CONFLICT', `comment by ${by} on ${m.alertId} is already here`)
+        await this.o.comment(m.alertId, by, m.text)
+      }
+    }
   }
 
   status (): UplinkStatus {

@@ -7,7 +7,8 @@
  * applied there through the site's lifecycle, whose transition then comes back up. A site's
  * daily reports are kept as the site computed them (the last one per site-day).
  */
-import type { Alert, AlertTransition } from '../core/alerts.js'
+import type { Alert, AlertTransition, CloseReason } from '../core/alerts.js'
+import { SYSTEM_ACTOR } from '../core/audit.js'
 import type { Clock } from '../core/clock.js'
 import type { Logger } from '../core/log.js'
 import type { Registry } from '../core/registry.js'
@@ -17,14 +18,16 @@ import { MinewatchError } from '../core/errors.js'
 import { mgM3ToDust } from '../core/units.js'
 import { telemetryTopic, uplinkTopic } from '../core/topics.js'
 import type { Ingest } from '../ingest/index.js'
-import type { AlertStore, ForwardedReportStore } from '../store/state.js'
+import type { AlertStore, AuditStore, ForwardedReportStore } from '../store/state.js'
 import { decodeBatch } from './codec.js'
-import type { DownlinkAck, ForwardedDailyReport } from './items.js'
+import type { DownlinkMessage, ForwardedDailyReport } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
 
 /** Readings per ingest message (ingest takes at most 5,000 per message and 256 KiB). */
 const READINGS_PER_MESSAGE = 500
-/** How long an acknowledgement at the province waits for the site's transition to come back, ms. */
+/** The audit action of a request sent down to a site (ack, comment, close). */
+export const DOWNLINK_ACTION = 'alert.downlink'
+/** How long an acknowledgement or close at the province waits for the site's transition to come back, ms. */
 export const ACK_ROUND_TRIP_MS = 10_000 // 10 s
 const DUST_CONCENTRATIONS = new Set(FIELDS.dust.filter((f) => f.unit === 'mg/m³').map((f) => f.name))
 
@@ -33,6 +36,8 @@ export interface ReceiverOptions {
   ingest: Ingest
   alertStore: AlertStore
   forwardedReports: ForwardedReportStore
+  /** This minewatch's audit log: the requests sent down (action alert.downlink) and the site's transitions as they arrive. */
+  audit?: Pick<AuditStore, 'append'>
   /** Throws an Error saying what is wrong when a forwarded report is not a daily report (the API's schema). */
   checkReport: (report: unknown) => void
   /** Publishes on the embedded broker (QoS 1). */
@@ -87,7 +92,12 @@ export class UplinkReceiver {
     if (history.some((h) => h.at === t.at && h.to === t.to && h.from === t.from && h.reason === t.reason)) return
     const { seq: _siteSeq, ...rest } = t
     void _siteSeq
-    const stored = await this.o.alertStore.transition(alert, rest)
+    // audited here too, as the site's: who (at the site, or a regulator here "@ <target>"), what
+    const audit = this.o.audit === undefined ? undefined : {
+      at: this.o.clock.now(), site: alert.site, actor: t.by ?? SYSTEM_ACTOR, action: 'alert.transition', target: alert.id,
+      detail: { kind: alert.kind, subject: alert.subject, from: t.from, to: t.to, reason: t.reason, eventAt: t.at, forwardedBy: alert.site }
+    }
+    const stored = await this.o.alertStore.transition(alert, rest, undefined, audit)
     this.o.metrics.received.inc({ site: alert.site, kind: 'transition' })
     for (const l of this.listeners) {
       try { l(stored) } catch (err) { this.o.logger.error({ err }, 'uplink: transition listener failed') }
@@ -125,16 +135,39 @@ export class UplinkReceiver {
    */
   async ack (alert: Alert, by: string, note: string): Promise<Alert> {
     if (alert.state !== 'firing') throw new MinewatchError('MW_CONFLICT', `alert ${alert.id} is ${alert.state}; only a firing alert can be acknowledged`)
-    const back = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.listeners.delete(listener); resolve() }, ACK_ROUND_TRIP_MS)
-      const listener = (t: AlertTransition) => {
-        if (t.alertId === alert.id && t.to === 'acknowledged') { clearTimeout(timer); this.listeners.delete(listener); resolve() }
-      }
-      this.listeners.add(listener)
-    })
-    const msg: DownlinkAck = { type: 'ack', alertId: alert.id, by, note, at: this.o.clock.now() }
+    return await this.request(alert, { type: 'ack', alertId: alert.id, by, note, at: this.o.clock.now() }, (t) => t.to === 'acknowledged')
+  }
+
+  /**
+   * A regulator's close of a site's alert: as ack, answered once the site's transition to resolved
+   * came back (the site's close, or its own resolution if that came first: the site decides).
+   */
+  async close (alert: Alert, by: string, reason: CloseReason, text: string): Promise<Alert> {
+    if (alert.state === 'resolved') throw new MinewatchError('MW_CONFLICT', `alert ${alert.id} is resolved; only an open alert can be closed`)
+    return await this.request(alert, { type: 'close', alertId: alert.id, by, reason, text, at: this.o.clock.now() }, (t) => t.to === 'resolved')
+  }
+
+  /** A comment (already stored here by the caller) sent down to the site, which adds it to its own audit log. */
+  async comment (alert: Alert, by: string, text: string): Promise<void> {
+    await this.request(alert, { type: 'comment', alertId: alert.id, by, text, at: this.o.clock.now() }, null)
+  }
+
+  /** Audits and publishes `msg` on uplink/{site}/down; waits (up to ACK_ROUND_TRIP_MS) for the site's transition `back` to arrive. */
+  private async request (alert: Alert, msg: DownlinkMessage, back: ((t: AlertTransition) => boolean) | null): Promise<Alert> {
+    const came = back === null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.listeners.delete(listener); resolve() }, ACK_ROUND_TRIP_MS)
+        const listener = (t: AlertTransition) => {
+          if (t.alertId === alert.id && back(t)) { clearTimeout(timer); this.listeners.delete(listener); resolve() }
+        }
+        this.listeners.add(listener)
+      })
+    const { alertId: _id, by, at, type, ...detail } = msg
+    void _id
+    await this.o.audit?.append([{ at, site: alert.site, actor: by, action: DOWNLINK_ACTION, target: alert.id, detail: { type, ...detail, to: uplinkTopic(alert.site, 'down') } }])
     await this.o.publish(uplinkTopic(alert.site, 'down'), Buffer.from(JSON.stringify(msg)))
-    await back
+    await came
     return (await this.o.alertStore.get(alert.id)) ?? alert
   }
 

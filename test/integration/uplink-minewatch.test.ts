@@ -1,7 +1,8 @@
 /**
  * Site → province over MQTT with two real `minewatch up` processes (docs/uplink.md): steady
  * load; the province stopped and restarted (the site queues, then replays); a regulator's
- * acknowledgement at the province applied at the site; the site SIGKILLed with a backlog
+ * acknowledgement, comment and close at the province applied at the site (a second close skipped
+ * there, every request audited at both ends); the site SIGKILLed with a backlog
  * and restarted; a site account publishing for another site refused. At the end the
  * province holds exactly the site's readings (no duplicates, same values) and the site's
  * alerts with the same ids, states and transitions.
@@ -92,7 +93,7 @@ describe('uplink: site minewatch → provincial minewatch', () => {
     await waitFor(async () => (await json<{ items: Array<{ reason: string, topic: string }> }>(prov, '/api/v1/rejects?limit=100')).items.some((r) => r.reason === 'topic_mismatch' && r.topic === `uplink/${OTHER_SITE}/up`), 10_000, 'the refusal to be recorded')
   }, 60_000)
 
-  it('queues while the province is down and replays after it restarts; an ack at the province shows at the site', async () => {
+  it('queues while the province is down and replays after it restarts; an ack, a comment and a close at the province show at the site', async () => {
     // an alert at the site: a person outside the licence boundary (3 consecutive fixes, fenceSettings default)
     const loc = await mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: 'ZJ-UWB01', password: 'demo-ZJ-UWB01-pw', protocolVersion: 4, reconnectPeriod: 0 })
     const now = Date.now()
@@ -119,6 +120,38 @@ describe('uplink: site minewatch → provincial minewatch', () => {
     expect(atSite?.state).toBe('acknowledged')
     expect(atSite?.ackedBy).toBe('浙江省自然资源厅 @ province')
     expect(acked.ackedBy).toBe(atSite?.ackedBy)
+
+    // a regulator's comment at the province: kept there, and at the site as the regulator's @ the target
+    type Detail = { alert: { state: string }, history: Array<{ to: string, reason: string, by: string | null }>, comments: Array<{ by: string, text: string }> }
+    await json(prov, `/api/v1/alerts/${alertId}/comments`, REGULATOR, { method: 'POST', body: JSON.stringify({ text: '请现场复核越界人员' }) })
+    expect((await json<Detail>(prov, `/api/v1/alerts/${alertId}`)).comments).toEqual([expect.objectContaining({ by: '浙江省自然资源厅', text: '请现场复核越界人员' })])
+    await waitFor(async () => (await json<Detail>(site, `/api/v1/alerts/${alertId}`)).comments.length > 0, 20_000, 'the comment at the site')
+    expect((await json<Detail>(site, `/api/v1/alerts/${alertId}`)).comments).toEqual([expect.objectContaining({ by: '浙江省自然资源厅 @ province', text: '请现场复核越界人员' })])
+
+    // two closes at the province at once (an operator of the province, reason from core's list): the site applies
+    // the first, skips the second (already resolved there); one resolved transition at both ends
+    const close = () => json<{ state: string }>(prov, `/api/v1/alerts/${alertId}/close`, ADMIN, { method: 'POST', body: JSON.stringify({ reason: 'rectified', text: '人员已撤离' }) })
+    const closed = await Promise.all([close(), close()])
+    expect(closed.map((a) => a.state)).toEqual(['resolved', 'resolved'])
+    const siteDetail = await json<Detail>(site, `/api/v1/alerts/${alertId}`)
+    expect(siteDetail.alert.state).toBe('resolved')
+    expect(siteDetail.history.filter((t) => t.to === 'resolved')).toEqual([expect.objectContaining({ reason: 'closed:rectified', by: 'admin @ province' })])
+    await waitFor(async () => /minewatch_uplink_downlink_applied_total\{[^}]*outcome="skipped"[^}]*\} [1-9]/.test(await (await fetch(`http://127.0.0.1:${site.httpPort}/metrics`)).text()), 10_000, 'the second close skipped at the site')
+    expect((await json<Detail>(prov, `/api/v1/alerts/${alertId}`)).history.filter((t) => t.to === 'resolved')).toHaveLength(1)
+    // closed already, as the province sees it: refused there
+    const again = await fetch(`http://127.0.0.1:${prov.httpPort}/api/v1/alerts/${alertId}/close`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'rectified', text: '' }) })
+    expect(again.status).toBe(409)
+
+    // audited at both ends: the requests sent down and the site's transitions at the province; the applied ones at the site
+    type Audit = { items: Array<{ action: string, actor: string, target: string | null, detail: Record<string, unknown> }> }
+    const auditOf = async (p: MinewatchProcess) => (await json<Audit>(p, `/api/v1/audit?site=${SITE}&limit=10000`)).items.filter((r) => r.target === alertId)
+    const provAudit = await auditOf(prov)
+    expect(provAudit.filter((r) => r.action === 'alert.downlink').map((r) => [r.actor, r.detail.type])).toEqual([['浙江省自然资源厅', 'ack'], ['浙江省自然资源厅', 'comment'], ['admin', 'close'], ['admin', 'close']])
+    expect(provAudit.filter((r) => r.action === 'alert.transition').map((r) => [r.actor, r.detail.to])).toEqual(expect.arrayContaining([['浙江省自然资源厅 @ province', 'acknowledged'], ['admin @ province', 'resolved']]))
+    const siteAudit = await auditOf(site)
+    expect(siteAudit.filter((r) => r.action !== 'alert.transition' || r.detail.to !== 'firing').map((r) => [r.action, r.actor])).toEqual([
+      ['alert.transition', '浙江省自然资源厅 @ province'], ['alert.comment', '浙江省自然资源厅 @ province'], ['alert.transition', 'admin @ province']
+    ])
   }, 120_000)
 
   it('loses nothing when the site is SIGKILLed with a backlog', async () => {
@@ -163,7 +196,7 @@ describe('uplink: site minewatch → provincial minewatch', () => {
       } finally { await state.close() }
     }
     const [siteAlerts, provAlerts] = [await alertsOf(pair.siteDir), await alertsOf(pair.provDir)]
-    expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'acknowledged')).toBe(true)
+    expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'resolved' && a.history.some((t) => t.to === 'acknowledged') && a.history.at(-1)?.reason === 'closed:rectified')).toBe(true)
     expect(provAlerts).toEqual(siteAlerts)
 
     // minewatch uplink status: what the site wrote when it stopped (an empty queue, every item acknowledged)
