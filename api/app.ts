@@ -11,7 +11,7 @@ import {
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
 import type { TelemetryStore } from '../store/telemetry.js'
-import type { RejectStore, AlertStore, AuditStore, DeadLetterService } from '../store/state.js'
+import type { RejectStore, AlertStore, AuditStore, DeadLetterService, ForwardedReportStore } from '../store/state.js'
 import type { AlertService } from '../core/alerts.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Logger } from '../core/log.js'
@@ -51,6 +51,8 @@ export interface AppDeps {
   telemetry: TelemetryStore
   rejects: RejectStore
   alertStore: AlertStore
+  /** Daily reports forwarded by sites that uplink here (routes/reports.ts gives them for those site-days). */
+  forwardedReports?: ForwardedReportStore
   /** The hash-chained audit log (routes/audit.ts, alert comments); absent: those routes answer 503. */
   auditStore?: AuditStore
   alerts: AlertService

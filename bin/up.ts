@@ -38,6 +38,10 @@ import { PID_FILE, RELOAD_STATUS_FILE, readPid } from '../reload/files.js'
 import { DeviceLifecycle } from '../devices/service.js'
 import { Uplink, UplinkReceiver, createUplinkMetrics } from '../uplink/index.js'
 import { parseUplinkTopic } from '../core/topics.js'
+import { computeDailyReport } from '../api/reports/daily.js'
+import { fetchDailyInput } from '../api/reports/fetch.js'
+import { dailyReportSchema } from '../api/reports/schema.js'
+import { beijingDateToMs } from '../core/time.js'
 import type { AlertService } from '../core/alerts.js'
 import type { AlertStore } from '../store/state.js'
 
@@ -221,7 +225,13 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     })
     closers.push(async () => unsubscribe())
     // uplink: queues stored readings and alert transitions; closed after ingest (its last batches are queued too)
-    const uplink = new Uplink({ config: config.uplink, sites: config.sites, telemetry, dataDir, alertStore: state.alerts, ack: (id, by, note) => alerts.ack(id, by, note), clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics })
+    const uplink = new Uplink({
+      config: config.uplink, sites: config.sites, telemetry, dataDir, alertStore: state.alerts, clock,
+      ack: (id, by, note) => alerts.ack(id, by, note), comment: (id, by, text) => alerts.comment(id, by, text), close: (id, by, reason, text) => alerts.closeAlert(id, by, reason, text), audit: state.audit, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
+      // the site's daily report as its API gives it (api/reports), forwarded upstream when a day is over
+      dailyReport: async (id, date) => { const s = registry.site(id); return s ? computeDailyReport(await fetchDailyInput({ telemetry, alertStore: state.alerts }, s, date, beijingDateToMs(date), clock.now())) : undefined },
+      maxLateMs: config.ingest.maxLateMs
+    })
     closers.push(() => uplink.close())
     const unsubscribeUplink = [ingest.onStored((rs) => uplink.readingsStored(rs)), alerts.onTransition((t) => uplink.transitionStored(t))]
     closers.push(async () => { for (const u of unsubscribeUplink) u() })
@@ -229,7 +239,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     closers.push(() => ingest.close())
 
     const receiver = new UplinkReceiver({
-      registry, ingest, alertStore: state.alerts, isUplinked: uplinked, clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
+      registry, ingest, alertStore: state.alerts, forwardedReports: state.forwardedReports, audit: state.audit, checkReport: (r) => { const c = dailyReportSchema.safeParse(r); if (!c.success) throw new Error(c.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')) }, isUplinked: uplinked, clock, logger: logger.child({ part: 'uplink' }), metrics: uplinkMetrics,
       publish: async (topic, payload) => { await late.broker!.publish(topic, payload, 1) }
     })
     const broker = late.broker = createBroker({
@@ -303,16 +313,13 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
     // the API acknowledges a site's forwarded alert through the downlink (the site applies it), others here
     const alertService: AlertService = {
       ack: async (id, by, note) => { const a = await receiver.owns(id); return a ? await receiver.ack(a, by, note) : await alerts.ack(id, by, note) },
-      // a comment on a forwarded alert stays in this minewatch's audit log (it does not flow down yet: docs/uplink.md)
-      comment: (id, by, text) => alerts.comment(id, by, text),
-      closeAlert: async (id, by, reason, text) => {
-        if (await receiver.owns(id)) throw new MinewatchError('MW_CONFLICT', `alert ${id} was forwarded by its site: it is closed there`)
-        return await alerts.closeAlert(id, by, reason, text)
-      },
+      // a comment on a forwarded alert is kept here and goes down to the site; a close is the site's to apply
+      comment: async (id, by, text) => { const c = await alerts.comment(id, by, text); const a = await receiver.owns(id); if (a) await receiver.comment(a, by, text); return c },
+      closeAlert: async (id, by, reason, text) => { const a = await receiver.owns(id); return a ? await receiver.close(a, by, reason, text) : await alerts.closeAlert(id, by, reason, text) },
       onTransition: (l) => { const off = [alerts.onTransition(l), receiver.onTransition(l)]; return () => { for (const u of off) u() } }
     }
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, forwardedReports: state.forwardedReports, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
       // backups (lifecycle/backup.ts): each DuckDB store copies its own file as of one instant while ingest goes on
       backup: !isDuckDBState(state)
         ? async () => { throw new MinewatchError('MW_CONFLICT', 'the state is in PostgreSQL (store.state.engine: postgres): back it up with pg_dump (docs/storage.md); minewatch backup copies only embedded DuckDB state') }

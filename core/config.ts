@@ -319,7 +319,9 @@ export const uplinkTargetSchema = z.strictObject({
   /** What is forwarded: reading kinds ('*' or a list) and alert transitions. */
   forward: z.strictObject({
     kinds: z.union([z.literal('*'), z.array(z.enum(KINDS)).min(1)]).default('*'),
-    alerts: z.boolean().default(true)
+    alerts: z.boolean().default(true),
+    /** The site's daily reports, when a day is over and again when late data changes it (uplink/reports.ts). */
+    dailyReports: z.boolean().default(true)
   }).prefault({}),
   /** At most this many readings (and alert transitions) in one MQTT message upstream. */
   batchMaxReadings: z.number().int().positive().max(5000).default(2000),
@@ -366,7 +368,14 @@ export const uplinkHj212TargetSchema = z.strictObject({
 export const uplinkSchema = z.strictObject({
   targets: z.array(uplinkTargetSchema).default([]),
   /** HJ 212-2017 upstreams (docs/uplink.md, "HJ 212 uplink"). */
-  hj212: z.array(uplinkHj212TargetSchema).default([])
+  hj212: z.array(uplinkHj212TargetSchema).default([]),
+  /** Daily reports forwarded by the MQTT targets (forward.dailyReports; uplink/reports.ts). */
+  dailyReports: z.strictObject({
+    /** A day's report is computed and sent this long after the day ends (readings still arriving count), s. */
+    graceS: z.number().int().min(0).max(86_400).default(600), // 10 min
+    /** A past day that received late data is computed again at most this often; sent again only when its figures changed, s. */
+    refreshS: z.number().int().min(1).max(86_400).default(60) // 1 min
+  }).prefault({})
 }).prefault({})
 // ---- end uplink
 

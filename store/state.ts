@@ -183,6 +183,37 @@ export interface DeviceChangeStore {
   list(q?: { device?: string }): Promise<DeviceChange[]>
 }
 // ---- end device lifecycle
+// ---- forwarded daily reports (uplink/, docs/uplink.md): a site's own daily reports, kept at the province
+/** A site's daily report as its minewatch computed and forwarded it. */
+export interface ForwardedReport {
+  site: string
+  /** Beijing calendar day, YYYY-MM-DD. */
+  date: string
+  /** 1, 2, … per site-day at the site: a report re-stated by late data carries the next revision. */
+  revision: number
+  /** When the site computed it (site clock), epoch ms. */
+  computedAt: number
+  /** When this minewatch stored it (first receipt of this revision), epoch ms. */
+  receivedAt: number
+  /** The report as the site's API gives it (api/reports/schema.ts dailyReportSchema, checked on receipt). */
+  report: Record<string, unknown>
+}
+
+export interface ForwardedReportStore {
+  /**
+   * Stores a site's report, durable when resolved: 'stored' (first for its day), 'replaced' (a later
+   * revision or computation replaced the one held), 'kept' (the same or an older one: a replay or a
+   * late re-send; the one held stays, with its receivedAt).
+   */
+  put(r: ForwardedReport): Promise<'stored' | 'replaced' | 'kept'>
+  get(site: string, date: string): Promise<ForwardedReport | undefined>
+}
+
+/** True when `a` supersedes `b` (a later computation at the site, or a later revision of the same one). */
+export function supersedes (a: Pick<ForwardedReport, 'computedAt' | 'revision'>, b: Pick<ForwardedReport, 'computedAt' | 'revision'>): boolean {
+  return a.computedAt > b.computedAt || (a.computedAt === b.computedAt && a.revision > b.revision)
+}
+// ---- end forwarded daily reports
 
 /** Every state store of one database (DuckDB file or PostgreSQL), as bin/up.ts opens it. */
 export interface StateStore {
@@ -193,6 +224,8 @@ export interface StateStore {
   audit: AuditStore
   /** Device lifecycle changes (devices/), append-only. */
   deviceChanges: DeviceChangeStore
+  /** Daily reports forwarded by sites (uplink receiver). */
+  forwardedReports: ForwardedReportStore
   /** Waits for queued writes, then closes. Idempotent; later calls reject with MW_STORE_CLOSED. */
   close(): Promise<void>
 }

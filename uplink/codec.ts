@@ -3,7 +3,9 @@
  * stream of JSON:
  *
  *   { "r": [[device, kind, [field, …], [[tsDelta, seq|null, value|null, …], …]], …],
- *     "a": [{ alert, transition }, …] }
+ *     "a": [{ alert, transition }, …], "d": [{ site, date, revision, computedAt, report }, …] }
+ *
+ * ("d", the daily reports, only when the batch has some: a batch of readings costs no more.)
  *
  * Readings are grouped per device in queue order (a device's order is kept); each group names
  * its fields once and its rows carry the time as a difference from the previous row (the
@@ -12,7 +14,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { isKind, type Kind } from '../core/kinds.js'
 import type { Reading } from '../core/readings.js'
-import type { ForwardedTransition, UplinkItem } from './items.js'
+import type { ForwardedDailyReport, ForwardedTransition, UplinkItem } from './items.js'
 
 /** Format byte of a JSON + raw-deflate batch. */
 export const FORMAT_DEFLATE_JSON = 1
@@ -25,14 +27,17 @@ type Group = [string, Kind, string[], Row[]]
 export interface DecodedBatch {
   readings: Reading[]
   transitions: ForwardedTransition[]
+  reports: ForwardedDailyReport[]
 }
 
 /** The uncompressed JSON of a batch (the bench measures it beside the compressed one). */
 export function batchJson (site: string, items: readonly UplinkItem[]): string {
   const groups = new Map<string, { group: Group, lastTs: number, fields: Map<string, number> }>()
   const alerts: ForwardedTransition[] = []
+  const reports: ForwardedDailyReport[] = []
   for (const item of items) {
     if ('a' in item) { alerts.push(item.a); continue }
+    if ('d' in item) { if (item.d.site === site) reports.push(item.d); continue }
     const r = item.r
     if (r.site !== site) continue // a target forwards its own site only
     let g = groups.get(r.device)
@@ -47,7 +52,7 @@ export function batchJson (site: string, items: readonly UplinkItem[]): string {
     g.lastTs = r.ts
     g.group[3].push(row)
   }
-  return JSON.stringify({ r: [...groups.values()].map((g) => g.group), a: alerts })
+  return JSON.stringify({ r: [...groups.values()].map((g) => g.group), a: alerts, ...(reports.length > 0 ? { d: reports } : {}) })
 }
 
 export function encodeBatch (site: string, items: readonly UplinkItem[]): Buffer {
@@ -69,8 +74,9 @@ export function decodeBatch (site: string, payload: Buffer): DecodedBatch {
     throw new Error(`uplink batch does not inflate to JSON: ${(err as Error).message}`)
   }
   if (json === null || typeof json !== 'object') throw new Error('uplink batch is not an object')
-  const { r, a } = json as { r?: unknown, a?: unknown }
+  const { r, a, d } = json as { r?: unknown, a?: unknown, d?: unknown }
   if (!Array.isArray(r) || !Array.isArray(a)) throw new Error('uplink batch needs arrays r and a')
+  if (d !== undefined && !Array.isArray(d)) throw new Error('uplink batch: d (daily reports) is an array when present')
   const readings: Reading[] = []
   r.forEach((g: unknown, i) => {
     if (!Array.isArray(g) || g.length !== 4) throw new Error(`r[${i}]: a group is [device, kind, fields, rows]`)
@@ -100,5 +106,16 @@ export function decodeBatch (site: string, payload: Buffer): DecodedBatch {
     }
     if (x.alert.site !== site || x.transition.site !== site) throw new Error(`a[${i}]: alert ${x.alert.id} is of site '${x.alert.site}', not '${site}'`)
   })
-  return { readings, transitions: a as ForwardedTransition[] }
+  const reports = (d ?? []) as unknown[]
+  reports.forEach((x: unknown, i) => {
+    const f = x as Partial<ForwardedDailyReport> | null
+    if (!f || typeof f !== 'object') throw new Error(`d[${i}]: a daily report is { site, date, revision, computedAt, report }`)
+    if (f.site !== site) throw new Error(`d[${i}]: a report of site '${String(f.site)}', not '${site}'`)
+    if (typeof f.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(f.date)) throw new Error(`d[${i}]: date is YYYY-MM-DD, got ${JSON.stringify(f.date)}`)
+    if (!Number.isSafeInteger(f.revision) || f.revision! < 1) throw new Error(`d[${i}]: revision is an integer ≥ 1, got ${JSON.stringify(f.revision)}`)
+    if (!Number.isSafeInteger(f.computedAt) || f.computedAt! < 0) throw new Error(`d[${i}]: computedAt is epoch ms, got ${JSON.stringify(f.computedAt)}`)
+    const rep = f.report as Record<string, unknown> | null | undefined
+    if (!rep || typeof rep !== 'object' || Array.isArray(rep) || rep.site !== site || rep.date !== f.date) throw new Error(`d[${i}]: report is the daily report of ${site} on ${f.date}`)
+  })
+  return { readings, transitions: a as ForwardedTransition[], reports: reports as ForwardedDailyReport[] }
 }

@@ -1,9 +1,9 @@
 /**
  * One uplink target, site side: a durable queue (store/segments, the spool's format and
- * fsync policy) fed with stored readings and alert transitions, drained in order over one
+ * fsync policy) fed with stored readings, alert transitions and daily reports, drained in order over one
  * MQTT connection. A batch leaves the queue only after the upstream's QoS 1 PUBACK; one
  * batch is in flight at a time, so the upstream receives each device's readings in order.
- * The same connection receives the upstream's downlink (acknowledgements by a regulator).
+ * The same connection receives the upstream's downlink (a regulator's acknowledgements, comments, closes).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,7 +17,7 @@ import { uplinkTopic } from '../core/topics.js'
 import { SegmentQueue } from '../store/segments/queue.js'
 import { captureQueueDir, type QueueDirCapture } from '../store/segments/snapshot.js'
 import { encodeBatch } from './codec.js'
-import type { DownlinkAck, ForwardedTransition, UplinkItem } from './items.js'
+import { parseDownlink, type DownlinkMessage, type ForwardedDailyReport, type ForwardedTransition, type UplinkItem } from './items.js'
 import type { UplinkMetrics } from './metrics.js'
 import { TargetState, type TargetStatus } from './target-state.js'
 
@@ -32,8 +32,8 @@ export interface ForwarderOptions {
   clock: Clock
   logger: Logger
   metrics: UplinkMetrics
-  /** Applies an upstream acknowledgement through the local alert lifecycle. */
-  applyAck: (ack: DownlinkAck, target: UplinkTarget) => Promise<void>
+  /** Applies an upstream acknowledgement, comment or close through the local alert lifecycle. */
+  applyDownlink: (msg: DownlinkMessage, target: UplinkTarget) => Promise<void>
 }
 
 export class Forwarder {
@@ -112,6 +112,12 @@ export class Forwarder {
     return this.enqueue([{ a: ft }])
   }
 
+  /** Queues a daily report of this target's site; resolves once it is durable in the queue. */
+  offerReport (d: ForwardedDailyReport): Promise<void> {
+    if (!this.o.target.forward.dailyReports || d.site !== this.o.target.site) return Promise.resolve()
+    return this.enqueue([{ d }])
+  }
+
   forwardsAlertsOf (site: string): boolean {
     return this.o.target.forward.alerts && site === this.o.target.site
   }
@@ -152,18 +158,16 @@ export class Forwarder {
   }
 
   private async downlink (payload: Buffer): Promise<void> {
-    let msg: Partial<DownlinkAck>
-    try { msg = JSON.parse(payload.toString('utf8')) as Partial<DownlinkAck> } catch { throw new Error('downlink message is not JSON') }
-    if (msg.type !== 'ack' || typeof msg.alertId !== 'string' || typeof msg.by !== 'string') throw new Error('downlink message is not { type: "ack", alertId, by, note }')
+    const msg = parseDownlink(payload, this.o.clock.now())
     try {
-      await this.o.applyAck({ type: 'ack', alertId: msg.alertId, by: msg.by, note: typeof msg.note === 'string' ? msg.note : '', at: Number(msg.at) || this.o.clock.now() }, this.o.target)
+      await this.o.applyDownlink(msg, this.o.target)
       this.state.s.downlinkApplied++
       this.o.metrics.downlinkApplied.inc({ target: this.name, outcome: 'applied' })
     } catch (err) {
-      // already acknowledged or resolved here (a redelivered ack, or the alert moved on): nothing to do
+      // already done here (a redelivery), or the alert moved on (acknowledged, closed at the site): nothing to do
       if (err instanceof MinewatchError && (err.code === 'MW_CONFLICT' || err.code === 'MW_NOT_FOUND')) {
         this.o.metrics.downlinkApplied.inc({ target: this.name, outcome: 'skipped' })
-        this.o.logger.warn({ target: this.name, alertId: msg.alertId, reason: err.message }, 'uplink: upstream acknowledgement not applied')
+        this.o.logger.warn({ target: this.name, alertId: msg.alertId, type: msg.type, reason: err.message }, 'uplink: upstream request not applied')
         return
       }
       throw err

@@ -6,18 +6,19 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { writeQueueCapture } from '../store/segments/snapshot.js'
-import type { AlertTransition } from '../core/alerts.js'
+import { COMMENT_ACTION, type AlertTransition, type CloseReason } from '../core/alerts.js'
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../core/config.js'
 import type { Logger } from '../core/log.js'
 import type { Reading } from '../core/readings.js'
 import { MinewatchError } from '../core/errors.js'
-import type { AlertStore } from '../store/state.js'
+import type { AlertStore, AuditStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import { Hj212Forwarder } from './hj212/forwarder.js'
 import { Forwarder, queueDir, type UplinkTarget } from './forwarder.js'
 import { STATUS_FILE, type UplinkStatus } from './status.js'
-import type { DownlinkAck } from './items.js'
+import type { DownlinkMessage } from './items.js'
+import { ReportForwarding } from './reports.js'
 import type { UplinkMetrics } from './metrics.js'
 
 export { UplinkReceiver } from './receiver.js'
@@ -27,6 +28,8 @@ export { readUplinkStatus, formatUplinkStatus, STATUS_FILE, type UplinkStatus } 
 
 /** The status file is rewritten this often, ms. */
 const STATUS_EVERY_MS = 1000
+/** The daily reports' state (uplink/reports.ts), in <data-dir>/uplink/. */
+const REPORTS_FILE = 'reports.json'
 /** Transitions read back per page when catching up after a restart. */
 const CATCH_UP_PAGE = 500
 
@@ -38,8 +41,16 @@ export interface UplinkOptions {
   /** Read for HJ 212 interval data and history requests. */
   telemetry: Pick<TelemetryStore, 'series'>
   alertStore: AlertStore
-  /** Applies an upstream acknowledgement (the alert engine's ack, the one the API calls). */
+  /** The site's daily report of a Beijing day, as GET /api/v1/reports/daily gives it (undefined: no such site). */
+  dailyReport: (site: string, date: string) => Promise<Record<string, unknown> | undefined>
+  /** ingest.maxLateMs: how far back late data can change a day. */
+  maxLateMs: number
+  /** Applies an upstream acknowledgement, comment and close (the alert engine's, the ones the API calls). */
   ack: (id: string, by: string, note: string) => Promise<unknown>
+  comment: (id: string, by: string, text: string) => Promise<unknown>
+  close: (id: string, by: string, reason: CloseReason, text: string) => Promise<unknown>
+  /** The site's audit log: a comment redelivered from upstream is found there and not added twice. */
+  audit?: Pick<AuditStore, 'list'>
   env?: NodeJS.ProcessEnv
   clock: Clock
   logger: Logger
@@ -49,6 +60,7 @@ export interface UplinkOptions {
 export class Uplink {
   private readonly forwarders: Forwarder[]
   private readonly hj212: Hj212Forwarder[]
+  private readonly reports: ReportForwarding
   private alertChain: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | null = null
   private readonly dir: string
@@ -60,7 +72,7 @@ export class Uplink {
     this.forwarders = o.config.targets.map((t) => {
       const password = env[t.passwordEnv]
       if (password === undefined || password === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink target '${t.name}': environment variable ${t.passwordEnv} (its password) is not set`)
-      return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyAck: (a, target) => this.applyAck(a, target) })
+      return new Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), password, clock: o.clock, logger: o.logger, metrics: o.metrics, applyDownlink: (m, target) => this.applyDownlink(m, target) })
     })
     this.hj212 = o.config.hj212.map((t) => {
       const site = o.sites.find((s) => s.id === t.site)
@@ -73,6 +85,18 @@ export class Uplink {
       }))
       return new Hj212Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), watermarkFile: join(this.dir, `${t.name}.intervals.json`), devices, store: o.telemetry, clock: o.clock, logger: o.logger, metrics: o.metrics })
     })
+    const reporting = o.config.targets.filter((t) => t.forward.dailyReports)
+    this.reports = new ReportForwarding({
+      sites: [...new Set(reporting.map((t) => t.site))],
+      graceMs: o.config.dailyReports.graceS * 1000,
+      refreshMs: o.config.dailyReports.refreshS * 1000,
+      maxLateMs: o.maxLateMs,
+      compute: o.dailyReport,
+      offer: async (r) => { await Promise.all(this.forwarders.map((f) => f.offerReport(r))) },
+      stateFile: join(this.dir, REPORTS_FILE),
+      clock: o.clock,
+      logger: o.logger
+    })
   }
 
   get enabled (): boolean { return this.forwarders.length + this.hj212.length > 0 }
@@ -82,6 +106,7 @@ export class Uplink {
     for (const f of this.forwarders) f.start()
     for (const f of this.hj212) f.start()
     if (this.forwarders.length > 0) this.alertChain = this.alertChain.then(() => this.catchUp()).catch((err: unknown) => this.o.logger.error({ err }, 'uplink: catching up alert transitions failed'))
+    this.reports.start()
     this.writeStatus()
     this.timer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS)
     this.timer.unref()
@@ -91,6 +116,7 @@ export class Uplink {
   readingsStored (readings: readonly Reading[]): void {
     for (const f of this.forwarders) f.offerReadings(readings)
     for (const f of this.hj212) f.offerReadings(readings)
+    this.reports.readingsStored(readings)
   }
 
   /** alerts.onTransition: queued in order, each with the alert as it stands. */
@@ -112,6 +138,7 @@ export class Uplink {
    */
   async snapshot (dataDir: string): Promise<string[]> {
     const seq = existsSync(this.seqPath()) ? readFileSync(this.seqPath()) : undefined
+    const reports = this.reports.snapshotState()
     const captures = this.forwarders.map((f) => ({ name: basename(f.queueDir), c: f.captureQueue() }))
     const out: string[] = []
     const root = join(dataDir, 'uplink')
@@ -120,6 +147,11 @@ export class Uplink {
       mkdirSync(root, { recursive: true })
       writeFileSync(join(root, 'alerts-seq.json'), seq)
       out.push(join('uplink', 'alerts-seq.json'))
+    }
+    if (this.reports.enabled) {
+      mkdirSync(root, { recursive: true })
+      writeFileSync(join(root, REPORTS_FILE), reports)
+      out.push(join('uplink', REPORTS_FILE))
     }
     return out
   }
@@ -146,9 +178,24 @@ export class Uplink {
     }
   }
 
-  private async applyAck (a: DownlinkAck, target: UplinkTarget): Promise<void> {
-    // recorded as who acknowledged and where: "李工 @ province (via uplink target)"
-    await this.o.ack(a.alertId, `${a.by} @ ${target.name}`, a.note)
+  /**
+   * A regulator's request from upstream, applied through this site's own alert lifecycle and
+   * recorded as who and where ("李工 @ province"): the site stays the authority on its alerts. An
+   * ack of an alert no longer firing, or a close of one already resolved, throws MW_CONFLICT (the
+   * forwarder counts it as skipped: a redelivery or a request overtaken here is not applied twice).
+   */
+  private async applyDownlink (m: DownlinkMessage, target: UplinkTarget): Promise<void> {
+    const by = `${m.by} @ ${target.name}`
+    switch (m.type) {
+      case 'ack': await this.o.ack(m.alertId, by, m.note); return
+      case 'close': await this.o.close(m.alertId, by, m.reason, m.text); return
+      case 'comment': {
+        // QoS 1 may deliver it again (a crash before the PUBACK): the same author's same text on the alert is one comment
+        const held = await this.o.audit?.list({ target: m.alertId, action: COMMENT_ACTION, limit: 1000 }) ?? []
+        if (held.some((r) => r.actor === by && r.detail.text === m.text)) throw new MinewatchError('MW_CONFLICT', `comment by ${by} on ${m.alertId} is already here`)
+        await this.o.comment(m.alertId, by, m.text)
+      }
+    }
   }
 
   status (): UplinkStatus {
@@ -179,6 +226,7 @@ export class Uplink {
 
   async close (): Promise<void> {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
+    await this.reports.close()
     await this.alertChain
     await Promise.all([...this.forwarders, ...this.hj212].map((f) => f.close()))
     this.writeStatus()

@@ -13,7 +13,7 @@ export function createUplinkMetrics (registry: Registry) {
     dropped: new Counter({ name: 'minewatch_uplink_dropped_items_total', help: 'Items dropped at the queue bound (onFull: drop-oldest), by target', labelNames, registers: r }),
     refused: new Counter({ name: 'minewatch_uplink_refused_items_total', help: 'Items not queued at the queue bound (onFull: refuse-new), by target', labelNames, registers: r }),
     lastAck: new Gauge({ name: 'minewatch_uplink_last_ack_timestamp_seconds', help: 'When the upstream last acknowledged a batch, by target', labelNames, registers: r }),
-    received: new Counter({ name: 'minewatch_uplink_received_items_total', help: 'Upstream side: readings and alert transitions received from sites, by site and kind (reading, transition)', labelNames: ['site', 'kind'], registers: r }),
+    received: new Counter({ name: 'minewatch_uplink_received_items_total', help: 'Upstream side: readings, alert transitions and daily reports (new or replacing) received from sites, by site and kind (reading, transition, report)', labelNames: ['site', 'kind'], registers: r }),
     downlinkApplied: new Counter({ name: 'minewatch_uplink_downlink_applied_total', help: 'Acknowledgements from upstream applied to local alerts, by target and outcome', labelNames: ['target', 'outcome'], registers: r })
   }
 }

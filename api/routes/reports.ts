@@ -1,5 +1,6 @@
 /**
- * GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv).
+ * GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv);
+ * for a site that uplinks here, the report the site forwarded for that day (source=computed: this minewatch's own).
  * GET /reports/day-facts?site=&from=&to=: the stored day facts (the figures the dashboards show) of a range of days.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -11,7 +12,7 @@ import { DAY, beijingDate, beijingDateToMs, beijingDayStart } from '../../core/t
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
 import { principalOf, querySite } from '../auth/access.js'
-import { dailyReportSchema, dayFactsListSchema } from '../reports/schema.js'
+import { dailyReportSchema, dayFactsListSchema, type DailyReport } from '../reports/schema.js'
 import { computeDailyReport } from '../reports/daily.js'
 import { fetchDailyInput } from '../reports/fetch.js'
 import { dailyReportCsv } from '../reports/csv.js'
@@ -25,10 +26,12 @@ export default async function reportsRoutes (fastify: FastifyInstance, { deps }:
       summary: 'Daily report of one site for one Beijing calendar day (JSON, or CSV with Accept: text/csv)',
       querystring: z.object({
         site: idParam,
-        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional().describe('Beijing calendar day; default: yesterday')
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional().describe('Beijing calendar day; default: yesterday'),
+        source: z.enum(['auto', 'site', 'computed']).default('auto')
+          .describe('auto: the report the site forwarded (uplink) when there is one, else computed here; site: only the forwarded one (404 without); computed: always computed here from the stored readings')
       }),
       produces: ['application/json', 'text/csv'],
-      response: { 200: dailyReportSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema }
+      response: { 200: dailyReportResponseSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema }
     }
   }, async (req, reply) => {
     const site = querySite(deps.registry, principalOf(req), req.query.site)
@@ -37,7 +40,11 @@ export default async function reportsRoutes (fastify: FastifyInstance, { deps }:
     const dayStart = beijingDateToMs(date)
     if (Number.isNaN(dayStart)) throw new MinewatchError('MW_BAD_REQUEST', `date: '${date}' is not a calendar day`)
     if (dayStart > now) throw new MinewatchError('MW_BAD_REQUEST', `date: ${date} has not started yet (Beijing time)`)
-    const report = computeDailyReport(await fetchDailyInput(deps, site, date, dayStart, now))
+    const held = req.query.source === 'computed' ? undefined : await deps.forwardedReports?.get(site.id, date)
+    if (held === undefined && req.query.source === 'site') throw new MinewatchError('MW_NOT_FOUND', `site ${site.id} forwarded no daily report for ${date}`)
+    const report = held !== undefined
+      ? { ...(held.report as DailyReport), forwarded: { revision: held.revision, computedAt: held.computedAt, receivedAt: held.receivedAt } }
+      : computeDailyReport(await fetchDailyInput(deps, site, date, dayStart, now))
     if (wantsCsv(req.headers.accept)) {
       return (reply as FastifyReply) // untyped: the 200 schema describes the JSON form
         .type('text/csv; charset=utf-8')
@@ -71,6 +78,15 @@ export default async function reportsRoutes (fastify: FastifyInstance, { deps }:
     return { site: site.id, items: facts.map(({ site: _site, ...f }) => ({ date: beijingDate(f.day), ...f })) }
   })
 }
+
+/** The daily report, saying whether it is the one a site forwarded (uplink/reports.ts) or computed here. */
+const dailyReportResponseSchema = dailyReportSchema.extend({
+  forwarded: z.object({
+    revision: z.number().int().describe('1 when the day was first reported, +1 each time late data changed it at the site'),
+    computedAt: z.number().describe('when the site computed it, epoch ms (site clock)'),
+    receivedAt: z.number().describe('when this minewatch received this revision, epoch ms')
+  }).optional().describe('present when this is the report the site forwarded over the uplink; absent: computed by this minewatch')
+}).meta({ id: 'DailyReportResponse' })
 
 /** Days one day-facts request may span. */
 const MAX_FACT_DAYS = 366

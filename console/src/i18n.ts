@@ -89,7 +89,19 @@ const TEXTS = {
   tilesNone: ['无底图（矢量）', 'none (vector)'],
   notFound: ['无权访问或不存在', 'not found or not allowed'],
   below: ['低于下限', 'below floor'],
-  ok: ['达标', 'ok']
+  ok: ['达标', 'ok'],
+  uplink: ['上行链路', 'Uplink'],
+  uplinkTarget: ['目标', 'Target'],
+  uplinkLink: ['连接', 'Link'],
+  uplinkUp: ['已连接', 'connected'],
+  uplinkDown: ['未连接', 'disconnected'],
+  uplinkBacklog: ['积压', 'Backlog'],
+  uplinkLastAck: ['最后确认', 'Last ack'],
+  uplinkRate: ['速率', 'Rate'],
+  uplinkBound: ['队列上限 · 策略', 'Bound · policy'],
+  uplinkDropOldest: ['丢弃最旧', 'drop oldest'],
+  uplinkRefuseNew: ['拒收新数据', 'refuse new'],
+  uplinkLost: ['丢弃 / 拒收', 'Dropped / refused']
 } as const satisfies Record<string, readonly [string, string]>
 
 export type TextKey = keyof typeof TEXTS

@@ -47,7 +47,11 @@ export const STATE_DDL: readonly string[] = [
   // device lifecycle changes (devices/): append-only, spec as JSON
   `CREATE TABLE IF NOT EXISTS device_changes (
     seq BIGINT PRIMARY KEY, "at" BIGINT NOT NULL, "by" VARCHAR NOT NULL, action VARCHAR NOT NULL,
-    device VARCHAR NOT NULL, site VARCHAR NOT NULL, reason VARCHAR NOT NULL, spec VARCHAR)`
+    device VARCHAR NOT NULL, site VARCHAR NOT NULL, reason VARCHAR NOT NULL, spec VARCHAR)`,
+  // daily reports forwarded by sites (uplink/): the last one of each site-day, report as JSON
+  `CREATE TABLE IF NOT EXISTS forwarded_reports (
+    site VARCHAR NOT NULL, "date" VARCHAR NOT NULL, revision BIGINT NOT NULL, "computedAt" BIGINT NOT NULL,
+    "receivedAt" BIGINT NOT NULL, report VARCHAR NOT NULL, PRIMARY KEY (site, "date"))`
 ]
 
 /** Columns of alerts, in table order (also the Alert field names). */

@@ -13,6 +13,7 @@ import { DuckDBAlertStore } from './alerts.js'
 import { DuckDBOutboxStore } from './outbox.js'
 import { DuckDBAuditStore } from './audit.js'
 import { DuckDBDeviceChangeStore } from './device-changes.js'
+import { DuckDBForwardedReportStore } from './forwarded-reports.js'
 
 export type { StateStore } from '../state.js'
 
@@ -45,8 +46,9 @@ export async function openStateStore (opts: StateStoreOptions): Promise<DuckDBSt
     const audit = new DuckDBAuditStore(db)
     const alerts = await DuckDBAlertStore.open(db, outbox, audit)
     const deviceChanges = await DuckDBDeviceChangeStore.open(db)
+    const forwardedReports = new DuckDBForwardedReportStore(db)
     opts.logger?.info({ path: opts.path }, 'duckdb state store open')
-    return withClose({ rejects, alerts, outbox, audit, deviceChanges, snapshot: (target: string) => db.snapshot(target) }, async () => {
+    return withClose({ rejects, alerts, outbox, audit, deviceChanges, forwardedReports, snapshot: (target: string) => db.snapshot(target) }, async () => {
       await rejects.drain()
       await db.close()
       opts.logger?.info({ path: opts.path }, 'duckdb state store closed')

@@ -61,6 +61,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [{
       seq BIGINT PRIMARY KEY, "at" BIGINT NOT NULL, "by" TEXT NOT NULL, action TEXT NOT NULL,
       device TEXT NOT NULL, site TEXT NOT NULL, reason TEXT NOT NULL, spec TEXT)`
   ]
+}, {
+  to: 2,
+  name: 'forwarded_reports: daily reports forwarded by sites (uplink)',
+  sql: [
+    `CREATE TABLE forwarded_reports (
+      site TEXT NOT NULL, "date" TEXT NOT NULL, revision BIGINT NOT NULL, "computedAt" BIGINT NOT NULL,
+      "receivedAt" BIGINT NOT NULL, report TEXT NOT NULL, PRIMARY KEY (site, "date"))`
+  ]
 }]
 
 export function pgCurrentVersion (migrations: readonly PgMigration[] = PG_MIGRATIONS): number {

@@ -16,6 +16,7 @@ import { PgOutboxStore } from './outbox.js'
 import { PgAuditStore } from './audit.js'
 import { PgAlertStore } from './alerts.js'
 import { PgDeviceChangeStore } from './device-changes.js'
+import { PgForwardedReportStore } from './forwarded-reports.js'
 
 /** A claim on outbox rows lasts this long unless configured: longer than a batch of deliveries with their timeouts. */
 export const DEFAULT_CLAIM_LEASE_MS = 300_000
@@ -52,9 +53,10 @@ export async function openPgStateStore (opts: PgStateStoreOptions): Promise<PgSt
     const audit = new PgAuditStore(db)
     const alerts = new PgAlertStore(db, outbox, audit)
     const deviceChanges = new PgDeviceChangeStore(db)
+    const forwardedReports = new PgForwardedReportStore(db)
     await outbox.updateGauge()
     opts.logger?.info({ where: db.where, poolSize: opts.poolSize }, 'postgres state store open')
-    return withClose({ rejects, alerts, outbox, audit, deviceChanges }, async () => {
+    return withClose({ rejects, alerts, outbox, audit, deviceChanges, forwardedReports }, async () => {
       await rejects.drain()
       await db.close()
       opts.logger?.info({ where: db.where }, 'postgres state store closed')

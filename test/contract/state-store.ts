@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import type { Reject } from '../../core/rejects.js'
 import type { Alert, AlertTransition, AlertState } from '../../core/alerts.js'
-import type { RejectStore, AlertStore, AuditStore, OutboxStore, OutboxItem, DeviceChangeStore } from '../../store/state.js'
+import type { RejectStore, AlertStore, AuditStore, OutboxStore, OutboxItem, DeviceChangeStore, ForwardedReportStore } from '../../store/state.js'
 import { auditHash, GENESIS_HASH } from '../../core/audit.js'
 
 export interface StateStoresHandle {
@@ -15,6 +15,7 @@ export interface StateStoresHandle {
   outbox: OutboxStore
   audit: AuditStore
   deviceChanges: DeviceChangeStore
+  forwardedReports: ForwardedReportStore
   /** Closes the stores and removes their files. */
   cleanup(): Promise<void>
 }
@@ -403,6 +404,44 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       await expect(h.deviceChanges.append({ ...ok, action: 'add' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' }) // add needs a spec
       expect(await h.deviceChanges.list()).toEqual([])
       expect((await h.deviceChanges.append(ok)).seq).toBe(1)
+    })
+  })
+
+  describe(`ForwardedReportStore contract: ${name}`, () => {
+    let h: StateStoresHandle
+    beforeEach(async () => { h = await factory({ rejectsMaxRows: 100 }) })
+    afterEach(async () => { await h.cleanup() })
+    const r1 = { site: 'gm01', date: '2025-03-01', revision: 1, computedAt: T0, receivedAt: T0 + 5, report: { site: 'gm01', date: '2025-03-01', dust: [{ metric: 'tsp', exceedanceMinutes: 3 }], note: '日报' } }
+
+    it('stores one report per site-day; a later computation replaces it, a replay or an older one is kept out', async () => {
+      expect(await h.forwardedReports.get('gm01', '2025-03-01')).toBeUndefined()
+      expect(await h.forwardedReports.put(r1)).toBe('stored')
+      expect(await h.forwardedReports.get('gm01', '2025-03-01')).toEqual(r1)
+      // the same report sent again (a replayed batch): kept, with the first receipt's time
+      expect(await h.forwardedReports.put({ ...r1, receivedAt: T0 + 60_000 })).toBe('kept')
+      expect((await h.forwardedReports.get('gm01', '2025-03-01'))?.receivedAt).toBe(T0 + 5)
+      const r2 = { ...r1, revision: 2, computedAt: T0 + 3_600_000, receivedAt: T0 + 3_600_005, report: { ...r1.report, dust: [{ metric: 'tsp', exceedanceMinutes: 4 }] } }
+      expect(await h.forwardedReports.put(r2)).toBe('replaced')
+      expect(await h.forwardedReports.put(r1)).toBe('kept') // revision 1 arriving late does not undo revision 2
+      expect(await h.forwardedReports.get('gm01', '2025-03-01')).toEqual(r2)
+      // same computation time, higher revision: replaces
+      expect(await h.forwardedReports.put({ ...r2, revision: 3 })).toBe('replaced')
+      // other days and sites are apart
+      expect(await h.forwardedReports.put({ ...r1, date: '2025-03-02' })).toBe('stored')
+      expect(await h.forwardedReports.put({ ...r1, site: 'gm02' })).toBe('stored')
+      expect((await h.forwardedReports.get('gm01', '2025-03-01'))?.revision).toBe(3)
+      expect(await h.forwardedReports.get('gm03', '2025-03-01')).toBeUndefined()
+    })
+
+    it('refuses a malformed report with MW_BAD_REQUEST and keeps the one held', async () => {
+      await h.forwardedReports.put(r1)
+      const later = { ...r1, computedAt: T0 + 1 }
+      await expect(h.forwardedReports.put({ ...later, date: '2025-3-1' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.forwardedReports.put({ ...later, revision: 0 })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.forwardedReports.put({ ...later, site: '' })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.forwardedReports.put({ ...later, computedAt: 1.5 })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      await expect(h.forwardedReports.put({ ...later, report: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      expect(await h.forwardedReports.get('gm01', '2025-03-01')).toEqual(r1)
     })
   })
 }

@@ -5,7 +5,7 @@
  * then restarted: the backlog replays; the site SIGKILLed with a backlog and restarted: nothing
  * lost. At the end the province holds exactly the site's readings (same devices and times, none
  * twice, same particulate values). Then the province asks for history (2051, 2061): the site
- * answers with its minute means from its store, and no hour without a valid mean.
+ * answers with its minute means, minima and maxima from its store, and no hour without a valid mean.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -161,7 +161,7 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     expect(status.targets).toMatchObject([{ name: 'province-hj212', protocol: 'hj212', backlogItems: 0 }])
   }, 60_000)
 
-  it('answers the province\'s history requests from its store: minute means, and no hour without 45 minutes of data', async () => {
+  it('answers the province\'s history requests from its store: minute means, minima and maxima, and no hour without 45 minutes of data', async () => {
     await Promise.all([startProvince(), startSite()])
     await waitFor(async () => (await uplinkStatus(site)).connected, 20_000, 'the site to reconnect')
     const device = 'ZJ-DUST02'
@@ -185,5 +185,14 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     expect(atProv.map((p) => p.t)).toEqual(atSite.map((p) => p.t))
     // pm10 is stored in mg/m3 at both ends; the province stores the site's minute mean as sent
     for (let i = 0; i < atSite.length; i++) expect(atProv[i]!.value).toBeCloseTo(atSite[i]!.value, 9)
+    // and its -Min / -Max: the extremes of the minute's readings at the site
+    const ext: Record<string, Series['points']> = {}
+    for (const [agg, field] of [['min', 'pm10Min'], ['max', 'pm10Max']] as const) {
+      const siteExt = ext[agg] = (await json<Series>(site, `/api/v1/series?${q}&field=pm10&agg=${agg}`)).points
+      const provExt = (await json<Series>(prov, `/api/v1/series?${q}&field=${field}`)).points
+      expect(provExt.map((p) => p.t)).toEqual(siteExt.map((p) => p.t))
+      for (let i = 0; i < siteExt.length; i++) expect(provExt[i]!.value).toBeCloseTo(siteExt[i]!.value, 9)
+    }
+    expect(ext.min!.some((p, i) => p.value < ext.max![i]!.value)).toBe(true) // minutes whose readings differ: Min and Max are not the mean
   }, 120_000)
 })

@@ -1,35 +1,32 @@
 /**
  * Site → province over MQTT with two real `minewatch up` processes (docs/uplink.md): steady
  * load; the province stopped and restarted (the site queues, then replays); a regulator's
- * acknowledgement at the province applied at the site; the site SIGKILLed with a backlog
+ * acknowledgement, comment and close at the province applied at the site (a second close skipped
+ * there, every request audited at both ends); the site SIGKILLed with a backlog
  * and restarted; a site account publishing for another site refused. At the end the
  * province holds exactly the site's readings (no duplicates, same values) and the site's
  * alerts with the same ids, states and transitions.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { freePort, tempDir, waitFor } from '../helpers/ports.js'
-import { startMinewatchProcess, type MinewatchProcess } from '../helpers/minewatch-process.js'
+import { waitFor } from '../helpers/ports.js'
+import type { MinewatchProcess } from '../helpers/minewatch-process.js'
+import { startUplinkPair, stopProcess as stop, UPLINK_PW, UPLINK_SITE, type UplinkPair } from '../helpers/uplink-pair.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 import { openStateStore } from '../../store/duckdb/state.js'
 import type { Reading } from '../../core/readings.js'
 
-const SITE = 'zj-huzhou-quarry'
+const SITE = UPLINK_SITE
 const OTHER_SITE = 'gs-baiyin-cuzn'
 const DUST = ['ZJ-DUST01', 'ZJ-DUST02'] // ZJ-DUST01 reports in ug/m3: its values cross the uplink in mg/m3 and go back into ingest in ug/m3
 const PER_PHASE = 100 // readings per device per phase
 const ADMIN = 'demo-admin-token-0001'
 const REGULATOR = 'demo-regulator-zj-token'
-const UPLINK_PW = 'demo-site-zj-uplink-pw'
 
-const demo = readFileSync('config/demo.yaml', 'utf8')
-const provinceYaml = demo.replace('accounts:\n', `accounts:\n  - username: site-zj\n    role: site-uplink\n    sites: [ ${SITE} ]\n    password: ${UPLINK_PW}\n`)
-const siteYaml = (provinceMqtt: number) => `${demo}
-uplink:
+const siteUplink = (provinceMqtt: number) => `uplink:
   targets:
     - name: province
       url: mqtt://127.0.0.1:${provinceMqtt}
@@ -40,7 +37,6 @@ uplink:
       reconnectMs: 200
 `
 
-interface Ports { mqtt: number, http: number }
 const base = Date.now() - 60 * 60_000 // an hour ago: every reading well inside ingest.maxLateMs
 let seq = 0
 
@@ -69,30 +65,19 @@ async function load (site: MinewatchProcess): Promise<number> {
 }
 
 describe('uplink: site minewatch → provincial minewatch', () => {
-  const siteDir = tempDir('minewatch-uplink-site-')
-  const provDir = tempDir('minewatch-uplink-prov-')
+  let pair: UplinkPair
   let prov: MinewatchProcess
   let site: MinewatchProcess
-  let provPorts: Ports
   let published = 0
-  const env = { MW_TEST_UPLINK_PW: UPLINK_PW }
-  const startProvince = async () => (prov = await startMinewatchProcess({ config: join(provDir.path, 'province.yaml'), dataDir: join(provDir.path, 'data'), mqttPort: provPorts.mqtt, httpPort: provPorts.http }))
-  const startSite = async () => (site = await startMinewatchProcess({ config: join(siteDir.path, 'site.yaml'), dataDir: join(siteDir.path, 'data'), env }))
-  const stop = async (p: MinewatchProcess, signal: NodeJS.Signals = 'SIGTERM') => { p.child.kill(signal); await p.exited }
+  const startProvince = async () => (prov = await pair.startProvince())
+  const startSite = async () => (site = await pair.startSite())
 
   beforeAll(async () => {
-    provPorts = { mqtt: await freePort(), http: await freePort() }
-    writeFileSync(join(provDir.path, 'province.yaml'), provinceYaml)
-    writeFileSync(join(siteDir.path, 'site.yaml'), siteYaml(provPorts.mqtt))
-    await Promise.all([startProvince(), startSite()])
+    pair = await startUplinkPair({ siteUplink })
+    ;({ prov, site } = pair)
   }, 120_000)
 
-  afterAll(async () => {
-    for (const p of [site, prov]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL')
-    if (process.env.KEEP_UPLINK_DIRS) { console.log(siteDir.path, provDir.path); return }
-    siteDir.remove()
-    provDir.remove()
-  })
+  afterAll(() => pair?.cleanup())
 
   it('forwards steady load; a site account may not publish for another site', async () => {
     await waitFor(async () => (await uplinkStatus(site)).connected, 20_000, 'the site to connect upstream')
@@ -108,7 +93,7 @@ describe('uplink: site minewatch → provincial minewatch', () => {
     await waitFor(async () => (await json<{ items: Array<{ reason: string, topic: string }> }>(prov, '/api/v1/rejects?limit=100')).items.some((r) => r.reason === 'topic_mismatch' && r.topic === `uplink/${OTHER_SITE}/up`), 10_000, 'the refusal to be recorded')
   }, 60_000)
 
-  it('queues while the province is down and replays after it restarts; an ack at the province shows at the site', async () => {
+  it('queues while the province is down and replays after it restarts; an ack, a comment and a close at the province show at the site', async () => {
     // an alert at the site: a person outside the licence boundary (3 consecutive fixes, fenceSettings default)
     const loc = await mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: 'ZJ-UWB01', password: 'demo-ZJ-UWB01-pw', protocolVersion: 4, reconnectPeriod: 0 })
     const now = Date.now()
@@ -135,6 +120,38 @@ describe('uplink: site minewatch → provincial minewatch', () => {
     expect(atSite?.state).toBe('acknowledged')
     expect(atSite?.ackedBy).toBe('浙江省自然资源厅 @ province')
     expect(acked.ackedBy).toBe(atSite?.ackedBy)
+
+    // a regulator's comment at the province: kept there, and at the site as the regulator's @ the target
+    type Detail = { alert: { state: string }, history: Array<{ to: string, reason: string, by: string | null }>, comments: Array<{ by: string, text: string }> }
+    await json(prov, `/api/v1/alerts/${alertId}/comments`, REGULATOR, { method: 'POST', body: JSON.stringify({ text: '请现场复核越界人员' }) })
+    expect((await json<Detail>(prov, `/api/v1/alerts/${alertId}`)).comments).toEqual([expect.objectContaining({ by: '浙江省自然资源厅', text: '请现场复核越界人员' })])
+    await waitFor(async () => (await json<Detail>(site, `/api/v1/alerts/${alertId}`)).comments.length > 0, 20_000, 'the comment at the site')
+    expect((await json<Detail>(site, `/api/v1/alerts/${alertId}`)).comments).toEqual([expect.objectContaining({ by: '浙江省自然资源厅 @ province', text: '请现场复核越界人员' })])
+
+    // two closes at the province at once (an operator of the province, reason from core's list): the site applies
+    // the first, skips the second (already resolved there); one resolved transition at both ends
+    const close = () => json<{ state: string }>(prov, `/api/v1/alerts/${alertId}/close`, ADMIN, { method: 'POST', body: JSON.stringify({ reason: 'rectified', text: '人员已撤离' }) })
+    const closed = await Promise.all([close(), close()])
+    expect(closed.map((a) => a.state)).toEqual(['resolved', 'resolved'])
+    const siteDetail = await json<Detail>(site, `/api/v1/alerts/${alertId}`)
+    expect(siteDetail.alert.state).toBe('resolved')
+    expect(siteDetail.history.filter((t) => t.to === 'resolved')).toEqual([expect.objectContaining({ reason: 'closed:rectified', by: 'admin @ province' })])
+    await waitFor(async () => /minewatch_uplink_downlink_applied_total\{[^}]*outcome="skipped"[^}]*\} [1-9]/.test(await (await fetch(`http://127.0.0.1:${site.httpPort}/metrics`)).text()), 10_000, 'the second close skipped at the site')
+    expect((await json<Detail>(prov, `/api/v1/alerts/${alertId}`)).history.filter((t) => t.to === 'resolved')).toHaveLength(1)
+    // closed already, as the province sees it: refused there
+    const again = await fetch(`http://127.0.0.1:${prov.httpPort}/api/v1/alerts/${alertId}/close`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'rectified', text: '' }) })
+    expect(again.status).toBe(409)
+
+    // audited at both ends: the requests sent down and the site's transitions at the province; the applied ones at the site
+    type Audit = { items: Array<{ action: string, actor: string, target: string | null, detail: Record<string, unknown> }> }
+    const auditOf = async (p: MinewatchProcess) => (await json<Audit>(p, `/api/v1/audit?site=${SITE}&limit=10000`)).items.filter((r) => r.target === alertId)
+    const provAudit = await auditOf(prov)
+    expect(provAudit.filter((r) => r.action === 'alert.downlink').map((r) => [r.actor, r.detail.type])).toEqual([['浙江省自然资源厅', 'ack'], ['浙江省自然资源厅', 'comment'], ['admin', 'close'], ['admin', 'close']])
+    expect(provAudit.filter((r) => r.action === 'alert.transition').map((r) => [r.actor, r.detail.to])).toEqual(expect.arrayContaining([['浙江省自然资源厅 @ province', 'acknowledged'], ['admin @ province', 'resolved']]))
+    const siteAudit = await auditOf(site)
+    expect(siteAudit.filter((r) => r.action !== 'alert.transition' || r.detail.to !== 'firing').map((r) => [r.action, r.actor])).toEqual([
+      ['alert.transition', '浙江省自然资源厅 @ province'], ['alert.comment', '浙江省自然资源厅 @ province'], ['alert.transition', 'admin @ province']
+    ])
   }, 120_000)
 
   it('loses nothing when the site is SIGKILLed with a backlog', async () => {
@@ -160,7 +177,7 @@ describe('uplink: site minewatch → provincial minewatch', () => {
         return { keys, latest }
       } finally { await store.close() }
     }
-    const [atSite, atProv] = [await keysOf(siteDir.path), await keysOf(provDir.path)]
+    const [atSite, atProv] = [await keysOf(pair.siteDir), await keysOf(pair.provDir)]
     expect(atSite.keys.length).toBe(published)
     expect(atProv.keys).toEqual(atSite.keys) // same readings, none twice
     for (const d of [...DUST, 'ZJ-UWB01']) expect(atProv.latest.get(d)?.values).toEqual(atSite.latest.get(d)?.values)
@@ -178,12 +195,12 @@ describe('uplink: site minewatch → provincial minewatch', () => {
         }))
       } finally { await state.close() }
     }
-    const [siteAlerts, provAlerts] = [await alertsOf(siteDir.path), await alertsOf(provDir.path)]
-    expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'acknowledged')).toBe(true)
+    const [siteAlerts, provAlerts] = [await alertsOf(pair.siteDir), await alertsOf(pair.provDir)]
+    expect(siteAlerts.some((a) => a.kind === 'boundary_breach' && a.state === 'resolved' && a.history.some((t) => t.to === 'acknowledged') && a.history.at(-1)?.reason === 'closed:rectified')).toBe(true)
     expect(provAlerts).toEqual(siteAlerts)
 
     // minewatch uplink status: what the site wrote when it stopped (an empty queue, every item acknowledged)
-    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(siteDir.path, 'data')])
+    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(pair.siteDir, 'data')])
     const status = JSON.parse(cli.stdout) as { targets: Array<{ name: string, backlogItems: number, droppedItems: number, lastAckAt: number | null }> }
     expect(status.targets).toMatchObject([{ name: 'province', backlogItems: 0, droppedItems: 0 }])
     expect(status.targets[0]!.lastAckAt).not.toBeNull()

@@ -5,8 +5,9 @@ import { t, fmtNum, fmtPct, fmtTime } from '../i18n.js'
 import { SiteMap, tileSetting, type ConsoleSettings } from '../map.js'
 import type { OverviewRow, GeoFeature } from '../types.js'
 import type { Page } from './page.js'
+import { UplinkTile } from './uplink-tile.js'
 
-const REFRESH_MS = 30_000
+const REFRESH_MS = 30_000 // the ranking and the uplink tile
 
 function status (r: OverviewRow): 'alarm' | 'warning' | 'ok' {
   if (r.openAlarms > 0 || r.boundaryBreachesMonth > 0) return 'alarm'
@@ -19,11 +20,14 @@ export async function overviewPage (root: HTMLElement): Promise<Page> {
   const mapEl = h('div', { class: 'map', 'data-testid': 'overview-map' })
   const table = h('tbody', {})
   const updated = h('span', { class: 'count' })
+  const uplink = new UplinkTile()
   fill(root, h('div', { class: 'overview' },
     h('section', { class: 'panel p-omap' }, h('h2', {}, t('overview'), updated), mapEl),
-    panel(`${t('rank')}`, 'p-rank', h('table', { class: 'rank', 'data-testid': 'ranking' },
-      h('thead', {}, h('tr', {}, ...(['rank', 'site', 'province', 'openAlarms', 'openAlerts', 'exceedMin', 'recycling', 'breachesMonth', 'completeness'] as const).map((k) => h('th', {}, t(k))))),
-      table))
+    h('div', { class: 'ocol' },
+      panel(`${t('rank')}`, 'p-rank', h('table', { class: 'rank', 'data-testid': 'ranking' },
+        h('thead', {}, h('tr', {}, ...(['rank', 'site', 'province', 'openAlarms', 'openAlerts', 'exceedMin', 'recycling', 'breachesMonth', 'completeness'] as const).map((k) => h('th', {}, t(k))))),
+        table)),
+      uplink.el)
   ))
   const map = new SiteMap(mapEl, tileSetting(await consoleSettings<ConsoleSettings>()))
   let stopped = false
@@ -58,7 +62,7 @@ export async function overviewPage (root: HTMLElement): Promise<Page> {
   }
   const loop = async () => {
     if (stopped) return
-    try { await refresh() } catch (err) { console.warn(err) }
+    try { await Promise.all([refresh(), uplink.refresh()]) } catch (err) { console.warn(err) }
     if (!stopped) timer = setTimeout(loop, REFRESH_MS)
   }
   await loop()

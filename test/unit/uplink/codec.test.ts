@@ -31,6 +31,21 @@ describe('uplink batch codec', () => {
     expect(wire).toBeLessThan(raw / 2)
   })
 
+  it('carries daily reports ("d") only when the batch has some, and refuses one of another site or day', () => {
+    const d = { site: SITE, date: '2026-12-01', revision: 2, computedAt: 1_790_000_000_000, report: { site: SITE, date: '2026-12-01', dust: [] } }
+    const items: UplinkItem[] = [{ r: dust('D1', 1) }, { d }, { d: { ...d, site: 'gs' } }] // another site's report is not this target's
+    expect(decodeBatch(SITE, encodeBatch(SITE, items)).reports).toEqual([d])
+    expect(JSON.parse(batchJson(SITE, [{ r: dust('D1', 1) }]))).not.toHaveProperty('d')
+    expect(decodeBatch(SITE, encodeBatch(SITE, [{ r: dust('D1', 1) }])).reports).toEqual([])
+    const bad = (x: unknown) => Buffer.concat([Buffer.from([1]), deflateRawSync(JSON.stringify({ r: [], a: [], d: [x] }))])
+    expect(() => decodeBatch(SITE, bad({ ...d, site: 'gs' }))).toThrow("d[0]: a report of site 'gs', not 'zj'")
+    expect(() => decodeBatch(SITE, bad({ ...d, date: '12/01' }))).toThrow('d[0]: date is YYYY-MM-DD')
+    expect(() => decodeBatch(SITE, bad({ ...d, revision: 0 }))).toThrow('d[0]: revision is an integer ≥ 1')
+    expect(() => decodeBatch(SITE, bad({ ...d, computedAt: 'now' }))).toThrow('d[0]: computedAt is epoch ms')
+    expect(() => decodeBatch(SITE, bad({ ...d, report: { ...d.report, date: '2026-11-30' } }))).toThrow('d[0]: report is the daily report of zj on 2026-12-01')
+    expect(() => decodeBatch(SITE, Buffer.concat([Buffer.from([1]), deflateRawSync('{"r":[],"a":[],"d":{}}')]))).toThrow('d (daily reports) is an array')
+  })
+
   it.each([
     [Buffer.alloc(0), 'empty'],
     [Buffer.from([2, 0, 0]), 'format 2 is not known'],

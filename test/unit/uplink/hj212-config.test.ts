@@ -51,7 +51,7 @@ describe('uplink.hj212 config', () => {
     const c = parse(yaml('        - { id: D1, mn: MN-D1, pwEnv: PW_D1 }')).config as Config
     const dir = tempDir('minewatch-uplink-hj-config-')
     try {
-      expect(() => new Uplink({ config: c.uplink, sites: c.sites, telemetry: { series: async () => [] }, dataDir: dir.path, alertStore: {} as AlertStore, ack: async () => undefined, env: {}, clock: { now: () => 0 }, logger: silentLogger(), metrics: createUplinkMetrics(createMetrics().registry) }))
+      expect(() => new Uplink({ config: c.uplink, sites: c.sites, telemetry: { series: async () => [] }, dataDir: dir.path, alertStore: {} as AlertStore, ack: async () => undefined, comment: async () => undefined, close: async () => undefined, dailyReport: async () => undefined, maxLateMs: 7 * 86_400_000, env: {}, clock: { now: () => 0 }, logger: silentLogger(), metrics: createUplinkMetrics(createMetrics().registry) }))
         .toThrow(expect.objectContaining({ code: 'MW_CONFIG_INVALID', message: expect.stringMatching(/environment variable PW_D1 \(the PW of D1\) is not set/) }))
     } finally { dir.remove() }
   })

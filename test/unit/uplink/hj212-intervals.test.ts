@@ -1,6 +1,6 @@
 /**
  * HJ 212 uplink interval data (uplink/hj212/intervals.ts) over a real DuckDB store: minute means
- * of counted readings, an hourly frame only for a valid hour (≥ 45 minutes, GB 3095-2012 §8), a
+ * of counted readings with their -Min/-Max, an hourly frame only for a valid hour (≥ 45 minutes, GB 3095-2012 §8), a
  * daily frame only for a valid day (≥ 20 valid hours), DataTime the interval start in Beijing time.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
@@ -16,6 +16,9 @@ const day = beijingDayStart(Date.UTC(2026, 10, 3, 4)) // a Beijing calendar day
 let store: DuckDBTelemetryStore
 
 const reading = (ts: number, pm10: number, flag?: string): Reading => ({ site: SITE, device: DEV, kind: 'dust', ts, values: { pm10, flag: flag ?? 'N' } })
+const HOUR3 = (45 * 0.3 + 0.5) / 46 // hour 3's mean
+/** The particulate's Min, Avg, Max and Flag of a CP, as numbers (Flag as text). */
+const stats = (cp: unknown[][]) => (cp[1] as Array<[string, string]>).map(([k, v]) => [k, k.endsWith('Flag') ? v : Number(v)])
 
 beforeAll(async () => {
   store = new DuckDBTelemetryStore({ path: ':memory:' })
@@ -27,30 +30,34 @@ beforeAll(async () => {
   }
   // minute 0 of hour 0 also holds a fault-flagged value: not counted
   rs.push(reading(day + 30_000, 9, 'D'))
+  // a second reading in minute 0 of hour 3 and in minute 1 of hour 20: minute and hour extremes
+  rs.push(reading(day + 3 * HOUR + 30_000, 0.5), reading(day + 20 * HOUR + MINUTE + 30_000, 0.2))
   await store.write(rs)
 })
 afterAll(async () => { await store.close() })
 
 describe('HJ 212 uplink interval data', () => {
-  it('minute means of the counted readings, DataTime the minute start', async () => {
+  it('minute means of the counted readings with their min and max, DataTime the minute start', async () => {
     const cps = await dustIntervalCps(store, SITE, DEV, '2051', day, day + 3 * MINUTE)
-    expect(cps).toEqual([0, 1, 2].map((m) => [[['DataTime', formatDataTime(day + m * MINUTE)]], [['a34002-Avg', '0.1'], ['a34002-Flag', 'N']]]))
+    expect(cps).toEqual([0, 1, 2].map((m) => [[['DataTime', formatDataTime(day + m * MINUTE)]], [['a34002-Min', '0.1'], ['a34002-Avg', '0.1'], ['a34002-Max', '0.1'], ['a34002-Flag', 'N']]]))
+    const two = await dustIntervalCps(store, SITE, DEV, '2051', day + 20 * HOUR + MINUTE, day + 20 * HOUR + 2 * MINUTE)
+    expect(two.map(stats)).toEqual([[['a34002-Min', 0.1], ['a34002-Avg', expect.closeTo(0.15, 12)], ['a34002-Max', 0.2], ['a34002-Flag', 'N']]])
   })
 
-  it('hourly frames only for valid hours', async () => {
+  it('hourly frames only for valid hours, min and max of the hour\'s counted readings', async () => {
     const cps = await dustIntervalCps(store, SITE, DEV, '2061', day, day + DAY)
     expect(cps.length).toBe(20) // hour 20 has 44 minutes
     expect(cps[3]![0]).toEqual([['DataTime', formatDataTime(day + 3 * HOUR)]])
-    expect(cps[3]![1]![0]![0]).toBe('a34002-Avg')
-    expect(Number(cps[3]![1]![0]![1])).toBeCloseTo(0.3, 12)
+    expect(stats(cps[3]!)).toEqual([['a34002-Min', 0.3], ['a34002-Avg', expect.closeTo(HOUR3, 12)], ['a34002-Max', 0.5], ['a34002-Flag', 'N']])
+    expect(stats(cps[0]!)).toEqual([['a34002-Min', 0.1], ['a34002-Avg', expect.closeTo(0.1, 12)], ['a34002-Max', 0.1], ['a34002-Flag', 'N']]) // the D-flagged 9 is left out
     expect(cps.at(-1)![0]).toEqual([['DataTime', formatDataTime(day + 19 * HOUR)]])
   })
 
-  it('a daily frame for a day with 20 valid hours: the mean of the valid hourly means', async () => {
+  it('a daily frame for a day with 20 valid hours: the mean of the valid hourly means, min and max of them', async () => {
     const cps = await dustIntervalCps(store, SITE, DEV, '2031', day, day + DAY)
     expect(cps.length).toBe(1)
     expect(cps[0]![0]).toEqual([['DataTime', formatDataTime(day)]])
-    expect(Number(cps[0]![1]![0]![1])).toBeCloseTo((19 * 0.1 + 0.3) / 20, 12)
+    expect(stats(cps[0]!)).toEqual([['a34002-Min', expect.closeTo(0.1, 12)], ['a34002-Avg', expect.closeTo((19 * 0.1 + HOUR3) / 20, 12)], ['a34002-Max', expect.closeTo(HOUR3, 12)], ['a34002-Flag', 'N']])
     expect(intervalStart('2031', day + 23 * HOUR)).toBe(day)
   })
 

@@ -57,7 +57,7 @@ describe('uplink queue bound (upstream unreachable)', () => {
     dirs.push(dir)
     const config = parseConfig(oneSiteYaml('    devices: []', target(await freePort(), onFull)), 'c.yaml', {}).config as Config
     const u = new Uplink({
-      config: config.uplink, sites: config.sites, telemetry: { series: async () => [] }, dataDir: join(dir.path, 'data'), alertStore: {} as AlertStore, ack: async () => undefined, env: { UPLINK_PW: 'pw-123456' },
+      config: config.uplink, sites: config.sites, telemetry: { series: async () => [] }, dataDir: join(dir.path, 'data'), alertStore: {} as AlertStore, ack: async () => undefined, comment: async () => undefined, close: async () => undefined, dailyReport: async () => undefined, maxLateMs: 7 * 86_400_000, env: { UPLINK_PW: 'pw-123456' },
       clock: { now: () => Date.now() }, logger: silentLogger(), metrics: createUplinkMetrics(createMetrics().registry)
     })
     u.start()
@@ -92,7 +92,7 @@ describe('uplink queue bound (upstream unreachable)', () => {
     const config = parseConfig(oneSiteYaml('    devices: []', target(1, 'drop-oldest')), 'c.yaml', {}).config
     const dir = tempDir('minewatch-uplink-env-')
     dirs.push(dir)
-    expect(() => new Uplink({ config: config.uplink, sites: config.sites, telemetry: { series: async () => [] }, dataDir: dir.path, alertStore: {} as AlertStore, ack: async () => undefined, env: {}, clock: { now: () => 0 }, logger: silentLogger(), metrics: createUplinkMetrics(createMetrics().registry) }))
+    expect(() => new Uplink({ config: config.uplink, sites: config.sites, telemetry: { series: async () => [] }, dataDir: dir.path, alertStore: {} as AlertStore, ack: async () => undefined, comment: async () => undefined, close: async () => undefined, dailyReport: async () => undefined, maxLateMs: 7 * 86_400_000, env: {}, clock: { now: () => 0 }, logger: silentLogger(), metrics: createUplinkMetrics(createMetrics().registry) }))
       .toThrow("uplink target 'up': environment variable UPLINK_PW (its password) is not set")
   })
 })
