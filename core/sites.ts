@@ -205,6 +205,11 @@ export const deviceSchema = z.strictObject({
   /** The device whose position this one took over: reports count the chain as one device (core/registry.ts positions). */
   replaces: z.string().optional(),
   // ---- end device lifecycle
+  /**
+   * The device this one reports through (a gateway, data logger or base station of the same
+   * site): while the parent is offline, this device's offline alert is inhibited (core/storm.ts).
+   */
+  parent: z.string().min(1).optional(),
   /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
   hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {
