@@ -8,7 +8,7 @@ import { MinewatchError } from '../core/errors.js'
 import type { Reading } from '../core/readings.js'
 import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
 import { buildContexts, carryOver, markActive, type Contexts } from './context.js'
-import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
+import { checkTags, evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
 import { checkOffline } from './rules/device-offline.js'
 import { AlertBook, type StoredTransition } from './lifecycle.js'
 import { DeliveryLoop } from './delivery.js'
@@ -150,6 +150,7 @@ export class Engine implements AlertEngine {
         const s = checkOffline(d.offline, now)
         if (s !== null) this.queue.push({ signal: s, site: d.site.site.id, kind: 'device_offline', subject: d.id, device: d.id, unit: 's', standard: 'HJ 212-2017(以周期上报判断在线)' })
       }
+      checkTags(this.ctx, now, this.queue) // 标签失联 (after the locators: a silent locator explains its tags)
       if (this.days.pendingDays > 0) {
         try {
           this.queue.push(...await this.days.judge(now))

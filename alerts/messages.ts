@@ -198,6 +198,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
           : (zh ? `${devName} ${night ? '夜间' : '昼间'}小时等效声级 ${v} dB(A),超过限值 ${lim} dB(A)(${std})` : `${devName} ${night ? 'night' : 'day'} hourly Leq ${v} dB(A) exceeds the limit of ${lim} dB(A) (${std})`)
       break
     }
+    case 'person_motionless':
+      body = to === 'resolved'
+        ? (zh ? `${a.subject} 已恢复移动(移动 ${v} m;${std})` : `${a.subject} is moving again (moved ${v} m; ${std})`)
+        : (zh ? `${a.subject} 已 ${v} 秒未移动,超过限值 ${lim} 秒,可能倒地或被困,请立即联系确认(定位终端 ${devName};${std})` : `${a.subject} has not moved for ${v} s, above the limit of ${lim} s: may be down or trapped, check at once (locator ${devName}; ${std})`)
+      break
+    case 'tag_lost':
+      body = to === 'resolved'
+        ? (zh ? `${a.subject} 已恢复定位上报(中断 ${v} 秒;${std})` : `${a.subject} is seen again (after ${v} s; ${std})`)
+        : (zh ? `${a.subject} 已 ${v} 秒无定位,超过限值 ${lim} 秒(最后经 ${devName} 上报;${std})` : `${a.subject} not seen for ${v} s, above the limit of ${lim} s (last relayed by ${devName}; ${std})`)
+      break
     case 'zone_overcrowded': {
       const zoneName = zoneLabel(site, a.subject)
       body = to === 'resolved'
