@@ -149,7 +149,7 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       const person = v.entity === 'person'
       if (sc.motionless && person) {
         const p = sc.site.people
-        push(out, evaluateMotionless(e.still, zoneSetting(sc, 'motionlessS', lon, lat, acc) ?? p.motionlessS ?? null, p.motionlessRadiusM, p.staleS, lon, lat, acc, ts), d, 'person_motionless', id, 's', MOTIONLESS_STANDARD)
+        push(out, evaluateMotionless(e.still, zoneSetting(sc, 'motionlessS', lon, lat, acc) ?? p.motionlessS ?? null, p.motionlessRadiusM, p.staleS, n, lon, lat, acc, ts), d, 'person_motionless', id, 's', MOTIONLESS_STANDARD)
       }
       if (sc.tagLost) {
         push(out, gapTag(e.tag, ts), d, 'tag_lost', id, 's', TAG_LOST_STANDARD, e.tag.device)

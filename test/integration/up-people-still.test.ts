@@ -70,12 +70,12 @@ describe('issue 16 point 6: motionless person and tag not seen', () => {
     expect(events()[1]).toMatchObject({ event: 'alert.firing', alert: { kind: 'tag_lost', subject: 'P-GONE', device: 'UWB1', severity: 'alarm' }, transition: { reason: 'tag_not_seen_within_limit' } })
     expect(events()[1]!.text).toContain('P-GONE 已 121 秒无定位,超过限值 120 秒(最后经 UWB1 上报')
 
-    // P-STILL gets up and walks 30 m; P-GONE is seen again
+    // P-GONE is seen again; P-STILL gets up and walks 30 m (three fixes that have moved: fence.consecutiveFixes)
     clock.set(T + 80 * SECOND)
-    await publishReadings(mw, SITE, 'locator', 'UWB1', [fix('P-STILL', T + 70 * SECOND, 30), fix('P-GONE', T + 70 * SECOND, 40)])
+    await publishReadings(mw, SITE, 'locator', 'UWB1', [fix('P-GONE', T + 70 * SECOND, 40), ...[70, 75, 80].map((s) => fix('P-STILL', T + s * SECOND, 30))])
     await waitFor(() => events().length === 4, 10_000, 'resolves')
     expect(events().slice(2).map((e) => [e.event, e.alert.kind, e.transition.reason])).toEqual([
-      ['alert.resolved', 'person_motionless', 'moving_again'], ['alert.resolved', 'tag_lost', 'tag_seen_again']
+      ['alert.resolved', 'tag_lost', 'tag_seen_again'], ['alert.resolved', 'person_motionless', 'moving_again']
     ])
     const res = await api(mw, `/api/v1/alerts?site=${SITE}&limit=50`, ADMIN)
     const items = ((await res.json()) as { items: { kind: string, state: string }[] }).items

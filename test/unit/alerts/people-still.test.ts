@@ -71,7 +71,7 @@ describe('person_motionless in the engine', () => {
     rig = await startRig(config(), { dir, clock })
     await rig.feed(every10s('P-PIT', T0 + 80 * SECOND, 8, 200)) // still lying there: no second alert
     expect((await rig.state.alerts.list({ kind: 'person_motionless', limit: 10 })).items).toHaveLength(1)
-    await rig.feed([fix('P-PIT', T0 + 170 * SECOND, 230)])
+    await rig.feed([170, 180, 190].map((s) => fix('P-PIT', T0 + s * SECOND, 230)))
     expect(await open(rig, 'person_motionless')).toEqual([])
   })
 })
