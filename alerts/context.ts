@@ -23,6 +23,8 @@ import { createLastFix, type LastFix } from './rules/over-speed.js'
 import { createStayState, type StayState } from './rules/zone-overstay.js'
 import { createNoiseState, type NoiseState } from './rules/noise-exceedance.js'
 import { noiseApplies } from '../core/noise.js'
+import { createStillState, type StillState } from './rules/person-motionless.js'
+import { createTagState, type TagState } from './rules/tag-lost.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -73,6 +75,9 @@ export interface ZoneCtx {
   maxSpeedKmh: number | null
   /** 超时: the zone's longest stay, s (null: none). */
   maxStayS: number | null
+  /** 人员长时间静止 and 标签失联 inside the zone, s (null: the site's). */
+  motionlessS: number | null
+  tagLostS: number | null
 }
 
 export interface EntityCtx {
@@ -92,6 +97,10 @@ export interface EntityCtx {
   stays: StayState[]
   /** 爆破警戒: one counter per zone (used for zones with a blasting window, alerts/rules/blasting-entry.ts). */
   blasting: FenceState[]
+  /** 人员长时间静止 (subject `{entity}`). */
+  still: StillState
+  /** 标签失联 (subject `{entity}`). */
+  tag: TagState
 }
 
 export interface SiteCtx {
@@ -103,6 +112,9 @@ export interface SiteCtx {
   entities: Map<string, EntityCtx>
   /** Some zone has maxSpeedKmh (vehicle fixes keep their previous fix for a derived speed). */
   speedZones: boolean
+  /** The site or one of its zones sets motionlessS / tagLostS (otherwise the rules are skipped). */
+  motionless: boolean
+  tagLost: boolean
 }
 
 export interface DeviceCtx {
@@ -155,12 +167,16 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         severity: zoneSeverity(z.kind),
         crowd: z.maxPeople === undefined ? null : createCrowdState(z.maxPeople, site.people.hysteresis, site.people.staleS),
         maxSpeedKmh: z.maxSpeedKmh ?? null,
-        maxStayS: z.maxStayS ?? null
+        maxStayS: z.maxStayS ?? null,
+        motionlessS: z.motionlessS ?? null,
+        tagLostS: z.tagLostS ?? null
       })),
       water: hasWater ? createWaterState(site.water) : null,
       ore: createOreState(site.scaleTPerYear, site.ore.monthlyMargin),
       entities: new Map(),
-      speedZones: site.zones.some((z) => z.maxSpeedKmh !== undefined)
+      speedZones: site.zones.some((z) => z.maxSpeedKmh !== undefined),
+      motionless: site.people.motionlessS !== undefined || site.zones.some((z) => z.motionlessS !== undefined),
+      tagLost: site.people.tagLostS !== undefined || site.zones.some((z) => z.tagLostS !== undefined)
     }
     sites.set(site.id, sc)
     for (const device of site.devices) {
@@ -241,6 +257,8 @@ export function carryOver (prev: Contexts, next: Contexts): void {
       ne.speed = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.speed[i]! : e.speed[k]! })
       ne.stays = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.stays[i]! : e.stays[k]! })
       ne.blasting = n.zones.map((z, i) => { const k = o.zones.findIndex((oz) => oz.id === z.id); return k < 0 ? ne.blasting[i]! : e.blasting[k]! })
+      ne.still = e.still
+      ne.tag = e.tag
     }
     for (const z of n.zones) {
       const oc = o.zones.find((oz) => oz.id === z.id)?.crowd
@@ -266,7 +284,9 @@ export function entityCtx (sc: SiteCtx, id: string): EntityCtx {
       lastFix: createLastFix(),
       speed: sc.zones.map(() => createFenceState()),
       stays: sc.zones.map(() => createStayState()),
-      blasting: sc.zones.map(() => createFenceState())
+      blasting: sc.zones.map(() => createFenceState()),
+      still: createStillState(),
+      tag: createTagState()
     }
     sc.entities.set(id, e)
   }
@@ -359,6 +379,14 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       if (subject === d.noisePeakSubject) { d.noise.peakActive = true; return true }
       return false
     }
+    case 'person_motionless':
+      if (!sc.motionless) return false
+      entityCtx(sc, subject).still.active = true
+      return true
+    case 'tag_lost':
+      if (!sc.tagLost) return false
+      entityCtx(sc, subject).tag.active = true
+      return true
     case 'zone_overcrowded': {
       const crowd = sc.zones.find((z) => z.id === subject)?.crowd
       if (!crowd) return false

@@ -8,7 +8,7 @@ import { MinewatchError } from '../core/errors.js'
 import type { Reading } from '../core/readings.js'
 import type { DeadLetter, DeadLetterQuery, NewOutboxItem, OutboxItem } from '../store/state.js'
 import { buildContexts, carryOver, markActive, type Contexts } from './context.js'
-import { evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
+import { checkTags, evaluateReading, type PendingSignal, type EvaluateSettings } from './evaluate.js'
 import { checkOffline } from './rules/device-offline.js'
 import { AlertBook, type StoredTransition } from './lifecycle.js'
 import { DeliveryLoop } from './delivery.js'
@@ -21,6 +21,8 @@ import { beijingDayStart, DAY, SECOND } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
 import { ScheduleBook } from './schedules.js'
+import { StormControl } from './storm.js'
+import { buildGroupPayload } from './notify/group-payload.js'
 import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
 /** Clock-driven checks run this often once started, ms. */
@@ -37,6 +39,7 @@ export class Engine implements AlertEngine {
   private readonly facts: DayFactsWriter
   private readonly book: AlertBook
   private readonly windows: ScheduleBook
+  private readonly storm: StormControl
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
   private readonly listeners = new Set<(t: AlertTransition) => void>()
@@ -62,8 +65,9 @@ export class Engine implements AlertEngine {
       blasting: (site) => this.windows.blastingOf(site)
     }
     this.subscriptions = o.config.alerts.subscriptions
+    this.storm = new StormControl(o.registry, o.config.alerts.offlineFactor)
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t),
-      (a, at) => this.windows.maintenanceFor(a, at))
+      (a, at) => this.windows.maintenanceFor(a, at), (a) => this.storm.groupFor(a))
     this.delivery = new DeliveryLoop({
       outbox: o.outbox,
       subscriptions: this.subscriptions,
@@ -90,6 +94,7 @@ export class Engine implements AlertEngine {
       this.book.restore(open)
       await this.windows.load()
       await this.book.restoreSuppressed()
+      await this.storm.restore(open, (id) => this.o.alertStore.history(id))
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
@@ -145,6 +150,7 @@ export class Engine implements AlertEngine {
         const s = checkOffline(d.offline, now)
         if (s !== null) this.queue.push({ signal: s, site: d.site.site.id, kind: 'device_offline', subject: d.id, device: d.id, unit: 's', standard: 'HJ 212-2017(以周期上报判断在线)' })
       }
+      checkTags(this.ctx, now, this.queue) // 标签失联 (after the locators: a silent locator explains its tags)
       if (this.days.pendingDays > 0) {
         try {
           this.queue.push(...await this.days.judge(now))
@@ -154,6 +160,7 @@ export class Engine implements AlertEngine {
       }
       await this.drain()
       await this.releaseSuppressed(now)
+      await this.flushStorm(now)
       if (this.events.length > 0) await this.flushEvents()
       await this.facts.refresh(now)
     })
@@ -216,6 +223,17 @@ export class Engine implements AlertEngine {
     await this.publish(released)
   }
 
+  /** Storm control: due groups send their one notification, inhibited alerts whose parent is back and that are still open are delivered. */
+  private async flushStorm (now: number): Promise<void> {
+    let stored: StoredTransition[] = []
+    try {
+      stored = await this.storm.flush(now, this.book)
+    } catch (err) {
+      this.o.logger.error({ err }, 'alert group not notified (transition not stored); retried on the next tick')
+    }
+    await this.publish(stored)
+  }
+
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.o.outbox.deadLetters(q)
   }
@@ -259,7 +277,7 @@ export class Engine implements AlertEngine {
     try {
       for (; i < this.queue.length; i++) {
         const st = await this.book.apply(this.queue[i]!)
-        if (st) { stored.push(st); stored.push(...await this.book.evidence(st)) }
+        if (st) { this.storm.observe(st); stored.push(st); stored.push(...await this.book.evidence(st)) }
       }
     } catch (err) {
       this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')
@@ -273,7 +291,19 @@ export class Engine implements AlertEngine {
   private deliveriesFor (alert: Alert, t: AlertTransition): NewOutboxItem[] {
     const items: NewOutboxItem[] = []
     if (this.book.isSuppressed(alert.id)) return items // inside a maintenance window: stored, not delivered
+    const storm = this.storm.deliveryOf(alert, t) // held for a group, or inhibited: stored, not delivered (alerts/storm.ts)
+    if (storm === 'quiet') return items
     const now = this.o.clock.now()
+    if (storm === 'group') {
+      const g = this.storm.sending!
+      for (const sub of this.subscriptions) {
+        const members = g.members.filter((m) => matches(sub, m.alert.site, m.alert.kind, m.alert.severity))
+        if (members.length === 0) continue
+        const id = deliveryId(alert.id, t.seq, sub.id)
+        items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildGroupPayload(sub, id, { key: g.key, windowS: g.windowS, members }, alert, t, this.o.registry, this.o.config.alerts.language) })
+      }
+      return items
+    }
     for (const sub of this.subscriptions) {
       if (!matches(sub, t.site, t.kind, alert.severity)) continue
       if (isEvidenceTransition(t) && !sub.evidenceEvents) continue
@@ -288,7 +318,9 @@ export class Engine implements AlertEngine {
     // Deliveries first: they are already in the outbox; the dashboard events below share the
     // telemetry store's write queue with ingest's batches, and a webhook must not wait behind them.
     if (stored.length > 0 && this.subscriptions.length > 0) void this.delivery.kick()
-    for (const { transition: t } of stored) {
+    for (const st of stored) {
+      const t = st.transition
+      this.storm.observe(st)
       this.o.metrics.alertTransitions.inc({ kind: t.kind, to: t.to })
       if (t.from) this.count(t.kind, t.from, -1)
       this.count(t.kind, t.to, 1)

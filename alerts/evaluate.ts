@@ -18,12 +18,14 @@ import { evaluateCrowd, CROWD_STANDARD } from './rules/zone-crowding.js'
 import { evaluateSpeed, measureSpeed, SPEED_STANDARD } from './rules/over-speed.js'
 import { evaluateStay, STAY_STANDARD } from './rules/zone-overstay.js'
 import { evaluateBlasting, BLASTING_STANDARD } from './rules/blasting-entry.js'
-import { classifyFix } from './rules/fence.js'
+import { classifyFix, CLEARLY_INSIDE } from './rules/fence.js'
+import { evaluateMotionless, MOTIONLESS_STANDARD } from './rules/person-motionless.js'
+import { checkTag, gapTag, seenTag, TAG_LOST_STANDARD } from './rules/tag-lost.js'
 import { anyActive } from './schedules.js'
 import type { Schedule } from '../core/schedules.js'
 import { evaluateNoiseHour, evaluateNoisePeak } from './rules/noise-exceedance.js'
 import { NOISE_STANDARD, noiseCounts } from '../core/noise.js'
-import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx } from './context.js'
+import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
 import { beijingDayStart } from '../core/time.js'
 
@@ -144,10 +146,46 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
         if (z.crowd !== null && v.entity === 'person') push(out, evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, ts), d, 'zone_overcrowded', z.id, '', CROWD_STANDARD, null)
       }
       push(out, evaluateSos(e.sos, v.sos === 1, ts), d, 'sos', id, '', SOS_STANDARD)
+      const person = v.entity === 'person'
+      if (sc.motionless && person) {
+        const p = sc.site.people
+        push(out, evaluateMotionless(e.still, zoneSetting(sc, 'motionlessS', lon, lat, acc) ?? p.motionlessS ?? null, p.motionlessRadiusM, p.staleS, n, lon, lat, acc, ts), d, 'person_motionless', id, 's', MOTIONLESS_STANDARD)
+      }
+      if (sc.tagLost) {
+        push(out, gapTag(e.tag, ts), d, 'tag_lost', id, 's', TAG_LOST_STANDARD, e.tag.device)
+        push(out, seenTag(e.tag, tagLimitMs(sc, lon, lat, acc), d.id, person, ts), d, 'tag_lost', id, 's', TAG_LOST_STANDARD)
+      }
       break
     }
     default:
       break
+  }
+}
+
+/** The first zone's setting (motionlessS, tagLostS) for a fix clearly inside it, or null. */
+function zoneSetting (sc: SiteCtx, key: 'motionlessS' | 'tagLostS', lon: number, lat: number, acc: number): number | null {
+  for (let i = 0; i < sc.zones.length; i++) {
+    const z = sc.zones[i]!
+    const x = z[key]
+    if (x !== null && classifyFix(lon, lat, acc, z.coords) === CLEARLY_INSIDE) return x
+  }
+  return null
+}
+
+/** 标签失联: the limit in force for a tag last seen at (lon, lat), ms (0: not watched there). */
+export function tagLimitMs (sc: SiteCtx, lon: number, lat: number, acc: number): number {
+  const s = zoneSetting(sc, 'tagLostS', lon, lat, acc) ?? sc.site.people.tagLostS
+  return s === undefined ? 0 : s * 1000
+}
+
+/** 标签失联 clock checks of every watched tag at `now` (engine.tick()). */
+export function checkTags (ctx: Contexts, now: number, out: PendingSignal[]): void {
+  for (const sc of ctx.sites.values()) {
+    if (!sc.tagLost) continue
+    for (const e of sc.entities.values()) {
+      const s = checkTag(e.tag, now, ctx.devices.get(e.tag.device)?.offline.active ?? false)
+      if (s !== null) out.push({ signal: s, site: sc.site.id, kind: 'tag_lost', subject: e.id, device: e.tag.device === '' ? null : e.tag.device, unit: 's', standard: TAG_LOST_STANDARD })
+    }
   }
 }
 

@@ -24,6 +24,7 @@ import { CLOSED_PREFIX, CLOSE_REASONS, DATA_BACK_REASON, NO_DATA_REASON, type Al
 import { SYSTEM_ACTOR, type NewAuditEntry } from '../core/audit.js'
 import type { Clock } from '../core/clock.js'
 import { SUPPRESSED_PREFIX, SUPPRESSION_ENDED_PREFIX, suppressionWindow } from '../core/schedules.js'
+import { GROUPED_PREFIX } from '../core/storm.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
@@ -67,7 +68,9 @@ export class AlertBook {
     private readonly clock: Clock,
     private readonly deliveries?: (alert: Alert, t: AlertTransition) => NewOutboxItem[],
     /** The maintenance window covering a new alert at its event time, or null (alerts/schedules.ts). */
-    private readonly maintenanceFor?: (a: Alert, at: number) => string | null
+    private readonly maintenanceFor?: (a: Alert, at: number) => string | null,
+    /** The storm-control group a new alert is held in, or null (alerts/storm.ts). */
+    private readonly groupFor?: (a: Alert) => string | null
   ) {}
 
   /** True while the alert is suppressed by a maintenance window (its transitions are not delivered). */
@@ -109,6 +112,22 @@ export class AlertBook {
     return out
   }
 
+
+  /** An open alert by id. */
+  openById (id: string): Alert | undefined { return this.byId.get(id) }
+
+  /** The open alert of (site, kind, subject). */
+  openAlert (site: string, kind: AlertKind, subject: string): Alert | undefined { return this.byKey.get(alertKey(site, kind, subject)) }
+
+  /** Records a transition of an open alert in its current state with `reason` (storm control, alerts/storm.ts). */
+  async note (id: string, reason: string, at: number): Promise<StoredTransition> {
+    const a = this.byId.get(id)
+    if (!a) throw new MinewatchError('MW_NOT_FOUND', `open alert ${id}`)
+    const next: Alert = { ...a, updatedAt: Math.max(at, a.updatedAt), message: '' }
+    const stored = await this.record(a, next, reason, null, a.state)
+    this.replace(alertKey(a.site, a.kind, a.subject), next)
+    return stored
+  }
 
   /** Loads open alerts (start-up). */
   restore (alerts: readonly Alert[]): void {
@@ -164,9 +183,11 @@ export class AlertBook {
     }
     const window = this.maintenanceFor?.(alert, s.at) ?? null
     if (window !== null) this.suppressed.set(alert.id, window) // before recording: its deliveries are left out
+    const group = window === null ? this.groupFor?.(alert) ?? null : null // a suppressed alert is not grouped
+    const reason = window !== null ? `${SUPPRESSED_PREFIX}${window}:${s.reason}` : group !== null ? `${GROUPED_PREFIX}${group}:${s.reason}` : s.reason
     let stored: StoredTransition
     try {
-      stored = await this.record(null, alert, window === null ? s.reason : `${SUPPRESSED_PREFIX}${window}:${s.reason}`, null, 'firing', undefined, s.evidence)
+      stored = await this.record(null, alert, reason, null, 'firing', undefined, s.evidence)
     } catch (err) {
       this.suppressed.delete(alert.id)
       throw err

@@ -9,6 +9,7 @@ import { CALENDAR_DAY_S } from '../core/dust.js'
 import { FORMULA_INFO } from '../core/water.js'
 import { BEIJING_OFFSET_MS } from '../core/time.js'
 import { SUPPRESSED_PREFIX, suppressionWindow, unsuppressedReason } from '../core/schedules.js'
+import { GROUPED_PREFIX, GROUP_NOTIFIED_PREFIX, INHIBITED_PREFIX, INHIBITION_ENDED_PREFIX, groupOfReason, inhibitorOfReason, ungroupedReason } from '../core/storm.js'
 import type { FixEvidence } from './rules/signal.js'
 
 export type Language = 'zh' | 'en'
@@ -102,7 +103,7 @@ function zoneLabel (site: Site | undefined, id: string): string {
 export function alertText (input: TextInput, registry: Registry, lang: Language): string {
   const { alert: a } = input
   // the rule's own reason decides the body; a maintenance window's suppression adds a sentence below
-  const reason = unsuppressedReason(input.reason)
+  const reason = ungroupedReason(unsuppressedReason(input.reason))
   const window = suppressionWindow(input.reason)
   // an operator's close: the body says what the alert was about, not that it cleared
   const to = reason.startsWith(CLOSED_PREFIX) ? 'firing' : input.to
@@ -197,6 +198,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
           : (zh ? `${devName} ${night ? '夜间' : '昼间'}小时等效声级 ${v} dB(A),超过限值 ${lim} dB(A)(${std})` : `${devName} ${night ? 'night' : 'day'} hourly Leq ${v} dB(A) exceeds the limit of ${lim} dB(A) (${std})`)
       break
     }
+    case 'person_motionless':
+      body = to === 'resolved'
+        ? (zh ? `${a.subject} 已恢复移动(移动 ${v} m;${std})` : `${a.subject} is moving again (moved ${v} m; ${std})`)
+        : (zh ? `${a.subject} 已 ${v} 秒未移动,超过限值 ${lim} 秒,可能倒地或被困,请立即联系确认(定位终端 ${devName};${std})` : `${a.subject} has not moved for ${v} s, above the limit of ${lim} s: may be down or trapped, check at once (locator ${devName}; ${std})`)
+      break
+    case 'tag_lost':
+      body = to === 'resolved'
+        ? (zh ? `${a.subject} 已恢复定位上报(中断 ${v} 秒;${std})` : `${a.subject} is seen again (after ${v} s; ${std})`)
+        : (zh ? `${a.subject} 已 ${v} 秒无定位,超过限值 ${lim} 秒(最后经 ${devName} 上报;${std})` : `${a.subject} not seen for ${v} s, above the limit of ${lim} s (last relayed by ${devName}; ${std})`)
+      break
     case 'zone_overcrowded': {
       const zoneName = zoneLabel(site, a.subject)
       body = to === 'resolved'
@@ -231,6 +242,7 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
       ? (zh ? `。处于维护时段 ${window} 内,已记录、暂不推送` : `. Inside maintenance window ${window}: recorded, not delivered`)
       : (zh ? `。维护时段 ${window} 已结束,告警仍未解除,现推送` : `. Maintenance window ${window} is over and the alert is still open: delivered now`)
   }
+  text += stormSentence(input.reason, lang)
   if (reason.startsWith(CLOSED_PREFIX)) {
     const why = (CLOSE_REASON_NAMES[lang] as Record<string, string>)[reason.slice(CLOSED_PREFIX.length) as CloseReason] ?? reason
     text += zh ? `。已由 ${input.by ?? ''} 手动关闭,原因:${why}${input.note ? `;${input.note}` : ''}` : `. Closed by ${input.by ?? ''}, reason: ${why}${input.note ? `; ${input.note}` : ''}`
@@ -243,4 +255,16 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     text += zh ? `。已由 ${input.by} 确认${input.note ? `:${input.note}` : ''}` : `. Acknowledged by ${input.by}${input.note ? `: ${input.note}` : ''}`
   }
   return text
+}
+
+/** The sentence storm control adds to a transition's text (core/storm.ts), or ''. */
+function stormSentence (reason: string, lang: Language): string {
+  const zh = lang === 'zh'
+  const group = groupOfReason(reason)
+  const by = inhibitorOfReason(reason)
+  if (reason.startsWith(GROUPED_PREFIX)) return zh ? `。已归入告警组 ${group},汇总后推送` : `. Held for alert group ${group}: delivered in one notification`
+  if (reason.startsWith(GROUP_NOTIFIED_PREFIX)) return zh ? `。已随告警组 ${group} 汇总推送` : `. Delivered with alert group ${group}`
+  if (reason.startsWith(INHIBITED_PREFIX)) return zh ? `。上级设备离线(告警 ${by}),本告警已记录、被抑制,不单独推送` : `. Its parent device is offline (alert ${by}): recorded, inhibited, not delivered on its own`
+  if (reason.startsWith(INHIBITION_ENDED_PREFIX)) return zh ? `。上级设备已恢复(告警 ${by} 已解除),本设备仍离线,现推送` : `. Its parent device is back (alert ${by} resolved) and this device is still offline: delivered now`
+  return ''
 }

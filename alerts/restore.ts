@@ -16,6 +16,7 @@
  *   (TelemetryStore.latest is per device and entity), so a restart does not resolve it from a
  *   partial count;
  * - over_speed: each vehicle's latest stored fix, the start of its next derived speed.
+ * - tag_lost: each tag's latest stored fix, when and where it was last seen (its limit there).
  * Fence counters (consecutive fixes) start from zero.
  */
 import type { TelemetryStore } from '../store/telemetry.js'
@@ -27,6 +28,7 @@ import { COUNTED_FLAGS } from '../core/dust.js'
 import { evaluateWater } from './rules/water-recycling.js'
 import { entityCtx, type Contexts, type SiteCtx } from './context.js'
 import { evaluateCrowd } from './rules/zone-crowding.js'
+import { tagLimitMs } from './evaluate.js'
 
 const scratch = new Float64Array(1)
 
@@ -135,6 +137,8 @@ function restorePeople (ctx: Contexts, sc: SiteCtx, latest: readonly Reading[]):
     const e = entityCtx(sc, id)
     if (r.ts > e.sos.lastTs) { e.sos.raised = sos === 1; e.sos.lastTs = r.ts }
     const acc = typeof accuracyM === 'number' ? accuracyM : sc.site.fence.defaultAccuracyM
+    // 标签失联: when and where each tag was last seen (a tag silent since before the restart still fires)
+    if (sc.tagLost && r.ts > e.tag.lastSeen) Object.assign(e.tag, { lastSeen: r.ts, device: r.device, person: entity === 'person', limitMs: tagLimitMs(sc, lon, lat, acc) })
     if (entity === 'vehicle') { Object.assign(e.lastFix, { ts: r.ts, lon, lat, accuracyM: acc }); continue } // over_speed's derived speed
     if (entity !== 'person') continue
     for (const z of sc.zones) if (z.crowd) evaluateCrowd(z.crowd, z.coords, id, lon, lat, acc, r.ts)

@@ -6,7 +6,8 @@ export const ALERT_KINDS = [
   'over_capacity', 'device_offline', 'data_quality',
   'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay',
   'blasting_zone_entry',
-  'noise_exceedance'
+  'noise_exceedance',
+  'person_motionless', 'tag_lost'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -25,7 +26,9 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     over_speed: '超速',
     zone_overstay: '区域超时',
     blasting_zone_entry: '爆破警戒区有人', // GB 6722-2014 爆破安全规程: 起爆前警戒区内人员撤离
-    noise_exceedance: '厂界噪声超标' // GB 12348-2008 工业企业厂界环境噪声排放
+    noise_exceedance: '厂界噪声超标', // GB 12348-2008 工业企业厂界环境噪声排放
+    person_motionless: '人员长时间静止', // AQ 6210-2007 / AQ/T 2051-2016 人员定位
+    tag_lost: '标签失联'
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -40,7 +43,9 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     over_speed: 'over-speed',
     zone_overstay: 'too long in a zone',
     blasting_zone_entry: 'person in a blasting zone during blasting',
-    noise_exceedance: 'boundary noise exceedance'
+    noise_exceedance: 'boundary noise exceedance',
+    person_motionless: 'person motionless too long',
+    tag_lost: 'tag not seen'
   })
 })
 

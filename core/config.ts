@@ -12,6 +12,7 @@ import { SCRYPT_HASH_PATTERN } from './secrets.js'
 import { MinewatchError } from './errors.js'
 import { DAY } from './time.js'
 import { scheduleSchema, scheduleProblems } from './schedules.js'
+import { alertGroupSchema, IMPLICIT_GROUP, parentProblems } from './storm.js'
 
 const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
 const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
@@ -223,6 +224,8 @@ export const alertsSchema = z.strictObject({
   subscriptions: z.array(subscriptionSchema).default([]),
   /** Recurring production, maintenance and blasting windows (core/schedules.ts, docs/alerts.md "Schedules"). */
   schedules: z.array(scheduleSchema).default([]),
+  /** Storm control: related alerts delivered as one notification (core/storm.ts, docs/alerts.md "Storm control"). */
+  groups: z.array(alertGroupSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})
 }).prefault({})
@@ -426,6 +429,7 @@ export const configSchema = z.strictObject({
       link('replacedBy', d.replacedBy, 'replaces')
       link('replaces', d.replaces, 'replacedBy')
     })
+    for (const [j, message] of parentProblems(s.devices)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'devices', j, 'parent'], message })
     const zoneIds = new Set<string>()
     s.zones.forEach((z, j) => {
       if (zoneIds.has(z.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'zones', j, 'id'], message: `duplicate zone id '${z.id}'` })
@@ -447,6 +451,13 @@ export const configSchema = z.strictObject({
   })
   c.alerts.subscriptions.forEach((s, i) => checkSites(s.sites, ['alerts', 'subscriptions', i, 'sites']))
   const scheduleIds = new Set<string>()
+  const groupIds = new Set<string>()
+  c.alerts.groups.forEach((g, i) => {
+    if (groupIds.has(g.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'groups', i, 'id'], message: `duplicate group id '${g.id}'` })
+    if (g.id === IMPLICIT_GROUP) ctx.addIssue({ code: 'custom', path: ['alerts', 'groups', i, 'id'], message: `'${IMPLICIT_GROUP}' is the name of the offline alerts waiting for their parent's (core/storm.ts): choose another id` })
+    groupIds.add(g.id)
+    checkSites(g.sites, ['alerts', 'groups', i, 'sites'])
+  })
   c.alerts.schedules.forEach((s, i) => {
     if (scheduleIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'schedules', i, 'id'], message: `duplicate schedule id '${s.id}'` })
     scheduleIds.add(s.id)

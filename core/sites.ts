@@ -121,7 +121,13 @@ export const peopleSettingsSchema = z.strictObject({
   /** A person tag's fix older than this no longer counts towards a zone's headcount, s (site setting). */
   staleS: z.number().int().positive().default(60),
   /** zone_overcrowded resolves at maxPeople − hysteresis people or fewer (site setting). */
-  hysteresis: z.number().int().nonnegative().default(1)
+  hysteresis: z.number().int().nonnegative().default(1),
+  /** 人员长时间静止: a person not moving for longer than this, s, raises person_motionless (site setting; zones may set their own). */
+  motionlessS: z.number().int().positive().optional(),
+  /** A fix has moved when it is farther than this (plus both fixes' accuracy) from where the stillness began, m. */
+  motionlessRadiusM: z.number().nonnegative().default(2),
+  /** 标签失联: a tag not seen for longer than this, s, raises tag_lost (site setting; zones may set their own). */
+  tagLostS: z.number().int().positive().optional()
 })
 
 export const ZONE_KINDS = ['blasting', 'restricted', 'tailings', 'plant', 'other'] as const
@@ -135,7 +141,11 @@ export const zoneSchema = z.strictObject({
   /** 超速: vehicles inside faster than this, km/h, raise over_speed (a site setting; alerts/rules/over-speed.ts). */
   maxSpeedKmh: z.number().positive().optional(),
   /** 超时: a person continuously inside longer than this, s, raises zone_overstay (a site setting; alerts/rules/zone-overstay.ts). */
-  maxStayS: z.number().int().positive().optional()
+  maxStayS: z.number().int().positive().optional(),
+  /** 人员长时间静止 inside this zone: overrides people.motionlessS for fixes clearly inside (alerts/rules/person-motionless.ts). */
+  motionlessS: z.number().int().positive().optional(),
+  /** 标签失联 for tags last seen clearly inside this zone: overrides people.tagLostS (alerts/rules/tag-lost.ts). */
+  tagLostS: z.number().int().positive().optional()
 })
 export type Zone = z.infer<typeof zoneSchema>
 
@@ -205,6 +215,11 @@ export const deviceSchema = z.strictObject({
   /** The device whose position this one took over: reports count the chain as one device (core/registry.ts positions). */
   replaces: z.string().optional(),
   // ---- end device lifecycle
+  /**
+   * The device this one reports through (a gateway, data logger or base station of the same
+   * site): while the parent is offline, this device's offline alert is inhibited (core/storm.ts).
+   */
+  parent: z.string().min(1).optional(),
   /** Set when the device speaks HJ 212 over TCP instead of (or as well as) MQTT. */
   hj212: hj212DeviceSchema.optional()
 }).superRefine((d, ctx) => {

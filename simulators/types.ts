@@ -33,8 +33,11 @@ export type Effect =
   | { type: 'dust'; device: string; fromMs: number; toMs: number; tspMgM3: number; pm10Share: number; pm25Share: number; rampMs: number }
   /** The device sends nothing in [fromMs, toMs). */
   | { type: 'silence'; device: string; fromMs: number; toMs: number }
-  /** A truck (entityId = device id) or a person leaves its work to `target`, stays `dwellMs`, and comes back. */
-  | { type: 'excursion'; site: string; entity: 'vehicle' | 'person'; entityId: string; fromMs: number; via: LonLat[]; dwellMs: number }
+  /**
+   * A truck (entityId = device id) or a person leaves its work to `target`, stays `dwellMs`, and comes back.
+   * A person's tag may send nothing for `silence.forMs` from `silence.afterMs` into the stay (标签失联 scenario).
+   */
+  | { type: 'excursion'; site: string; entity: 'vehicle' | 'person'; entityId: string; fromMs: number; via: LonLat[]; dwellMs: number; silence?: { afterMs: number; forMs: number } }
   /** The site's water recycling rate is `rate` from `fromMs` on. */
   | { type: 'recycling'; site: string; fromMs: number; rate: number }
   /** Ore booked by the site's scales is multiplied by `factor` from `fromMs` on. */

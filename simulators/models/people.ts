@@ -65,6 +65,9 @@ class Person {
   readonly plan: Plan
   area: number
   lastReport = -Infinity
+  /** The tag sends nothing in [silentFrom, silentTo) (set when a scenario excursion with a silence is planned). */
+  silentFrom = Infinity
+  silentTo = -Infinity
   readonly uwb: boolean
   private excursion: Extract<Effect, { type: 'excursion' }> | undefined
 
@@ -90,6 +93,7 @@ class Person {
       const out = new Polyline([here, this.map.areas[this.area]!.center, ...e.via])
       const go = move(last.t1, out, WALK_KMH)
       const stay: Segment = { kind: 'dwell', t0: go.t1, t1: go.t1 + e.dwellMs, p: out.end, heading: endHeading(go) }
+      if (e.silence) { this.silentFrom = stay.t0 + e.silence.afterMs; this.silentTo = this.silentFrom + e.silence.forMs }
       return [go, stay, move(stay.t1, out.reversed(), WALK_KMH)]
     }
     let target = this.area
@@ -130,6 +134,7 @@ export class PersonnelGateway implements Actor {
     let stalest: Person | undefined
     for (const person of this.people) {
       const seg = person.plan.at(t)
+      if (t >= person.silentFrom && t < person.silentTo) continue // the tag is not heard (标签失联 scenario)
       const pose = poseAt(seg, t)
       if (!stalest || person.lastReport < stalest.lastReport) stalest = person
       if (!pose.moving && t - person.lastReport < IDLE_REPORT_MS) continue

@@ -95,7 +95,7 @@ const shape = (a: ExpectedAlert) => `${a.kind} ${a.site} ${a.subject ?? '-'} ${a
 describe('scenarios through minewatch raise exactly their documented alerts', () => {
   const cases: Array<[string, number | undefined]> = [
     ['normal-day', 4 * HOUR], ['dust-exceedance', undefined], ['boundary-breach', undefined], ['zone-intrusion', undefined],
-    ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['bad-payloads', undefined], ['store-outage', undefined]
+    ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['person-motionless', undefined], ['tag-lost', undefined], ['bad-payloads', undefined], ['store-outage', undefined]
   ]
   for (const [name, duration] of cases) {
     it(name, async () => {

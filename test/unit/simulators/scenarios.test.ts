@@ -46,7 +46,7 @@ describe('scenario catalogue', () => {
       }
       expect(s.description.length).toBeGreaterThan(20)
     }
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'bad-payloads', 'store-outage'])
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'person-motionless', 'tag-lost', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
   })
 
