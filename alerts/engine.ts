@@ -21,6 +21,7 @@ import { beijingDayStart, DAY, SECOND } from '../core/time.js'
 import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
 import { ScheduleBook } from './schedules.js'
+import { EscalationBook } from './escalation.js'
 import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
 /** Clock-driven checks run this often once started, ms. */
@@ -37,8 +38,10 @@ export class Engine implements AlertEngine {
   private readonly facts: DayFactsWriter
   private readonly book: AlertBook
   private readonly windows: ScheduleBook
+  private readonly escalation: EscalationBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
+  private readonly subscriptionById: ReadonlyMap<string, Subscription>
   private readonly listeners = new Set<(t: AlertTransition) => void>()
   /** Signals waiting to be applied (kept when the AlertStore fails, retried by the next call). */
   private readonly queue: PendingSignal[] = []
@@ -62,6 +65,8 @@ export class Engine implements AlertEngine {
       blasting: (site) => this.windows.blastingOf(site)
     }
     this.subscriptions = o.config.alerts.subscriptions
+    this.subscriptionById = new Map(this.subscriptions.map((s) => [s.id, s]))
+    this.escalation = new EscalationBook(o.config.alerts.escalation)
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t),
       (a, at) => this.windows.maintenanceFor(a, at))
     this.delivery = new DeliveryLoop({
@@ -90,6 +95,7 @@ export class Engine implements AlertEngine {
       this.book.restore(open)
       await this.windows.load()
       await this.book.restoreSuppressed()
+      for (const a of open) this.escalation.restore(a, await this.o.alertStore.history(a.id))
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
@@ -111,6 +117,7 @@ export class Engine implements AlertEngine {
       const now = this.o.clock.now()
       carryOver(this.ctx, buildContexts(this.o.registry, this.o.config, now))
       this.windows.reload()
+      this.escalation.reload(this.o.registry.config.alerts.escalation)
       const closed = this.closeUnconfigured(now)
       await this.drain()
       return { closed }
@@ -154,6 +161,7 @@ export class Engine implements AlertEngine {
       }
       await this.drain()
       await this.releaseSuppressed(now)
+      await this.escalate(now)
       if (this.events.length > 0) await this.flushEvents()
       await this.facts.refresh(now)
     })
@@ -216,6 +224,27 @@ export class Engine implements AlertEngine {
     await this.publish(released)
   }
 
+  /**
+   * Escalation steps and reminders due at `now` (the clock), each stored as a transition with its
+   * deliveries; several due at once (a minewatch stopped past them) are stored in order.
+   */
+  private async escalate (now: number): Promise<void> {
+    const stored: StoredTransition[] = []
+    try {
+      for (const id of this.escalation.tracked()) {
+        for (let step = this.escalation.due(id, now); step !== null; step = this.escalation.due(id, now)) {
+          const st = await this.book.step(id, step.reason, now, step.text)
+          if (st === null) break
+          this.escalation.observe(st.alert, st.transition)
+          stored.push(st)
+        }
+      }
+    } catch (err) {
+      this.o.logger.error({ err }, 'escalation step not stored; retried on the next tick')
+    }
+    await this.publish(stored)
+  }
+
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.o.outbox.deadLetters(q)
   }
@@ -259,7 +288,11 @@ export class Engine implements AlertEngine {
     try {
       for (; i < this.queue.length; i++) {
         const st = await this.book.apply(this.queue[i]!)
-        if (st) { stored.push(st); stored.push(...await this.book.evidence(st)) }
+        if (st) {
+          this.escalation.observe(st.alert, st.transition)
+          stored.push(st)
+          for (const e of await this.book.evidence(st)) { this.escalation.observe(e.alert, e.transition); stored.push(e) }
+        }
       }
     } catch (err) {
       this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')
@@ -269,16 +302,25 @@ export class Engine implements AlertEngine {
     await this.publish(stored)
   }
 
-  /** The outbox items of a transition: one per matching subscription (stored with the transition). */
+  /**
+   * The outbox items of a transition (stored with it): one per matching subscription, and one per
+   * escalation receiver the alert's policy addresses it to (alerts/escalation.ts), each once.
+   */
   private deliveriesFor (alert: Alert, t: AlertTransition): NewOutboxItem[] {
     const items: NewOutboxItem[] = []
     if (this.book.isSuppressed(alert.id)) return items // inside a maintenance window: stored, not delivered
     const now = this.o.clock.now()
-    for (const sub of this.subscriptions) {
-      if (!matches(sub, t.site, t.kind, alert.severity)) continue
+    const to = new Set<Subscription>()
+    for (const sub of this.subscriptions) if (!sub.escalationOnly && matches(sub, t.site, t.kind, alert.severity)) to.add(sub)
+    for (const id of this.escalation.receivers(alert, t)) {
+      const sub = this.subscriptionById.get(id)
+      if (sub !== undefined) to.add(sub) // a receiver added by a reload is delivered to after a restart (subscriptions are read at start)
+    }
+    const text = this.escalation.textOf(alert.id, t)
+    for (const sub of to) {
       if (isEvidenceTransition(t) && !sub.evidenceEvents) continue
       const id = deliveryId(alert.id, t.seq, sub.id)
-      items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language) })
+      items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language, text) })
     }
     return items
   }
