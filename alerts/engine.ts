@@ -330,7 +330,8 @@ export class Engine implements AlertEngine {
     // Deliveries first: they are already in the outbox; the dashboard events below share the
     // telemetry store's write queue with ingest's batches, and a webhook must not wait behind them.
     if (stored.length > 0 && this.subscriptions.length > 0) void this.delivery.kick()
-    for (const { transition: t } of stored) {
+    for (const { alert, transition: t } of stored) {
+      this.escalation.observe(alert, t) // already seen for those of drain() and escalate() (ignored then)
       this.o.metrics.alertTransitions.inc({ kind: t.kind, to: t.to })
       if (t.from) this.count(t.kind, t.from, -1)
       this.count(t.kind, t.to, 1)

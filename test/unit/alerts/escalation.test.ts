@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeConfig, startRig, dust, minutes, T0, type Rig } from './fixture.js'
 import { ManualClock } from '../../../core/clock.js'
-import { SECOND, HOUR } from '../../../core/time.js'
+import { MINUTE, SECOND, HOUR } from '../../../core/time.js'
 import type { AlertEvent } from '../../../alerts/index.js'
 import type { EscalationPolicy } from '../../../core/escalation.js'
 import { isEvidenceTransition } from '../../../core/alerts.js'
@@ -129,5 +129,18 @@ describe('escalation in the alert engine', () => {
       ['lead', 'alert.escalated', 'escalated:tier2'], ['officer', 'alert.escalated', 'escalated:tier2'],
       ['lead', 'alert.resolved', 'avg_below_clear_level_for_clear_hold'], ['officer', 'alert.resolved', 'avg_below_clear_level_for_clear_hold']
     ])
+  })
+
+  it('a suppressed alert is not escalated; when its maintenance window ends it starts from tier 1', async () => {
+    const MAINT = { id: 'dust-maint', type: 'maintenance' as const, site: 'site-a', device: 'D1', owner: '机修班 张工', reason: '扬尘仪校准', weekly: [{ days: ['sat' as const], from: '08:00', to: '10:00' }] }
+    rig = await startRig(makeConfig(SUBS, { escalation: [POLICY], schedules: [MAINT] }))
+    await rig.engine.evaluate(minutes(T0, 110, (_, ts) => dust(ts, 1.8)))
+    await rig.engine.idle()
+    for (let m = 60; m < 120; m += 10) await tickAt(rig, T0 + m * MINUTE) // inside the window: nothing, although tier 2 and 3's delays pass
+    expect(rig.published).toEqual([])
+    await tickAt(rig, T0 + 2 * HOUR) // 10:00 Beijing: released, tier 1
+    await tickAt(rig, T0 + 2 * HOUR + 600 * SECOND)
+    // tier 2 counts from the release (no reminder in between: the tier is due first at +600 s)
+    expect(rows(rig)).toEqual([['lead', 'alert.firing', 'suppression_ended:dust-maint'], ['lead', 'alert.escalated', 'escalated:tier2'], ['officer', 'alert.escalated', 'escalated:tier2']])
   })
 })
