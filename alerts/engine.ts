@@ -22,12 +22,19 @@ import { resolve as resolveSignal } from './rules/signal.js'
 import type { AlertEngine, AlertEngineOptions } from './index.js'
 import { ScheduleBook } from './schedules.js'
 import { EscalationBook } from './escalation.js'
+import { buildHandover, handoverDelivery, HANDOVER_ACTION } from './handover.js'
+import { ackActor, lastChange, type HandoverReport, type Roster } from '../core/rosters.js'
+import { SYSTEM_ACTOR } from '../core/audit.js'
 import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
 /** Clock-driven checks run this often once started, ms. */
 export const TICK_INTERVAL_MS = 1000 // 1 s
 /** The outbox is polled this often for due retries (new transitions are sent at once), ms. */
 export const DELIVERY_POLL_MS = 500
+/** A handover report looks at the alerts fired this long before its time (and every alert still open), ms. */
+export const HANDOVER_LOOKBACK_MS = 31 * DAY
+/** At start, the last handover sent is looked for this far back in the audit log, ms. */
+const HANDOVER_MARK_LOOKBACK_MS = 8 * DAY
 /** Alert events kept for a later retry while the telemetry store refuses them. */
 export const MAX_BUFFERED_EVENTS = 10_000
 
@@ -50,6 +57,8 @@ export class Engine implements AlertEngine {
   private chain: Promise<void> = Promise.resolve()
   private busy = 0
   private timers: NodeJS.Timeout[] = []
+  /** Per site with a roster: the start of the last shift whose handover was sent (or that began before the roster did). */
+  private readonly handed = new Map<string, number>()
   private closed = false
 
   constructor (private readonly o: AlertEngineOptions) {
@@ -96,6 +105,7 @@ export class Engine implements AlertEngine {
       await this.windows.load()
       await this.book.restoreSuppressed()
       for (const a of open) this.escalation.restore(a, await this.o.alertStore.history(a.id))
+      await this.loadHandovers()
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
@@ -162,6 +172,7 @@ export class Engine implements AlertEngine {
       await this.drain()
       await this.releaseSuppressed(now)
       await this.escalate(now)
+      await this.sendHandovers(now)
       if (this.events.length > 0) await this.flushEvents()
       await this.facts.refresh(now)
     })
@@ -172,9 +183,12 @@ export class Engine implements AlertEngine {
     return this.serial(() => this.facts.refresh(this.o.clock.now(), true))
   }
 
+  /** `by` (the API token or account name) is recorded as the roster person when it is one (core/rosters.ts ackActor). */
   ack (id: string, by: string, note: string): Promise<Alert> {
     return this.serial(async () => {
-      const st = await this.book.ack(id, by, note, this.o.clock.now())
+      const now = this.o.clock.now()
+      const site = [...this.book.openAlerts()].find((a) => a.id === id)?.site
+      const st = await this.book.ack(id, site === undefined ? by : ackActor(this.rosterOf(site), by, now), note, now)
       await this.publish([st])
       return st.alert
     })
@@ -243,6 +257,68 @@ export class Engine implements AlertEngine {
       this.o.logger.error({ err }, 'escalation step not stored; retried on the next tick')
     }
     await this.publish(stored)
+  }
+
+  private rosterOf (site: string): Roster | undefined {
+    return this.o.registry.config.alerts.rosters.find((r) => r.site === site)
+  }
+
+  /** The handover report of a site at `at`, from the stored histories of its alerts open at some time up to `at`. */
+  async handover (site: string, at: number): Promise<HandoverReport> {
+    const s = this.o.registry.site(site)
+    if (s === undefined) throw new MinewatchError('MW_NOT_FOUND', `site ${site}`)
+    const store = this.o.alertStore
+    const candidates = new Map<string, Alert>()
+    for (const a of await store.open()) if (a.site === site && a.firedAt <= at) candidates.set(a.id, a)
+    let cursor: string | undefined
+    do {
+      const page = await store.list({ site, from: at - HANDOVER_LOOKBACK_MS, to: at + 1, limit: 500, ...(cursor === undefined ? {} : { cursor }) })
+      for (const a of page.items) if (a.resolvedAt === null || a.resolvedAt > at) candidates.set(a.id, a)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    const alerts = []
+    for (const a of candidates.values()) alerts.push({ alert: a, history: await store.history(a.id) })
+    return buildHandover({ site, siteName: s.name, roster: this.rosterOf(site), at, alerts })
+  }
+
+  /** The last handover sent per site, from the audit log (start-up); a site without one starts from its current shift. */
+  private async loadHandovers (): Promise<void> {
+    const now = this.o.clock.now()
+    for (const r of this.o.registry.config.alerts.rosters) {
+      const records = this.o.audit === undefined ? [] : await this.o.audit.list({ site: r.site, action: HANDOVER_ACTION, from: now - HANDOVER_MARK_LOOKBACK_MS, limit: 1000 })
+      const last = records.at(-1)?.detail.startsAt
+      this.handed.set(r.site, typeof last === 'number' ? last : lastChange(r, now)?.at ?? now)
+    }
+  }
+
+  /**
+   * At each shift change (the clock), the handover report goes to the incoming shift's channel:
+   * its outbox item and an audit record (handover.sent, with the shift's start) in one
+   * transaction, so it is sent once per shift change, also across a restart; a minewatch stopped
+   * over the change sends it at its first tick (only the latest change's).
+   */
+  private async sendHandovers (now: number): Promise<void> {
+    const audit = this.o.audit
+    if (audit === undefined) return
+    for (const r of this.o.registry.config.alerts.rosters) {
+      const change = lastChange(r, now)
+      if (change === null) continue
+      const last = this.handed.get(r.site)
+      if (last === undefined) { this.handed.set(r.site, change.at); continue } // a roster added by a reload: from its next change
+      if (change.at <= last) continue
+      try {
+        const report = await this.handover(r.site, now)
+        const sub = this.subscriptionById.get(change.incoming.channel)
+        const item = sub === undefined ? undefined : handoverDelivery(sub, report, this.o.config.alerts.language, now)
+        const counts = { open: report.open.length, acknowledged: report.acknowledged.length, escalated: report.escalated.length, overdue: report.overdue.length, suppressed: report.suppressed.length, offline: report.offline.length }
+        await audit.append([{ at: now, site: r.site, actor: SYSTEM_ACTOR, action: HANDOVER_ACTION, target: r.site, detail: { shift: change.incoming.id, startsAt: change.at, channel: change.incoming.channel, deliveryId: item?.id ?? null, counts } }], item === undefined ? [] : [item])
+        this.handed.set(r.site, change.at)
+        if (item !== undefined) void this.delivery.kick()
+        else this.o.logger.warn({ site: r.site, channel: change.incoming.channel }, 'handover channel is not a subscription read at start; recorded, not sent')
+      } catch (err) {
+        this.o.logger.error({ err, site: r.site }, 'handover not sent (store failed); retried on the next tick')
+      }
+    }
   }
 
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {

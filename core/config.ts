@@ -13,6 +13,7 @@ import { MinewatchError } from './errors.js'
 import { DAY } from './time.js'
 import { scheduleSchema, scheduleProblems } from './schedules.js'
 import { escalationPolicySchema, escalationProblems } from './escalation.js'
+import { rosterSchema, rosterProblems } from './rosters.js'
 
 const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
 const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
@@ -228,6 +229,8 @@ export const alertsSchema = z.strictObject({
   schedules: z.array(scheduleSchema).default([]),
   /** Escalation policies per site and severity: tiers of receivers with delays, reminders (core/escalation.ts, docs/alerts.md "Escalation"). */
   escalation: z.array(escalationPolicySchema).default([]),
+  /** Duty rosters per site: shifts (Beijing time), who is on duty, the incoming shift's channel (core/rosters.ts, docs/alerts.md "Duty rosters and shift handover"). */
+  rosters: z.array(rosterSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})
 }).prefault({})
@@ -450,6 +453,9 @@ export const configSchema = z.strictObject({
   })
   for (const [i, path, message] of escalationProblems(c.alerts.escalation, siteIds, new Set(c.alerts.subscriptions.map((s) => s.id)))) {
     ctx.addIssue({ code: 'custom', path: ['alerts', 'escalation', i, ...path], message })
+  }
+  for (const [i, path, message] of rosterProblems(c.alerts.rosters, { siteIds, channels: new Map(c.alerts.subscriptions.map((s) => [s.id, s.type])) })) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'rosters', i, ...path], message })
   }
   // uplink targets: a known site, unique names
   const targetNames = new Set<string>()
