@@ -14,6 +14,7 @@ import { ManualClock } from '../../core/clock.js'
 import { beijingDayStart, BEIJING_OFFSET_MS, DAY, HOUR, MINUTE, SECOND } from '../../core/time.js'
 import { WEEKDAYS } from '../../core/schedules.js'
 import type { HandoverAlert, HandoverReport } from '../../core/rosters.js'
+import { zjRosterYaml } from '../helpers/site-yaml.js'
 
 const ZJ = 'zj-huzhou-quarry'
 const SECRET = 'webhook-secret-for-tests'
@@ -57,18 +58,7 @@ ${hook('night-group', nightGroup, ', escalationOnly: true')}
         - { name: 矿山安全员, afterS: 1800, receivers: [safety-officer] }
   schedules:
     - { id: dust06-maint, type: maintenance, site: ${ZJ}, device: ZJ-DUST06, owner: 机修班 张工, reason: 更换采样头, weekly: [{ days: [${WEEKDAY}], from: '09:00', to: '17:00' }] }
-  rosters:
-    - site: ${ZJ}
-      people:
-        - { id: P001, name: 张三, user: 长兴矿调度室 }
-        - { id: P002, name: 王五 }
-        - { id: P003, name: 李四, user: admin }
-        - { id: P004, name: 赵六 }
-      shifts:
-        - { id: day, name: 白班, from: '08:00', to: '16:00', onDuty: [P001, P002], channel: day-group }
-        - { id: swing, name: 中班, from: '16:00', to: '24:00', onDuty: [P003], channel: swing-group }
-        - { id: night, name: 夜班, from: '00:00', to: '08:00', onDuty: [P004], channel: night-group }
-`)
+${zjRosterYaml({ day: 'day-group', swing: 'swing-group', night: 'night-group' })}`)
     const clock = new ManualClock(at(10))
     let mw = await startTestMinewatch({ clock, config, dataDir: dir.path })
     const tickAt = async (t: number) => {
