@@ -23,7 +23,8 @@ import type { AlertEngine, AlertEngineOptions } from './index.js'
 import { ScheduleBook } from './schedules.js'
 import { EscalationBook } from './escalation.js'
 import { buildHandover, handoverDelivery, HANDOVER_ACTION } from './handover.js'
-import { ackActor, lastChange, type HandoverReport, type Roster } from '../core/rosters.js'
+import { ackActor, lastChange, type HandoverReport, type Roster, type RosterEntry } from '../core/rosters.js'
+import { RosterBook } from './rosters.js'
 import { SYSTEM_ACTOR } from '../core/audit.js'
 import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
@@ -46,6 +47,7 @@ export class Engine implements AlertEngine {
   private readonly book: AlertBook
   private readonly windows: ScheduleBook
   private readonly escalation: EscalationBook
+  private readonly rosterBook: RosterBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
   private readonly subscriptionById: ReadonlyMap<string, Subscription>
@@ -76,6 +78,7 @@ export class Engine implements AlertEngine {
     this.subscriptions = o.config.alerts.subscriptions
     this.subscriptionById = new Map(this.subscriptions.map((s) => [s.id, s]))
     this.escalation = new EscalationBook(o.config.alerts.escalation)
+    this.rosterBook = new RosterBook(o.registry, o.audit, o.clock, o.logger)
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t),
       (a, at) => this.windows.maintenanceFor(a, at))
     this.delivery = new DeliveryLoop({
@@ -105,6 +108,7 @@ export class Engine implements AlertEngine {
       await this.windows.load()
       await this.book.restoreSuppressed()
       for (const a of open) this.escalation.restore(a, await this.o.alertStore.history(a.id))
+      await this.rosterBook.load()
       await this.loadHandovers()
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
@@ -260,7 +264,18 @@ export class Engine implements AlertEngine {
   }
 
   private rosterOf (site: string): Roster | undefined {
-    return this.o.registry.config.alerts.rosters.find((r) => r.site === site)
+    return this.rosterBook.get(site)
+  }
+
+  rosters (): RosterEntry[] { return this.rosterBook.list() }
+
+  /** Serialised with ticks: a shift change is judged with the roster before or after the change, never half. */
+  setRoster (r: Roster, by: string): Promise<RosterEntry> {
+    return this.serial(() => this.rosterBook.set(r, by))
+  }
+
+  deleteRoster (site: string, by: string): Promise<void> {
+    return this.serial(() => this.rosterBook.delete(site, by))
   }
 
   /** The handover report of a site at `at`, from the stored histories of its alerts open at some time up to `at`. */
@@ -284,7 +299,7 @@ export class Engine implements AlertEngine {
   /** The last handover sent per site, from the audit log (start-up); a site without one starts from its current shift. */
   private async loadHandovers (): Promise<void> {
     const now = this.o.clock.now()
-    for (const r of this.o.registry.config.alerts.rosters) {
+    for (const r of this.rosterBook.list()) {
       const records = this.o.audit === undefined ? [] : await this.o.audit.list({ site: r.site, action: HANDOVER_ACTION, from: now - HANDOVER_MARK_LOOKBACK_MS, limit: 1000 })
       const last = records.at(-1)?.detail.startsAt
       this.handed.set(r.site, typeof last === 'number' ? last : lastChange(r, now)?.at ?? now)
@@ -300,7 +315,7 @@ export class Engine implements AlertEngine {
   private async sendHandovers (now: number): Promise<void> {
     const audit = this.o.audit
     if (audit === undefined) return
-    for (const r of this.o.registry.config.alerts.rosters) {
+    for (const r of this.rosterBook.list()) {
       const change = lastChange(r, now)
       if (change === null) continue
       const last = this.handed.get(r.site)

@@ -176,3 +176,25 @@ export interface HandoverService {
   /** The report of `site` at `at` (epoch ms): MW_NOT_FOUND for an unknown site. */
   handover(site: string, at: number): Promise<HandoverReport>
 }
+
+// ---- rosters through the API (alerts/rosters.ts): audited, replayed from the audit log at start
+
+/** Audit actions of roster changes made through the API. */
+export const ROSTER_SET_ACTION = 'roster.set'
+export const ROSTER_DELETE_ACTION = 'roster.delete'
+
+/** A roster as listed: from the config file or the API and, for API ones, who set it and when. */
+export interface RosterEntry extends Roster {
+  source: 'config' | 'api'
+  setBy: string | null
+  setAt: number | null
+}
+
+/** What the API needs to manage rosters (the alert engine implements it). */
+export interface RosterService {
+  rosters(): RosterEntry[]
+  /** Validates (MW_BAD_REQUEST), refuses a site whose roster is in the config file (MW_CONFLICT), audit-logs it and applies it at once. */
+  setRoster(r: Roster, by: string): Promise<RosterEntry>
+  /** MW_NOT_FOUND when the site has none, MW_CONFLICT for a roster from the config file. Audit-logged. */
+  deleteRoster(site: string, by: string): Promise<void>
+}

@@ -156,4 +156,61 @@ ${zjRosterYaml({ day: 'day-group', swing: 'swing-group', night: 'night-group' })
       await mw.cleanup()
     }
   })
+
+  it('rosters through the API: validated, only operators and admins of the site, audit-logged, applied to acknowledgements at once, rebuilt after a restart', async () => {
+    const group = await startReceiver()
+    receivers.push(group)
+    const apiDir = tempDir('minewatch-rosters-')
+    const config = demoConfig(`alerts:
+  subscriptions:
+    - { id: shift-group, type: webhook, url: "${group.url}", secret: ${SECRET}, allowHttp: true, escalationOnly: true }
+`)
+    const clock = new ManualClock(at(10))
+    let mw = await startTestMinewatch({ clock, config, dataDir: apiDir.path })
+    const put = async (body: unknown, token: string, site = ZJ) => await api(mw, `/api/v1/rosters/${site}`, token, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    const roster = {
+      people: [{ id: 'P001', name: '张三', user: '长兴矿调度室' }, { id: 'P003', name: '李四', user: 'admin' }],
+      shifts: [
+        { id: 'day', name: '白班', from: '08:00', to: '20:00', onDuty: ['P001'], channel: 'shift-group' },
+        { id: 'night', name: '夜班', from: '20:00', to: '08:00', onDuty: ['P003'], channel: 'shift-group' }
+      ]
+    }
+    try {
+      expect((await put(roster, 'demo-regulator-zj-token')).status).toBe(403)
+      expect((await put(roster, 'demo-operator-gs-token')).status).toBe(404)
+      const bad = await put({ ...roster, shifts: [{ ...roster.shifts[0]!, channel: 'nobody' }] }, OPERATOR)
+      expect(bad.status).toBe(400)
+      expect(((await bad.json()) as { message: string }).message).toContain("shifts.0.channel: 'nobody' is not a subscription id")
+      const made = await put(roster, OPERATOR)
+      expect(made.status).toBe(200)
+      expect(await made.json()).toMatchObject({ site: ZJ, source: 'api', setBy: '长兴矿调度室', setAt: at(10) })
+
+      // applied at once: an acknowledgement by 张三's token during the day shift records 张三
+      await publishReadings(mw, ZJ, 'dust', 'ZJ-DUST04', Array.from({ length: 60 }, (_, i) => ({ ts: at(9, i), seq: i, tsp: 1500, flag: 'N' })))
+      const dustAlert = async () => ((await (await api(mw, `/api/v1/alerts?site=${ZJ}&kind=dust_exceedance&limit=50`)).json()) as { items: Array<{ id: string }> }).items[0]
+      await waitFor(async () => (await dustAlert()) !== undefined, 10_000, 'dust alarm')
+      const ack = await api(mw, `/api/v1/alerts/${(await dustAlert())!.id}/ack`, OPERATOR, { method: 'POST' })
+      expect(await ack.json()).toMatchObject({ ackedBy: '张三(P001)' })
+      const audit = await (await api(mw, `/api/v1/audit?site=${ZJ}&limit=10000`)).json() as { items: Array<{ action: string, actor: string, target: string }> }
+      expect(audit.items.filter((r) => r.action.startsWith('roster.')).map((r) => [r.action, r.actor, r.target])).toEqual([['roster.set', '长兴矿调度室', ZJ]])
+
+      // rebuilt from the audit log after a restart; the 20:00 change is handed over to its channel
+      await mw.cleanup()
+      mw = await startTestMinewatch({ clock, config, dataDir: apiDir.path })
+      const list = await (await api(mw, '/api/v1/rosters', OPERATOR)).json() as { items: Array<{ site: string, source: string, setBy: string }> }
+      expect(list.items.map((r) => [r.site, r.source, r.setBy])).toEqual([[ZJ, 'api', '长兴矿调度室']])
+      expect((await (await api(mw, '/api/v1/rosters', 'demo-operator-gs-token')).json() as { items: unknown[] }).items).toEqual([])
+      clock.set(at(20))
+      await mw.alerts.idle(); await mw.alerts.tick(); await mw.alerts.idle()
+      await waitFor(() => group.deliveries.length === 1, 10_000, 'handover at 20:00')
+      expect((JSON.parse(group.deliveries[0]!.body) as { handover: HandoverReport }).handover.shift).toMatchObject({ id: 'night', onDuty: [{ id: 'P003', name: '李四' }] })
+
+      expect((await api(mw, `/api/v1/rosters/${ZJ}`, OPERATOR, { method: 'DELETE' })).status).toBe(204)
+      expect((await (await api(mw, '/api/v1/rosters')).json() as { items: unknown[] }).items).toEqual([])
+      expect((await api(mw, `/api/v1/rosters/${ZJ}`, OPERATOR, { method: 'DELETE' })).status).toBe(404)
+    } finally {
+      await mw.cleanup()
+      apiDir.remove()
+    }
+  })
 })
