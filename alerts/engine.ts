@@ -23,12 +23,21 @@ import type { AlertEngine, AlertEngineOptions } from './index.js'
 import { ScheduleBook } from './schedules.js'
 import { StormControl } from './storm.js'
 import { buildGroupPayload } from './notify/group-payload.js'
+import { EscalationBook } from './escalation.js'
+import { buildHandover, handoverDelivery, HANDOVER_ACTION } from './handover.js'
+import { ackActor, lastChange, type HandoverReport, type Roster, type RosterEntry } from '../core/rosters.js'
+import { RosterBook } from './rosters.js'
+import { SYSTEM_ACTOR } from '../core/audit.js'
 import type { Schedule, ScheduleEntry } from '../core/schedules.js'
 
 /** Clock-driven checks run this often once started, ms. */
 export const TICK_INTERVAL_MS = 1000 // 1 s
 /** The outbox is polled this often for due retries (new transitions are sent at once), ms. */
 export const DELIVERY_POLL_MS = 500
+/** A handover report looks at the alerts fired this long before its time (and every alert still open), ms. */
+export const HANDOVER_LOOKBACK_MS = 31 * DAY
+/** At start, the last handover sent is looked for this far back in the audit log, ms. */
+const HANDOVER_MARK_LOOKBACK_MS = 8 * DAY
 /** Alert events kept for a later retry while the telemetry store refuses them. */
 export const MAX_BUFFERED_EVENTS = 10_000
 
@@ -40,8 +49,11 @@ export class Engine implements AlertEngine {
   private readonly book: AlertBook
   private readonly windows: ScheduleBook
   private readonly storm: StormControl
+  private readonly escalation: EscalationBook
+  private readonly rosterBook: RosterBook
   private readonly delivery: DeliveryLoop
   private readonly subscriptions: readonly Subscription[]
+  private readonly subscriptionById: ReadonlyMap<string, Subscription>
   private readonly listeners = new Set<(t: AlertTransition) => void>()
   /** Signals waiting to be applied (kept when the AlertStore fails, retried by the next call). */
   private readonly queue: PendingSignal[] = []
@@ -53,6 +65,8 @@ export class Engine implements AlertEngine {
   private factsChain: Promise<void> = Promise.resolve()
   private factsBusy = 0
   private timers: NodeJS.Timeout[] = []
+  /** Per site with a roster: the start of the last shift whose handover was sent (or that began before the roster did). */
+  private readonly handed = new Map<string, number>()
   private closed = false
 
   constructor (private readonly o: AlertEngineOptions) {
@@ -69,6 +83,9 @@ export class Engine implements AlertEngine {
     }
     this.subscriptions = o.config.alerts.subscriptions
     this.storm = new StormControl(o.registry, o.config.alerts.offlineFactor)
+    this.subscriptionById = new Map(this.subscriptions.map((s) => [s.id, s]))
+    this.escalation = new EscalationBook(o.config.alerts.escalation)
+    this.rosterBook = new RosterBook(o.registry, o.audit, o.clock, o.logger)
     this.book = new AlertBook(o.alertStore, o.registry, o.config.alerts.language, o.clock, (alert, t) => this.deliveriesFor(alert, t),
       (a, at) => this.windows.maintenanceFor(a, at), (a) => this.storm.groupFor(a))
     this.delivery = new DeliveryLoop({
@@ -98,6 +115,9 @@ export class Engine implements AlertEngine {
       await this.windows.load()
       await this.book.restoreSuppressed()
       await this.storm.restore(open, (id) => this.o.alertStore.history(id))
+      for (const a of open) this.escalation.restore(a, await this.o.alertStore.history(a.id))
+      await this.rosterBook.load()
+      await this.loadHandovers()
       for (const a of open) this.count(a.kind, a.state, 1)
       await restoreFromTelemetry(this.ctx, this.o.telemetry, this.o.logger)
       const now = this.o.clock.now()
@@ -119,6 +139,7 @@ export class Engine implements AlertEngine {
       const now = this.o.clock.now()
       carryOver(this.ctx, buildContexts(this.o.registry, this.o.config, now))
       this.windows.reload()
+      this.escalation.reload(this.o.registry.config.alerts.escalation)
       const closed = this.closeUnconfigured(now)
       await this.drain()
       return { closed }
@@ -164,6 +185,8 @@ export class Engine implements AlertEngine {
       await this.drain()
       await this.releaseSuppressed(now)
       await this.flushStorm(now)
+      await this.escalate(now)
+      await this.sendHandovers(now)
       if (this.events.length > 0) await this.flushEvents()
     })
     return work.then(async () => { await Promise.all([this.delivery.kick(), this.refreshFacts(false)]) })
@@ -189,9 +212,12 @@ export class Engine implements AlertEngine {
     return run
   }
 
+  /** `by` (the API token or account name) is recorded as the roster person when it is one (core/rosters.ts ackActor). */
   ack (id: string, by: string, note: string): Promise<Alert> {
     return this.serial(async () => {
-      const st = await this.book.ack(id, by, note, this.o.clock.now())
+      const now = this.o.clock.now()
+      const site = [...this.book.openAlerts()].find((a) => a.id === id)?.site
+      const st = await this.book.ack(id, site === undefined ? by : ackActor(this.rosterOf(site), by, now), note, now)
       await this.publish([st])
       return st.alert
     })
@@ -252,6 +278,100 @@ export class Engine implements AlertEngine {
     await this.publish(stored)
   }
 
+  /**
+   * Escalation steps and reminders due at `now` (the clock), each stored as a transition with its
+   * deliveries; several due at once (a minewatch stopped past them) are stored in order.
+   */
+  private async escalate (now: number): Promise<void> {
+    const stored: StoredTransition[] = []
+    try {
+      for (const id of this.escalation.tracked()) {
+        for (let step = this.escalation.due(id, now); step !== null; step = this.escalation.due(id, now)) {
+          const st = await this.book.step(id, step.reason, now, step.text)
+          if (st === null) break
+          this.escalation.observe(st.alert, st.transition)
+          stored.push(st)
+        }
+      }
+    } catch (err) {
+      this.o.logger.error({ err }, 'escalation step not stored; retried on the next tick')
+    }
+    await this.publish(stored)
+  }
+
+  private rosterOf (site: string): Roster | undefined {
+    return this.rosterBook.get(site)
+  }
+
+  rosters (): RosterEntry[] { return this.rosterBook.list() }
+
+  /** Serialised with ticks: a shift change is judged with the roster before or after the change, never half. */
+  setRoster (r: Roster, by: string): Promise<RosterEntry> {
+    return this.serial(() => this.rosterBook.set(r, by))
+  }
+
+  deleteRoster (site: string, by: string): Promise<void> {
+    return this.serial(() => this.rosterBook.delete(site, by))
+  }
+
+  /** The handover report of a site at `at`, from the stored histories of its alerts open at some time up to `at`. */
+  async handover (site: string, at: number): Promise<HandoverReport> {
+    const s = this.o.registry.site(site)
+    if (s === undefined) throw new MinewatchError('MW_NOT_FOUND', `site ${site}`)
+    const store = this.o.alertStore
+    const candidates = new Map<string, Alert>()
+    for (const a of await store.open()) if (a.site === site && a.firedAt <= at) candidates.set(a.id, a)
+    let cursor: string | undefined
+    do {
+      const page = await store.list({ site, from: at - HANDOVER_LOOKBACK_MS, to: at + 1, limit: 500, ...(cursor === undefined ? {} : { cursor }) })
+      for (const a of page.items) if (a.resolvedAt === null || a.resolvedAt > at) candidates.set(a.id, a)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    const alerts = []
+    for (const a of candidates.values()) alerts.push({ alert: a, history: await store.history(a.id) })
+    return buildHandover({ site, siteName: s.name, roster: this.rosterOf(site), at, alerts })
+  }
+
+  /** The last handover sent per site, from the audit log (start-up); a site without one starts from its current shift. */
+  private async loadHandovers (): Promise<void> {
+    const now = this.o.clock.now()
+    for (const r of this.rosterBook.list()) {
+      const records = this.o.audit === undefined ? [] : await this.o.audit.list({ site: r.site, action: HANDOVER_ACTION, from: now - HANDOVER_MARK_LOOKBACK_MS, limit: 1000 })
+      const last = records.at(-1)?.detail.startsAt
+      this.handed.set(r.site, typeof last === 'number' ? last : lastChange(r, now)?.at ?? now)
+    }
+  }
+
+  /**
+   * At each shift change (the clock), the handover report goes to the incoming shift's channel:
+   * its outbox item and an audit record (handover.sent, with the shift's start) in one
+   * transaction, so it is sent once per shift change, also across a restart; a minewatch stopped
+   * over the change sends it at its first tick (only the latest change's).
+   */
+  private async sendHandovers (now: number): Promise<void> {
+    const audit = this.o.audit
+    if (audit === undefined) return
+    for (const r of this.rosterBook.list()) {
+      const change = lastChange(r, now)
+      if (change === null) continue
+      const last = this.handed.get(r.site)
+      if (last === undefined) { this.handed.set(r.site, change.at); continue } // a roster added by a reload: from its next change
+      if (change.at <= last) continue
+      try {
+        const report = await this.handover(r.site, now)
+        const sub = this.subscriptionById.get(change.incoming.channel)
+        const item = sub === undefined ? undefined : handoverDelivery(sub, report, this.o.config.alerts.language, now)
+        const counts = { open: report.open.length, acknowledged: report.acknowledged.length, escalated: report.escalated.length, overdue: report.overdue.length, suppressed: report.suppressed.length, offline: report.offline.length }
+        await audit.append([{ at: now, site: r.site, actor: SYSTEM_ACTOR, action: HANDOVER_ACTION, target: r.site, detail: { shift: change.incoming.id, startsAt: change.at, channel: change.incoming.channel, deliveryId: item?.id ?? null, counts } }], item === undefined ? [] : [item])
+        this.handed.set(r.site, change.at)
+        if (item !== undefined) void this.delivery.kick()
+        else this.o.logger.warn({ site: r.site, channel: change.incoming.channel }, 'handover channel is not a subscription read at start; recorded, not sent')
+      } catch (err) {
+        this.o.logger.error({ err, site: r.site }, 'handover not sent (store failed); retried on the next tick')
+      }
+    }
+  }
+
   deadLetters (q: DeadLetterQuery): Promise<DeadLetter[]> {
     return this.o.outbox.deadLetters(q)
   }
@@ -297,7 +417,12 @@ export class Engine implements AlertEngine {
     try {
       for (; i < this.queue.length; i++) {
         const st = await this.book.apply(this.queue[i]!)
-        if (st) { this.storm.observe(st); stored.push(st); stored.push(...await this.book.evidence(st)) }
+        if (st) {
+          this.storm.observe(st)
+          this.escalation.observe(st.alert, st.transition)
+          stored.push(st)
+          for (const e of await this.book.evidence(st)) { this.escalation.observe(e.alert, e.transition); stored.push(e) }
+        }
       }
     } catch (err) {
       this.o.logger.error({ err, waiting: this.queue.length - i }, 'alert transition not stored; retried on the next evaluate or tick')
@@ -307,7 +432,10 @@ export class Engine implements AlertEngine {
     await this.publish(stored)
   }
 
-  /** The outbox items of a transition: one per matching subscription (stored with the transition). */
+  /**
+   * The outbox items of a transition (stored with it): one per matching subscription, and one per
+   * escalation receiver the alert's policy addresses it to (alerts/escalation.ts), each once.
+   */
   private deliveriesFor (alert: Alert, t: AlertTransition): NewOutboxItem[] {
     const items: NewOutboxItem[] = []
     if (this.book.isSuppressed(alert.id)) return items // inside a maintenance window: stored, not delivered
@@ -324,11 +452,17 @@ export class Engine implements AlertEngine {
       }
       return items
     }
-    for (const sub of this.subscriptions) {
-      if (!matches(sub, t.site, t.kind, alert.severity)) continue
+    const to = new Set<Subscription>()
+    for (const sub of this.subscriptions) if (!sub.escalationOnly && matches(sub, t.site, t.kind, alert.severity)) to.add(sub)
+    for (const id of this.escalation.receivers(alert, t)) {
+      const sub = this.subscriptionById.get(id)
+      if (sub !== undefined) to.add(sub) // a receiver added by a reload is delivered to after a restart (subscriptions are read at start)
+    }
+    const text = this.escalation.textOf(alert.id, t)
+    for (const sub of to) {
       if (isEvidenceTransition(t) && !sub.evidenceEvents) continue
       const id = deliveryId(alert.id, t.seq, sub.id)
-      items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language) })
+      items.push({ id, subscription: sub.id, transitionSeq: t.seq, dueAt: now, payload: buildPayload(sub, id, alert, t, this.o.registry, this.o.config.alerts.language, text) })
     }
     return items
   }
@@ -339,8 +473,9 @@ export class Engine implements AlertEngine {
     // telemetry store's write queue with ingest's batches, and a webhook must not wait behind them.
     if (stored.length > 0 && this.subscriptions.length > 0) void this.delivery.kick()
     for (const st of stored) {
-      const t = st.transition
+      const { alert, transition: t } = st
       this.storm.observe(st)
+      this.escalation.observe(alert, t) // already seen for those of drain() and escalate() (ignored then)
       this.o.metrics.alertTransitions.inc({ kind: t.kind, to: t.to })
       if (t.from) this.count(t.kind, t.from, -1)
       this.count(t.kind, t.to, 1)

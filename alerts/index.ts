@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js'
 import type { AlertStore, AuditStore, DeadLetterService, OutboxStore } from '../store/state.js'
 import type { TelemetryStore } from '../store/telemetry.js'
 import type { ScheduleService } from '../core/schedules.js'
+import type { HandoverService, RosterService } from '../core/rosters.js'
 import { Engine } from './engine.js'
 
 export interface AlertEngineOptions {
@@ -22,7 +23,7 @@ export interface AlertEngineOptions {
   audit?: AuditStore
 }
 
-export interface AlertEngine extends AlertService, DeadLetterService, ScheduleService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts
+export interface AlertEngine extends AlertService, DeadLetterService, ScheduleService, HandoverService, RosterService {   // AlertService from core/alerts.ts: ack(), onTransition(); DeadLetterService from store/state.ts
   /** Restores open alerts and rule state, starts the offline timer and the delivery loop. */
   start(): Promise<void>
   /** Evaluates readings that are already durable (wired to ingest.onStored). Serialised internally. */

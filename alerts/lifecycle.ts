@@ -28,7 +28,8 @@ import { GROUPED_PREFIX } from '../core/storm.js'
 import { MinewatchError } from '../core/errors.js'
 import type { Registry } from '../core/registry.js'
 import type { AlertStore, NewOutboxItem } from '../store/state.js'
-import { alertText, type Language } from './messages.js'
+import { alertText, textReason, type Language } from './messages.js'
+import type { EscalationText } from './escalation.js'
 import type { PendingSignal } from './evaluate.js'
 import type { FixEvidence } from './rules/signal.js'
 
@@ -112,6 +113,19 @@ export class AlertBook {
     return out
   }
 
+  /**
+   * Stores an escalation step or reminder of an open, firing alert at `at` (the clock): a
+   * transition in the same state with `reason`, delivered as usual. Null when the alert is no
+   * longer open and firing (acknowledged, resolved or closed meanwhile).
+   */
+  async step (id: string, reason: string, at: number, text: EscalationText): Promise<StoredTransition | null> {
+    const a = this.byId.get(id)
+    if (!a || a.state !== 'firing' || this.suppressed.has(id)) return null
+    const next: Alert = { ...a, updatedAt: Math.max(at, a.updatedAt), message: '' }
+    const stored = await this.record(a, next, reason, null, a.state, undefined, undefined, text)
+    this.replace(alertKey(a.site, a.kind, a.subject), next)
+    return stored
+  }
 
   /** An open alert by id. */
   openById (id: string): Alert | undefined { return this.byId.get(id) }
@@ -276,9 +290,8 @@ export class AlertBook {
   }
 
   private async record (from: Alert | null, next: Alert, reason: string, by: string | null, to: AlertState, note?: string,
-    evidence?: readonly FixEvidence[]): Promise<StoredTransition> {
-    const baseReason = reason.startsWith('escalated:') ? reason.slice('escalated:'.length) : reason
-    next.message = alertText({ alert: next, to, reason: baseReason, by, note, evidence }, this.registry, this.language)
+    evidence?: readonly FixEvidence[], escalation?: EscalationText): Promise<StoredTransition> {
+    next.message = alertText({ alert: next, to, reason: textReason(reason), by, note, evidence, escalation }, this.registry, this.language)
     const transition = await this.store.transition(next, {
       alertId: next.id,
       site: next.site,

@@ -11,6 +11,8 @@ import { BEIJING_OFFSET_MS } from '../core/time.js'
 import { SUPPRESSED_PREFIX, suppressionWindow, unsuppressedReason } from '../core/schedules.js'
 import { GROUPED_PREFIX, GROUP_NOTIFIED_PREFIX, INHIBITED_PREFIX, INHIBITION_ENDED_PREFIX, groupOfReason, inhibitorOfReason, ungroupedReason } from '../core/storm.js'
 import type { FixEvidence } from './rules/signal.js'
+import { escalationStep } from '../core/escalation.js'
+import type { EscalationText } from './escalation.js'
 
 export type Language = 'zh' | 'en'
 
@@ -22,6 +24,8 @@ export interface TextInput {
   note?: string | null
   /** The fixes that proved a fence transition, listed in its text. */
   evidence?: readonly FixEvidence[]
+  /** An escalation step or reminder (reason escalated:tier<N> / reminder:tier<N>:<k>): the tier's name and the rule's own reason. */
+  escalation?: EscalationText
 }
 
 /** The proving fixes, e.g. `2025-03-01T10:00:05+08:00 119.9180,30.9515 ±3 m 界外 30 m`. */
@@ -87,7 +91,10 @@ function windowName (s: number, lang: Language): string {
 export function alertTitle (alert: Alert, to: AlertState, registry: Registry, lang: Language, reason = ''): string {
   const site = registry.site(alert.site)?.name ?? alert.site
   const closed = to === 'resolved' && reason.startsWith(CLOSED_PREFIX)
-  const tag = lang === 'zh'
+  const step = escalationStep(reason)
+  const tag = step !== null
+    ? (lang === 'zh' ? (step.reminder === 0 ? '【升级】' : '【提醒】') : (step.reminder === 0 ? '[ESCALATED] ' : '[REMINDER] '))
+    : lang === 'zh'
     ? (closed ? '【关闭】' : to === 'resolved' ? '【恢复】' : to === 'acknowledged' ? '【已确认】' : alert.severity === 'alarm' ? '【报警】' : '【预警】')
     : (closed ? '[CLOSED] ' : to === 'resolved' ? '[RESOLVED] ' : to === 'acknowledged' ? '[ACKNOWLEDGED] ' : alert.severity === 'alarm' ? '[ALARM] ' : '[WARNING] ')
   return `${tag}${kindName(alert.kind, lang)} · ${site}`
@@ -99,11 +106,17 @@ function zoneLabel (site: Site | undefined, id: string): string {
   return zone ? `${zone.name}(${zone.id})` : id
 }
 
+/** The reason a text is built from: a severity change's `escalated:<rule reason>` is the rule's reason; an escalation step (`escalated:tier<N>`) stays itself. */
+export function textReason (reason: string): string {
+  return reason.startsWith('escalated:') && escalationStep(reason) === null ? reason.slice('escalated:'.length) : reason
+}
+
 /** The full one-paragraph text of a transition. */
 export function alertText (input: TextInput, registry: Registry, lang: Language): string {
   const { alert: a } = input
-  // the rule's own reason decides the body; a maintenance window's suppression adds a sentence below
-  const reason = ungroupedReason(unsuppressedReason(input.reason))
+  // the rule's own reason decides the body; a maintenance window's suppression, a storm group or an escalation step adds a sentence below
+  const step = escalationStep(input.reason)
+  const reason = step !== null ? input.escalation?.ruleReason ?? '' : ungroupedReason(unsuppressedReason(input.reason))
   const window = suppressionWindow(input.reason)
   // an operator's close: the body says what the alert was about, not that it cleared
   const to = reason.startsWith(CLOSED_PREFIX) ? 'firing' : input.to
@@ -236,7 +249,13 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
     default:
       body = `${a.subject} ${v}${u}`
   }
-  let text = `${alertTitle(a, input.to, registry, lang, reason)}${zh ? '：' : ': '}${body}`
+  let text = `${alertTitle(a, input.to, registry, lang, step !== null ? input.reason : reason)}${zh ? '：' : ': '}${body}`
+  if (step !== null) {
+    const who = input.escalation?.tierName ?? `tier ${step.tier}`
+    text += step.reminder === 0
+      ? (zh ? `。告警未确认,已升级至第 ${step.tier} 级:${who}` : `. Not acknowledged: escalated to tier ${step.tier}, ${who}`)
+      : (zh ? `。告警仍未确认,第 ${step.tier} 级(${who})第 ${step.reminder} 次提醒` : `. Still not acknowledged: reminder ${step.reminder} at tier ${step.tier} (${who})`)
+  }
   if (window !== null) {
     text += input.reason.startsWith(SUPPRESSED_PREFIX)
       ? (zh ? `。处于维护时段 ${window} 内,已记录、暂不推送` : `. Inside maintenance window ${window}: recorded, not delivered`)

@@ -14,11 +14,8 @@ import {
   SCHEDULE_CREATE_ACTION, SCHEDULE_DELETE_ACTION, scheduleProblems, scheduleSchema, windowActive, windowCovers,
   type Schedule, type ScheduleEntry
 } from '../core/schedules.js'
-import type { AuditRecord } from '../core/audit.js'
+import { auditRecordsOf } from './audit-replay.js'
 import type { AuditStore } from '../store/state.js'
-
-/** Audit records read per page when replaying the API's schedules. */
-const REPLAY_PAGE = 1000
 
 export class ScheduleBook {
   private readonly api = new Map<string, ScheduleEntry>()
@@ -33,16 +30,7 @@ export class ScheduleBook {
   /** Replays the API's schedule changes from the audit log (start-up). */
   async load (): Promise<void> {
     if (this.audit === undefined) return
-    const records: AuditRecord[] = []
-    for (const action of [SCHEDULE_CREATE_ACTION, SCHEDULE_DELETE_ACTION]) {
-      for (let after = 0; ;) {
-        const page = await this.audit.list({ action, afterSeq: after, limit: REPLAY_PAGE })
-        records.push(...page)
-        if (page.length < REPLAY_PAGE) break
-        after = page[page.length - 1]!.seq
-      }
-    }
-    records.sort((a, b) => a.seq - b.seq)
+    const records = await auditRecordsOf(this.audit, [SCHEDULE_CREATE_ACTION, SCHEDULE_DELETE_ACTION])
     this.api.clear()
     for (const r of records) {
       if (r.action === SCHEDULE_DELETE_ACTION) { if (r.target !== null) this.api.delete(r.target); continue }

@@ -44,6 +44,9 @@ import backupRoutes, { type BackupControl } from './routes/backup.js'
 import uplinkRoutes, { type UplinkControl } from './routes/uplink.js'
 import schedulesRoutes from './routes/schedules.js'
 import type { ScheduleService } from '../core/schedules.js'
+import handoverRoutes from './routes/handover.js'
+import rostersRoutes from './routes/rosters.js'
+import type { HandoverService, RosterService } from '../core/rosters.js'
 
 export interface AppDeps {
   registry: Registry
@@ -71,6 +74,10 @@ export interface AppDeps {
   lifecycle?: LifecycleControl
   /** Production, maintenance and blasting windows (routes/schedules.ts; the alert engine); absent: those routes answer 503. */
   schedules?: ScheduleService
+  /** Shift handover reports (routes/handover.ts; the alert engine); absent: that route answers 503. */
+  handover?: HandoverService
+  /** Duty rosters set through the API (routes/rosters.ts; the alert engine); absent: those routes answer 503. */
+  rosters?: RosterService
   /** Uplink forwarding status (routes/uplink.ts). */
   uplink?: UplinkControl
   /** Backups of the embedded stores (routes/backup.ts), when minewatch up runs them. */
@@ -180,6 +187,8 @@ export async function buildApp (deps: AppDeps, options: AppOptions = {}): Promis
     await api.register(deviceOpsRoutes, ctx)
     await api.register(backupRoutes, ctx)
     await api.register(schedulesRoutes, ctx)
+    await api.register(handoverRoutes, ctx)
+    await api.register(rostersRoutes, ctx)
   }, { prefix: API_PREFIX })
   await app.ready()
   return app as unknown as FastifyInstance

@@ -319,7 +319,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
       onTransition: (l) => { const off = [alerts.onTransition(l), receiver.onTransition(l)]; return () => { for (const u of off) u() } }
     }
     const app = await buildApp({
-      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, forwardedReports: state.forwardedReports, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
+      registry, config, telemetry, rejects: state.rejects, alertStore: state.alerts, forwardedReports: state.forwardedReports, auditStore: state.audit, alerts: alertService, deliveries: alerts, schedules: alerts, handover: alerts, rosters: alerts, metrics, logger: logger.child({ part: 'api' }), clock, hj212, reloads, lifecycle, uplink,
       // backups (lifecycle/backup.ts): each DuckDB store copies its own file as of one instant while ingest goes on
       backup: !isDuckDBState(state)
         ? async () => { throw new MinewatchError('MW_CONFLICT', 'the state is in PostgreSQL (store.state.engine: postgres): back it up with pg_dump (docs/storage.md); minewatch backup copies only embedded DuckDB state') }

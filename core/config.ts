@@ -13,6 +13,8 @@ import { MinewatchError } from './errors.js'
 import { DAY } from './time.js'
 import { scheduleSchema, scheduleProblems } from './schedules.js'
 import { alertGroupSchema, IMPLICIT_GROUP, parentProblems } from './storm.js'
+import { escalationPolicySchema, escalationProblems } from './escalation.js'
+import { rosterSchema, rosterProblems } from './rosters.js'
 
 const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
 const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
@@ -199,6 +201,8 @@ export const subscriptionSchema = z.strictObject({
    * two messages per open alert each time, and its device_offline alert is delivered anyway.
    */
   evidenceEvents: z.boolean().default(false),
+  /** Receives only what an escalation policy (alerts.escalation) addresses to it, as one of its tiers' receivers; sites, kinds and minSeverity are not used then. */
+  escalationOnly: z.boolean().optional(), // absent: false (optional, so Subscription objects built in code need not name it)
   language: z.enum(['zh', 'en']).optional()
 }).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
   .refine((s) => s.type !== 'webhook' || (s.secret !== undefined && s.secret.length >= 16), { message: 'a webhook needs a secret of at least 16 characters: receivers verify the signature with it', path: ['secret'] })
@@ -226,6 +230,10 @@ export const alertsSchema = z.strictObject({
   schedules: z.array(scheduleSchema).default([]),
   /** Storm control: related alerts delivered as one notification (core/storm.ts, docs/alerts.md "Storm control"). */
   groups: z.array(alertGroupSchema).default([]),
+  /** Escalation policies per site and severity: tiers of receivers with delays, reminders (core/escalation.ts, docs/alerts.md "Escalation"). */
+  escalation: z.array(escalationPolicySchema).default([]),
+  /** Duty rosters per site: shifts (Beijing time), who is on duty, the incoming shift's channel (core/rosters.ts, docs/alerts.md "Duty rosters and shift handover"). */
+  rosters: z.array(rosterSchema).default([]),
   /** Outbox retry: first delay and ceiling, ms. */
   retry: z.strictObject({ initialMs: z.number().int().positive().default(1000), maxMs: z.number().int().positive().default(300_000) }).prefault({})
 }).prefault({})
@@ -463,6 +471,12 @@ export const configSchema = z.strictObject({
     scheduleIds.add(s.id)
     for (const [field, message] of scheduleProblems(s, c)) ctx.addIssue({ code: 'custom', path: ['alerts', 'schedules', i, field], message })
   })
+  for (const [i, path, message] of escalationProblems(c.alerts.escalation, siteIds, new Set(c.alerts.subscriptions.map((s) => s.id)))) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'escalation', i, ...path], message })
+  }
+  for (const [i, path, message] of rosterProblems(c.alerts.rosters, { siteIds, channels: new Map(c.alerts.subscriptions.map((s) => [s.id, s.type])) })) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'rosters', i, ...path], message })
+  }
   // uplink targets: a known site, unique names
   const targetNames = new Set<string>()
   c.uplink.targets.forEach((t, i) => {

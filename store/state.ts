@@ -147,9 +147,11 @@ export interface AuditStore {
   /**
    * Appends entries in order, each chained to the one before; before the first entry of a later
    * Beijing day than the newest record's, a digest record closes that day. Returns the stored
-   * records (digests included). Atomic: all or none.
+   * records (digests included). Atomic: all or none. `deliveries`, when given, are enqueued in the
+   * outbox in the same transaction (an operator action and the message it sends are kept together
+   * or not at all, e.g. a shift handover: alerts/handover.ts).
    */
-  append(entries: readonly NewAuditEntry[]): Promise<AuditRecord[]>
+  append(entries: readonly NewAuditEntry[], deliveries?: readonly NewOutboxItem[]): Promise<AuditRecord[]>
   /** Records matching q, oldest first (by seq), at most limit. */
   list(q: AuditQuery): Promise<AuditRecord[]>
   /** Every record with seq > afterSeq, oldest first, at most limit, unfiltered (verification). */

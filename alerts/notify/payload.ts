@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto'
 import { isEvidenceTransition, type Alert, type AlertTransition } from '../../core/alerts.js'
 import type { Registry } from '../../core/registry.js'
 import { BEIJING_OFFSET_MS } from '../../core/time.js'
-import { alertText, alertTitle, fmt, type Language } from '../messages.js'
+import { alertText, alertTitle, fmt, textReason, type Language } from '../messages.js'
+import type { EscalationText } from '../escalation.js'
+import { escalationStep } from '../../core/escalation.js'
 import type { Subscription } from './subscriptions.js'
 
 /** WeCom group robots take at most 4096 bytes of markdown content. */
@@ -27,7 +29,7 @@ export function beijingTime (t: number): string {
 export interface AlertEvent {
   deliveryId: string
   subscription: string
-  /** alert.firing | alert.acknowledged | alert.resolved | alert.no_data (evidence missing, still open) | alert.data_back */
+  /** alert.firing | alert.acknowledged | alert.resolved | alert.no_data (evidence missing, still open) | alert.data_back | alert.escalated | alert.reminder */
   event: string
   language: Language
   text: string
@@ -35,14 +37,10 @@ export interface AlertEvent {
   transition: AlertTransition
 }
 
-function baseReason (reason: string): string {
-  return reason.startsWith('escalated:') ? reason.slice('escalated:'.length) : reason
-}
-
 /** Text of the transition in `lang` (the stored message when the language is the engine's). */
-function textFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language): string {
+function textFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language, escalation?: EscalationText): string {
   if (lang === engineLang && t.message) return t.message
-  return alertText({ alert, to: t.to, reason: baseReason(t.reason), by: t.by, note: alert.ackNote }, registry, lang)
+  return alertText({ alert, to: t.to, reason: textReason(t.reason), by: t.by, note: alert.ackNote, escalation }, registry, lang)
 }
 
 /** Markdown (and WeCom's <font>) syntax → look-alike full-width characters, which render as themselves. */
@@ -60,23 +58,25 @@ export function escapeRobotMarkdown (text: string): string {
 }
 
 /** Text for a robot: as textFor, but user text in it escaped (escapeRobotMarkdown). */
-function robotTextFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language): string {
-  if (t.by === null && alert.ackNote === null) return textFor(alert, t, registry, lang, engineLang)
+function robotTextFor (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, engineLang: Language, escalation?: EscalationText): string {
+  if (t.by === null && alert.ackNote === null) return textFor(alert, t, registry, lang, engineLang, escalation)
   const by = t.by === null ? null : escapeRobotMarkdown(t.by)
   const note = alert.ackNote === null ? null : escapeRobotMarkdown(alert.ackNote)
-  return alertText({ alert, to: t.to, reason: baseReason(t.reason), by, note }, registry, lang)
+  return alertText({ alert, to: t.to, reason: textReason(t.reason), by, note, escalation }, registry, lang)
 }
 
-/** The event name of a transition: its target state, or the evidence change of an open alert. */
+/** The event name of a transition: its target state, the evidence change of an open alert, or an escalation step (alert.escalated, alert.reminder). */
 export function eventName (t: AlertTransition): string {
+  const step = escalationStep(t.reason)
+  if (step !== null) return step.reminder === 0 ? 'alert.escalated' : 'alert.reminder'
   return isEvidenceTransition(t) ? `alert.${t.reason}` : `alert.${t.to}`
 }
 
 /** Serialised body for one subscription. */
-export function buildPayload (sub: Subscription, id: string, alert: Alert, t: AlertTransition, registry: Registry, engineLang: Language): string {
+export function buildPayload (sub: Subscription, id: string, alert: Alert, t: AlertTransition, registry: Registry, engineLang: Language, escalation?: EscalationText): string {
   const lang = sub.language ?? engineLang
   const robot = sub.type === 'dingtalk' || sub.type === 'wecom'
-  const text = (robot ? robotTextFor : textFor)(alert, t, registry, lang, engineLang)
+  const text = (robot ? robotTextFor : textFor)(alert, t, registry, lang, engineLang, escalation)
   switch (sub.type) {
     case 'webhook':
     case 'mqtt': {

@@ -4,6 +4,7 @@
  *   #/site/{id}                矿山一屏
  *   #/alerts?site=&kind=…      告警历史 and one alert's timeline
  *   #/report?site=&date=       日报 (printable, CSV)
+ *   #/handover?site=&at=       交接班 (printable)
  * Everything is fetched from this server with the session cookie; nothing from elsewhere.
  */
 import './style.css'
@@ -15,6 +16,7 @@ import { sitePage } from './pages/site.js'
 import { overviewPage } from './pages/overview.js'
 import { alertsPage } from './pages/alerts.js'
 import { reportPage } from './pages/report.js'
+import { handoverPage } from './pages/handover.js'
 import type { Page } from './pages/page.js'
 
 const app = document.getElementById('app')!
@@ -70,7 +72,8 @@ function header (title: string, siteId: string | undefined): HTMLElement {
       s.role !== 'operator' ? link('#/overview', 'overview', current === '#/overview') : null,
       site ? link(`#/site/${encodeURIComponent(site)}`, 'screen', current.startsWith('#/site/')) : null,
       link(`#/alerts${site && s.role === 'operator' ? `?site=${encodeURIComponent(site)}` : ''}`, 'alerts', current === '#/alerts'),
-      link(`#/report${site ? `?site=${encodeURIComponent(site)}` : ''}`, 'report', current === '#/report')),
+      link(`#/report${site ? `?site=${encodeURIComponent(site)}` : ''}`, 'report', current === '#/report'),
+      link(`#/handover${site ? `?site=${encodeURIComponent(site)}` : ''}`, 'handover', current === '#/handover')),
     h('div', { class: 'who' }, clockEl, h('span', { class: 'user', 'data-testid': 'user' }, `${s.name} · ${s.role}`), langToggle(),
       h('button', { type: 'button', 'data-action': 'logout', onclick: async () => { page?.dispose(); page = null; await logout(); loginView() } }, t('logout'))))
 }
@@ -97,6 +100,7 @@ async function route (): Promise<void> {
     else if (path === '/overview') p = await overviewPage(main)
     else if (path === '/alerts') p = await alertsPage(main, params)
     else if (path === '/report') p = await reportPage(main, params)
+    else if (path === '/handover') p = await handoverPage(main, params)
     else { location.replace(home()); return }
     if (mine !== routing) { p.dispose(); return }
     page = p

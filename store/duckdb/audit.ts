@@ -7,7 +7,8 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
 import { canonicalJson, chainRecord, DIGEST_ACTION, SYSTEM_ACTOR, type AuditRecord, type DigestDetail, type NewAuditEntry } from '../../core/audit.js'
 import { beijingDate, beijingDayStart } from '../../core/time.js'
 import { MinewatchError } from '../../core/errors.js'
-import type { AuditQuery, AuditStore } from '../state.js'
+import type { AuditQuery, AuditStore, NewOutboxItem } from '../state.js'
+import { checkItem, type DuckDBOutboxStore } from './outbox.js'
 import { int, runPrepared, type Bind, type Row, type StateDb } from './state-db.js'
 
 /** Largest page list() and page() return. */
@@ -51,14 +52,22 @@ export function checkAuditLimit (limit: number): void {
 }
 
 export class DuckDBAuditStore implements AuditStore {
-  constructor (private readonly db: StateDb) {}
+  constructor (private readonly db: StateDb, private readonly outbox?: DuckDBOutboxStore) {}
 
-  async append (entries: readonly NewAuditEntry[]): Promise<AuditRecord[]> {
+  async append (entries: readonly NewAuditEntry[], deliveries: readonly NewOutboxItem[] = []): Promise<AuditRecord[]> {
     entries.forEach(checkEntry)
-    if (entries.length === 0) return []
-    return await this.db.tx((conn) => this.appendWithin(conn, entries)).catch((err: unknown) => {
+    deliveries.forEach(checkItem)
+    if (deliveries.length > 0 && this.outbox === undefined) throw new MinewatchError('MW_BAD_REQUEST', 'this audit store has no outbox for deliveries')
+    if (entries.length === 0 && deliveries.length === 0) return []
+    const out = await this.db.tx(async (conn) => {
+      const records = await this.appendWithin(conn, entries)
+      if (deliveries.length > 0) await this.outbox!.insertWithin(conn, deliveries)
+      return records
+    }).catch((err: unknown) => {
       throw err instanceof MinewatchError ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `audit records not stored: ${(err as Error).message}`, { cause: err })
     })
+    if (deliveries.length > 0) await this.outbox!.updateGauge()
+    return out
   }
 
   /** Appends inside a transaction the caller runs (the alert store's transition). */

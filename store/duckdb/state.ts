@@ -43,7 +43,7 @@ export async function openStateStore (opts: StateStoreOptions): Promise<DuckDBSt
   try {
     const rejects = await DuckDBRejectStore.open(db, opts.rejectsMaxRows, opts.metrics)
     const outbox = await DuckDBOutboxStore.open(db, opts.metrics)
-    const audit = new DuckDBAuditStore(db)
+    const audit = new DuckDBAuditStore(db, outbox)
     const alerts = await DuckDBAlertStore.open(db, outbox, audit)
     const deviceChanges = await DuckDBDeviceChangeStore.open(db)
     const forwardedReports = new DuckDBForwardedReportStore(db)

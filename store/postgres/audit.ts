@@ -8,7 +8,9 @@ import type pg from 'pg'
 import { canonicalJson, chainRecord, DIGEST_ACTION, SYSTEM_ACTOR, type AuditRecord, type DigestDetail, type NewAuditEntry } from '../../core/audit.js'
 import { beijingDate, beijingDayStart } from '../../core/time.js'
 import { MinewatchError } from '../../core/errors.js'
-import type { AuditQuery, AuditStore } from '../state.js'
+import type { AuditQuery, AuditStore, NewOutboxItem } from '../state.js'
+import { checkItem } from '../duckdb/outbox.js'
+import type { PgOutboxStore } from './outbox.js'
 import { checkAuditLimit, checkEntry, rowToRecord } from '../duckdb/audit.js'
 import { LOCKS, Params, checkText, lockTx, type PgDb } from './db.js'
 
@@ -20,12 +22,20 @@ function checkPgEntry (e: NewAuditEntry, i: number): void {
 }
 
 export class PgAuditStore implements AuditStore {
-  constructor (private readonly db: PgDb) {}
+  constructor (private readonly db: PgDb, private readonly outbox?: PgOutboxStore) {}
 
-  async append (entries: readonly NewAuditEntry[]): Promise<AuditRecord[]> {
+  async append (entries: readonly NewAuditEntry[], deliveries: readonly NewOutboxItem[] = []): Promise<AuditRecord[]> {
     entries.forEach(checkPgEntry)
-    if (entries.length === 0) { this.db.check(); return [] }
-    return await this.db.tx((c) => this.appendWithin(c, entries), 'audit records not stored')
+    deliveries.forEach(checkItem)
+    if (deliveries.length > 0 && this.outbox === undefined) throw new MinewatchError('MW_BAD_REQUEST', 'this audit store has no outbox for deliveries')
+    if (entries.length === 0 && deliveries.length === 0) { this.db.check(); return [] }
+    const out = await this.db.tx(async (c) => {
+      const records = await this.appendWithin(c, entries)
+      if (deliveries.length > 0) await this.outbox!.insertWithin(c, deliveries)
+      return records
+    }, 'audit records not stored')
+    if (deliveries.length > 0) await this.outbox!.updateGauge()
+    return out
   }
 
   /** Appends inside a transaction the caller runs (the alert store's transition). */

@@ -50,7 +50,7 @@ export async function openPgStateStore (opts: PgStateStoreOptions): Promise<PgSt
     }
     const rejects = new PgRejectStore(db, opts.rejectsMaxRows, opts.metrics)
     const outbox = new PgOutboxStore(db, opts.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS, opts.metrics)
-    const audit = new PgAuditStore(db)
+    const audit = new PgAuditStore(db, outbox)
     const alerts = new PgAlertStore(db, outbox, audit)
     const deviceChanges = new PgDeviceChangeStore(db)
     const forwardedReports = new PgForwardedReportStore(db)

@@ -293,6 +293,17 @@ export function stateStoreContract (name: string, factory: StateStoresFactory): 
       expect(await h.audit.page(0, 10)).toEqual([])
     })
 
+    it('an append given deliveries enqueues them in the same transaction: both or neither', async () => {
+      const item = { id: 'handover-1', subscription: 'day-shift', transitionSeq: 0, dueAt: T0, payload: '{"event":"handover"}' }
+      const [r] = await h.audit.append([{ at: T0, site: 'gm01', actor: 'system', action: 'handover.sent', target: 'gm01', detail: { deliveryId: 'handover-1' } }], [item])
+      expect(r).toMatchObject({ seq: 1, action: 'handover.sent' })
+      expect(await h.outbox.due(T0, 10)).toEqual([expect.objectContaining({ ...item, attempts: 0 })])
+      // a bad delivery refuses the whole append: no record, no item
+      await expect(h.audit.append([{ at: T0, site: 'gm01', actor: 'system', action: 'handover.sent', target: 'gm01', detail: {} }], [{ ...item, id: 'handover-2', dueAt: Number.NaN }])).rejects.toMatchObject({ code: 'MW_BAD_REQUEST' })
+      expect((await h.audit.page(0, 10)).map((x) => x.seq)).toEqual([1])
+      expect(await h.outbox.pending()).toBe(1)
+    })
+
     it('a transition given an audit entry appends it in the same transaction, with the transition\'s seq', async () => {
       const a = alert('au1')
       const t = await h.alerts.transition(a, transitionOf(a, null), undefined, { at: T0, site: 'gm01', actor: 'system', action: 'alert.transition', target: 'au1', detail: { to: 'firing' } })

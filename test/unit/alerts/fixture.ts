@@ -6,6 +6,7 @@ import { createMetrics } from '../../../core/metrics.js'
 import { silentLogger } from '../../../core/log.js'
 import { offsetM, type LonLat } from '../../../core/geo.js'
 import type { Reading } from '../../../core/readings.js'
+import { MINUTE } from '../../../core/time.js'
 import type { Kind } from '../../../core/kinds.js'
 import { openStateStore, type StateStore } from '../../../store/duckdb/state.js'
 import { DuckDBTelemetryStore } from '../../../store/duckdb/telemetry.js'
@@ -94,4 +95,9 @@ export async function startRig (config: Config, opts: { dir?: string, clock?: Ma
       await telemetry.close()
     }
   }
+}
+
+/** `n` readings a minute apart from `from`, built by `f`. */
+export function minutes (from: number, n: number, f: (i: number, ts: number) => Reading): Reading[] {
+  return Array.from({ length: n }, (_, i) => f(i, from + i * MINUTE))
 }

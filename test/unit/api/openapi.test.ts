@@ -23,7 +23,8 @@ const DOCUMENTED = [
   'POST /api/v1/ops/devices/{device}/replace', 'POST /api/v1/ops/devices/{device}/retire',
   'GET /api/v1/ops/devices/changes', 'GET /api/v1/ops/config/export',
   'GET /api/v1/ops/uplink',
-  'GET /api/v1/schedules', 'POST /api/v1/schedules', 'DELETE /api/v1/schedules/{id}'
+  'GET /api/v1/schedules', 'POST /api/v1/schedules', 'DELETE /api/v1/schedules/{id}',
+  'GET /api/v1/sites/{site}/handover', 'GET /api/v1/rosters', 'PUT /api/v1/rosters/{site}', 'DELETE /api/v1/rosters/{site}'
 ]
 
 /** The web console's static files (docs/console.md): served by the app, not part of the API document. */
