@@ -15,6 +15,12 @@ import { COUNTED_FLAGS } from '../../../core/dust.js'
 import { HOUR, MINUTE } from '../../../core/time.js'
 import type { Reading } from '../../../core/readings.js'
 import { seriesSource } from '../../../store/duckdb/rollup-sql.js'
+import { openStateStore } from '../../../store/duckdb/state.js'
+import { parseConfig } from '../../../core/config.js'
+import { DAY, beijingDateToMs } from '../../../core/time.js'
+import type { Kind } from '../../../core/kinds.js'
+import { fetchDailyInput } from '../../../api/reports/fetch.js'
+import { computeDailyReport } from '../../../api/reports/daily.js'
 
 const T0 = Date.parse('2025-03-01T00:00:00Z') // a Beijing hour boundary (08:00)
 const SITE = 'gm01'
@@ -196,3 +202,36 @@ describe('rollups equal the aggregates of the raw readings', () => {
       .rejects.toMatchObject({ code: 'MW_BAD_REQUEST', message: expect.stringMatching(/what must be one of readings, rollup-1m, rollup-1h/) })
   })
 })
+
+describe('the daily report reads rollups and gives the report of the raw readings', () => {
+  it('on the hand-computed report fixture (test/fixtures/report), flagged dust readings included', async () => {
+    const DIR = 'test/fixtures/report'
+    const config = parseConfig(readFileSync(`${DIR}/config.yaml`, 'utf8'), `${DIR}/config.yaml`, {}).config
+    const data = JSON.parse(readFileSync(`${DIR}/readings.json`, 'utf8')) as { readings: { device: string, kind: Kind, at: string, values: Record<string, number | string> }[] }
+    const readings: Reading[] = data.readings.map((r, i) => ({ site: 'fx-site', device: r.device, kind: r.kind, ts: Date.parse(r.at), seq: i, values: r.values }))
+    const site = config.sites.find((x) => x.id === 'fx-site')!
+    const state = await openStateStore({ path: ':memory:', rejectsMaxRows: 1_000 })
+    const rolled = new DuckDBTelemetryStore({ path: ':memory:', rollups: { intervalMs: 3_600_000 } })
+    const raw = new DuckDBTelemetryStore({ path: ':memory:', rollups: false })
+    try {
+      await rolled.write(readings)
+      await raw.write(readings)
+      expect(await rolled.rollUp()).toBeGreaterThan(0)
+      const day = beijingDateToMs('2025-03-01')
+      const report = async (telemetry: DuckDBTelemetryStore) => computeDailyReport(await fetchDailyInput({ telemetry, alertStore: state.alerts }, site, '2025-03-01', day, day + DAY + HOUR))
+      const [a, b] = [await report(rolled), await report(raw)]
+      expect(a.dust.length).toBeGreaterThan(0)
+      expect(a).toEqual(approx(b))
+    } finally {
+      await rolled.close(); await raw.close(); await state.close()
+    }
+  })
+})
+
+/** Non-integer numbers compared to 9 decimals (a mean of sums adds in another order); everything else exactly. */
+function approx (v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : expect.closeTo(v, 9)
+  if (Array.isArray(v)) return v.map(approx)
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, approx(x)]))
+  return v
+}
