@@ -1,10 +1,10 @@
 /**
  * Layout of the rollups of the telemetry file (issue 19 point 2; docs/storage.md *Rollups*): per kind
  * and level one table, one row per site, device and bucket (minute or hour start), and per numeric
- * field of the kind (core/kinds.ts) the statistics a series query or a validity rule needs:
+ * field of the kind (core/kinds.ts; rolledFields) the statistics a series query or a validity rule needs:
  *
  *   <field>_n, _sum, _min, _max, _first, _last   over every reading carrying the field
- *   <field>_cn, _csum, _cmin, _cmax, _cfirst, _clast   dust only: over the readings whose HJ 212
+ *   <field>_cn, _csum, _cmin, _cmax, _cfirst, _clast   dust concentrations and noise: over the readings whose HJ 212
  *       flag counts (core/dust.ts COUNTED_FLAGS), what legal averages are made of
  *   <field>_minutes (and dust _cminutes)   1-hour level only: minutes of the hour holding such a
  *       reading, the GB 3095-2012 §8 hourly validity (core/dust.ts hourlyValid)
@@ -37,17 +37,38 @@ export function hasFlags (kind: Kind): boolean {
   return kind === 'dust'
 }
 
+/**
+ * Dust fields not rolled up: the HJ 212 interval statistics (CN 2051/2061/2031 minute, hour and day
+ * data, already aggregates, few rows). Every stat column costs DuckDB a block per commit: a table of
+ * all 20 dust fields × 14 stats could not commit a single minute under the default 160MB memoryLimit
+ * (bench/scale30.bench.ts found it). Series of these fields read the raw readings.
+ */
+const DUST_NOT_ROLLED = /^(intervalS|(tsp|pm10|pm25)(Avg|Min|Max))$/
+/** Dust fields rolled up over counted flags too: the concentrations and noise, which legal averages are made of. */
+const COUNTED_FIELDS: readonly string[] = ['tsp', 'pm10', 'pm25', 'pm1', 'noise']
+
+/** The numeric fields of a kind that have rollups. */
+export function rolledFields (kind: Kind): string[] {
+  return numericFields(kind).filter((f) => !(kind === 'dust' && DUST_NOT_ROLLED.test(f)))
+}
+
+/** True when the field's rollups hold the statistics over counted flags. */
+export function hasCounted (kind: Kind, field: string): boolean {
+  return hasFlags(kind) && COUNTED_FIELDS.includes(field)
+}
+
 /** The stat columns of one field, in table order. */
-export function fieldStats (kind: Kind, level: RollupLevel): string[] {
+export function fieldStats (kind: Kind, level: RollupLevel, field: string): string[] {
+  const counted = hasCounted(kind, field)
   const stats: string[] = [...PLAIN_STATS]
-  if (hasFlags(kind)) stats.push(...COUNTED_STATS)
-  if (level === '1h') stats.push('minutes', ...(hasFlags(kind) ? ['cminutes'] : []))
+  if (counted) stats.push(...COUNTED_STATS)
+  if (level === '1h') stats.push('minutes', ...(counted ? ['cminutes'] : []))
   return stats
 }
 
 /** Every stat column of a kind's rollup table at a level, in table order: [field, stat, column name]. */
-export function statColumns (kind: Kind, level: RollupLevel, fields: readonly string[] = numericFields(kind)): Array<{ field: string, stat: string, col: string }> {
-  return fields.flatMap((field) => fieldStats(kind, level).map((stat) => ({ field, stat, col: `${field}_${stat}` })))
+export function statColumns (kind: Kind, level: RollupLevel, fields: readonly string[] = rolledFields(kind)): Array<{ field: string, stat: string, col: string }> {
+  return fields.flatMap((field) => fieldStats(kind, level, field).map((stat) => ({ field, stat, col: `${field}_${stat}` })))
 }
 
 const STAT_TYPE = (stat: string): string => /(^|c)n$|minutes$/.test(stat) ? 'BIGINT' : 'DOUBLE'

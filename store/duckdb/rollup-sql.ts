@@ -10,14 +10,14 @@
  * however far the job lags. Only identifiers from core/kinds.ts and checked integers enter the SQL;
  * site and device are quoted literals (COPY takes no bound parameters).
  */
-import { MEASUREMENT, numericFields, type Kind } from '../../core/kinds.js'
+import { MEASUREMENT, type Kind } from '../../core/kinds.js'
 import { COUNTED_FLAGS } from '../../core/dust.js'
 import { HOUR, MINUTE } from '../../core/time.js'
 import { MinewatchError } from '../../core/errors.js'
 import type { Aggregate, SeriesQuery } from '../telemetry.js'
 import { ident } from './schema.js'
 import { lit } from './telemetry-sql.js'
-import { ROLLUP_DIRTY_TABLE, hasFlags, rollupTable, statColumns, type RollupLevel } from './rollup-schema.js'
+import { ROLLUP_DIRTY_TABLE, hasCounted, rolledFields, rollupTable, statColumns, type RollupLevel } from './rollup-schema.js'
 
 /** [from, to) in epoch ms. */
 export interface Range { from: number, to: number }
@@ -198,8 +198,8 @@ function sameSet (a: readonly string[], b: readonly string[]): boolean {
  */
 export function seriesSource (q: SeriesQuery): SeriesSource {
   if (q.entityId !== undefined) return 'raw'
-  if (q.flags !== undefined && !(hasFlags(q.kind) && sameSet(q.flags, COUNTED_FLAGS))) return 'raw'
-  if (!numericFields(q.kind).includes(q.field)) return 'raw'
+  if (!rolledFields(q.kind).includes(q.field)) return 'raw'
+  if (q.flags !== undefined && !(hasCounted(q.kind, q.field) && sameSet(q.flags, COUNTED_FLAGS))) return 'raw'
   const fits = (w: number) => q.stepMs % w === 0 && q.from % w === 0 && q.to % w === 0
   if (fits(HOUR)) return 'rollup-1h'
   if (fits(MINUTE)) return 'rollup-1m'

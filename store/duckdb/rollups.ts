@@ -18,7 +18,11 @@ export interface RollupJobOptions {
   run: <R>(fn: (conn: DuckDBConnection) => Promise<R>) => Promise<R>
   /** Pause between passes, ms. */
   intervalMs: number
-  /** Marked minutes one pass takes per kind, oldest first (a backlog, e.g. after the upgrade to rollups, is worked off in steps). */
+  /**
+   * Marked minutes one pass takes per kind, oldest first. A backlog (after the upgrade to rollups, or
+   * a bulk load) is worked off in passes of this size, back to back; a pass that fails (e.g. DuckDB
+   * out of memory under store.duckdb.memoryLimit) halves it for that kind until passes succeed again.
+   */
   maxMinutesPerPass: number
   logger?: Logger
 }
@@ -43,14 +47,20 @@ export class RollupJob {
   private stopped = false
   /** Minutes rolled up since start, by kind (tests and the bench read it). */
   readonly rolled: Record<Kind, number> = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>
+  /** Minutes the next pass takes per kind: maxMinutesPerPass, halved after a failed pass, doubled back after a good one. */
+  private readonly take: Record<Kind, number>
+  /** The last pass left marked minutes behind (it took as many as it could): the next one starts at once. */
+  private backlog = false
 
-  constructor (private readonly opts: RollupJobOptions) {}
+  constructor (private readonly opts: RollupJobOptions) {
+    this.take = Object.fromEntries(KINDS.map((k) => [k, opts.maxMinutesPerPass])) as Record<Kind, number>
+  }
 
   start (): void {
     const tick = () => {
       this.timer = null
       void this.runOnce().catch(() => 0).finally(() => {
-        if (!this.stopped) { this.timer = setTimeout(tick, this.opts.intervalMs); this.timer.unref() }
+        if (!this.stopped) { this.timer = setTimeout(tick, this.backlog ? 0 : this.opts.intervalMs); this.timer.unref() }
       })
     }
     this.timer = setTimeout(tick, this.opts.intervalMs)
@@ -65,25 +75,35 @@ export class RollupJob {
 
   private async pass (): Promise<number> {
     let total = 0
+    let backlog = false
     for (const kind of KINDS) {
+      const take = this.take[kind]
       try {
-        const n = await this.opts.run((conn) => rollUpKind(conn, kind, this.opts.maxMinutesPerPass))
+        const n = await this.opts.run((conn) => rollUpKind(conn, kind, take))
         this.rolled[kind] += n
         total += n
+        if (n === take) backlog = true
+        this.take[kind] = Math.min(this.opts.maxMinutesPerPass, take * 2)
       } catch (err) {
-        if (!isMinewatchError(err, 'MW_STORE_CLOSED')) this.opts.logger?.error({ err, kind }, 'rollup pass failed; its minutes stay marked for the next pass')
+        if (isMinewatchError(err, 'MW_STORE_CLOSED')) continue
+        this.take[kind] = Math.max(1, Math.floor(take / 2))
+        backlog = true
+        this.opts.logger?.error({ err, kind, minutes: take, next: this.take[kind] }, 'rollup pass failed; its minutes stay marked for the next pass')
       }
     }
+    this.backlog = backlog
     return total
   }
 
-  /** Passes until no marked minute is left (or `maxPasses`); returns the minutes rolled up. */
-  async drain (maxPasses = 1_000): Promise<number> {
+  /** Passes until one leaves no marked minute behind (or `maxPasses`); returns the minutes rolled up. */
+  async drain (maxPasses = 100_000): Promise<number> {
     let total = 0
-    for (let i = 0; i < maxPasses; i++) {
+    let idle = 0
+    for (let i = 0; i < maxPasses && idle < 10; i++) { // 10 passes in a row without progress: failing, give up for now
       const n = await this.runOnce()
       total += n
-      if (n === 0) break
+      idle = n === 0 ? idle + 1 : 0
+      if (!this.backlog) break
     }
     return total
   }

@@ -54,8 +54,8 @@ export interface DuckDBTelemetryStoreOptions {
   rollups?: false | {
     /** Pause between passes of the rollup job, ms. */
     intervalMs?: number // default 10_000 (10 s)
-    /** Marked minutes one pass rolls up per kind, oldest first. */
-    maxMinutesPerPass?: number // default 1_440 (a day of minutes)
+    /** Marked minutes one pass rolls up per kind, oldest first (a backlog goes in passes of this, back to back). */
+    maxMinutesPerPass?: number // default 120: a pass of dust (20 fields × 12 stats) stays well inside the default 160MB memoryLimit
   }
 }
 
@@ -196,7 +196,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     const r = this.opts.rollups
     const rollups = r === false
       ? null
-      : new RollupJob({ run: (fn) => readers.run(fn), intervalMs: r?.intervalMs ?? 10_000, maxMinutesPerPass: r?.maxMinutesPerPass ?? 1_440, logger: this.opts.logger })
+      : new RollupJob({ run: (fn) => readers.run(fn), intervalMs: r?.intervalMs ?? 10_000, maxMinutesPerPass: r?.maxMinutesPerPass ?? 120, logger: this.opts.logger })
     const o: Open = { instance, writers, readers, group: undefined as unknown as GroupCommit<WriteItem>, rollups, closed: false }
     o.group = new GroupCommit<WriteItem>({
       commit: (items, lane) => this.commit(o, o.writers[lane]!, items),

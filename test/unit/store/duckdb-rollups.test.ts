@@ -131,6 +131,10 @@ describe('rollups equal the aggregates of the raw readings', () => {
     expect(seriesSource({ ...q, flags: ['N'] })).toBe('raw') // another selection of flags than the counted ones
     expect(seriesSource({ ...q, flags: [...COUNTED_FLAGS].reverse() })).toBe('rollup-1m')
     expect(seriesSource({ ...q, kind: 'locator', field: 'lat', entityId: 'P1' })).toBe('raw') // rollups are per device
+    expect(seriesSource({ ...q, field: 'tspAvg' })).toBe('raw') // HJ 212 interval statistics are not rolled up
+    expect(seriesSource({ ...q, field: 'temp' })).toBe('rollup-1m')
+    expect(seriesSource({ ...q, field: 'temp', flags: COUNTED_FLAGS })).toBe('raw') // counted statistics are kept for concentrations and noise only
+    expect(seriesSource({ ...q, field: 'noise', flags: COUNTED_FLAGS })).toBe('rollup-1m')
     expect(new DuckDBTelemetryStore({ path: ':memory:', rollups: false }).seriesSource(q)).toBe('raw')
   })
 
