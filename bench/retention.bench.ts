@@ -14,8 +14,8 @@ import { DuckDBTelemetryStore } from '../store/duckdb/telemetry.js'
 import { RetentionJob } from '../lifecycle/retention.js'
 import { ManualClock } from '../core/clock.js'
 import { retentionSchema } from '../core/config.js'
-import type { Reading } from '../core/readings.js'
 import type { BenchResult } from './run.js'
+import { fixes, writeRate as writeRates } from './locator-writes.js'
 import { VERDICT_HEADER, benchRounds, describeMachine, interleave, loadNote, ratios, spread, verdictRow, watchMachine } from './rounds.js'
 
 const DAY = 86_400_000
@@ -24,19 +24,7 @@ const BATCH = 2_000
 const WRITES = 60 // 120,000 readings a round
 const OLD_ROWS = 400_000
 
-let seq = 0
-function fixes (n: number, from: number): Reading[] {
-  return Array.from({ length: n }, (_, i) => ({
-    site: 'bench', device: `UWB-${(i % 20) + 1}`, kind: 'locator', ts: from + i * 10, seq: seq++,
-    values: { entity: 'vehicle', entityId: `T-${i % 300}`, lat: 30.95 + (i % 100) * 1e-5, lon: 119.91, speedKmh: 20, accuracyM: 2 }
-  }))
-}
-
-async function writeRate (store: DuckDBTelemetryStore, from: number): Promise<number> {
-  const t0 = performance.now()
-  for (let i = 0; i < WRITES; i++) await store.write(fixes(BATCH, from + i * BATCH * 10))
-  return (WRITES * BATCH) / ((performance.now() - t0) / 1000)
-}
+const writeRate = (store: DuckDBTelemetryStore, from: number) => writeRates(store, from, WRITES, BATCH)
 
 export default async function (): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'mw-bench-retention-'))

@@ -8,7 +8,7 @@
  *   minewatch config export [--config F] [--data-dir D] [--out FILE]
  *   minewatch uplink status [--data-dir D] [--json]
  *   minewatch hash-secret [--for device|account|token|hj212 [--next]] [secret]   (reads stdin when no argument)
- *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir D]
+ *   minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--what readings|rollup-1m|rollup-1h] [--data-dir D]
  *   minewatch audit verify [--data-dir D]
  *   minewatch backup DIR [--url URL] [--token-file F]
  *   minewatch restore DIR [--data-dir D]
@@ -41,8 +41,8 @@ Usage:
   minewatch uplink status [--data-dir DIR]    each uplink target's backlog, last acknowledgement and rate (docs/uplink.md)
   minewatch hash-secret [SECRET]              print an scrypt hash for secretHash/passwordHash/tokenHash/pwHash
       --for KIND --next  print it as the YAML line of a rotation's second secret (nextSecretHash, ...)
-  minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--data-dir DIR]
-                                              readings of a stopped minewatch's data dir for inspectors (minewatch export --help)
+  minewatch export --site S --kind K --from DAY --to DAY --out FILE [--format csv|parquet] [--what readings|rollup-1m|rollup-1h] [--data-dir DIR]
+                                              readings (or rollups) of a stopped minewatch's data dir for inspectors (minewatch export --help)
   minewatch audit verify [--data-dir DIR]     prove the audit log of a stopped minewatch was not altered (minewatch audit --help)
   minewatch backup DIR [--url URL] [--token-file F]   a consistent backup of the running minewatch into DIR (minewatch backup --help)
   minewatch restore DIR [--data-dir DIR]      put a backup into an empty data dir (minewatch restore --help)
@@ -78,9 +78,10 @@ const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|to
                nextTokenHash, nextPwHash); see docs/operations.md
 `
 
-const EXPORT_USAGE = `usage: minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--data-dir DIR]
+const EXPORT_USAGE = `usage: minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--what readings|rollup-1m|rollup-1h] [--data-dir DIR]
   writes the site's readings of kind K (dust, water, locator, ore, status) stamped in the Beijing days
-  from … to (inclusive, at most 366) to FILE as CSV (default) or Parquet, from DIR/telemetry.duckdb
+  from … to (inclusive, at most 366), or with --what their 1-minute or 1-hour rollups (docs/storage.md),
+  to FILE as CSV (default) or Parquet, from DIR/telemetry.duckdb
   (env MINEWATCH_DATA_DIR, default ./data) opened read-only; FILE must not exist. While minewatch runs
   on DIR use GET /api/v1/sites/S/export instead (docs/api.md)
 `
@@ -209,12 +210,12 @@ async function main (): Promise<number> {
     }
     case 'export': {
       const opt = { type: 'string' } as const
-      const { values } = parseArgs({ args: rest, options: { site: opt, kind: opt, from: opt, to: opt, out: opt, format: opt, 'data-dir': opt, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      const { values } = parseArgs({ args: rest, options: { site: opt, kind: opt, from: opt, to: opt, out: opt, format: opt, what: opt, 'data-dir': opt, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
       if (values.help) { process.stdout.write(EXPORT_USAGE); return 0 }
       for (const k of ['site', 'kind', 'from', 'to', 'out'] as const) if (values[k] === undefined) throw new Error(`--${k} is required\n${EXPORT_USAGE}`)
       const { exportCommand } = await import('../lifecycle/export-cli.js')
-      const rows = await exportCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', site: values.site!, kind: values.kind!, from: values.from!, to: values.to!, format: values.format ?? 'csv', out: values.out! })
-      process.stdout.write(`${values.out}: ${rows} readings\n`)
+      const rows = await exportCommand({ dataDir: values['data-dir'] ?? process.env.MINEWATCH_DATA_DIR ?? './data', site: values.site!, kind: values.kind!, from: values.from!, to: values.to!, format: values.format ?? 'csv', what: values.what, out: values.out! })
+      process.stdout.write(`${values.out}: ${rows} ${values.what === undefined || values.what === 'readings' ? 'readings' : `${values.what} rows`}\n`)
       return 0
     }
     case 'audit': {

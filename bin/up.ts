@@ -124,7 +124,8 @@ function createTelemetryStore (loaded: LoadedConfig, dataDir: string, logger: Lo
   }
   return new DuckDBTelemetryStore({
     path: join(dataDir, 'telemetry.duckdb'), logger, metrics,
-    duckdb: { memory_limit: store.duckdb.memoryLimit, threads: String(store.duckdb.threads) }
+    duckdb: { memory_limit: store.duckdb.memoryLimit, threads: String(store.duckdb.threads) },
+    rollups: { intervalMs: store.duckdb.rollupIntervalMs }
   })
 }
 

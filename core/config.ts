@@ -128,7 +128,9 @@ export const duckdbSchema = z.strictObject({
   /** DuckDB buffer-manager limit for the telemetry file (DuckDB's own default is 80 % of RAM). */
   memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size like 160MB or 1GB').default('160MB'),
   /** DuckDB worker threads. */
-  threads: z.number().int().positive().default(2)
+  threads: z.number().int().positive().default(2),
+  /** Pause between passes of the rollup job, ms (store/duckdb/rollups.ts); queries never wait for it. */
+  rollupIntervalMs: z.number().int().positive().default(10_000) // 10 s: a query reads at most ~10 s of minutes raw
 }).prefault({})
 
 const retentionDays = z.number().int().positive()
@@ -143,13 +145,21 @@ export const retentionSchema = z.strictObject({
   ore: retentionDays.default(5 * 366), // 5 years: production records behind the licence-scale checks (few rows: a truck scale weighs hundreds a day)
   locator: retentionDays.default(90), // 90 days: no rule asks for positions; ~10 M rows/day on a medium site (domain.md §7); incident reviews look back weeks
   status: retentionDays.default(90), // 90 days: device health, for maintenance only
+  /**
+   * Rollups (docs/storage.md *Rollups*), in days: each kind's rollups are kept at least as long as
+   * its raw readings (a query the rollups answer must find them wherever the raw readings are) and
+   * at least this long, so they outlive the raw readings they summarise.
+   */
+  rollup1m: retentionDays.default(2 * 366), // 2 years: minute detail of positions and device health beyond their 90 raw days, for incident reviews; ~1/20 of the raw locator rows
+  rollup1h: retentionDays.default(10 * 366), // 10 years: hourly means (with their GB 3095-2012 §8 minutes) of the whole life of a licence; a medium site writes ~8,000 hour rows a day
   /** How often the job runs, ms (a run also starts at minewatch start). */
   intervalMs: z.number().int().positive().default(3_600_000),
   /** Rows one delete transaction removes: small, so each holds the store briefly and ingest keeps flowing. */
   batchRows: z.number().int().positive().default(20_000),
   /** Pause between two delete transactions, ms. */
   pauseMs: z.number().int().nonnegative().default(50)
-}).prefault({})
+}).refine((r) => r.rollup1h >= r.rollup1m, { message: 'rollup1h must be at least rollup1m (hours are rolled up from minutes)', path: ['rollup1h'] })
+  .prefault({})
 
 /**
  * Where the state lives (rejects, alerts, the outbox, the audit log, device changes): the embedded

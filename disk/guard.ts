@@ -36,6 +36,7 @@ export function guardStore (inner: TelemetryStore, watch: DiskWatch): TelemetryS
     keysBetween: (q) => inner.keysBetween(q),
     health: () => inner.health(),
     ...(inner.exportReadings ? { exportReadings: (q, path) => guarded(() => inner.exportReadings!(q, path)) } : {}),
+    ...(inner.seriesSource ? { seriesSource: (q) => inner.seriesSource!(q) } : {}),
     close: () => inner.close()
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `minewatch export`: one site's readings of a kind over Beijing days, as CSV or Parquet, from the
+ * `minewatch export`: one site's readings (or rollups) of a kind over Beijing days, as CSV or Parquet, from the
  * data dir of a stopped minewatch (the telemetry file is opened READ_ONLY: nothing is migrated or
  * written). While minewatch runs DuckDB's lock keeps the file to it: use the API route
  * GET /api/v1/sites/:site/export instead (docs/api.md).
@@ -9,11 +9,12 @@ import { join, resolve } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { KINDS, type Kind } from '../core/kinds.js'
 import { MinewatchError, isMinewatchError } from '../core/errors.js'
-import { EXPORT_FORMATS, type ExportFormat } from '../store/telemetry.js'
+import { EXPORT_FORMATS, EXPORT_WHATS, type ExportFormat, type ExportWhat } from '../store/telemetry.js'
 import { exportDayRange } from '../store/export-range.js'
 import { exportSql } from '../store/duckdb/telemetry-sql.js'
 import { checkSchemaFile } from '../store/duckdb/schema-meta.js'
 import { TELEMETRY_SCHEMA } from '../store/duckdb/schema.js'
+import { exportTo } from '../store/duckdb/telemetry.js'
 import { DATA_FILES } from './check.js'
 
 export interface ExportCommand {
@@ -23,6 +24,8 @@ export interface ExportCommand {
   from: string
   to: string
   format: string
+  /** readings (default), rollup-1m or rollup-1h. */
+  what?: string
   out: string
 }
 
@@ -30,6 +33,8 @@ export interface ExportCommand {
 export async function exportCommand (c: ExportCommand): Promise<number> {
   if (!(KINDS as readonly string[]).includes(c.kind)) throw new MinewatchError('MW_BAD_REQUEST', `--kind must be one of ${KINDS.join(', ')}, got '${c.kind}'`)
   if (!(EXPORT_FORMATS as readonly string[]).includes(c.format)) throw new MinewatchError('MW_BAD_REQUEST', `--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${c.format}'`)
+  const what = c.what ?? 'readings'
+  if (!(EXPORT_WHATS as readonly string[]).includes(what)) throw new MinewatchError('MW_BAD_REQUEST', `--what must be one of ${EXPORT_WHATS.join(', ')}, got '${what}'`)
   const { from, to } = exportDayRange(c.from, c.to)
   const out = resolve(c.out)
   if (existsSync(out)) throw new MinewatchError('MW_CONFLICT', `${out} exists; choose a new file`)
@@ -44,7 +49,8 @@ export async function exportCommand (c: ExportCommand): Promise<number> {
   const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' })
   const conn = await instance.connect()
   try {
-    return (await conn.run(exportSql({ site: c.site, kind: c.kind as Kind, from, to, format: c.format as ExportFormat }, out))).rowsChanged
+    const q = { site: c.site, kind: c.kind as Kind, from, to, format: c.format as ExportFormat, what: what as ExportWhat }
+    return await exportTo(conn, q, out, exportSql(q, out)) // rollups as of the file's marks: exact also after a crash
   } finally {
     conn.closeSync()
     instance.closeSync()

@@ -2,8 +2,9 @@
  * The retention job of the embedded telemetry store: every `store.retention.intervalMs` (and once at
  * start) it deletes, kind by kind, the readings older than the kind's retention, in transactions of
  * at most `batchRows` rows with `pauseMs` between them, so ingest's commits keep their turn.
- * It deletes readings only: alert history and transitions, the outbox, day facts, rejects and every
- * other table are out of its reach (the store method it calls takes a kind of reading).
+ * It deletes readings, and rollups past their own retention (rollupDays): alert history and
+ * transitions, the outbox, day facts, rejects and every other table are out of its reach (the store
+ * methods it calls take a kind of reading).
  * Cutoffs come from the injected clock. docs/storage.md *Retention* describes it.
  */
 import { KINDS, type Kind } from '../core/kinds.js'
@@ -18,7 +19,14 @@ const DAY_MS = 86_400_000
 /** What the job needs of a store (DuckDBTelemetryStore has it). */
 export interface RetentionTarget {
   deleteReadingsBefore(kind: Kind, before: number, maxRows: number): Promise<number>
+  /** Stores with rollups (store/duckdb/rollups.ts): deletes rollup rows of a level whose bucket starts before `before`. */
+  deleteRollupsBefore?(level: '1m' | '1h', kind: Kind, before: number, maxRows: number): Promise<number>
   usedBytes(): Promise<number>
+}
+
+/** Days a kind's rollups of a level are kept: as long as its raw readings, and at least the level's own retention. */
+export function rollupDays (config: RetentionConfig, level: '1m' | '1h', kind: Kind): number {
+  return Math.max(config[kind], level === '1m' ? config.rollup1m : config.rollup1h)
 }
 
 export interface RetentionOptions {
@@ -32,6 +40,8 @@ export interface RetentionOptions {
 export interface RetentionRun {
   /** Readings deleted, by kind. */
   deleted: Record<Kind, number>
+  /** Rollup rows deleted, by level and kind. */
+  rollupsDeleted: Record<'1m' | '1h', Record<Kind, number>>
   /** Decrease of the file's used bytes over the run (0 when it did not shrink). */
   freedBytes: number
 }
@@ -62,28 +72,47 @@ export class RetentionJob {
 
   private async pass (): Promise<RetentionRun | null> {
     const { store, config, clock, metrics, logger } = this.opts
-    const deleted = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>
+    const zero = () => Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>
+    const deleted = zero()
+    const rollupsDeleted = { '1m': zero(), '1h': zero() }
     try {
       const bytesBefore = await store.usedBytes()
       for (const kind of KINDS) {
-        const before = clock.now() - config[kind] * DAY_MS
-        for (;;) {
-          if (this.stopped) return null
-          const n = await store.deleteReadingsBefore(kind, before, config.batchRows)
-          deleted[kind] += n
-          metrics?.retentionRows.inc({ kind }, n)
-          if (n < config.batchRows) break
-          await new Promise((resolve) => setTimeout(resolve, config.pauseMs))
+        const n = await this.inBatches((max) => store.deleteReadingsBefore(kind, clock.now() - config[kind] * DAY_MS, max))
+        if (n === null) return null
+        deleted[kind] += n
+        metrics?.retentionRows.inc({ kind }, n)
+      }
+      const deleteRollups = store.deleteRollupsBefore?.bind(store)
+      for (const level of ['1m', '1h'] as const) {
+        for (const kind of KINDS) {
+          if (deleteRollups === undefined) break
+          const n = await this.inBatches((max) => deleteRollups(level, kind, clock.now() - rollupDays(config, level, kind) * DAY_MS, max))
+          if (n === null) return null
+          rollupsDeleted[level][kind] += n
         }
       }
       const freedBytes = Math.max(0, bytesBefore - await store.usedBytes())
       metrics?.retentionBytes.inc(freedBytes)
       const total = KINDS.reduce((n, k) => n + deleted[k], 0)
-      if (total > 0) logger?.info({ deleted, freedBytes }, 'retention: old readings deleted')
-      return { deleted, freedBytes }
+      if (total > 0) logger?.info({ deleted, rollupsDeleted, freedBytes }, 'retention: old readings deleted')
+      return { deleted, rollupsDeleted, freedBytes }
     } catch (err) {
       if (!(this.stopped && isMinewatchError(err, 'MW_STORE_CLOSED'))) logger?.error({ err, deleted }, 'retention run failed; the next run retries')
       return null
+    }
+  }
+
+  /** Deletes in transactions of batchRows with pauseMs between them until one deletes fewer; null once stopped. */
+  private async inBatches (del: (maxRows: number) => Promise<number>): Promise<number | null> {
+    const { batchRows, pauseMs } = this.opts.config
+    let total = 0
+    for (;;) {
+      if (this.stopped) return null
+      const n = await del(batchRows)
+      total += n
+      if (n < batchRows) return total
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
     }
   }
 

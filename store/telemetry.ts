@@ -106,13 +106,19 @@ export interface DayFactsQuery {
 export const EXPORT_FORMATS = ['csv', 'parquet'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
-/** One site's readings of one kind in [from, to), epoch ms, as a file. */
+/** What an export holds: the raw readings, or the 1-minute or 1-hour rollups (embedded store, docs/storage.md *Rollups*). */
+export const EXPORT_WHATS = ['readings', 'rollup-1m', 'rollup-1h'] as const
+export type ExportWhat = (typeof EXPORT_WHATS)[number]
+
+/** One site's readings (or rollups) of one kind in [from, to), epoch ms, as a file. */
 export interface ExportQuery {
   site: string
   kind: Kind
   from: number
   to: number
   format: ExportFormat
+  /** Default 'readings'. */
+  what?: ExportWhat
 }
 
 export interface StoreHealth {
@@ -159,5 +165,10 @@ export interface TelemetryStore {
    * `path`, ordered by ts, device, with the kind's columns (docs/storage.md); resolves to the row count.
    */
   exportReadings?(q: ExportQuery, path: string): Promise<number>
+  /**
+   * Stores with rollups only: where series(q) reads, 'raw' or the rollup level that gives the same
+   * answer (GET /series states it). Absent: 'raw'.
+   */
+  seriesSource?(q: SeriesQuery): 'raw' | 'rollup-1m' | 'rollup-1h'
   close(): Promise<void>
 }

@@ -1,8 +1,9 @@
 /**
- * GET /sites/:site/export?kind=&from=&to=&format=csv|parquet&what=readings: one site's readings of
- * one kind over a range of Beijing days, as a CSV or Parquet file for inspectors (双随机、一公开).
+ * GET /sites/:site/export?kind=&from=&to=&format=csv|parquet&what=readings|rollup-1m|rollup-1h: one
+ * site's readings of one kind over a range of Beijing days, or their 1-minute or 1-hour rollups
+ * (docs/storage.md *Rollups*), as a CSV or Parquet file for inspectors (双随机、一公开).
  * The store writes the file (DuckDB COPY) to a private temp dir; it is streamed and then removed.
- * Embedded (DuckDB) store only. Rollups (what=rollup-1m|rollup-1h) are not built yet.
+ * Embedded (DuckDB) store only.
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import type { RouteContext } from '../app.js'
 import { KINDS } from '../../core/kinds.js'
 import { MinewatchError } from '../../core/errors.js'
 import { MAX_EXPORT_DAYS, exportDayRange } from '../../store/export-range.js'
-import { EXPORT_FORMATS } from '../../store/telemetry.js'
+import { EXPORT_FORMATS, EXPORT_WHATS } from '../../store/telemetry.js'
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
 import { pathSite, principalOf } from '../auth/access.js'
@@ -27,7 +28,7 @@ const querySchema = z.object({
   from: dateParam.describe('first Beijing day, inclusive'),
   to: dateParam.describe('last Beijing day, inclusive'),
   format: z.enum(EXPORT_FORMATS).default('csv'),
-  what: z.enum(['readings']).default('readings').describe('readings (raw, as stored)')
+  what: z.enum(EXPORT_WHATS).default('readings').describe('readings (raw, as stored), or rollup-1m / rollup-1h (one row per device and minute or hour, per field n, sum, min, max, first, last; dust also over counted flags, and minutes of data per hour)')
 })
 
 export default async function exportRoutes (fastify: FastifyInstance, { deps }: RouteContext): Promise<void> {
@@ -53,7 +54,7 @@ export default async function exportRoutes (fastify: FastifyInstance, { deps }: 
     const dir = mkdtempSync(join(tmpdir(), 'minewatch-export-'))
     const file = join(dir, `export.${q.format}`)
     try {
-      await store.exportReadings({ site: site.id, kind: q.kind, from, to, format: q.format }, file)
+      await store.exportReadings({ site: site.id, kind: q.kind, from, to, format: q.format, what: q.what }, file)
     } catch (err) {
       rmSync(dir, { recursive: true, force: true })
       throw err
@@ -62,7 +63,7 @@ export default async function exportRoutes (fastify: FastifyInstance, { deps }: 
     stream.once('close', () => rmSync(dir, { recursive: true, force: true }))
     return reply
       .header('content-type', CONTENT_TYPE[q.format])
-      .header('content-disposition', `attachment; filename="${site.id}_${q.kind}_${q.from}_${q.to}.${q.format}"`)
+      .header('content-disposition', `attachment; filename="${site.id}_${q.kind}${q.what === 'readings' ? '' : `_${q.what}`}_${q.from}_${q.to}.${q.format}"`)
       .send(stream)
   })
 }

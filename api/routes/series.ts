@@ -1,4 +1,8 @@
-/** GET /series: aggregated time series of one numeric field, one value per device per bucket. */
+/**
+ * GET /series: aggregated time series of one numeric field, one value per device per bucket. A store
+ * with rollups answers from them when that gives the raw answer (whole minutes or hours); the
+ * response's `source` says which.
+ */
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -43,6 +47,7 @@ const seriesResponse = z.object({
   from: z.number(),
   to: z.number(),
   stepMs: z.number(),
+  source: z.enum(['raw', 'rollup-1m', 'rollup-1h']).describe('where the points were computed: the raw readings, or the 1-minute or 1-hour rollups, which give the same answer (docs/storage.md *Rollups*)'),
   points: z.array(z.object({ device: z.string(), t: z.number().describe('bucket start, epoch ms'), value: z.number() }))
 }).meta({ id: 'Series' })
 
@@ -73,9 +78,9 @@ export default async function seriesRoutes (fastify: FastifyInstance, { deps }: 
       }
     }
     if (q.entityId !== undefined && q.kind !== 'locator') throw new MinewatchError('MW_BAD_REQUEST', 'entityId: applies to kind locator only')
-    const points = await deps.telemetry.series({
-      site: site.id, kind: q.kind, field: q.field, device: q.device, entityId: q.entityId, from, to, stepMs: q.step, agg: q.agg
-    })
-    return { site: site.id, kind: q.kind, field: q.field, unit: fieldDef(q.kind, q.field)?.unit ?? '', agg: q.agg, from, to, stepMs: q.step, points }
+    const query = { site: site.id, kind: q.kind, field: q.field, device: q.device, entityId: q.entityId, from, to, stepMs: q.step, agg: q.agg }
+    const points = await deps.telemetry.series(query)
+    const source = deps.telemetry.seriesSource?.(query) ?? 'raw'
+    return { site: site.id, kind: q.kind, field: q.field, unit: fieldDef(q.kind, q.field)?.unit ?? '', agg: q.agg, from, to, stepMs: q.step, source, points }
   })
 }

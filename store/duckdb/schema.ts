@@ -4,6 +4,7 @@
  */
 import { KINDS, MEASUREMENT, FIELDS, ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT, type Kind, type FieldType } from '../../core/kinds.js'
 import { RECORD_VERSION_MIGRATION, type SchemaSpec } from './schema-meta.js'
+import { rollupDdl, rollupsMigration } from './rollup-schema.js'
 
 /** SQL type of a stored field. */
 export const SQL_TYPE: Readonly<Record<FieldType, string>> = Object.freeze({
@@ -74,15 +75,16 @@ export function readingColumnsDdl (kind: Kind): string[] {
 
 /** Every CREATE (and upgrade) statement of the telemetry file, idempotent. */
 export function telemetryDdl (): string[] {
-  return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl(), dayFactsDdl()]
+  return [...KINDS.flatMap((k) => [readingTableDdl(k), ...readingColumnsDdl(k)]), alertEventsDdl(), dayFactsDdl(), ...rollupDdl()]
 }
 
 /**
  * Versions of the telemetry file (store/duckdb/schema-meta.ts). Version 1 is the layout minewatch
  * wrote before files carried a version: the kind tables, alert_events and day_facts, nothing else.
+ * Version 3 adds the rollups (rollup-schema.ts).
  */
 export const TELEMETRY_SCHEMA: SchemaSpec = {
   file: 'telemetry',
   v1Tables: [...KINDS.map((k) => MEASUREMENT[k]), ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT],
-  migrations: [RECORD_VERSION_MIGRATION]
+  migrations: [RECORD_VERSION_MIGRATION, rollupsMigration()]
 }

@@ -6,10 +6,15 @@
 import { FIELDS, KINDS, MEASUREMENT, type Kind } from '../../core/kinds.js'
 import type { Reading } from '../../core/readings.js'
 import { MinewatchError } from '../../core/errors.js'
-import { EXPORT_FORMATS, type Aggregate, type CountQuery, type ExportQuery, type KeyRange, type LatestQuery, type SeriesQuery } from '../telemetry.js'
+import { EXPORT_FORMATS, EXPORT_WHATS, type Aggregate, type CountQuery, type ExportFormat, type ExportQuery, type KeyRange, type LatestQuery, type SeriesQuery } from '../telemetry.js'
 import { ident } from './schema.js'
 
 export type Params = Record<string, string | number>
+
+/** A quoted SQL string literal (for COPY, which takes no bound parameters). */
+export function lit (v: string): string {
+  return `'${v.replace(/'/g, "''")}'`
+}
 export interface Sql { sql: string, params: Params }
 
 /** JS value of a DuckDB number column (BIGINT comes back as bigint). */
@@ -121,8 +126,13 @@ export function exportSql (q: ExportQuery, path: string): string {
   if (!(KINDS as readonly string[]).includes(q.kind)) throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(q.kind)}`)
   if (!Number.isSafeInteger(q.from) || !Number.isSafeInteger(q.to) || q.to <= q.from) throw new MinewatchError('MW_BAD_REQUEST', `from and to must be integers of epoch ms with from < to, got ${q.from}, ${q.to}`)
   if (!(EXPORT_FORMATS as readonly string[]).includes(q.format)) throw new MinewatchError('MW_BAD_REQUEST', `format must be one of ${EXPORT_FORMATS.join(', ')}`)
-  const lit = (v: string) => `'${v.replace(/'/g, "''")}'`
+  if (q.what !== undefined && !(EXPORT_WHATS as readonly string[]).includes(q.what)) throw new MinewatchError('MW_BAD_REQUEST', `what must be one of ${EXPORT_WHATS.join(', ')}`)
   const select = `SELECT * FROM ${ident(MEASUREMENT[q.kind])} WHERE site = ${lit(q.site)} AND ts >= epoch_ms(${q.from}::BIGINT) AND ts < epoch_ms(${q.to}::BIGINT) ORDER BY ts, device`
-  const options = q.format === 'csv' ? "FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ'" : 'FORMAT parquet'
+  return copyToSql(select, path, q.format)
+}
+
+/** COPY (select) TO path as CSV (header, ISO timestamps in UTC) or Parquet. */
+export function copyToSql (select: string, path: string, format: ExportFormat): string {
+  const options = format === 'csv' ? "FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ'" : 'FORMAT parquet'
   return `COPY (${select}) TO ${lit(path)} (${options})`
 }

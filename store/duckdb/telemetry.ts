@@ -24,7 +24,11 @@ import { validateBatch } from '../validate.js'
 import { validateAlertEvents } from '../validate-events.js'
 import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
-import { countSql, exportSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
+import { countSql, copyToSql, exportSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
+import { ROLLUP_DIRTY_TABLE, missingRollupColumnsDdl, rollupTable, type RollupLevel } from './rollup-schema.js'
+import { dirtyMinutesSql, rollupExportSelect, rollupSeriesSql, seriesSource, toRanges, type Range, type SeriesSource } from './rollup-sql.js'
+import { RollupJob } from './rollups.js'
+import { MINUTE } from '../../core/time.js'
 
 export interface DuckDBTelemetryStoreOptions {
   /** Database file (created when missing), or ':memory:'. */
@@ -42,7 +46,22 @@ export interface DuckDBTelemetryStoreOptions {
   maxRowsPerCommit?: number // default 100_000
   /** DuckDB settings passed to the instance, e.g. { threads: '2', memory_limit: '1GB' }. */
   duckdb?: Record<string, string>
+  /**
+   * Rollups (docs/storage.md *Rollups*), on by default: commits mark the minutes they touch and a
+   * background job rolls them up. false: no marks, no job, every query reads the raw readings
+   * (the ingest benchmark's reference; a file written so lacks rollups of those readings).
+   */
+  rollups?: false | {
+    /** Pause between passes of the rollup job, ms. */
+    intervalMs?: number // default 10_000 (10 s)
+    /** Marked minutes one pass rolls up per kind, oldest first (a backlog goes in passes of this, back to back). */
+    maxMinutesPerPass?: number // default 120: a pass of dust (20 fields × 12 stats) stays well inside the default 160MB memoryLimit
+  }
 }
+
+/** A mark of one kind's minute that received readings (rollup_dirty). */
+interface Mark { kind: Kind, t: number }
+const MARK_COLUMNS: ColumnSpec<Mark>[] = [{ kind: 'varchar', get: (m) => m.kind }, { kind: 'timestamp', get: (m) => m.t }]
 
 /** What one write() or writeAlertEvents() hands to the group commit. */
 type WriteItem = { readings: readonly Reading[] } | { events: readonly AlertTransition[] }
@@ -52,6 +71,8 @@ interface Writer {
   conn: DuckDBConnection
   tables: Record<Kind, ChunkAppender<Reading>>
   events: ChunkAppender<AlertTransition>
+  /** Rollup marks (absent with rollups off). */
+  marks?: ChunkAppender<Mark>
 }
 
 interface Open {
@@ -59,6 +80,7 @@ interface Open {
   writers: Writer[]
   readers: LanePool
   group: GroupCommit<WriteItem>
+  rollups: RollupJob | null
   /** Set once close() has drained the queue: later operations reject. */
   closed: boolean
 }
@@ -94,11 +116,25 @@ const EVENT_GETTERS: Readonly<Record<(typeof ALERT_EVENT_COLUMNS)[number][0], Co
 }
 
 /** (Re)creates a writer's appenders, one per table. */
-async function attachAppenders (w: Writer): Promise<void> {
+async function attachAppenders (w: Writer, marks: boolean): Promise<void> {
   const tables = {} as Record<Kind, ChunkAppender<Reading>>
   for (const k of KINDS) tables[k] = new ChunkAppender(await w.conn.createAppender(MEASUREMENT[k]), readingColumns(k))
   w.events = new ChunkAppender(await w.conn.createAppender(ALERT_EVENTS_MEASUREMENT), ALERT_EVENT_COLUMNS.map(([n]) => EVENT_GETTERS[n]))
+  if (marks) w.marks = new ChunkAppender(await w.conn.createAppender(ROLLUP_DIRTY_TABLE), MARK_COLUMNS)
   w.tables = tables
+}
+
+/** One mark per kind and minute of the readings (a Set per kind: a batch spans few minutes). */
+function marksOf (byKind: Partial<Record<Kind, Reading[]>>): Mark[] {
+  const out: Mark[] = []
+  for (const k of KINDS) {
+    const rows = byKind[k]
+    if (rows === undefined) continue
+    const minutes = new Set<number>()
+    for (const r of rows) minutes.add(r.ts - (r.ts % MINUTE))
+    for (const t of minutes) out.push({ kind: k, t })
+  }
+  return out
 }
 
 function rowToKey (r: Record<string, unknown>): ReadingKey {
@@ -144,6 +180,8 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       if (i === 0) {
         try {
           await upgradeSchema(conn, TELEMETRY_SCHEMA, { path: this.opts.path, baseDdl: telemetryDdl(), logger: this.opts.logger })
+          const cols = (await conn.runAndReadAll("SELECT table_name || '.' || column_name AS c FROM information_schema.columns WHERE table_name LIKE 'rollup_%'")).getRowObjectsJS()
+          for (const ddl of missingRollupColumnsDdl(new Set(cols.map((r) => r.c as string)))) await conn.run(ddl)
         } catch (err) {
           conn.closeSync()
           instance.closeSync()
@@ -151,11 +189,15 @@ export class DuckDBTelemetryStore implements TelemetryStore {
         }
       }
       const w = { conn } as Writer
-      await attachAppenders(w)
+      await attachAppenders(w, this.opts.rollups !== false)
       writers.push(w)
     }
     const readers = await LanePool.open(instance, this.opts.readers ?? 2)
-    const o: Open = { instance, writers, readers, group: undefined as unknown as GroupCommit<WriteItem>, closed: false }
+    const r = this.opts.rollups
+    const rollups = r === false
+      ? null
+      : new RollupJob({ run: (fn) => readers.run(fn), intervalMs: r?.intervalMs ?? 10_000, maxMinutesPerPass: r?.maxMinutesPerPass ?? 120, logger: this.opts.logger })
+    const o: Open = { instance, writers, readers, group: undefined as unknown as GroupCommit<WriteItem>, rollups, closed: false }
     o.group = new GroupCommit<WriteItem>({
       commit: (items, lane) => this.commit(o, o.writers[lane]!, items),
       sizeOf: (it) => 'readings' in it ? it.readings.length : it.events.length,
@@ -163,6 +205,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       lanes: writers.length,
       extraLaneMinSize: this.opts.extraWriterMinRows ?? 2_000
     })
+    rollups?.start()
     this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store open')
     return o
   }
@@ -188,16 +231,20 @@ export class DuckDBTelemetryStore implements TelemetryStore {
         w.events.append(events)
         w.events.flush()
       }
+      if (w.marks !== undefined) {
+        w.marks.append(marksOf(byKind)) // in this transaction: a minute's mark commits with its readings
+        w.marks.flush()
+      }
       await w.conn.run('COMMIT')
       for (const k of KINDS) { const rows = byKind[k]; if (rows !== undefined) this.latestCache.merge(rows) }
     } catch (err) {
       // Discard unflushed rows first (closing an appender flushes), then roll back and
       // start from fresh appenders: DuckDB may have invalidated the old ones.
-      const old = [...KINDS.map((k) => w.tables[k]), w.events]
+      const old = [...KINDS.map((k) => w.tables[k]), w.events, ...(w.marks === undefined ? [] : [w.marks])]
       for (const a of old) { try { a.clear() } catch { /* invalidated */ } }
       await w.conn.run('ROLLBACK').catch(() => undefined)
       for (const a of old) { try { a.close() } catch { /* invalidated */ } }
-      await attachAppenders(w).catch((err1: unknown) => this.opts.logger?.error({ err: err1 }, 'duckdb telemetry: cannot recreate appenders'))
+      await attachAppenders(w, w.marks !== undefined).catch((err1: unknown) => this.opts.logger?.error({ err: err1 }, 'duckdb telemetry: cannot recreate appenders'))
       this.opts.logger?.error({ err, path: this.opts.path }, 'duckdb telemetry commit failed')
       throw isMinewatchError(err) ? err : new MinewatchError('MW_STORE_UNAVAILABLE', `duckdb commit failed: ${(err as Error).message}`, { cause: err })
     }
@@ -283,10 +330,35 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     return all.filter((r) => (q.kind === undefined || r.kind === q.kind) && (q.device === undefined || r.device === q.device))
   }
 
+  /**
+   * Where series(q) reads (rollup-sql.ts seriesSource): the rollups when they give the raw answer,
+   * else the raw readings. Always 'raw' with rollups off.
+   */
+  seriesSource (q: SeriesQuery): SeriesSource {
+    return this.opts.rollups === false ? 'raw' : seriesSource(q)
+  }
+
   async series (q: SeriesQuery): Promise<SeriesPoint[]> {
     validateSeries(q)
-    const rows = await this.read(seriesSql(q))
+    const source = this.seriesSource(q)
+    const rows = source === 'raw'
+      ? await this.read(seriesSql(q))
+      : await this.withMarks(q.kind, { from: q.from, to: q.to }, (dirty, conn) => this.readRows(conn, rollupSeriesSql(q, source, dirty)))
     return rows.map((r) => ({ device: r.device as string, t: num(r.t), value: num(r.value) }))
+  }
+
+  private async readRows (conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+    return (await conn.runAndReadAll(sql)).getRowObjectsJS()
+  }
+
+  /**
+   * Runs fn in one read transaction with the marked minutes of `kind` in `range` (as ranges): the
+   * marks and what fn reads are of the same instant.
+   */
+  private async withMarks<R> (kind: Kind, range: Range, fn: (dirty: Range[], conn: DuckDBConnection) => Promise<R>): Promise<R> {
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    return await o.readers.run((conn) => marksThen(conn, kind, range, fn))
   }
 
   async count (q: CountQuery): Promise<number> {
@@ -322,12 +394,38 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     })
   }
 
-  /** Writes the readings to a file (telemetry-sql.ts exportSql), on a read connection, so ingest keeps committing. */
+  /**
+   * Writes the readings (telemetry-sql.ts exportSql), or with q.what a rollup level (rollup-sql.ts
+   * rollupExportSelect), to a file on a read connection, so ingest keeps committing.
+   */
   async exportReadings (q: ExportQuery, path: string): Promise<number> {
-    const sql = exportSql(q, path)
+    const sql = exportSql(q, path) // checks the query
     const o = await this.ready()
     if (o.closed) throw this.closedError()
-    return await o.readers.run(async (conn) => (await conn.run(sql)).rowsChanged)
+    return await o.readers.run((conn) => exportTo(conn, q, path, sql))
+  }
+
+  /**
+   * Retention of the rollups (lifecycle/retention.ts): deletes up to `maxRows` rollup rows of `kind`
+   * at `level` whose bucket starts before `before` (epoch ms), in a transaction of its own.
+   */
+  async deleteRollupsBefore (level: RollupLevel, kind: Kind, before: number, maxRows: number): Promise<number> {
+    if (!(KINDS as readonly string[]).includes(kind)) throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(kind)}`)
+    if (level !== '1m' && level !== '1h') throw new MinewatchError('MW_BAD_REQUEST', `unknown rollup level ${JSON.stringify(level)}`)
+    if (!Number.isSafeInteger(before) || !Number.isSafeInteger(maxRows) || maxRows <= 0) throw new MinewatchError('MW_BAD_REQUEST', `before and maxRows must be integers, got ${before}, ${maxRows}`)
+    const o = await this.ready()
+    if (o.closed) throw this.closedError()
+    const t = ident(rollupTable(kind, level))
+    return await o.readers.run(async (conn) => {
+      const r = await conn.run(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE t < epoch_ms($before::BIGINT) LIMIT $n)`, { before, n: maxRows })
+      return r.rowsChanged
+    })
+  }
+
+  /** Rolls up every marked minute now (tests, the bench, close()); resolves to the minutes rolled up. 0 with rollups off. */
+  async rollUp (): Promise<number> {
+    const o = await this.ready()
+    return await (o.rollups?.drain() ?? Promise.resolve(0))
   }
 
   /** A consistent copy of the whole file as of one instant into the new file `target` (store/duckdb/backup.ts), on a read connection: ingest keeps committing. */
@@ -365,6 +463,10 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     let o: Open
     try { o = await opening } catch { return }
     await o.group.drain()
+    if (o.rollups !== null) {
+      await o.rollups.stop()
+      await o.rollups.runOnce() // a cleanly stopped file is rolled up (up to one pass per kind)
+    }
     o.closed = true
     await o.readers.close()
     for (const w of o.writers) {
@@ -375,4 +477,30 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     o.instance.closeSync()
     this.opts.logger?.info({ path: this.opts.path }, 'duckdb telemetry store closed')
   }
+}
+
+/** Reads the marked minutes of `kind` in `range` and runs fn with them, in one read transaction. */
+export async function marksThen<R> (conn: DuckDBConnection, kind: Kind, range: Range, fn: (dirty: Range[], conn: DuckDBConnection) => Promise<R>): Promise<R> {
+  await conn.run('BEGIN TRANSACTION')
+  try {
+    const minutes = (await conn.runAndReadAll(dirtyMinutesSql(kind, range))).getRowObjectsJS().map((r) => Number(r.t))
+    const out = await fn(toRanges(minutes, MINUTE), conn)
+    await conn.run('COMMIT')
+    return out
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}
+
+/**
+ * Runs an export on `conn` (the store's read connection, or `minewatch export`'s read-only one):
+ * the readings' COPY `readingsSql`, or the rollup level q.what as of the marks of the same instant.
+ */
+export async function exportTo (conn: DuckDBConnection, q: ExportQuery, path: string, readingsSql: string): Promise<number> {
+  const what = q.what ?? 'readings'
+  if (what === 'readings') return (await conn.run(readingsSql)).rowsChanged
+  const level: RollupLevel = what === 'rollup-1h' ? '1h' : '1m'
+  const range = { from: q.from, to: q.to }
+  return await marksThen(conn, q.kind, range, async (dirty) => (await conn.run(copyToSql(rollupExportSelect(q.kind, level, q.site, range, dirty), path, q.format))).rowsChanged)
 }

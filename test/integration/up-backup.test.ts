@@ -17,6 +17,8 @@ import { beijingDate, beijingDayStart } from '../../core/time.js'
 import { ManualClock } from '../../core/clock.js'
 import { MEASUREMENT } from '../../core/kinds.js'
 import type { BackupManifest } from '../../lifecycle/backup.js'
+import { currentVersion } from '../../store/duckdb/schema-meta.js'
+import { TELEMETRY_SCHEMA } from '../../store/duckdb/schema.js'
 
 const SITE = 'zj-huzhou-quarry'
 const T0 = Date.now()
@@ -122,7 +124,7 @@ describe('minewatch backup / restore', () => {
     expect(manifest.telemetryStore).toBe('duckdb')
     const tel = manifest.files['telemetry.duckdb']!
     const state = manifest.files['state.duckdb']!
-    expect(tel.schemaVersion).toBe(2)
+    expect(tel.schemaVersion).toBe(currentVersion(TELEMETRY_SCHEMA))
     expect(state.schemaVersion).toBe(2)
     expect(tel.rows![MEASUREMENT.dust]).toBe(70)
     expect(state.rows!.alerts).toBe((atBackup.alerts as { items: unknown[] }).items.length)

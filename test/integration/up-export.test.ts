@@ -66,7 +66,7 @@ describe('exports for inspectors', () => {
     expect(((await bad.json()) as { message: string }).message).toMatch(/to: must be on or after from/)
     const long = await api(mw, `/api/v1/sites/${SITE}/export?kind=dust&from=2024-01-01&to=2026-01-01`)
     expect(((await long.json()) as { message: string }).message).toMatch(/at most 366 days/)
-    expect((await api(mw, `/api/v1/sites/${SITE}/export?kind=dust&from=${date}&to=${date}&what=rollup-1h`)).status).toBe(400)
+    expect((await api(mw, `/api/v1/sites/${SITE}/export?kind=dust&from=${date}&to=${date}&what=rollup-1d`)).status).toBe(400)
   })
 })
 

@@ -13,6 +13,11 @@ import { isMinewatchError } from '../../core/errors.js'
 import { checkDataDir } from '../../lifecycle/check.js'
 import { beijingDate } from '../../core/time.js'
 import { ManualClock } from '../../core/clock.js'
+import { KINDS } from '../../core/kinds.js'
+import { ROLLUP_DIRTY_TABLE, ROLLUP_LEVELS, rollupTable } from '../../store/duckdb/rollup-schema.js'
+
+/** What schema version 3 added to the telemetry file. */
+const ROLLUP_TABLES = [...KINDS.flatMap((k) => ROLLUP_LEVELS.map((l) => rollupTable(k, l))), ROLLUP_DIRTY_TABLE]
 
 const SITE = 'zj-huzhou-quarry'
 const T0 = Date.now()
@@ -84,7 +89,7 @@ describe('schema versions of the data dir', () => {
     // The dir as the unversioned minewatch left it: its tables, no schema_meta. What later minewatch
     // versions add to the state file with idempotent DDL (the audit log, device changes, forwarded
     // reports, the alerts' noDataSince column) was not there either: a v1 file with those would be refused as unknown.
-    await sql(join(dir.path, 'telemetry.duckdb'), ['DROP TABLE schema_meta'])
+    await sql(join(dir.path, 'telemetry.duckdb'), ['DROP TABLE schema_meta', ...ROLLUP_TABLES.map((t) => `DROP TABLE ${t}`)])
     await sql(join(dir.path, 'state.duckdb'), ['DROP TABLE schema_meta', 'DROP TABLE audit_log', 'DROP TABLE device_changes', 'DROP TABLE forwarded_reports', 'ALTER TABLE alerts DROP COLUMN "noDataSince"'])
   }, 60_000)
   afterAll(() => dir.remove())
@@ -100,10 +105,46 @@ describe('schema versions of the data dir', () => {
     } finally {
       await mw.close()
     }
-    expect(await checkDataDir(dir.path)).toEqual({ telemetry: 2, state: 2 })
+    expect(await checkDataDir(dir.path)).toEqual({ telemetry: 3, state: 2 })
     const [meta] = await sql(join(dir.path, 'state.duckdb'), ['SELECT version, file, name FROM schema_meta ORDER BY version'])
     expect(meta).toEqual([{ version: 2, file: 'state', name: 'schema_meta: the file records its layout version' }])
+    const [versions, rolled, marks] = await sql(join(dir.path, 'telemetry.duckdb'), ['SELECT version FROM schema_meta ORDER BY version', 'SELECT sum(tsp_n) AS n FROM rollup_1m_dust', 'SELECT count(*) AS n FROM rollup_dirty'])
+    expect(versions!.map((r) => r.version)).toEqual([2, 3])
+    expect(Number(rolled![0]!.n)).toBe(70) // the readings of the old file, rolled up after the migration marked them
+    expect(Number(marks![0]!.n)).toBe(0)
   }, 30_000)
+
+  it('migrates a version-2 dir (before rollups): the rollups are built from its readings, and reports and series are unchanged', async () => {
+    const v2 = tempDir('minewatch-schema-v2-')
+    try {
+      let series: unknown
+      const seriesOf = async (mw: Awaited<ReturnType<typeof startTestMinewatch>>) => await (await api(mw, `/api/v1/series?site=${SITE}&kind=dust&field=tsp&from=${hourStart}&to=${hourStart + 3 * 3_600_000}&step=1h`)).json()
+      const hourStart = Math.floor(T0 / 3_600_000) * 3_600_000
+      const mw = await startTestMinewatch({ config: demoConfig(), dataDir: v2.path, clock })
+      try {
+        await publishReadings(mw, SITE, 'dust', 'ZJ-DUST01', Array.from({ length: 90 }, (_, i) => ({ ts: T0 + i * 60_000, seq: i, tsp: 300 + i })))
+        series = await seriesOf(mw)
+      } finally {
+        await mw.close()
+      }
+      const file = join(v2.path, 'telemetry.duckdb')
+      // the file as a minewatch of schema version 2 made it: no rollup tables, one version row
+      await sql(file, [...ROLLUP_TABLES.map((t) => `DROP TABLE ${t}`), 'DELETE FROM schema_meta', "INSERT INTO schema_meta VALUES (2, 'telemetry', 'created at version 2', 0, '0.1.0')", 'CHECKPOINT'])
+      expect(await checkDataDir(v2.path)).toEqual({ telemetry: 2, state: 2 })
+      const again = await startTestMinewatch({ dataDir: v2.path, clock })
+      try {
+        expect(await seriesOf(again)).toEqual(series) // answered from the raw readings of the marked minutes, or the rollups built from them
+      } finally {
+        await again.close()
+      }
+      const [meta, rolled] = await sql(file, ['SELECT version, name FROM schema_meta ORDER BY version', 'SELECT sum(tsp_n) AS n, count(*) AS minutes FROM rollup_1m_dust'])
+      expect(meta!.map((r) => r.version)).toEqual([2, 3])
+      expect(String(meta![1]!.name)).toMatch(/^rollups/)
+      expect(rolled![0]).toEqual({ n: 90n, minutes: 90n })
+    } finally {
+      v2.remove()
+    }
+  }, 60_000)
 
   it('refuses a dir with a file of a newer minewatch and leaves every file as it was', async () => {
     await sql(join(dir.path, 'telemetry.duckdb'), ["INSERT INTO schema_meta VALUES (99, 'telemetry', 'from the future', 0, '99.0.0')", 'CHECKPOINT'])

@@ -3,12 +3,13 @@ import { describe, it, expect, afterAll } from 'vitest'
 import { join } from 'node:path'
 import { tempDir } from '../../helpers/ports.js'
 import { DuckDBTelemetryStore } from '../../../store/duckdb/telemetry.js'
-import { RetentionJob } from '../../../lifecycle/retention.js'
+import { RetentionJob, rollupDays } from '../../../lifecycle/retention.js'
 import { ManualClock } from '../../../core/clock.js'
 import { createMetrics } from '../../../core/metrics.js'
 import { retentionSchema } from '../../../core/config.js'
 import type { Reading } from '../../../core/readings.js'
 import type { Kind } from '../../../core/kinds.js'
+import { HOUR, MINUTE } from '../../../core/time.js'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 0, 1)
@@ -54,6 +55,40 @@ describe('RetentionJob', () => {
     expect(await store.dayFacts({ site: 's', from: 0, to: T0 + 30 * DAY })).toHaveLength(1) // day facts are not readings
     await job.stop()
     await store.close()
+  })
+
+  it('keeps rollups past the raw readings, each level for its own retention', async () => {
+    const store = new DuckDBTelemetryStore({ path: join(dir.path, 'rollups.duckdb'), rollups: { intervalMs: 3_600_000 } })
+    await store.write(Array.from({ length: 1_200 }, (_, i) => ({ ...fix(T0 + i * 3_000), values: { entity: 'person', entityId: 'P1', lat: 30, lon: 120, speedKmh: i % 20 } })))
+    await store.rollUp()
+    const q = { site: 's', kind: 'locator' as const, field: 'speedKmh', from: T0, to: T0 + HOUR, agg: 'count' as const }
+    const counts = async () => ({
+      minute: (await store.series({ ...q, stepMs: MINUTE })).reduce((n, p) => n + p.value, 0),
+      hour: (await store.series({ ...q, stepMs: HOUR })).reduce((n, p) => n + p.value, 0)
+    })
+    const clock = new ManualClock(T0 + 3 * DAY + 2 * HOUR)
+    const job = new RetentionJob({ store, config: retentionSchema.parse({ locator: 3, rollup1m: 4, rollup1h: 6, pauseMs: 0 }), clock })
+    const first = await job.runOnce()
+    expect(first?.deleted.locator).toBe(1_200)
+    expect(await store.count({ kind: 'locator' })).toBe(0)
+    expect(await counts()).toEqual({ minute: 1_200, hour: 1_200 }) // rollups outlive the raw readings
+
+    clock.set(T0 + 4 * DAY + HOUR)
+    expect((await job.runOnce())?.rollupsDeleted['1m'].locator).toBe(60)
+    expect(await counts()).toEqual({ minute: 0, hour: 1_200 })
+    clock.set(T0 + 6 * DAY + HOUR)
+    expect((await job.runOnce())?.rollupsDeleted['1h'].locator).toBe(1)
+    expect(await counts()).toEqual({ minute: 0, hour: 0 })
+    await job.stop()
+    await store.close()
+  })
+
+  it('keeps a kind\'s rollups at least as long as its raw readings, and refuses rollup1h < rollup1m', () => {
+    const config = retentionSchema.parse({})
+    expect(rollupDays(config, '1m', 'dust')).toBe(5 * 366) // raw dust is kept 5 years
+    expect(rollupDays(config, '1m', 'locator')).toBe(2 * 366)
+    expect(rollupDays(config, '1h', 'locator')).toBe(10 * 366)
+    expect(() => retentionSchema.parse({ rollup1m: 30, rollup1h: 10 })).toThrow(/rollup1h must be at least rollup1m/)
   })
 
   it('refuses a bad kind or batch size with MW_BAD_REQUEST', async () => {
