@@ -133,7 +133,10 @@ describe('schema versions of the data dir', () => {
       expect(await checkDataDir(v2.path)).toEqual({ telemetry: 2, state: 2 })
       const again = await startTestMinewatch({ dataDir: v2.path, clock })
       try {
-        expect(await seriesOf(again)).toEqual(series) // answered from the raw readings of the marked minutes, or the rollups built from them
+        // answered from the raw readings of the marked minutes, or the rollups built from them: a mean
+        // from minute sums may differ from the raw mean in the last bits of a double (sums in another order)
+        const { points, ...rest } = series as { points: { value: number }[] }
+        expect(await seriesOf(again)).toEqual({ ...rest, source: expect.any(String), points: points.map((p) => ({ ...p, value: expect.closeTo(p.value, 9) })) })
       } finally {
         await again.close()
       }
