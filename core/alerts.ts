@@ -6,7 +6,8 @@ export const ALERT_KINDS = [
   'over_capacity', 'device_offline', 'data_quality',
   'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay',
   'blasting_zone_entry',
-  'noise_exceedance'
+  'noise_exceedance',
+  'energy_intensity_high'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -25,7 +26,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     over_speed: '超速',
     zone_overstay: '区域超时',
     blasting_zone_entry: '爆破警戒区有人', // GB 6722-2014 爆破安全规程: 起爆前警戒区内人员撤离
-    noise_exceedance: '厂界噪声超标' // GB 12348-2008 工业企业厂界环境噪声排放
+    noise_exceedance: '厂界噪声超标', // GB 12348-2008 工业企业厂界环境噪声排放
+    energy_intensity_high: '单位矿石能耗偏高' // the site's own operational limit (core/energy.ts)
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -40,7 +42,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     over_speed: 'over-speed',
     zone_overstay: 'too long in a zone',
     blasting_zone_entry: 'person in a blasting zone during blasting',
-    noise_exceedance: 'boundary noise exceedance'
+    noise_exceedance: 'boundary noise exceedance',
+    energy_intensity_high: 'high energy use per tonne of ore'
   })
 })
 

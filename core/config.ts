@@ -140,6 +140,7 @@ export const retentionSchema = z.strictObject({
   ore: retentionDays.default(5 * 366), // 5 years: production records behind the licence-scale checks (few rows: a truck scale weighs hundreds a day)
   locator: retentionDays.default(90), // 90 days: no rule asks for positions; ~10 M rows/day on a medium site (domain.md §7); incident reviews look back weeks
   status: retentionDays.default(90), // 90 days: device health, for maintenance only
+  energy: retentionDays.default(5 * 366), // 5 years: kept like the production records the intensity is computed with (no rule on energy records verified; a meter sends a few hundred rows a day)
   /** How often the job runs, ms (a run also starts at minewatch start). */
   intervalMs: z.number().int().positive().default(3_600_000),
   /** Rows one delete transaction removes: small, so each holds the store briefly and ingest keeps flowing. */

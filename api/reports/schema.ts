@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { KINDS } from '../../core/kinds.js'
 import { DUST_METRICS, ORE_ROLES, WATER_ROLES } from '../../core/sites.js'
 import { WATER_FORMULAS } from '../../core/water.js'
+import { ENERGY_METERS, ENERGY_ROLES } from '../../core/energy.js'
 
 export const dustRowSchema = z.object({
   metric: z.enum(DUST_METRICS),
@@ -102,6 +103,44 @@ export const noiseSectionSchema = z.object({
   monitors: z.array(noiseRowSchema)
 }).meta({ id: 'DailyReportNoise' })
 
+/** Energy (能耗, core/energy.ts), null when the site has no energy meters. */
+export const energySectionSchema = z.object({
+  /** The standard of the coefficients: GB/T 2589-2020. */
+  standard: z.string(),
+  /** The site's coefficients (defaults GB/T 2589-2020: 0.1229 kgce/kWh, 1.4571 kgce/kg) and diesel density, kg/L. */
+  electricityKgcePerKwh: z.number(),
+  dieselKgcePerKg: z.number(),
+  dieselDensityKgPerL: z.number(),
+  electricityKwh: z.number(),
+  /** kg (litre meters × dieselDensityKgPerL). */
+  dieselKg: z.number(),
+  /** Standard coal equivalent of all meters, kgce, and the same in tce (÷ 1000). */
+  kgce: z.number(),
+  tce: z.number(),
+  /** The ore section's outputT, t. */
+  oreOutputT: z.number(),
+  /** kgce ÷ oreOutputT; null without ore output. */
+  intensityKgcePerT: z.number().nullable(),
+  /** energy.intensityLimitKgcePerT; null when the site sets none. */
+  limitKgcePerT: z.number().nullable(),
+  /** The whole-day verdict of energy_intensity_high; null when not judged (no limit, or output under energy.minOreT). */
+  aboveLimit: z.boolean().nullable(),
+  byRole: z.array(z.object({ role: z.enum(ENERGY_ROLES), kgce: z.number() })),
+  meters: z.array(z.object({
+    device: z.string(),
+    role: z.enum(ENERGY_ROLES),
+    meter: z.enum(ENERGY_METERS),
+    /** The totaliser's unit: kWh, L or kg. */
+    unit: z.string(),
+    amount: z.number(),
+    kgce: z.number(),
+    samples: z.number().int(),
+    resets: z.number().int(),
+    rollovers: z.number().int(),
+    backwards: z.number().int()
+  }))
+}).meta({ id: 'DailyReportEnergy' })
+
 export const dailyReportSchema = z.object({
   site: z.string(),
   siteName: z.string(),
@@ -117,7 +156,8 @@ export const dailyReportSchema = z.object({
   ore: oreSectionSchema,
   fence: z.object({ boundaryBreaches: z.number().int(), zoneIntrusions: z.number().int() }),
   uptime: z.array(uptimeRowSchema),
-  noise: noiseSectionSchema.nullable()
+  noise: noiseSectionSchema.nullable(),
+  energy: energySectionSchema.nullable()
 }).meta({ id: 'DailyReport' })
 
 /** One site-day's facts as core/ computes them (store/telemetry.ts DayFacts), the figures the dashboards show. */
@@ -142,3 +182,4 @@ export type OreSection = z.infer<typeof oreSectionSchema>
 export type UptimeRow = z.infer<typeof uptimeRowSchema>
 export type MeterRow = z.infer<typeof meterRowSchema>
 export type NoiseSection = z.infer<typeof noiseSectionSchema>
+export type EnergySection = z.infer<typeof energySectionSchema>
