@@ -11,10 +11,11 @@ import { badPayloads } from './bad-payloads.js'
 import { storeOutage } from './store-outage.js'
 import { dataQuality } from './data-quality.js'
 import { noiseExceedance } from './noise-exceedance.js'
+import { energyIntensity } from './energy-intensity.js'
 import { MinewatchError } from '../../core/errors.js'
 
 export const SCENARIOS: readonly Scenario[] = [
-  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, badPayloads, storeOutage
+  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, energyIntensity, badPayloads, storeOutage
 ]
 
 /** The scenario called `name`; MW_BAD_REQUEST listing the known ones otherwise. */
