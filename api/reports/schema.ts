@@ -160,6 +160,52 @@ export const dailyReportSchema = z.object({
   energy: energySectionSchema.nullable()
 }).meta({ id: 'DailyReport' })
 
+/** A site's month: every figure the sum of the month's daily reports (api/reports/monthly.ts). */
+export const monthlyReportSchema = z.object({
+  site: z.string(),
+  siteName: z.string(),
+  /** YYYY-MM, Beijing. */
+  month: z.string(),
+  from: z.number(),
+  to: z.number(),
+  /** True when the month is not over (its last day is partial or today). */
+  partial: z.boolean(),
+  /** Daily reports summed. */
+  days: z.number().int(),
+  dust: z.array(z.object({
+    metric: z.enum(DUST_METRICS), limit: z.number(), windowS: z.number(), standard: z.string().nullable(),
+    /** Σ daily exceedanceMinutes; byDevice Σ per monitor. */
+    exceedanceMinutes: z.number().int(),
+    byDevice: z.record(z.string(), z.number().int()),
+    /** Σ daily dayExceedances (calendar-day limits), else null. */
+    dayExceedances: z.number().int().nullable()
+  })),
+  water: z.object({
+    formula: z.enum(WATER_FORMULAS), floor: z.number(), standard: z.string(),
+    recycledM3: z.number(), freshM3: z.number(), dischargeM3: z.number(),
+    /** The formula's rate of the summed volumes; null when the denominator is 0. */
+    rate: z.number().nullable(),
+    /** Days with a whole-day verdict, and those below the floor. */
+    daysJudged: z.number().int(),
+    daysBelowFloor: z.number().int()
+  }),
+  ore: z.object({ outputT: z.number(), licenceMonthT: z.number().describe('scaleTPerYear ÷ 12'), shareOfLicence: z.number() }),
+  fence: z.object({ boundaryBreaches: z.number().int(), zoneIntrusions: z.number().int() }),
+  noise: z.object({ monitors: z.array(z.object({ device: z.string(), dayExceedanceHours: z.number().int(), nightExceedanceHours: z.number().int(), nightPeakMinutes: z.number().int() })) }).nullable(),
+  energy: z.object({
+    electricityKwh: z.number(), dieselKg: z.number(), kgce: z.number(), tce: z.number(), oreOutputT: z.number(),
+    /** Σ kgce ÷ Σ ore output; null without output. */
+    intensityKgcePerT: z.number().nullable(),
+    limitKgcePerT: z.number().nullable(),
+    daysAboveLimit: z.number().int(),
+    byRoleKgce: z.record(z.string(), z.number())
+  }).nullable(),
+  /** Per device: Σ intervals with data ÷ Σ intervals expected (the daily uptime, from each device's intervalS). */
+  completeness: z.array(z.object({ device: z.string(), kind: z.enum(KINDS), expected: z.number().int(), withData: z.number().int(), completeness: z.number() })),
+  cameras: z.object({ monitored: z.boolean(), note: z.string() })
+}).meta({ id: 'MonthlyReport' })
+export type MonthlyReport = z.infer<typeof monthlyReportSchema>
+
 /** One site-day's facts as core/ computes them (store/telemetry.ts DayFacts), the figures the dashboards show. */
 export const dayFactsSchema = z.object({
   date: z.string().describe('Beijing calendar day, YYYY-MM-DD'),

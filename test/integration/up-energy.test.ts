@@ -116,4 +116,37 @@ describe('energy through minewatch up (MQTT, store, day verdict, daily report ov
     const e = await energy()
     expect(e).toMatchObject({ oreOutputT: 1_200, aboveLimit: false })
   })
+
+  it('the monthly report of that month equals the sum of its daily reports, each fetched over the API', async () => {
+    const month = DATE.slice(0, 7)
+    const res = await api(mw, `/api/v1/sites/${ZJ}/reports/monthly?month=${month}`)
+    expect(res.status).toBe(200)
+    const m = await res.json() as { days: number, energy: { kgce: number, oreOutputT: number, intensityKgcePerT: number | null, daysAboveLimit: number }, ore: { outputT: number }, water: { recycledM3: number, freshM3: number }, fence: { boundaryBreaches: number }, dust: { exceedanceMinutes: number }[], completeness: { device: string, expected: number, withData: number }[], cameras: { monitored: boolean } }
+    const dailies: Array<{ energy: EnergySection, ore: { outputT: number }, water: { recycledM3: number, freshM3: number }, fence: { boundaryBreaches: number }, dust: { exceedanceMinutes: number }[], uptime: { device: string, expected: number, withData: number }[] }> = []
+    for (let day = Date.parse(`${month}-01T00:00:00+08:00`); day <= clock.now() && beijingDate(day).startsWith(month); day += DAY) {
+      const d = await api(mw, `/api/v1/reports/daily?site=${ZJ}&date=${beijingDate(day)}`)
+      expect(d.status).toBe(200)
+      dailies.push(await d.json() as never)
+    }
+    expect(m.days).toBe(dailies.length)
+    const sum = (f: (d: (typeof dailies)[number]) => number) => dailies.reduce((n, d) => n + f(d), 0)
+    expect(m.energy.kgce).toBeCloseTo(sum((d) => d.energy.kgce), 9)
+    expect(m.energy.kgce).toBeGreaterThanOrEqual(KGCE - 1e-6) // the day of the test holds most of it
+    expect(m.energy.oreOutputT).toBe(sum((d) => d.energy.oreOutputT))
+    expect(m.energy.intensityKgcePerT).toBeCloseTo(sum((d) => d.energy.kgce) / sum((d) => d.ore.outputT), 9)
+    expect(m.energy.daysAboveLimit).toBe(dailies.filter((d) => d.energy.aboveLimit === true).length)
+    expect(m.ore.outputT).toBe(sum((d) => d.ore.outputT))
+    expect(m.water.recycledM3).toBeCloseTo(sum((d) => d.water.recycledM3), 9)
+    expect(m.water.freshM3).toBeCloseTo(sum((d) => d.water.freshM3), 9)
+    expect(m.fence.boundaryBreaches).toBe(sum((d) => d.fence.boundaryBreaches))
+    m.dust.forEach((row, i) => expect(row.exceedanceMinutes).toBe(sum((d) => d.dust[i]!.exceedanceMinutes)))
+    for (const c of m.completeness) {
+      expect(c.expected).toBe(sum((d) => d.uptime.find((u) => u.device === c.device)!.expected))
+      expect(c.withData).toBe(sum((d) => d.uptime.find((u) => u.device === c.device)!.withData))
+    }
+    expect(m.completeness.find((c) => c.device === 'ZJ-EM01')!.withData).toBeGreaterThanOrEqual(144) // a reading every 10 min of DAY0, 300 s intervals
+    expect(m.cameras.monitored).toBe(false)
+    const bad = await api(mw, `/api/v1/sites/${ZJ}/reports/monthly?month=2026-13`)
+    expect(bad.status).toBe(400)
+  })
 })
