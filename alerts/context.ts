@@ -25,6 +25,7 @@ import { createNoiseState, type NoiseState } from './rules/noise-exceedance.js'
 import { noiseApplies } from '../core/noise.js'
 import { createStillState, type StillState } from './rules/person-motionless.js'
 import { createTagState, type TagState } from './rules/tag-lost.js'
+import { createEnergyMeterState, type EnergyMeterState } from './rules/energy-intensity.js'
 
 /** Fields checked for stuck values, per device kind (locators may stand still; totalisers may not move). */
 export const STUCK_FIELDS: Readonly<Record<string, readonly string[]>> = {
@@ -61,6 +62,12 @@ export function dayLimits (site: Site, device: Device): DustLimit[] {
 /** Subject of a boundary monitor's hourly-Leq noise alert, and of its night-peak one (alerts/rules/noise-exceedance.ts). */
 export function noiseSubject (device: string): string { return `${device}:noise` }
 export function noisePeakSubject (device: string): string { return `${device}:noise:peak` }
+
+/** Subject of a whole-day energy intensity verdict: one per site and Beijing date (alerts/rules/energy-intensity.ts). */
+export const ENERGY_SUBJECT = 'intensity'
+export function energyDaySubject (date: string): string {
+  return `${ENERGY_SUBJECT}:${date}`
+}
 
 /** Subject for the over-capacity alert of a site (one per site). */
 export const ORE_SUBJECT = 'output'
@@ -140,6 +147,8 @@ export interface DeviceCtx {
   noisePeakSubject: string
   /** Ore output of this device counts toward over_capacity. */
   countsOre: boolean
+  /** 能耗: an energy meter's totaliser baseline (data_quality on a backwards step), else null. */
+  energy: EnergyMeterState | null
   /** Beijing day start of the last reading that touched a day verdict (NaN: none since the last judgement). */
   lastDay: number
   /** Beijing day start of the last reading that marked the day facts, and the facts' generation then (alerts/day-facts.ts). */
@@ -204,6 +213,7 @@ export function buildContexts (registry: Registry, config: Config, startedAt: nu
         noiseSubject: noiseSubject(device.id),
         noisePeakSubject: noisePeakSubject(device.id),
         countsOre: countsAsOutput(site, device),
+        energy: device.kind === 'energy' ? createEnergyMeterState() : null,
         lastDay: NaN,
         factsDay: NaN,
         factsGeneration: -1
@@ -236,6 +246,7 @@ export function carryOver (prev: Contexts, next: Contexts): void {
     n.stuck = n.stuckFields.map((f, i) => { const k = o.stuckFields.indexOf(f); return k < 0 ? n.stuck[i]! : o.stuck[k]! })
     Object.assign(n.offline, { lastSeen: o.offline.lastSeen, active: o.offline.active })
     if (n.meter && o.meter && n.meter.role === o.meter.role) n.meter = o.meter
+    if (n.energy && o.energy && n.device.meter === o.device.meter) n.energy = o.energy
     if (n.noise && o.noise) Object.assign(n.noise, { hour: o.noise.hour, active: o.noise.active, run: o.noise.run, peakActive: o.noise.peakActive, lastPeak: o.noise.lastPeak, quietSince: o.noise.quietSince, lastTs: o.noise.lastTs })
     n.lastDay = o.lastDay
   }
@@ -387,6 +398,8 @@ export function markActive (ctx: Contexts, kind: AlertKind, site: string, subjec
       if (!sc.tagLost) return false
       entityCtx(sc, subject).tag.active = true
       return true
+    case 'energy_intensity_high':
+      return sc.site.energy.intensityLimitKgcePerT !== undefined && subject.startsWith(`${ENERGY_SUBJECT}:`) // a whole-day verdict, judged from the store
     case 'zone_overcrowded': {
       const crowd = sc.zones.find((z) => z.id === subject)?.crowd
       if (!crowd) return false

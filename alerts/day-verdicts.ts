@@ -16,9 +16,12 @@ import type { Site } from '../core/sites.js'
 import { beijingDate, DAY, HOUR, MINUTE } from '../core/time.js'
 import { dayVolumes, formulaRoles, waterDayVerdict } from '../core/water.js'
 import { dayMean, limitSource } from '../core/dust.js'
+import { energyAmounts, energyDayVerdict, energyLimitSource, METER_INFO } from '../core/energy.js'
+import { energyMeterValues, oreTonnes, outputTonnes } from '../store/day-facts.js'
+import { energyDaySignal } from './rules/energy-intensity.js'
 import { devicesWithData, dustMetricData, hourMeans, totaliserValues } from '../store/day-queries.js'
 import type { TelemetryStore } from '../store/telemetry.js'
-import { dayLimits, dustDaySubject, waterDaySubject, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
+import { dayLimits, dustDaySubject, energyDaySubject, waterDaySubject, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
 import type { PendingSignal } from './evaluate.js'
 import { fire, resolve } from './rules/signal.js'
 
@@ -62,6 +65,7 @@ export class DayVerdicts {
       let complete = true
       if (sc.water) complete = await this.judgeWater(sc, devices, p.day, now, final, out) && complete
       complete = await this.judgeDust(sc, devices, p.day, now, final, out) && complete
+      if (sc.site.energy.intensityLimitKgcePerT !== undefined) complete = await this.judgeEnergy(sc, devices, p.day, now, final, out) && complete
       if (complete) {
         this.pending.delete(key)
         for (const d of devices) d.lastDay = NaN // the next reading of any day touches it again
@@ -91,6 +95,25 @@ export class DayVerdicts {
       ? fire(day + DAY, 'alarm', v.rate, site.water.floor, 'day_rate_below_floor')
       : resolve(Math.max(now, day + DAY), v.rate, site.water.floor, 'late_data_day_rate_at_floor')
     out.push({ signal, site: site.id, kind: 'water_recycling_low', subject, device: null, unit: '', standard: site.water.standard })
+    return true
+  }
+
+  private async judgeEnergy (sc: SiteCtx, devices: DeviceCtx[], day: number, now: number, final: boolean, out: PendingSignal[]): Promise<boolean> {
+    const site = sc.site
+    const meters = devices.filter((d) => d.energy !== null && d.device.meter !== undefined)
+    if (meters.length === 0) return true
+    if (!final) {
+      // every energy meter has stored its totaliser in the day's last hour (the ore scales weigh loads at any time: not waited for)
+      const fields = [...new Set(meters.map((d) => METER_INFO[d.device.meter!].field))]
+      const sent = new Set<string>()
+      for (const f of fields) for (const id of await devicesWithData(this.telemetry, site.id, 'energy', f, day + DAY - COMPLETE_WITHIN_MS, day + DAY)) sent.add(id)
+      if (!meters.some((d) => sent.has(d.id))) return true // nothing stored yet: a reading for the day queues it again
+      if (meters.some((d) => !sent.has(d.id))) return false
+    }
+    const [values, tonnes] = await Promise.all([energyMeterValues(this.telemetry, site, day, day + DAY), oreTonnes(this.telemetry, site, day, day + DAY)])
+    const e = energyAmounts(values, site.energy) // every configured meter, as the daily report counts them
+    const signal = energyDaySignal(energyDayVerdict(e.kgce, outputTonnes(site, tonnes), site.energy), site.energy, day + DAY, now)
+    if (signal !== null) out.push({ signal, site: site.id, kind: 'energy_intensity_high', subject: energyDaySubject(beijingDate(day)), device: null, unit: 'kgce/t', standard: energyLimitSource(this.language) })
     return true
   }
 

@@ -24,6 +24,8 @@ import { checkTag, gapTag, seenTag, TAG_LOST_STANDARD } from './rules/tag-lost.j
 import { anyActive } from './schedules.js'
 import type { Schedule } from '../core/schedules.js'
 import { evaluateNoiseHour, evaluateNoisePeak } from './rules/noise-exceedance.js'
+import { evaluateEnergyMeter } from './rules/energy-intensity.js'
+import { METER_INFO } from '../core/energy.js'
 import { NOISE_STANDARD, noiseCounts } from '../core/noise.js'
 import { entityCtx, ORE_SUBJECT, WATER_SUBJECT, type Contexts, type DeviceCtx, type SiteCtx } from './context.js'
 import type { Signal } from './rules/signal.js'
@@ -111,11 +113,22 @@ export function evaluateReading (ctx: Contexts, settings: EvaluateSettings, r: R
       break
     }
     case 'ore': {
+      if (d.site.site.energy.intensityLimitKgcePerT !== undefined) touch(d, settings, ts) // the day's output is the intensity's denominator
       markFacts(d, settings, ts)
       const tonnes = num(v.tonnes)
       const bad = oreImplausible(tonnes)
       push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : tonnes, ts), d, 'data_quality', d.implausibleSubject, 't', CHECK_STANDARD)
       if (d.countsOre) push(out, evaluateOre(d.site.ore, tonnes, ts), d, 'over_capacity', ORE_SUBJECT, 't', d.site.site.ore.standard, null)
+      break
+    }
+    case 'energy': {
+      touch(d, settings, ts)
+      const meter = d.device.meter
+      const total = meter === undefined ? undefined : v[METER_INFO[meter].field]
+      if (typeof total === 'number' && d.energy !== null) {
+        const bad = evaluateEnergyMeter(d.energy, total, ts, d.site.site.energy.rollover) === STEP_BACKWARDS ? 'totaliser_backwards' : null
+        push(out, evaluateEpisode(d.implausible, bad, bad === null ? null : total, ts), d, 'data_quality', d.implausibleSubject, METER_INFO[meter!].unit, CHECK_STANDARD)
+      }
       break
     }
     case 'locator': {

@@ -46,7 +46,7 @@ const REASON: Record<Language, Record<string, string>> = {
     flag_F: '数据标记 F(停运)', flag_M: '数据标记 M(维护)', flag_S: '数据标记 S(手工输入)', flag_D: '数据标记 D(故障)',
     flag_C: '数据标记 C(校准)', flag_T: '数据标记 T(超量程)', flag_B: '数据标记 B(通讯异常)', flag_unknown: '未知数据标记',
     negative_concentration: '浓度为负值', pm25_above_pm10: 'PM2.5 大于 PM10', pm10_above_tsp: 'PM10 大于 TSP', pm25_above_tsp: 'PM2.5 大于 TSP',
-    totaliser_backwards: '累计流量倒走(非清零、非溢出)', negative_tonnes: '净重为负值', value_unchanged: '数值长时间不变', value_changed: '数值恢复变化',
+    totaliser_backwards: '累计值倒走(非清零、非溢出)', negative_tonnes: '净重为负值', value_unchanged: '数值长时间不变', value_changed: '数值恢复变化',
     clean_readings: '数据恢复正常'
   },
   en: {
@@ -221,6 +221,13 @@ export function alertText (input: TextInput, registry: Registry, lang: Language)
         ? (zh ? `${a.subject} 已恢复定位上报(中断 ${v} 秒;${std})` : `${a.subject} is seen again (after ${v} s; ${std})`)
         : (zh ? `${a.subject} 已 ${v} 秒无定位,超过限值 ${lim} 秒(最后经 ${devName} 上报;${std})` : `${a.subject} not seen for ${v} s, above the limit of ${lim} s (last relayed by ${devName}; ${std})`)
       break
+    case 'energy_intensity_high': {
+      const date = parts[1] ?? ''
+      body = to === 'resolved'
+        ? (zh ? `${date} 全天单位矿石能耗 ${v} kgce/t,补传数据后已不高于限值 ${lim} kgce/t(${std})` : `whole-day (${date}) energy per tonne of ore ${v} kgce/t, within the limit of ${lim} kgce/t after late data (${std})`)
+        : (zh ? `${date} 全天单位矿石能耗 ${v} kgce/t,高于限值 ${lim} kgce/t(${std})` : `whole-day (${date}) energy per tonne of ore ${v} kgce/t is above the limit of ${lim} kgce/t (${std})`)
+      break
+    }
     case 'zone_overcrowded': {
       const zoneName = zoneLabel(site, a.subject)
       body = to === 'resolved'

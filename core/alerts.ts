@@ -7,7 +7,8 @@ export const ALERT_KINDS = [
   'sos', 'zone_overcrowded', 'over_speed', 'zone_overstay',
   'blasting_zone_entry',
   'noise_exceedance',
-  'person_motionless', 'tag_lost'
+  'person_motionless', 'tag_lost',
+  'energy_intensity_high'
 ] as const
 export type AlertKind = (typeof ALERT_KINDS)[number]
 
@@ -28,7 +29,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     blasting_zone_entry: '爆破警戒区有人', // GB 6722-2014 爆破安全规程: 起爆前警戒区内人员撤离
     noise_exceedance: '厂界噪声超标', // GB 12348-2008 工业企业厂界环境噪声排放
     person_motionless: '人员长时间静止', // AQ 6210-2007 / AQ/T 2051-2016 人员定位
-    tag_lost: '标签失联'
+    tag_lost: '标签失联',
+    energy_intensity_high: '单位矿石能耗偏高' // the site's own operational limit (core/energy.ts)
   }),
   en: Object.freeze({
     dust_exceedance: 'dust exceedance',
@@ -45,7 +47,8 @@ export const ALERT_KIND_NAMES: Readonly<Record<'zh' | 'en', Readonly<Record<Aler
     blasting_zone_entry: 'person in a blasting zone during blasting',
     noise_exceedance: 'boundary noise exceedance',
     person_motionless: 'person motionless too long',
-    tag_lost: 'tag not seen'
+    tag_lost: 'tag not seen',
+    energy_intensity_high: 'high energy use per tonne of ore'
   })
 })
 

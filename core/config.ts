@@ -152,6 +152,7 @@ export const retentionSchema = z.strictObject({
    */
   rollup1m: retentionDays.default(2 * 366), // 2 years: minute detail of positions and device health beyond their 90 raw days, for incident reviews; ~1/20 of the raw locator rows
   rollup1h: retentionDays.default(10 * 366), // 10 years: hourly means (with their GB 3095-2012 §8 minutes) of the whole life of a licence; a medium site writes ~8,000 hour rows a day
+  energy: retentionDays.default(5 * 366), // 5 years: kept like the production records the intensity is computed with (no rule on energy records verified; a meter sends a few hundred rows a day)
   /** How often the job runs, ms (a run also starts at minewatch start). */
   intervalMs: z.number().int().positive().default(3_600_000),
   /** Rows one delete transaction removes: small, so each holds the store briefly and ingest keeps flowing. */

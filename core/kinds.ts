@@ -3,7 +3,7 @@
  * field names are defined. Stores, dashboards and docs/storage.md all follow it.
  */
 
-export const KINDS = ['dust', 'water', 'locator', 'ore', 'status'] as const
+export const KINDS = ['dust', 'water', 'locator', 'ore', 'status', 'energy'] as const
 export type Kind = (typeof KINDS)[number]
 
 export function isKind (value: string): value is Kind {
@@ -38,7 +38,8 @@ export const MEASUREMENT: Readonly<Record<Kind, string>> = Object.freeze({
   water: 'water',
   locator: 'locator',
   ore: 'ore',
-  status: 'status'
+  status: 'status',
+  energy: 'energy'
 })
 
 /** Measurement holding alert lifecycle events, for dashboards. */
@@ -112,6 +113,13 @@ export const FIELDS: Readonly<Record<Kind, readonly FieldDef[]>> = Object.freeze
     { name: 'rssiDbm', type: 'float', unit: 'dBm', label: '信号强度' },
     { name: 'fw', type: 'string', unit: '', label: '固件版本' },
     { name: 'uptimeS', type: 'int', unit: 's', label: '运行时长' }
+  ],
+  // 能耗 (core/energy.ts): an electricity meter's kWh totaliser, a fuel meter's litre or kilogram totaliser
+  energy: [
+    { name: 'totalKwh', type: 'float', unit: 'kWh', label: '累计电量' },
+    { name: 'powerKw', type: 'float', unit: 'kW', label: '有功功率' },
+    { name: 'totalL', type: 'float', unit: 'L', label: '累计油量(升)' },
+    { name: 'totalKg', type: 'float', unit: 'kg', label: '累计油量(千克)' }
   ]
 })
 

@@ -45,6 +45,12 @@ export const PLAUSIBLE: Readonly<Record<Kind, Readonly<Record<string, PlausibleR
   },
   status: {
     uptimeS: { min: 0, max: 1e10, why: 'an uptime beyond 300 years is a counter fault' }
+  },
+  energy: {
+    totalKwh: { min: 0, max: LIFETIME_TOTAL, why: 'a totaliser counts up from 0 and no mine uses 10¹² kWh' },
+    totalL: { min: 0, max: LIFETIME_TOTAL, why: 'a totaliser counts up from 0 and no mine burns 10¹² L of fuel' },
+    totalKg: { min: 0, max: LIFETIME_TOTAL, why: 'a totaliser counts up from 0 and no mine burns 10¹² kg of fuel' },
+    powerKw: { min: -1e6, max: 1e6, why: 'no mine draws more than 10⁶ kW (1 GW)' }
   }
 })
 

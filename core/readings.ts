@@ -118,12 +118,25 @@ export const statusReadingSchema = z.strictObject({
   uptimeS: z.number().int().nonnegative().optional()
 })
 
+/** 能耗: one totaliser per meter (core/energy.ts METER_INFO says which field the meter's type reads). */
+export const energyReadingSchema = z.strictObject({
+  ...base,
+  totalKwh: finite.min(0).optional(),
+  powerKw: finite.optional(),
+  totalL: finite.min(0).optional(),
+  totalKg: finite.min(0).optional()
+}).refine((r) => r.totalKwh !== undefined || r.totalL !== undefined || r.totalKg !== undefined, {
+  message: 'an energy reading needs a totaliser: totalKwh (electricity), totalL or totalKg (diesel)',
+  path: ['totalKwh']
+})
+
 export const READING_SCHEMAS = {
   dust: dustReadingSchema,
   water: waterReadingSchema,
   locator: locatorReadingSchema,
   ore: oreReadingSchema,
-  status: statusReadingSchema
+  status: statusReadingSchema,
+  energy: energyReadingSchema
 } as const satisfies Record<Kind, z.ZodType>
 
 export type RawReading = { ts: number | string, seq?: number } & Record<string, unknown>

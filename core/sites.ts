@@ -10,6 +10,7 @@ import { SCRYPT_HASH_PATTERN } from './secrets.js'
 import { WATER_ROLES, WATER_FORMULAS, FORMULA_INFO, type WaterRole } from './water.js'
 import { legalRoles, limitApplies, isCalendarDayLimit, windowFits } from './dust.js'
 import { noiseSettingsSchema } from './noise.js'
+import { ENERGY_METERS, ENERGY_ROLES, METER_INFO, energySettingsSchema, type EnergyRole } from './energy.js'
 
 const id = z.string().regex(ID_PATTERN, 'ids use letters, digits, . _ - (1–64 characters, starting with a letter or digit)')
 const lon = z.number().min(-180).max(180)
@@ -151,12 +152,13 @@ export type Zone = z.infer<typeof zoneSchema>
 
 export const ORE_ROLES = ['truck_scale', 'belt_scale'] as const
 export type OreRole = (typeof ORE_ROLES)[number]
+export { ENERGY_ROLES, type EnergyRole }
 export const LOCATOR_ROLES = ['personnel', 'vehicle'] as const
 export type LocatorRole = (typeof LOCATOR_ROLES)[number]
 /** The roles a device of each kind may have (status gateways have none). */
-export const ROLES_BY_KIND = { dust: DUST_AREAS, water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, status: [] } as const
-export type DeviceRole = DustArea | WaterRole | OreRole | LocatorRole
-const ALL_ROLES = [...DUST_AREAS, ...WATER_ROLES, ...ORE_ROLES, ...LOCATOR_ROLES] as const
+export const ROLES_BY_KIND = { dust: DUST_AREAS, water: WATER_ROLES, ore: ORE_ROLES, locator: LOCATOR_ROLES, status: [], energy: ENERGY_ROLES } as const
+export type DeviceRole = DustArea | WaterRole | OreRole | LocatorRole | EnergyRole
+const ALL_ROLES = [...DUST_AREAS, ...WATER_ROLES, ...ORE_ROLES, ...LOCATOR_ROLES, ...ENERGY_ROLES] as const
 
 /** A device that speaks HJ 212 over TCP (the gateway, docs/hj212.md): its MN, PW and the quirks tolerated. */
 export const hj212DeviceSchema = z.strictObject({
@@ -185,12 +187,15 @@ export const deviceSchema = z.strictObject({
   name: z.string().optional(),
   /**
    * dust: extraction|processing|transport|boundary (which limits apply); water: a WATER_ROLES
-   * value (required); ore: truck_scale|belt_scale (required); locator: personnel|vehicle.
+   * value (required); ore: truck_scale|belt_scale (required); locator: personnel|vehicle;
+   * energy: an ENERGY_ROLES value (required: what the meter supplies, core/energy.ts).
    * Validated per kind (ROLES_BY_KIND).
    */
   role: z.enum(ALL_ROLES).optional(),
   /** Dust monitors only: the unit the device sends particulates in. */
   unit: z.enum(DUST_UNITS).optional(),
+  /** Energy meters only (required): what the totaliser counts, electricity_kwh (totalKwh), diesel_l (totalL) or diesel_kg (totalKg); core/energy.ts METER_INFO. */
+  meter: z.enum(ENERGY_METERS).optional(),
   /** Expected reporting interval, seconds (offline detection uses a multiple of it). */
   intervalS: z.number().positive(),
   location: lonLatSchema.optional(),
@@ -230,6 +235,9 @@ export const deviceSchema = z.strictObject({
   const allowed: readonly string[] = ROLES_BY_KIND[d.kind]
   if (d.kind === 'water' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `a water meter needs a role: ${WATER_ROLES.join(', ')}` })
   if (d.kind === 'ore' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `a scale needs a role: ${ORE_ROLES.join(', ')}` })
+  if (d.kind === 'energy' && !d.role) ctx.addIssue({ code: 'custom', path: ['role'], message: `an energy meter needs a role: ${ENERGY_ROLES.join(', ')}` })
+  if (d.kind === 'energy' && !d.meter) ctx.addIssue({ code: 'custom', path: ['meter'], message: `an energy meter needs meter: ${ENERGY_METERS.map((m) => `${m} (${METER_INFO[m].field})`).join(', ')}` })
+  if (d.kind !== 'energy' && d.meter) ctx.addIssue({ code: 'custom', path: ['meter'], message: 'meter applies to energy meters only' })
   if (d.role && !allowed.includes(d.role)) {
     ctx.addIssue({ code: 'custom', path: ['role'], message: allowed.length > 0 ? `role of a ${d.kind} device is one of ${allowed.join(', ')}` : `a ${d.kind} device has no role` })
   }
@@ -276,6 +284,8 @@ export const siteSchema = z.strictObject({
   ore: oreSettingsSchema.prefault({}),
   /** Boundary noise (core/noise.ts, GB 12348-2008): the zone class and day/night hours. */
   noise: noiseSettingsSchema.prefault({}),
+  /** Energy (core/energy.ts): GB/T 2589-2020 conversion coefficients, the intensity limit (kgce per t of ore). */
+  energy: energySettingsSchema.prefault({}),
   fence: fenceSettingsSchema.prefault({}),
   people: peopleSettingsSchema.prefault({}),
   devices: z.array(deviceSchema).default([]),

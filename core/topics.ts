@@ -1,4 +1,4 @@
-import { isKind, type Kind } from './kinds.js'
+import { isKind, KINDS, type Kind } from './kinds.js'
 
 /** Telemetry topic: mines/{siteId}/{kind}/{deviceId} */
 export const TELEMETRY_PREFIX = 'mines'
@@ -30,7 +30,7 @@ export function parseTelemetryTopic (topic: string): TelemetryTopic | { error: s
   }
   const [, site, kind, device] = parts as [string, string, string, string]
   if (!ID_PATTERN.test(site)) return { error: `bad site id '${site}' in topic` }
-  if (!isKind(kind)) return { error: `unknown kind '${kind}' in topic (dust, water, locator, ore, status)` }
+  if (!isKind(kind)) return { error: `unknown kind '${kind}' in topic (${KINDS.join(', ')})` }
   if (!ID_PATTERN.test(device)) return { error: `bad device id '${device}' in topic` }
   return { site, kind, device }
 }

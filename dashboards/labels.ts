@@ -24,7 +24,8 @@ export const KIND_LABELS: Readonly<Record<Kind, string>> = Object.freeze({
   water: '水表',
   locator: '定位终端',
   ore: '计量秤',
-  status: '网关'
+  status: '网关',
+  energy: '能耗计量'
 })
 
 /** Alert kinds that are not breaches of a rule (device health), left out of breach counts. */

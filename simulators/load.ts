@@ -169,5 +169,6 @@ function reading (kind: Kind, ts: number, seq: number, id: string): string {
     case 'locator': return `{"ts":${ts},"seq":${seq},"entity":"vehicle","entityId":"${id}","lat":${(30.95 + v * 1e-5).toFixed(7)},"lon":${(119.91 + v * 1e-5).toFixed(7)},"accuracyM":2.5,"speedKmh":${(15 + v).toFixed(1)}}`
     case 'ore': return `{"ts":${ts},"seq":${seq},"tonnes":${(50 + v).toFixed(2)}}`
     case 'status': return `{"ts":${ts},"seq":${seq},"batteryPct":${(90 + v).toFixed(1)},"rssiDbm":-70,"uptimeS":${seq}}`
+    case 'energy': return `{"ts":${ts},"seq":${seq},"totalKwh":${(50_000 + seq * 2.5).toFixed(2)},"powerKw":${(300 + v).toFixed(1)}}`
   }
 }

@@ -26,7 +26,7 @@ export interface LoadConfigOptions {
   intervalS?: number
 }
 
-const ROLE: Record<Kind, string | undefined> = { dust: 'boundary', water: 'fresh_intake', locator: 'vehicle', ore: 'belt_scale', status: undefined }
+const ROLE: Record<Kind, string | undefined> = { dust: 'boundary', water: 'fresh_intake', locator: 'vehicle', ore: 'belt_scale', status: undefined, energy: 'crusher' }
 
 /** The configuration object (plain data, ready for YAML). */
 export function loadConfigObject (opts: LoadConfigOptions): Record<string, unknown> {
@@ -45,6 +45,7 @@ export function loadConfigObject (opts: LoadConfigOptions): Record<string, unkno
       const dev: Record<string, unknown> = { id: `L${String(s + 1).padStart(3, '0')}-D${String(i + 1).padStart(5, '0')}`, kind, intervalS: opts.intervalS ?? 3600 }
       if (ROLE[kind]) dev.role = ROLE[kind]
       if (kind === 'dust') dev.unit = 'ug/m3'
+      if (kind === 'energy') dev.meter = 'electricity_kwh'
       dev.password = `load-${dev.id as string}-pw`
       devices.push(dev)
     }

@@ -5,7 +5,8 @@ import { SiteWeather } from './weather.js'
 import { DustMonitor } from './models/dust.js'
 import { WaterBalance, WaterMeter } from './models/water.js'
 import { StatusDevice } from './models/status.js'
-import { buildFleet } from './models/fleet.js'
+import { buildFleet, Production } from './models/fleet.js'
+import { EnergyMeterDevice } from './models/energy.js'
 import { buildPeople } from './models/people.js'
 import { ringCentroid, type PolygonCoords } from '../core/geo.js'
 
@@ -24,11 +25,13 @@ export function buildSite (site: Site, opts: SiteOptions): Actor[] {
   const latitude = ringCentroid(site.boundary.coordinates as PolygonCoords)[1]
   const weather = new SiteWeather(seed, site.id, latitude)
   const water = new WaterBalance(site, seed, effects)
+  const production = new Production(site, effects)
   const actors: Actor[] = []
   for (const d of site.devices) {
     if (d.kind === 'dust') actors.push(new DustMonitor(site, d, weather, seed, start, effects))
     else if (d.kind === 'water') actors.push(new WaterMeter(site, d, water, seed, start))
     else if (d.kind === 'status') actors.push(new StatusDevice(site, d, seed, start))
+    else if (d.kind === 'energy') actors.push(new EnergyMeterDevice(site, d, production, seed, start, effects))
   }
   actors.push(...buildFleet(site, seed, start, effects, opts.offlineFactor))
   actors.push(...buildPeople(site, seed, start, effects))

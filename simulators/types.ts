@@ -2,6 +2,7 @@
 import type { Kind } from '../core/kinds.js'
 import type { LonLat } from '../core/geo.js'
 import type { DataFlag } from '../core/readings.js'
+import type { EnergyRole } from '../core/energy.js'
 
 /** One MQTT message a simulated device sends. */
 export interface SimMessage {
@@ -44,5 +45,7 @@ export type Effect =
   | { type: 'production'; site: string; fromMs: number; factor: number }
   /** A dust monitor's noise (LA) is about `levelDb` dB(A) in [fromMs, toMs) (boundary noise scenario). */
   | { type: 'noise'; device: string; fromMs: number; toMs: number; levelDb: number }
+  /** Energy used by the site's meters of `role` is multiplied by `factor` in [fromMs, toMs) (energy intensity scenario). */
+  | { type: 'energy'; site: string; role: EnergyRole; fromMs: number; toMs: number; factor: number }
   /** A dust monitor reports HJ 212 flag `flag` in [fromMs, toMs). */
   | { type: 'flag'; device: string; fromMs: number; toMs: number; flag: DataFlag }

@@ -15,6 +15,7 @@ import { MinewatchError } from '../core/errors.js'
 import type { DayFacts, TelemetryStore } from './telemetry.js'
 import { hourMeans, siteDustData, totaliserValues } from './day-queries.js'
 import { positionDevices } from '../core/registry.js'
+import { METER_INFO, type EnergyMeterValues } from '../core/energy.js'
 
 type Series = Pick<TelemetryStore, 'series'>
 
@@ -27,6 +28,25 @@ export async function meterValues (store: Series, site: Site, from: number, to: 
     const role = roleOf(d, 'water')
     return role ? [{ device: d.id, role, values: totals.get(d.id) ?? [] }] : []
   })
+}
+
+/** The energy meters of a site with their totaliser values over [from, to) (baseline first), one query per totaliser field. */
+export async function energyMeterValues (store: Series, site: Site, from: number, to: number): Promise<(EnergyMeterValues & { device: string })[]> {
+  const meters = site.devices.filter((d) => d.kind === 'energy' && d.meter !== undefined)
+  if (meters.length === 0) return []
+  const fields = [...new Set(meters.map((d) => METER_INFO[d.meter!].field))]
+  const totals = new Map(await Promise.all(fields.map(async (f) => [f, await totaliserValues(store, site.id, 'energy', f, from, to)] as const)))
+  return meters.flatMap((d) => {
+    const role = roleOf(d, 'energy') // required by the config for every energy meter
+    return role ? [{ device: d.id, meter: d.meter!, role, values: totals.get(METER_INFO[d.meter!].field)!.get(d.id) ?? [] }] : []
+  })
+}
+
+/** The site's ore output from summed tonnes per scale (core/ore.ts outputDevices: truck scales, else belt scales), t. */
+export function outputTonnes (site: Site, tonnes: ReadonlyMap<string, number>): number {
+  let t = 0
+  for (const id of outputDevices(site)) t += tonnes.get(id) ?? 0
+  return t
 }
 
 /** Summed `tonnes` per scale of the site over [from, to) (hour buckets, as the daily report sums them). */
@@ -67,8 +87,7 @@ export async function computeDayFacts (store: Series, site: Site, day: number, n
   ])
   const { volumes } = dayVolumes(meters, site.water.rolloverM3)
   const v = waterDayVerdict(volumes, site.water.formula, site.water.floor)
-  let oreOutputT = 0
-  for (const id of outputDevices(site)) oreOutputT += tonnes.get(id) ?? 0
+  const oreOutputT = outputTonnes(site, tonnes)
   return {
     site: site.id,
     day,

@@ -47,5 +47,14 @@ export function dailyReportCsv (r: DailyReport): string {
     add('noise', 'night_peak_minutes', m.device, m.nightPeakMinutes, r.noise!.nightPeakLimit, 'min')
     add('noise', 'max_hourly_leq', m.device, m.maxLeq?.value ?? null, null, 'dB(A)')
   }
+  const e = r.energy
+  if (e !== null) {
+    add('energy', 'electricity', null, e.electricityKwh, null, 'kWh')
+    add('energy', 'diesel', null, e.dieselKg, null, 'kg')
+    add('energy', 'standard_coal', null, e.tce, null, 'tce')
+    add('energy', 'intensity', null, e.intensityKgcePerT, e.limitKgcePerT, 'kgce/t')
+    for (const b of e.byRole) add('energy', `role_${b.role}`, null, b.kgce, null, 'kgce')
+    for (const m of e.meters) add('energy', m.role, m.device, m.amount, null, m.unit)
+  }
   return '\uFEFF' + [CSV_HEADER as readonly Cell[], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n'
 }

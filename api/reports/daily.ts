@@ -12,6 +12,7 @@ import { outputSource } from '../../core/ore.js'
 import { uptimeRows, type UptimeData } from './uptime.js'
 import { positionDevices } from '../../core/registry.js'
 import { noiseSection, type NoiseData } from './noise.js'
+import { energySection, type EnergyMeterData } from './energy.js'
 
 export interface DailyInput {
   site: Site
@@ -27,11 +28,13 @@ export interface DailyInput {
   alerts: { boundaryBreaches: number, zoneIntrusions: number }
   uptime: readonly UptimeData[]
   noise: NoiseData
+  energy: readonly EnergyMeterData[]
 }
 
 export function computeDailyReport (input: DailyInput): DailyReport {
   const { site } = input
   const dustDevices = positionDevices(site).filter((d) => d.kind === 'dust') // a replacement chain is one monitor (fetch.ts merges its data)
+  const ore = oreSection(site.scaleTPerYear, outputSource(site), input.ore)
   return {
     site: site.id,
     siteName: site.name,
@@ -41,9 +44,10 @@ export function computeDailyReport (input: DailyInput): DailyReport {
     partial: input.partial,
     dust: dustRows(site.dust.limits, dustDevices, input.dust),
     water: waterSection(site.water, input.meters),
-    ore: oreSection(site.scaleTPerYear, outputSource(site), input.ore),
+    ore,
     fence: { ...input.alerts },
     uptime: uptimeRows(input.from, input.to, input.uptime),
-    noise: noiseSection(site, dustDevices, input.noise)
+    noise: noiseSection(site, dustDevices, input.noise),
+    energy: energySection(site, input.energy, ore.outputT)
   }
 }

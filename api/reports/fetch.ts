@@ -11,7 +11,7 @@ import { roleOf } from '../../core/sites.js'
 import { BEIJING_OFFSET_MS, DAY, MINUTE } from '../../core/time.js'
 import { siteDustData, type DustMetricData } from '../../store/day-queries.js'
 import { positionDevices, positions } from '../../core/registry.js'
-import { meterValues, oreTonnes } from '../../store/day-facts.js'
+import { energyMeterValues, meterValues, oreTonnes } from '../../store/day-facts.js'
 import type { OreDeviceData } from './ore.js'
 import { intervalIndex, uptimeIntervalS, type UptimeData } from './uptime.js'
 import type { DailyInput } from './daily.js'
@@ -24,7 +24,8 @@ export const PRESENCE_FIELDS: Readonly<Record<Kind, readonly string[]>> = {
   water: ['totalM3'],
   locator: ['lat'],
   ore: ['tonnes'],
-  status: ['batteryPct', 'rssiDbm', 'uptimeS']
+  status: ['batteryPct', 'rssiDbm', 'uptimeS'],
+  energy: ['totalKwh', 'totalL', 'totalKg']
 }
 
 const ALERT_PAGE = 1000
@@ -101,18 +102,19 @@ export async function fetchDailyInput (deps: FetchDeps, site: Site, date: string
   const from = dayStart
   const to = Math.min(dayStart + DAY, now)
   const partial = to < dayStart + DAY
-  const [dust, meters, tonnes, boundaryBreaches, zoneIntrusions, uptime, noise] = await Promise.all([
+  const [dust, meters, tonnes, boundaryBreaches, zoneIntrusions, uptime, noise, energy] = await Promise.all([
     dustData(deps.telemetry, site, from, to),
     meterValues(deps.telemetry, site, from, to), // the same queries as the day facts (store/day-facts.ts)
     oreTonnes(deps.telemetry, site, from, to),
     countAlerts(deps.alertStore, site.id, 'boundary_breach', dayStart, dayStart + DAY),
     countAlerts(deps.alertStore, site.id, 'zone_intrusion', dayStart, dayStart + DAY),
     uptimeData(deps.telemetry, site, from, to),
-    noiseData(deps.telemetry, site, from, to)
+    noiseData(deps.telemetry, site, from, to),
+    energyMeterValues(deps.telemetry, site, from, to) // the same queries as the energy day verdict (alerts/day-verdicts.ts)
   ])
   const ore: OreDeviceData[] = site.devices.filter((d) => d.kind === 'ore').flatMap((d) => {
     const role = roleOf(d, 'ore') // required by the config for every scale
     return role ? [{ device: d.id, role, tonnesSum: tonnes.get(d.id) ?? 0 }] : []
   })
-  return { site, date, from, to, partial, dust, meters, ore, alerts: { boundaryBreaches, zoneIntrusions }, uptime, noise }
+  return { site, date, from, to, partial, dust, meters, ore, alerts: { boundaryBreaches, zoneIntrusions }, uptime, noise, energy }
 }

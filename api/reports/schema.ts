@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { KINDS } from '../../core/kinds.js'
 import { DUST_METRICS, ORE_ROLES, WATER_ROLES } from '../../core/sites.js'
 import { WATER_FORMULAS } from '../../core/water.js'
+import { ENERGY_METERS, ENERGY_ROLES } from '../../core/energy.js'
 
 export const dustRowSchema = z.object({
   metric: z.enum(DUST_METRICS),
@@ -102,6 +103,44 @@ export const noiseSectionSchema = z.object({
   monitors: z.array(noiseRowSchema)
 }).meta({ id: 'DailyReportNoise' })
 
+/** Energy (能耗, core/energy.ts), null when the site has no energy meters. */
+export const energySectionSchema = z.object({
+  /** The standard of the coefficients: GB/T 2589-2020. */
+  standard: z.string(),
+  /** The site's coefficients (defaults GB/T 2589-2020: 0.1229 kgce/kWh, 1.4571 kgce/kg) and diesel density, kg/L. */
+  electricityKgcePerKwh: z.number(),
+  dieselKgcePerKg: z.number(),
+  dieselDensityKgPerL: z.number(),
+  electricityKwh: z.number(),
+  /** kg (litre meters × dieselDensityKgPerL). */
+  dieselKg: z.number(),
+  /** Standard coal equivalent of all meters, kgce, and the same in tce (÷ 1000). */
+  kgce: z.number(),
+  tce: z.number(),
+  /** The ore section's outputT, t. */
+  oreOutputT: z.number(),
+  /** kgce ÷ oreOutputT; null without ore output. */
+  intensityKgcePerT: z.number().nullable(),
+  /** energy.intensityLimitKgcePerT; null when the site sets none. */
+  limitKgcePerT: z.number().nullable(),
+  /** The whole-day verdict of energy_intensity_high; null when not judged (no limit, or output under energy.minOreT). */
+  aboveLimit: z.boolean().nullable(),
+  byRole: z.array(z.object({ role: z.enum(ENERGY_ROLES), kgce: z.number() })),
+  meters: z.array(z.object({
+    device: z.string(),
+    role: z.enum(ENERGY_ROLES),
+    meter: z.enum(ENERGY_METERS),
+    /** The totaliser's unit: kWh, L or kg. */
+    unit: z.string(),
+    amount: z.number(),
+    kgce: z.number(),
+    samples: z.number().int(),
+    resets: z.number().int(),
+    rollovers: z.number().int(),
+    backwards: z.number().int()
+  }))
+}).meta({ id: 'DailyReportEnergy' })
+
 export const dailyReportSchema = z.object({
   site: z.string(),
   siteName: z.string(),
@@ -117,8 +156,55 @@ export const dailyReportSchema = z.object({
   ore: oreSectionSchema,
   fence: z.object({ boundaryBreaches: z.number().int(), zoneIntrusions: z.number().int() }),
   uptime: z.array(uptimeRowSchema),
-  noise: noiseSectionSchema.nullable()
+  noise: noiseSectionSchema.nullable(),
+  energy: energySectionSchema.nullable()
 }).meta({ id: 'DailyReport' })
+
+/** A site's month: every figure the sum of the month's daily reports (api/reports/monthly.ts). */
+export const monthlyReportSchema = z.object({
+  site: z.string(),
+  siteName: z.string(),
+  /** YYYY-MM, Beijing. */
+  month: z.string(),
+  from: z.number(),
+  to: z.number(),
+  /** True when the month is not over (its last day is partial or today). */
+  partial: z.boolean(),
+  /** Daily reports summed. */
+  days: z.number().int(),
+  dust: z.array(z.object({
+    metric: z.enum(DUST_METRICS), limit: z.number(), windowS: z.number(), standard: z.string().nullable(),
+    /** Σ daily exceedanceMinutes; byDevice Σ per monitor. */
+    exceedanceMinutes: z.number().int(),
+    byDevice: z.record(z.string(), z.number().int()),
+    /** Σ daily dayExceedances (calendar-day limits), else null. */
+    dayExceedances: z.number().int().nullable()
+  })),
+  water: z.object({
+    formula: z.enum(WATER_FORMULAS), floor: z.number(), standard: z.string(),
+    recycledM3: z.number(), freshM3: z.number(), dischargeM3: z.number(),
+    /** The formula's rate of the summed volumes; null when the denominator is 0. */
+    rate: z.number().nullable(),
+    /** Days with a whole-day verdict, and those below the floor. */
+    daysJudged: z.number().int(),
+    daysBelowFloor: z.number().int()
+  }),
+  ore: z.object({ outputT: z.number(), licenceMonthT: z.number().describe('scaleTPerYear ÷ 12'), shareOfLicence: z.number() }),
+  fence: z.object({ boundaryBreaches: z.number().int(), zoneIntrusions: z.number().int() }),
+  noise: z.object({ monitors: z.array(z.object({ device: z.string(), dayExceedanceHours: z.number().int(), nightExceedanceHours: z.number().int(), nightPeakMinutes: z.number().int() })) }).nullable(),
+  energy: z.object({
+    electricityKwh: z.number(), dieselKg: z.number(), kgce: z.number(), tce: z.number(), oreOutputT: z.number(),
+    /** Σ kgce ÷ Σ ore output; null without output. */
+    intensityKgcePerT: z.number().nullable(),
+    limitKgcePerT: z.number().nullable(),
+    daysAboveLimit: z.number().int(),
+    byRoleKgce: z.record(z.string(), z.number())
+  }).nullable(),
+  /** Per device: Σ intervals with data ÷ Σ intervals expected (the daily uptime, from each device's intervalS). */
+  completeness: z.array(z.object({ device: z.string(), kind: z.enum(KINDS), expected: z.number().int(), withData: z.number().int(), completeness: z.number() })),
+  cameras: z.object({ monitored: z.boolean(), note: z.string() })
+}).meta({ id: 'MonthlyReport' })
+export type MonthlyReport = z.infer<typeof monthlyReportSchema>
 
 /** One site-day's facts as core/ computes them (store/telemetry.ts DayFacts), the figures the dashboards show. */
 export const dayFactsSchema = z.object({
@@ -142,3 +228,4 @@ export type OreSection = z.infer<typeof oreSectionSchema>
 export type UptimeRow = z.infer<typeof uptimeRowSchema>
 export type MeterRow = z.infer<typeof meterRowSchema>
 export type NoiseSection = z.infer<typeof noiseSectionSchema>
+export type EnergySection = z.infer<typeof energySectionSchema>

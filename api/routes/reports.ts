@@ -2,6 +2,7 @@
  * GET /reports/daily?site=&date=: the daily regulatory report of one site, as JSON or CSV (Accept: text/csv);
  * for a site that uplinks here, the report the site forwarded for that day (source=computed: this minewatch's own).
  * GET /reports/day-facts?site=&from=&to=: the stored day facts (the figures the dashboards show) of a range of days.
+ * GET /sites/{site}/reports/monthly?month=: the month of one site, each figure the sum of its daily reports.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -11,8 +12,9 @@ import { MinewatchError } from '../../core/errors.js'
 import { DAY, beijingDate, beijingDateToMs, beijingDayStart } from '../../core/time.js'
 import { errorBodySchema } from '../errors.js'
 import { idParam } from '../params.js'
-import { principalOf, querySite } from '../auth/access.js'
-import { dailyReportSchema, dayFactsListSchema, type DailyReport } from '../reports/schema.js'
+import { pathSite, principalOf, querySite } from '../auth/access.js'
+import { dailyReportSchema, dayFactsListSchema, monthlyReportSchema, type DailyReport } from '../reports/schema.js'
+import { computeMonthlyReport } from '../reports/monthly.js'
 import { computeDailyReport } from '../reports/daily.js'
 import { fetchDailyInput } from '../reports/fetch.js'
 import { dailyReportCsv } from '../reports/csv.js'
@@ -53,6 +55,28 @@ export default async function reportsRoutes (fastify: FastifyInstance, { deps }:
         .send(dailyReportCsv(report))
     }
     return report
+  })
+
+  app.get('/sites/:site/reports/monthly', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Monthly report of one site: each figure the sum of the Beijing days\' daily reports (up to now for the current month)',
+      params: z.object({ site: idParam }),
+      querystring: z.object({ month: z.string().regex(/^\d{4}-\d{2}$/, 'must be YYYY-MM').describe('Beijing calendar month') }),
+      response: { 200: monthlyReportSchema, 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema }
+    }
+  }, async (req) => {
+    const site = pathSite(deps.registry, principalOf(req), req.params.site)
+    const now = deps.clock.now()
+    const start = beijingDateToMs(`${req.query.month}-01`)
+    if (Number.isNaN(start)) throw new MinewatchError('MW_BAD_REQUEST', `month: '${req.query.month}' is not a calendar month`)
+    if (start > now) throw new MinewatchError('MW_BAD_REQUEST', `month: ${req.query.month} has not started yet (Beijing time)`)
+    const days: DailyReport[] = []
+    // one day after the other: each daily report queries every kind of the site
+    for (let day = start; day <= now && beijingDate(day).startsWith(req.query.month); day += DAY) {
+      days.push(computeDailyReport(await fetchDailyInput(deps, site, beijingDate(day), day, now)))
+    }
+    return computeMonthlyReport(site, req.query.month, days)
   })
 
   app.get('/reports/day-facts', {

@@ -90,6 +90,15 @@ const TEXTS = {
   zoneIntrusions: ['禁区闯入', 'Zone intrusions'],
   uptime: ['设备在线', 'Device uptime'],
   noise: ['厂界噪声', 'Boundary noise'],
+  energy: ['能耗', 'Energy'],
+  electricity: ['电力', 'Electricity'],
+  diesel: ['柴油', 'Diesel'],
+  standardCoal: ['折标准煤', 'Standard coal'],
+  intensity: ['单位矿石能耗', 'Energy per tonne of ore'],
+  energyRole: ['用能环节', 'Use'],
+  energyAmount: ['用量', 'Amount'],
+  energyToday: ['今日能耗', 'Energy today'],
+  aboveLimit: ['高于限值', 'above the limit'],
   noiseValidHours: ['有效小时(昼/夜)', 'Valid hours (day/night)'],
   noiseDayExceed: ['昼间超标小时', 'Day hours above limit'],
   noiseNightExceed: ['夜间超标小时', 'Night hours above limit'],
@@ -140,7 +149,7 @@ const STATE_NAMES: Record<string, readonly [string, string]> = {
 }
 
 const KIND_NAMES: Record<string, readonly [string, string]> = {
-  dust: ['扬尘', 'dust'], water: ['水表', 'water'], locator: ['定位', 'locator'], ore: ['计量', 'ore scales'], status: ['状态', 'status']
+  dust: ['扬尘', 'dust'], water: ['水表', 'water'], locator: ['定位', 'locator'], ore: ['计量', 'ore scales'], status: ['状态', 'status'], energy: ['能耗', 'energy']
 }
 
 const SEVERITY_NAMES: Record<string, readonly [string, string]> = { warning: ['预警', 'warning'], alarm: ['报警', 'alarm'] }

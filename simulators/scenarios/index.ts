@@ -13,10 +13,11 @@ import { dataQuality } from './data-quality.js'
 import { noiseExceedance } from './noise-exceedance.js'
 import { personMotionless } from './person-motionless.js'
 import { tagLost } from './tag-lost.js'
+import { energyIntensity } from './energy-intensity.js'
 import { MinewatchError } from '../../core/errors.js'
 
 export const SCENARIOS: readonly Scenario[] = [
-  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, personMotionless, tagLost, badPayloads, storeOutage
+  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, personMotionless, tagLost, energyIntensity, badPayloads, storeOutage
 ]
 
 /** The scenario called `name`; MW_BAD_REQUEST listing the known ones otherwise. */

@@ -85,6 +85,6 @@ export function telemetryDdl (): string[] {
  */
 export const TELEMETRY_SCHEMA: SchemaSpec = {
   file: 'telemetry',
-  v1Tables: [...KINDS.map((k) => MEASUREMENT[k]), ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT],
+  v1Tables: [...KINDS.filter((k) => k !== 'energy').map((k) => MEASUREMENT[k]), ALERT_EVENTS_MEASUREMENT, DAY_FACTS_MEASUREMENT], // energy came later (CREATE IF NOT EXISTS adds it)
   migrations: [RECORD_VERSION_MIGRATION, rollupsMigration()]
 }

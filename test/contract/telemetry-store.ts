@@ -40,7 +40,8 @@ export function fullReadings (site: string, device: string, ts: number): Reading
     { site, device: `${device}-water`, kind: 'water', ts, seq: 2, values: { totalM3: 123456.75, flowM3h: 42.5, volumeM3: 7.08, intervalS: 600 } },
     { site, device: `${device}-loc`, kind: 'locator', ts, seq: 3, values: { entity: 'vehicle', entityId: 'TRUCK-07', lat: 29.123456, lon: 120.654321, alt: 312.5, accuracyM: 1.5, speedKmh: 23.4, heading: 271, sos: 1 } },
     { site, device: `${device}-ore`, kind: 'ore', ts, seq: 4, values: { tonnes: 58.4, totalT: 10234.2, truckId: 'TRUCK-07' } },
-    { site, device: `${device}-status`, kind: 'status', ts, seq: 5, values: { batteryPct: 87.5, rssiDbm: -71, fw: '2.3.1', uptimeS: 864_000 } }
+    { site, device: `${device}-status`, kind: 'status', ts, seq: 5, values: { batteryPct: 87.5, rssiDbm: -71, fw: '2.3.1', uptimeS: 864_000 } },
+    { site, device: `${device}-energy`, kind: 'energy', ts, seq: 6, values: { totalKwh: 482113.6, powerKw: 412.5, totalL: 35210.4, totalKg: 29576.7 } }
   ]
 }
 

@@ -89,6 +89,8 @@ describe('web console in Chromium', () => {
     // the cookie is HttpOnly: page scripts cannot read it
     expect(await w.page.evaluate(() => document.cookie)).not.toContain('mw_session')
     await w.page.waitForSelector('[data-testid=water-rate]', { timeout: 30_000 })
+    // the quarry has energy meters: today's standard coal and energy per tonne of ore (from the screen's daily report)
+    await w.page.waitForFunction(() => /\d tce/.test(document.querySelector('[data-testid=energy-note]')?.textContent ?? ''), { timeout: 30_000 })
     await screenshot(w.page, 'site-one-screen')
   })
 
@@ -204,6 +206,11 @@ describe('web console in Chromium', () => {
     const noiseRows = await w.page.$$eval('[data-testid=report] h2', (hs) => [...(hs.find((e) => (e.textContent ?? '').includes('GB 12348-2008'))?.nextElementSibling?.querySelectorAll('tbody tr td:first-child') ?? [])].map((e) => e.textContent))
     expect(noiseRows).toHaveLength(boundary.length)
     for (const id of boundary) expect(noiseRows).toContain(id)
+    // and energy meters: the energy section (GB/T 2589-2020) lists each meter
+    const energyHead = await w.page.$$eval('[data-testid=report] h2', (hs) => hs.map((e) => e.textContent ?? '').find((x) => x.includes('GB/T 2589-2020')) ?? '')
+    expect(energyHead).toMatch(/能耗/)
+    const energyRows = await w.page.$$eval('[data-testid=report] h2', (hs) => [...(hs.find((e) => (e.textContent ?? '').includes('GB/T 2589-2020'))?.nextElementSibling?.nextElementSibling?.querySelectorAll('tbody tr td:first-child') ?? [])].map((e) => e.textContent))
+    expect(energyRows.sort()).toEqual(mw.registry.site(SITE)!.devices.filter((d) => d.kind === 'energy').map((d) => d.id).sort())
     await screenshot(w.page, 'daily-report')
     const csv = await w.page.evaluate(async (site) => {
       const r = await fetch(`/api/v1/reports/daily?site=${site}`, { headers: { accept: 'text/csv' } })

@@ -88,8 +88,8 @@ describe('schema versions of the data dir', () => {
     }
     // The dir as the unversioned minewatch left it: its tables, no schema_meta. What later minewatch
     // versions add to the state file with idempotent DDL (the audit log, device changes, forwarded
-    // reports, the alerts' noDataSince column) was not there either: a v1 file with those would be refused as unknown.
-    await sql(join(dir.path, 'telemetry.duckdb'), ['DROP TABLE schema_meta', ...ROLLUP_TABLES.map((t) => `DROP TABLE ${t}`)])
+    // reports, the alerts' noDataSince column; the energy kind's table) was not there either: a v1 file with those would be refused as unknown.
+    await sql(join(dir.path, 'telemetry.duckdb'), ['DROP TABLE schema_meta', 'DROP TABLE energy', ...ROLLUP_TABLES.map((t) => `DROP TABLE ${t}`)])
     await sql(join(dir.path, 'state.duckdb'), ['DROP TABLE schema_meta', 'DROP TABLE audit_log', 'DROP TABLE device_changes', 'DROP TABLE forwarded_reports', 'ALTER TABLE alerts DROP COLUMN "noDataSince"'])
   }, 60_000)
   afterAll(() => dir.remove())

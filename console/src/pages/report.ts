@@ -60,6 +60,15 @@ export async function reportPage (root: HTMLElement, params: URLSearchParams): P
       : [h('h2', {}, `${t('noise')} · ${r.noise.standard} · ${currentLang() === 'zh' ? `${r.noise.zoneClass}类` : `class ${r.noise.zoneClass}`} (${r.noise.dayLimit} / ${r.noise.nightLimit} dB(A))`),
           table([t('device'), t('noiseValidHours'), t('noiseDayExceed'), t('noiseNightExceed'), t('noisePeaks'), `${t('noiseMaxLeq')} dB(A)`],
             r.noise.monitors.map((m) => [m.device, `${m.dayHours} / ${m.nightHours}`, m.dayExceedanceHours, m.nightExceedanceHours, m.nightPeakMinutes,
-              m.maxLeq ? `${fmtNum(m.maxLeq.value, 1)} (${fmtTime(m.maxLeq.hourStart).slice(0, 5)})` : '—']))]))
+              m.maxLeq ? `${fmtNum(m.maxLeq.value, 1)} (${fmtTime(m.maxLeq.hourStart).slice(0, 5)})` : '—']))]),
+    ...(r.energy === null
+      ? []
+      : [h('h2', {}, `${t('energy')} · ${r.energy.standard}`),
+          table([t('electricity'), t('diesel'), t('standardCoal'), t('output'), `${t('intensity')} kgce/t`, `${t('limit')} kgce/t`],
+            [[`${fmtNum(r.energy.electricityKwh, 1)} kWh`, `${fmtNum(r.energy.dieselKg, 1)} kg`, `${fmtNum(r.energy.tce, 3)} tce`, `${fmtNum(r.energy.oreOutputT, 1)} t`,
+              r.energy.intensityKgcePerT === null ? '—' : `${fmtNum(r.energy.intensityKgcePerT, 3)}${r.energy.aboveLimit === true ? ' ▲' : ''}`,
+              r.energy.limitKgcePerT === null ? '—' : r.energy.limitKgcePerT]]),
+          table([t('device'), t('energyRole'), t('energyAmount'), `${t('standardCoal')} kgce`],
+            r.energy.meters.map((m) => [m.device, m.role, `${fmtNum(m.amount, 1)} ${m.unit}`, fmtNum(m.kgce, 1)]))]))
   return { title: `${t('report')} · ${r.siteName} ${r.date}`, dispose () {} }
 }

@@ -61,6 +61,10 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
   const waterNote = h('div', { class: 'kpi-note' })
   const oreEl = h('div', { class: 'chart' })
   const onlineEl = h('div', { class: 'chart' })
+  // 能耗: today's standard coal by use and the energy per tonne of ore (the daily report's energy section), for sites with energy meters
+  const hasEnergy = detail.deviceList.some((d) => d.kind === 'energy')
+  const energyEl = h('div', { class: 'chart' })
+  const energyNote = h('div', { class: 'kpi-note', 'data-testid': 'energy-note' })
   const devicesEl = h('div', { class: 'device-chips', 'data-testid': 'devices' })
   const alertsEl = h('ol', { class: 'alert-list', 'data-testid': 'open-alerts' })
   const alertCount = h('span', { class: 'count' })
@@ -82,6 +86,7 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     ),
     h('div', { class: 'col col-right' },
       panel(t('online'), 'p-online', onlineEl, devicesEl),
+      ...(hasEnergy ? [panel(t('energyToday'), 'p-energy', energyEl, energyNote)] : []),
       h('section', { class: 'panel p-alerts' }, h('h2', {}, t('openAlerts'), alertCount), alertsEl)
     )
   ))
@@ -91,7 +96,8 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
   map.setAreas(geo.features)
   stats().map = { tiles: tiles?.url ?? null, crs: tiles?.crs ?? null, firstVertex: map.firstVertex }
   const charts: Record<string, Chart> = {
-    trend1h: chart(trend1h), trend24h: chart(trend24h), water: chart(waterEl), ore: chart(oreEl), online: chart(onlineEl)
+    trend1h: chart(trend1h), trend24h: chart(trend24h), water: chart(waterEl), ore: chart(oreEl), online: chart(onlineEl),
+    ...(hasEnergy ? { energy: chart(energyEl) } : {})
   }
 
   // ---- state
@@ -211,8 +217,18 @@ export async function sitePage (root: HTMLElement, siteId: string): Promise<Page
     charts.online!.setOption(barsOption(s.online.map((k) => ({
       name: deviceKindName(k.kind), value: k.online, max: k.devices, color: k.rate < 1 ? '#f59e0b' : '#22c55e', text: `${k.online}/${k.devices} ${fmtPct(k.rate)}`
     }))), true)
+    renderEnergy(s.today.energy)
     open = s.openAlerts
     renderAlerts(); renderDust(); renderMap(); renderDevices()
+  }
+
+  function renderEnergy (e: SiteScreen['today']['energy']): void {
+    if (!charts.energy || e === null) return
+    const max = Math.max(...e.byRole.map((r) => r.kgce), 1)
+    charts.energy.setOption(barsOption(e.byRole.map((r, i) => ({ name: r.role, value: r.kgce, max, color: PALETTE[i % PALETTE.length], text: `${fmtNum(r.kgce, 0)} kgce` }))), true)
+    const intensity = e.intensityKgcePerT === null ? '—' : `${fmtNum(e.intensityKgcePerT, 3)} kgce/t`
+    const limit = e.limitKgcePerT === null ? '' : ` (${t('limit')} ${fmtNum(e.limitKgcePerT, 3)})`
+    energyNote.textContent = `${t('standardCoal')} ${fmtNum(e.tce, 3)} tce · ${t('intensity')} ${intensity}${limit}${e.aboveLimit === true ? ` · ${t('aboveLimit')}` : ''}`
   }
 
   async function refreshLatest (): Promise<void> {

@@ -13,7 +13,7 @@ const DOCUMENTED = [
   'GET /api/v1/series',
   'GET /api/v1/alerts', 'GET /api/v1/alerts/{id}', 'POST /api/v1/alerts/{id}/ack', 'GET /api/v1/alerts/stream',
   'POST /api/v1/alerts/{id}/comments', 'POST /api/v1/alerts/{id}/close', 'GET /api/v1/audit', 'GET /api/v1/audit/verify',
-  'GET /api/v1/rejects', 'GET /api/v1/reports/daily', 'GET /api/v1/reports/day-facts',
+  'GET /api/v1/rejects', 'GET /api/v1/reports/daily', 'GET /api/v1/reports/day-facts', 'GET /api/v1/sites/{site}/reports/monthly',
   'GET /api/v1/sites/{site}/hj212', 'POST /api/v1/sites/{site}/hj212/{device}/commands',
   'POST /api/v1/session', 'GET /api/v1/session', 'DELETE /api/v1/session',
   'GET /api/v1/sites/{site}/screen', 'GET /api/v1/overview', 'GET /api/v1/console',

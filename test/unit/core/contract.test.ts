@@ -9,7 +9,7 @@ import { verifySecret, hashSecret, SecretVerifier, ScryptSlots, defaultScryptSlo
 describe('topics', () => {
   it.each([
     ['mines/s1/dust/D1', { site: 's1', kind: 'dust', device: 'D1' }],
-    ['mines/s1/smoke/D1', { error: "unknown kind 'smoke' in topic (dust, water, locator, ore, status)" }],
+    ['mines/s1/smoke/D1', { error: "unknown kind 'smoke' in topic (dust, water, locator, ore, status, energy)" }],
     ['mines/s1/dust', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],
     ['mines/s1/dust/D1/extra', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],
     ['other/s1/dust/D1', { error: 'topic must be mines/{siteId}/{kind}/{deviceId}' }],

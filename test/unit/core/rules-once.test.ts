@@ -34,7 +34,8 @@ const RULES: Rule[] = [
   { name: 'hourly validity, 45 minutes (core/dust.ts HOURLY_MIN_MINUTES)', where: 'core/dust.ts', pattern: /\b\w*(MIN|minute)\w*\s*(=|>=|<|>|<=)\s*45\b|\b45\s*\*\s*(MINUTE|60_?000)\b/i },
   { name: 'daily validity, 20 hours (core/dust.ts DAY_MIN_HOURS)', where: 'core/dust.ts', pattern: /\b\w*(HOURS?|hours?)\w*\s*(=|>=|<|>|<=)\s*20\b|\b20\s*\*\s*(HOUR|3_?600_?000)\b/ },
   { name: 'whole-day water threshold, 50 m³ (core/water.ts MIN_DAY_VOLUME_M3)', where: 'core/water.ts', pattern: /\b\w*VOLUME\w*\s*=\s*50\b|\b\w*(M3|m3)\w*\s*(>=|<)\s*50\b/ },
-  { name: 'totaliser rollover and reset fractions (core/water.ts)', where: 'core/water.ts', pattern: /(ROLLOVER|RESET)\w*\s*=\s*0\.\d+|0\.9\s*\*\s*\w*rollover/i },
+  { name: 'GB/T 2589-2020 standard-coal coefficients (core/energy.ts)', where: 'core/energy.ts', pattern: /\b0\.1229\b|\b1\.4571\b/ },
+  { name: 'totaliser rollover and reset fractions (core/totaliser.ts)', where: 'core/totaliser.ts', pattern: /(ROLLOVER|RESET)\w*\s*=\s*0\.\d+|0\.9\s*\*\s*\w*rollover/i },
   { name: 'licence pro-rata shares (core/ore.ts monthlyShareT, dailyShareT)', where: 'core/ore.ts', pattern: /scaleTPerYear\s*\/\s*(12|365)\b/ }
 ]
 

@@ -29,7 +29,7 @@ describe('statements', () => {
       kind: 'dust',
       q: `SELECT * FROM "dust" WHERE "site" = 'gm01' AND "device" = 'd1' GROUP BY * ORDER BY time DESC LIMIT 1`
     }])
-    expect(latestStatements(t, { site: 'gm01' }).map((s) => s.kind)).toEqual(['dust', 'water', 'locator', 'ore', 'status'])
+    expect(latestStatements(t, { site: 'gm01' }).map((s) => s.kind)).toEqual(['dust', 'water', 'locator', 'ore', 'status', 'energy'])
   })
   it('series: epoch-aligned GROUP BY time in ms, fill(none), [from, to)', () => {
     expect(seriesStatement(t, { site: 's', kind: 'locator', field: 'lat', entityId: 'P1', from: 1000, to: 61000, stepMs: 60000, agg: 'mean' }))
@@ -41,9 +41,9 @@ describe('statements', () => {
   })
   it('count: count("seq") over the kinds, explicit time bounds', () => {
     expect(countStatement(t, { site: 's', kind: 'water' })).toBe(`SELECT count("seq") FROM "water" WHERE "site" = 's' AND time >= 0ms AND time <= 9223372036854775806`)
-    expect(countStatement(t, { from: 5, to: 9 })).toBe(`SELECT count("seq") FROM "dust", "water", "locator", "ore", "status" WHERE time >= 5ms AND time < 9ms`)
+    expect(countStatement(t, { from: 5, to: 9 })).toBe(`SELECT count("seq") FROM "dust", "water", "locator", "ore", "status", "energy" WHERE time >= 5ms AND time < 9ms`)
   })
   it('recentKeys: seq grouped by device and entityId', () => {
-    expect(recentKeysStatement(t, 7)).toBe(`SELECT "seq" FROM "dust", "water", "locator", "ore", "status" WHERE time >= 7ms AND time <= 9223372036854775806 GROUP BY "device", "entityId"`)
+    expect(recentKeysStatement(t, 7)).toBe(`SELECT "seq" FROM "dust", "water", "locator", "ore", "status", "energy" WHERE time >= 7ms AND time <= 9223372036854775806 GROUP BY "device", "entityId"`)
   })
 })

@@ -40,7 +40,7 @@ describe('RetentionJob', () => {
 
     // readings are written while the run deletes: both go through
     const [run] = await Promise.all([job.runOnce(), store.write(Array.from({ length: 100 }, (_, i) => fix(T0 + 11 * DAY + i)))])
-    expect(run?.deleted).toEqual({ dust: 0, water: 0, locator: 1_000, ore: 0, status: 0 })
+    expect(run?.deleted).toEqual({ dust: 0, water: 0, locator: 1_000, ore: 0, status: 0, energy: 0 })
     expect(calls.filter((c) => c.kind === 'locator').map((c) => c.n)).toEqual([300, 300, 300, 100])
     expect(await store.count({ kind: 'locator' })).toBe(110)
     expect(await store.count({ kind: 'dust' })).toBe(50) // 5 years by default
