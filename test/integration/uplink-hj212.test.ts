@@ -9,7 +9,8 @@
  * A water meter on a second target (its real-time frames, then the province's 2061 history
  * request): the province stores the site's hourly flow minima, maxima and means, and hourly
  * volumes (w00000-Cou, through a backwards glitch and a totaliser reset) that add up, day by day,
- * to the site's day facts.
+ * to the site's day facts. A second water meter's minute data goes up live once each minute is
+ * over (the target's watermark, queue and 9014s, as for dust).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -32,6 +33,8 @@ const ADMIN = 'demo-admin-token-0001'
 const PARTICULATES = ['tsp', 'pm10', 'pm25']
 const WATER = 'ZJ-WM01' // fresh_intake: its volume is the day facts' freshM3
 const WATER_MN = '33050020250001UPLKW001'
+const LIVE_WATER = 'ZJ-WM02' // its minute data goes up live
+const LIVE_WATER_MN = '33050020250001UPLKW002'
 
 const demo = readFileSync('config/demo.yaml', 'utf8')
 /** The province registers the site's two monitors as HJ 212 devices (values in mg/m3, as the uplink sends them). */
@@ -43,8 +46,11 @@ function provinceYaml (): string {
     const block = y.slice(at, end).replace('unit: ug/m3', 'unit: mg/m3')
     y = y.slice(0, at) + block + `        hj212: { mn: ${MN[d]}, pw: "${PW}" }\n` + y.slice(end + `        password: demo-${d}-pw\n`.length)
   }
-  const w = `        password: demo-${WATER}-pw\n`
-  return y.replace(w, `${w}        hj212: { mn: ${WATER_MN}, pw: "${PW}" }\n`)
+  for (const [d, mn] of [[WATER, WATER_MN], [LIVE_WATER, LIVE_WATER_MN]]) {
+    const w = `        password: demo-${d}-pw\n`
+    y = y.replace(w, `${w}        hj212: { mn: ${mn}, pw: "${PW}" }\n`)
+  }
+  return y
 }
 const siteYaml = (hj212Port: number) => `${demo}
 uplink:
@@ -64,7 +70,9 @@ ${DUST.map((d) => `        - { id: ${d}, mn: ${MN[d]}, pwEnv: MW_TEST_HJ212_PW }
       site: ${SITE}
       devices:
         - { id: ${WATER}, mn: ${WATER_MN}, pwEnv: MW_TEST_HJ212_PW }
-      data: { minute: false, hour: false, day: false }
+        - { id: ${LIVE_WATER}, mn: ${LIVE_WATER_MN}, pwEnv: MW_TEST_HJ212_PW }
+      data: { minute: true, hour: false, day: false }
+      intervalGraceS: 0
       reconnectMs: 200
 `
 
@@ -78,6 +86,8 @@ async function json<T> (p: MinewatchProcess, path: string, init: RequestInit = {
 }
 
 interface TargetStatus { name: string, protocol: string, url: string, connected: boolean, backlogItems: number, ackedItems: number, lastAckAt: number | null, wireBytes: number }
+/** Waits 250 ms: a poll of the API sleeps first (the API limits a token to 600 requests a minute). */
+const pace = () => new Promise((resolve) => setTimeout(resolve, 250))
 /** Polled at most every 200 ms per call (the API limits a token to 600 requests a minute). */
 const uplinkStatus = async (p: MinewatchProcess, name = 'province-hj212') => (await new Promise((resolve) => setTimeout(resolve, 200)), await json<{ targets: TargetStatus[] }>(p, '/api/v1/ops/uplink')).targets.find((t) => t.name === name)!
 
@@ -252,9 +262,30 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     for (const p of volumes) byDay.set(beijingDayStart(p.t), (byDay.get(beijingDayStart(p.t)) ?? 0) + p.value)
     const [first, last] = [beijingDate(Math.min(...byDay.keys())), beijingDate(Math.max(...byDay.keys()))]
     const facts = async () => (await json<{ items: Array<{ date: string, day: number, freshM3: number }> }>(site, `/api/v1/reports/day-facts?site=${SITE}&from=${first}&to=${last}`)).items
-    await waitFor(async () => { const f = await facts(); return [...byDay].every(([day, m3]) => Math.abs((f.find((i) => i.day === day)?.freshM3 ?? -1) - m3) < 1e-9) }, 60_000, 'the site\'s day facts to equal the province\'s hourly volumes per day')
+    await waitFor(async () => { await pace(); const f = await facts(); return [...byDay].every(([day, m3]) => Math.abs((f.find((i) => i.day === day)?.freshM3 ?? -1) - m3) < 1e-9) }, 60_000, 'the site\'s day facts to equal the province\'s hourly volumes per day')
     expect((await facts()).reduce((a, f) => a + f.freshM3, 0)).toBeCloseTo(expectedM3, 9)
     expect(byDay.size).toBeLessThanOrEqual(2)
     expect(Math.max(...byDay.keys()) - Math.min(...byDay.keys())).toBeLessThanOrEqual(DAY)
   }, 120_000)
+
+  it('sends a water meter\'s minute data live once the minute is over: volume and flow extremes as at the site', async () => {
+    await waitFor(() => Promise.resolve(Date.now() % 60_000 >= 2000 && Date.now() % 60_000 < 50_000), 60_000, 'a time with two readings\' room in the minute')
+    const now = Math.floor(Date.now() / 1000) * 1000
+    const minute = Math.floor(now / 60_000) * 60_000
+    // three minutes ago (behind the minute watermark: never sent as minute data, but the totaliser's baseline), then two in this minute
+    const readings = [{ ts: minute - 3 * 60_000, seq: 0, totalM3: 100, flowM3h: 18 }, { ts: now - 1000, seq: 1, totalM3: 104, flowM3h: 36 }, { ts: now, seq: 2, totalM3: 107, flowM3h: 27 }]
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: LIVE_WATER, password: `demo-${LIVE_WATER}-pw`, protocolVersion: 4, reconnectPeriod: 0 })
+    await c.publishAsync(`mines/${SITE}/water/${LIVE_WATER}`, JSON.stringify(readings), { qos: 1 })
+    await c.endAsync()
+    type Series = { points: Array<{ t: number, value: number }> }
+    const q = `site=${SITE}&kind=water&device=${LIVE_WATER}&from=${new Date(minute - 5 * 60_000).toISOString()}&to=${new Date(minute + 5 * 60_000).toISOString()}&step=1m`
+    const series = (p: MinewatchProcess, field: string, agg: string) => json<Series>(p, `/api/v1/series?${q}&field=${field}&agg=${agg}`).then((s) => s.points)
+    // the minute is queued at the first 15 s tick after it ends (intervalGraceS 0), then acknowledged
+    await waitFor(async () => (await pace(), await series(prov, 'volumeM3', 'sum')).length > 0, 120_000, 'the live minute frame to reach the province')
+    // only this minute: the one three minutes ago was behind the watermark; its value is the baseline (107 − 100, minute-last values)
+    expect((await series(prov, 'volumeM3', 'sum')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(7, 9)]])
+    expect((await series(prov, 'flowM3hMin', 'mean')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(27, 9)]])
+    expect((await series(prov, 'flowM3hMax', 'mean')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(36, 9)]])
+    expect((await uplinkStatus(site, 'province-water')).backlogItems).toBe(0)
+  }, 180_000)
 })
