@@ -86,7 +86,10 @@ export const FIELDS: Readonly<Record<Kind, readonly FieldDef[]>> = Object.freeze
     { name: 'flowM3h', type: 'float', unit: 'm³/h', label: '瞬时流量' },
     // HJ 212 interval data (CN 2051/2061/2031): the interval's volume (w00000-Cou) and length
     { name: 'volumeM3', type: 'float', unit: 'm³', label: '时段流量' },
-    { name: 'intervalS', type: 'int', unit: 's', label: '统计周期' }
+    { name: 'intervalS', type: 'int', unit: 's', label: '统计周期' },
+    // and the interval's smallest and largest flow (w00000-Min, -Max)
+    { name: 'flowM3hMin', type: 'float', unit: 'm³/h', label: '最小流量' },
+    { name: 'flowM3hMax', type: 'float', unit: 'm³/h', label: '最大流量' }
   ],
   locator: [
     // Tags: entity type has 2 values; entity ids are bounded by the site's headcount

@@ -83,7 +83,9 @@ export const waterReadingSchema = z.strictObject({
   flowM3h: finite.optional(),
   // HJ 212 interval data (CN 2051/2061/2031): volume of the interval instead of the totaliser
   volumeM3: finite.min(0).optional(),
-  intervalS: z.number().int().positive().optional()
+  intervalS: z.number().int().positive().optional(),
+  flowM3hMin: finite.optional(),
+  flowM3hMax: finite.optional()
 }).refine((r) => r.totalM3 !== undefined || (r.intervalS !== undefined && r.volumeM3 !== undefined), {
   message: 'a water reading needs totalM3 (interval statistics: volumeM3 with intervalS)',
   path: ['totalM3']

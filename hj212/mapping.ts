@@ -74,7 +74,7 @@ export function mapDataFrame (f: Frame, cn: DataCommand, opts: MapOptions): Mapp
       if (!Number.isFinite(x)) { kept.push(`${name}=${value}`); continue }
       const field = opts.kind === 'water' ? waterField(parts.suffix, interval) : dustField(factor.field, factor.particulate === true, parts.suffix, interval)
       if (field === undefined) { kept.push(`${name}=${value}`); continue }
-      out[field] = field === 'flowM3h' ? Number((x * LPS_TO_M3H).toPrecision(15)) : x
+      out[field] = field.startsWith('flowM3h') ? Number((x * LPS_TO_M3H).toPrecision(15)) : x
     }
   }
   if (opts.kind === 'dust') {
@@ -92,9 +92,10 @@ function dustField (field: string, particulate: boolean, suffix: Suffix, interva
   return suffix === 'Avg' ? field : undefined
 }
 
-/** w00000: Rtd/Avg L/s → flowM3h; Cou → the totaliser (real time) or the interval's volume. */
+/** w00000: Rtd/Avg L/s → flowM3h, interval Min/Max → flowM3hMin/flowM3hMax; Cou → the totaliser (real time) or the interval's volume. */
 function waterField (suffix: Suffix, interval: number): string | undefined {
   if (suffix === (interval === 0 ? 'Rtd' : 'Avg')) return 'flowM3h'
+  if (interval > 0 && (suffix === 'Min' || suffix === 'Max')) return `flowM3h${suffix}`
   if (suffix === 'Cou') return interval === 0 ? 'totalM3' : 'volumeM3'
   return undefined
 }

@@ -28,19 +28,36 @@ export function byDevice (points: readonly SeriesPoint[]): Map<string, SeriesPoi
   return m
 }
 
-/** Totaliser values of each device of a kind: the last one in the lookback before `from`, then the last of each minute. */
-export async function totaliserValues (store: Series, site: string, kind: Kind, field: string, from: number, to: number): Promise<Map<string, number[]>> {
+/** A device's totaliser over a range: the last value in the lookback before it, then the last of each minute. */
+export interface TotaliserSeries {
+  baseline: number | undefined
+  /** Minute buckets in time order (t = the minute's start). */
+  points: SeriesPoint[]
+}
+
+/** Totaliser series of each device of a kind (or of one device) over [from, to). */
+export async function totaliserSeries (store: Series, site: string, kind: Kind, field: string, from: number, to: number, device?: string): Promise<Map<string, TotaliserSeries>> {
+  const q = { site, kind, field, agg: 'last' as const, ...(device === undefined ? {} : { device }) }
   const [before, during] = await Promise.all([
     // hour buckets: the day starts on an hour boundary in Beijing (UTC+8), so no bucket straddles it
-    store.series({ site, kind, field, from: from - BASELINE_LOOKBACK_MS, to: from, stepMs: HOUR, agg: 'last' }),
-    store.series({ site, kind, field, from, to, stepMs: MINUTE, agg: 'last' })
+    store.series({ ...q, from: from - BASELINE_LOOKBACK_MS, to: from, stepMs: HOUR }),
+    store.series({ ...q, from, to, stepMs: MINUTE })
   ])
+  const out = new Map<string, TotaliserSeries>()
+  for (const [d, points] of byDevice(before)) out.set(d, { baseline: points[points.length - 1]!.value, points: [] })
+  for (const [d, points] of byDevice(during)) {
+    const s = out.get(d)
+    if (s) s.points = points
+    else out.set(d, { baseline: undefined, points })
+  }
+  return out
+}
+
+/** Totaliser values of each device of a kind: the last one in the lookback before `from`, then the last of each minute. */
+export async function totaliserValues (store: Series, site: string, kind: Kind, field: string, from: number, to: number): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>()
-  for (const [device, points] of byDevice(before)) out.set(device, [points[points.length - 1]!.value])
-  for (const [device, points] of byDevice(during)) {
-    const list = out.get(device) ?? []
-    for (const p of points) list.push(p.value)
-    out.set(device, list)
+  for (const [d, s] of await totaliserSeries(store, site, kind, field, from, to)) {
+    out.set(d, [...(s.baseline === undefined ? [] : [s.baseline]), ...s.points.map((p) => p.value)])
   }
   return out
 }

@@ -76,14 +76,15 @@ export class Uplink {
     })
     this.hj212 = o.config.hj212.map((t) => {
       const site = o.sites.find((s) => s.id === t.site)
+      if (site === undefined) throw new MinewatchError('MW_CONFIG_INVALID', `uplink hj212 target '${t.name}': site '${t.site}' is not configured`)
       const devices = new Map(t.devices.map((d) => {
-        const device = site?.devices.find((x) => x.id === d.id)
+        const device = site.devices.find((x) => x.id === d.id)
         if (device === undefined) throw new MinewatchError('MW_CONFIG_INVALID', `uplink hj212 target '${t.name}': '${d.id}' is not a device of site '${t.site}'`)
         const pw = env[d.pwEnv]
         if (pw === undefined || pw === '') throw new MinewatchError('MW_CONFIG_INVALID', `uplink hj212 target '${t.name}': environment variable ${d.pwEnv} (the PW of ${d.id}) is not set`)
         return [d.id, { device, mn: d.mn, pw, st: d.st ?? (device.kind === 'water' ? '32' : '22') }] as const // HJ 212-2017 表 3: 22 air quality, 32 wastewater source
       }))
-      return new Hj212Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), watermarkFile: join(this.dir, `${t.name}.intervals.json`), devices, store: o.telemetry, clock: o.clock, logger: o.logger, metrics: o.metrics })
+      return new Hj212Forwarder({ target: t, dir: queueDir(o.dataDir, t.name), watermarkFile: join(this.dir, `${t.name}.intervals.json`), devices, store: o.telemetry, rolloverM3: site.water.rolloverM3, clock: o.clock, logger: o.logger, metrics: o.metrics })
     })
     const reporting = o.config.targets.filter((t) => t.forward.dailyReports)
     this.reports = new ReportForwarding({

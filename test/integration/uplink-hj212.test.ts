@@ -6,6 +6,11 @@
  * lost. At the end the province holds exactly the site's readings (same devices and times, none
  * twice, same particulate values). Then the province asks for history (2051, 2061): the site
  * answers with its minute means, minima and maxima from its store, and no hour without a valid mean.
+ * A water meter on a second target (its real-time frames, then the province's 2061 history
+ * request): the province stores the site's hourly flow minima, maxima and means, and hourly
+ * volumes (w00000-Cou, through a backwards glitch and a totaliser reset) that add up, day by day,
+ * to the site's day facts. A second water meter's minute data goes up live once each minute is
+ * over (the target's watermark, queue and 9014s, as for dust).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -17,6 +22,7 @@ import { freePort, tempDir, waitFor } from '../helpers/ports.js'
 import { startMinewatchProcess, type MinewatchProcess } from '../helpers/minewatch-process.js'
 import { DuckDBTelemetryStore } from '../../store/duckdb/telemetry.js'
 import type { Reading } from '../../core/readings.js'
+import { beijingDate, beijingDayStart, DAY, HOUR } from '../../core/time.js'
 
 const SITE = 'zj-huzhou-quarry'
 const DUST = ['ZJ-DUST01', 'ZJ-DUST02'] // both report in ug/m3 at the site; the uplink sends mg/m3
@@ -25,6 +31,10 @@ const PW = 'hj-uplink-pw-1'
 const PER_PHASE = 100 // readings per device per phase
 const ADMIN = 'demo-admin-token-0001'
 const PARTICULATES = ['tsp', 'pm10', 'pm25']
+const WATER = 'ZJ-WM01' // fresh_intake: its volume is the day facts' freshM3
+const WATER_MN = '33050020250001UPLKW001'
+const LIVE_WATER = 'ZJ-WM02' // its minute data goes up live
+const LIVE_WATER_MN = '33050020250001UPLKW002'
 
 const demo = readFileSync('config/demo.yaml', 'utf8')
 /** The province registers the site's two monitors as HJ 212 devices (values in mg/m3, as the uplink sends them). */
@@ -35,6 +45,10 @@ function provinceYaml (): string {
     const end = y.indexOf(`        password: demo-${d}-pw\n`, at)
     const block = y.slice(at, end).replace('unit: ug/m3', 'unit: mg/m3')
     y = y.slice(0, at) + block + `        hj212: { mn: ${MN[d]}, pw: "${PW}" }\n` + y.slice(end + `        password: demo-${d}-pw\n`.length)
+  }
+  for (const [d, mn] of [[WATER, WATER_MN], [LIVE_WATER, LIVE_WATER_MN]]) {
+    const w = `        password: demo-${d}-pw\n`
+    y = y.replace(w, `${w}        hj212: { mn: ${mn}, pw: "${PW}" }\n`)
   }
   return y
 }
@@ -50,6 +64,16 @@ ${DUST.map((d) => `        - { id: ${d}, mn: ${MN[d]}, pwEnv: MW_TEST_HJ212_PW }
       data: { minute: false, hour: false, day: false }
       reconnectMs: 200
       windowFrames: 50
+    - name: province-water
+      host: 127.0.0.1
+      port: ${hj212Port}
+      site: ${SITE}
+      devices:
+        - { id: ${WATER}, mn: ${WATER_MN}, pwEnv: MW_TEST_HJ212_PW }
+        - { id: ${LIVE_WATER}, mn: ${LIVE_WATER_MN}, pwEnv: MW_TEST_HJ212_PW }
+      data: { minute: true, hour: false, day: false }
+      intervalGraceS: 0
+      reconnectMs: 200
 `
 
 const base = Date.now() - 60 * 60_000 + 123 // an hour ago, off the second: DataTime carries the milliseconds
@@ -62,8 +86,10 @@ async function json<T> (p: MinewatchProcess, path: string, init: RequestInit = {
 }
 
 interface TargetStatus { name: string, protocol: string, url: string, connected: boolean, backlogItems: number, ackedItems: number, lastAckAt: number | null, wireBytes: number }
+/** Waits 250 ms: a poll of the API sleeps first (the API limits a token to 600 requests a minute). */
+const pace = () => new Promise((resolve) => setTimeout(resolve, 250))
 /** Polled at most every 200 ms per call (the API limits a token to 600 requests a minute). */
-const uplinkStatus = async (p: MinewatchProcess) => (await new Promise((resolve) => setTimeout(resolve, 200)), await json<{ targets: TargetStatus[] }>(p, '/api/v1/ops/uplink')).targets.find((t) => t.name === 'province-hj212')!
+const uplinkStatus = async (p: MinewatchProcess, name = 'province-hj212') => (await new Promise((resolve) => setTimeout(resolve, 200)), await json<{ targets: TargetStatus[] }>(p, '/api/v1/ops/uplink')).targets.find((t) => t.name === name)!
 
 /** Publishes PER_PHASE dust readings per device at the site (QoS 1) and resolves once every PUBACK came. */
 async function load (site: MinewatchProcess): Promise<number> {
@@ -158,7 +184,7 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
 
     const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/minewatch.ts', 'uplink', 'status', '--json', '--data-dir', join(siteDir.path, 'data')])
     const status = JSON.parse(cli.stdout) as { targets: TargetStatus[] }
-    expect(status.targets).toMatchObject([{ name: 'province-hj212', protocol: 'hj212', backlogItems: 0 }])
+    expect(status.targets.find((t) => t.name === 'province-hj212')).toMatchObject({ protocol: 'hj212', backlogItems: 0 })
   }, 60_000)
 
   it('answers the province\'s history requests from its store: minute means, minima and maxima, and no hour without 45 minutes of data', async () => {
@@ -195,4 +221,71 @@ describe('uplink: site minewatch → provincial minewatch over HJ 212', () => {
     }
     expect(ext.min!.some((p, i) => p.value < ext.max![i]!.value)).toBe(true) // minutes whose readings differ: Min and Max are not the mean
   }, 120_000)
+
+  it('answers a water meter\'s hourly history: flow min/avg/max and volumes that add up to the site\'s day facts', async () => {
+    // 40 readings a minute apart: +3 m³ a minute, a backwards glitch (−4, not counted), a reset to 2 (counted from 0)
+    const t0 = Math.floor((Date.now() - 45 * 60_000) / 1000) * 1000
+    const totals: number[] = []
+    for (let i = 0; i < 40; i++) totals.push(i === 12 ? totals[11]! - 4 : i < 25 ? 5000 + 3 * i : 2 + 3 * (i - 25))
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: WATER, password: `demo-${WATER}-pw`, protocolVersion: 4, reconnectPeriod: 0 })
+    await c.publishAsync(`mines/${SITE}/water/${WATER}`, JSON.stringify(totals.map((totalM3, i) => ({ ts: t0 + i * 60_000, seq: i, totalM3, flowM3h: 3.6 * (5 + (i % 4)) }))), { qos: 1 })
+    await c.endAsync()
+    const expectedM3 = 33 + 39 + 44 // up to the glitch, from the kept baseline to the reset, from the reset
+    // the real-time frames first (the gateway knows the device once a frame arrives on its connection)
+    await waitFor(async () => { const s = await uplinkStatus(site, 'province-water'); return s.backlogItems === 0 && s.ackedItems >= totals.length }, 30_000, 'the water readings to be forwarded')
+    const from = Math.floor(t0 / HOUR) * HOUR
+    const to = t0 + totals.length * 60_000
+    const backfill = await json<{ cn: string, exeRtn: string }>(prov, `/api/v1/sites/${SITE}/hj212/${WATER}/commands`, {
+      method: 'POST', body: JSON.stringify({ command: 'backfill', data: 'hour', from: new Date(from).toISOString(), to: new Date(to).toISOString() })
+    })
+    expect(backfill).toMatchObject({ cn: '2061', exeRtn: '1' })
+
+    type Series = { points: Array<{ t: number, value: number }> }
+    const q = `site=${SITE}&kind=water&device=${WATER}&from=${new Date(from).toISOString()}&to=${new Date(from + 2 * HOUR).toISOString()}&step=1h`
+    const series = (p: MinewatchProcess, field: string, agg: string) => json<Series>(p, `/api/v1/series?${q}&field=${field}&agg=${agg}`).then((s) => s.points)
+    const volumes = await series(prov, 'volumeM3', 'sum') // only the hourly frames carry volumeM3
+    expect(volumes.length).toBe(Math.floor((to - 60_000) / HOUR) - Math.floor(t0 / HOUR) + 1) // one frame per hour with readings
+    expect(volumes.reduce((a, p) => a + p.value, 0)).toBeCloseTo(expectedM3, 9)
+    // -Min / -Max: the hour's extremes of the site's flow; -Avg: the province's flowM3h holds the
+    // real-time values and the hour's mean, so its count is one more and its mean unchanged
+    for (const [field, agg] of [['flowM3hMin', 'min'], ['flowM3hMax', 'max']] as const) {
+      const [atSite, atProv] = [await series(site, 'flowM3h', agg), await series(prov, field, 'mean')]
+      expect(atProv.map((p) => p.t)).toEqual(atSite.map((p) => p.t))
+      for (let i = 0; i < atSite.length; i++) expect(atProv[i]!.value).toBeCloseTo(atSite[i]!.value, 9)
+    }
+    const [siteCount, provCount, siteMean, provMean] = [await series(site, 'flowM3h', 'count'), await series(prov, 'flowM3h', 'count'), await series(site, 'flowM3h', 'mean'), await series(prov, 'flowM3h', 'mean')]
+    expect(provCount.map((p) => p.value)).toEqual(siteCount.map((p) => p.value + 1))
+    for (let i = 0; i < siteMean.length; i++) expect(provMean[i]!.value).toBeCloseTo(siteMean[i]!.value, 9)
+
+    // the hours of each Beijing day add up to that day's freshM3 in the site's day facts (refreshed every 30 s)
+    const byDay = new Map<number, number>()
+    for (const p of volumes) byDay.set(beijingDayStart(p.t), (byDay.get(beijingDayStart(p.t)) ?? 0) + p.value)
+    const [first, last] = [beijingDate(Math.min(...byDay.keys())), beijingDate(Math.max(...byDay.keys()))]
+    const facts = async () => (await json<{ items: Array<{ date: string, day: number, freshM3: number }> }>(site, `/api/v1/reports/day-facts?site=${SITE}&from=${first}&to=${last}`)).items
+    await waitFor(async () => { await pace(); const f = await facts(); return [...byDay].every(([day, m3]) => Math.abs((f.find((i) => i.day === day)?.freshM3 ?? -1) - m3) < 1e-9) }, 60_000, 'the site\'s day facts to equal the province\'s hourly volumes per day')
+    expect((await facts()).reduce((a, f) => a + f.freshM3, 0)).toBeCloseTo(expectedM3, 9)
+    expect(byDay.size).toBeLessThanOrEqual(2)
+    expect(Math.max(...byDay.keys()) - Math.min(...byDay.keys())).toBeLessThanOrEqual(DAY)
+  }, 120_000)
+
+  it('sends a water meter\'s minute data live once the minute is over: volume and flow extremes as at the site', async () => {
+    await waitFor(() => Promise.resolve(Date.now() % 60_000 >= 2000 && Date.now() % 60_000 < 50_000), 60_000, 'a time with two readings\' room in the minute')
+    const now = Math.floor(Date.now() / 1000) * 1000
+    const minute = Math.floor(now / 60_000) * 60_000
+    // three minutes ago (behind the minute watermark: never sent as minute data, but the totaliser's baseline), then two in this minute
+    const readings = [{ ts: minute - 3 * 60_000, seq: 0, totalM3: 100, flowM3h: 18 }, { ts: now - 1000, seq: 1, totalM3: 104, flowM3h: 36 }, { ts: now, seq: 2, totalM3: 107, flowM3h: 27 }]
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${site.mqttPort}`, { username: LIVE_WATER, password: `demo-${LIVE_WATER}-pw`, protocolVersion: 4, reconnectPeriod: 0 })
+    await c.publishAsync(`mines/${SITE}/water/${LIVE_WATER}`, JSON.stringify(readings), { qos: 1 })
+    await c.endAsync()
+    type Series = { points: Array<{ t: number, value: number }> }
+    const q = `site=${SITE}&kind=water&device=${LIVE_WATER}&from=${new Date(minute - 5 * 60_000).toISOString()}&to=${new Date(minute + 5 * 60_000).toISOString()}&step=1m`
+    const series = (p: MinewatchProcess, field: string, agg: string) => json<Series>(p, `/api/v1/series?${q}&field=${field}&agg=${agg}`).then((s) => s.points)
+    // the minute is queued at the first 15 s tick after it ends (intervalGraceS 0), then acknowledged
+    await waitFor(async () => (await pace(), await series(prov, 'volumeM3', 'sum')).length > 0, 120_000, 'the live minute frame to reach the province')
+    // only this minute: the one three minutes ago was behind the watermark; its value is the baseline (107 − 100, minute-last values)
+    expect((await series(prov, 'volumeM3', 'sum')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(7, 9)]])
+    expect((await series(prov, 'flowM3hMin', 'mean')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(27, 9)]])
+    expect((await series(prov, 'flowM3hMax', 'mean')).map((p) => [p.t, p.value])).toEqual([[minute, expect.closeTo(36, 9)]])
+    expect((await uplinkStatus(site, 'province-water')).backlogItems).toBe(0)
+  }, 180_000)
 })

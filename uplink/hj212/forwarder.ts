@@ -1,6 +1,6 @@
 /**
  * One HJ 212-2017 uplink target, site side: the site's dust and water readings (CN 2011) and the
- * dust minute, hourly and daily means (2051, 2061, 2031; uplink/hj212/intervals.ts) go to an
+ * minute, hourly and daily data of both (2051, 2061, 2031; uplink/hj212/intervals.ts) go to an
  * environmental platform over TCP as frames built with the hj212/ codec, through a durable queue
  * (store/segments, the spool's format and fsync policy). Each device has its own TCP connection
  * (a platform binds a connection to one MN) and its own queue. Every frame asks for a 9014 (Flag
@@ -27,7 +27,7 @@ import { realtimeCp } from '../../hj212/realtime.js'
 import { ST_REPLY } from '../../hj212/replies.js'
 import type { UplinkMetrics } from '../metrics.js'
 import { TargetState, type TargetStatus } from '../target-state.js'
-import { INTERVAL_CNS, dustIntervalCps, intervalStart, type IntervalCn } from './intervals.js'
+import { INTERVAL_CNS, intervalCps, intervalStart, type IntervalCn } from './intervals.js'
 
 export type Hj212Target = Config['uplink']['hj212'][number]
 
@@ -51,6 +51,8 @@ export interface Hj212ForwarderOptions {
   /** The configured devices (by id) of the target's site, with their PW upstream. */
   devices: ReadonlyMap<string, { device: Device, mn: string, pw: string, st: string }>
   store: Pick<TelemetryStore, 'series'>
+  /** The site's totaliser rollover, m³ (core/sites.ts water.rolloverM3): water volumes step through it. */
+  rolloverM3: number
   clock: Clock
   logger: Logger
   metrics: UplinkMetrics
@@ -86,7 +88,10 @@ export class Hj212Forwarder {
   get target (): Hj212Target { return this.o.target }
   get logger (): Logger { return this.o.logger }
   get targetState (): TargetState<Hj212Item> { return this.state }
-  get store (): Pick<TelemetryStore, 'series'> { return this.o.store }
+  /** The interval data of one of the target's devices (dust or water), [from, to). */
+  intervalCps (entry: DeviceEntry, cn: IntervalCn, from: number, to: number): Promise<CpGroup[][]> {
+    return intervalCps(this.o.store, this.o.target.site, entry.device, cn, from, to, this.o.rolloverM3)
+  }
 
   start (): void {
     for (const c of this.channels.values()) c.start()
@@ -145,8 +150,7 @@ export class Hj212Forwarder {
         const next = this.watermarks[cn] ?? end
         if (next >= end) { this.watermarks[cn] = next; continue }
         for (const [id, c] of this.channels) {
-          if (c.entry.device.kind !== 'dust') continue
-          const cps = await dustIntervalCps(this.o.store, this.o.target.site, id, cn, next, end)
+          const cps = await this.intervalCps(c.entry, cn, next, end)
           if (cps.length > 0) await c.enqueue(cps.map((cp) => ({ d: id, cn, cp })))
         }
         this.watermarks[cn] = end
@@ -322,7 +326,7 @@ class DeviceChannel {
    * A history request (HJ 212-2017 §6.6, 附录 C): 9011 QnRtn 1 (or 4: another MN; 3: PW wrong; 2:
    * no valid BeginTime/EndTime), the interval data of [BeginTime, EndTime] from the store (each
    * frame awaiting its 9014), then 9012 ExeRtn 1, or 100 when there is none. A 2011 request (no
-   * interval) and water devices are answered ExeRtn 100: their history is not rebuilt.
+   * interval) is answered ExeRtn 100: real-time history is not rebuilt.
    */
   private async answerHistory (f: Frame, cn: '2011' | IntervalCn, socket: Socket): Promise<void> {
     if (f.mn !== this.entry.mn) { this.reply(socket, f, '9011', [[['QnRtn', '4']]]); return }
@@ -332,9 +336,7 @@ class DeviceChannel {
     if (Number.isNaN(begin) || Number.isNaN(end) || end < begin) { this.reply(socket, f, '9011', [[['QnRtn', '2']]]); return }
     this.reply(socket, f, '9011', [[['QnRtn', '1']]])
     const t = this.f.target
-    const cps = cn !== '2011' && this.entry.device.kind === 'dust'
-      ? (await dustIntervalCps(this.f.store, t.site, this.id, cn, begin, end + 1)).slice(0, HISTORY_MAX_FRAMES)
-      : []
+    const cps = cn !== '2011' ? (await this.f.intervalCps(this.entry, cn, begin, end + 1)).slice(0, HISTORY_MAX_FRAMES) : []
     // sent at once (not queued): the answer belongs to this request on this connection; the platform asks again if it is cut
     for (let i = 0; i < cps.length && !socket.destroyed; i += t.windowFrames) {
       const acks = cps.slice(i, i + t.windowFrames).map((cp) => {

@@ -1,19 +1,28 @@
 /**
- * Interval data (CN 2051 minute, 2061 hourly, 2031 daily) of a dust monitor, read from the store
+ * Interval data (CN 2051 minute, 2061 hourly, 2031 daily) of a dust monitor or a water meter.
+ *
+ * Dust: read from the store
  * the way the daily report reads it (store/day-queries.ts dustMetricData: means of the readings
  * whose flag counts) and judged by core/dust.ts: an hour is sent only when its mean is valid
  * (hourlyValid: ≥ 45 minutes, GB 3095-2012 §8), a day only when dayMean is valid (≥ 20 valid
  * hours, GB 3095-2012 §8). DataTime is the interval's start (HJ 212-2017 §6.6). Each particulate
  * carries -Min, -Avg and -Max.
+ *
+ * Water (w00000): -Min, -Avg, -Max of the meter's real-time flow (L/s on the wire) and -Cou, the
+ * interval's volume (m³): the totaliser's minute values stepped through core/water.ts
+ * totaliserStep (rise, rollover, reset, glitch) from the baseline before the Beijing day, the
+ * way the day facts take a day's volume (store/day-facts.ts), so a day's hourly volumes add up
+ * to the meter's volume in that day's facts.
  */
 import type { TelemetryStore } from '../../store/telemetry.js'
-import { dustMetricData, hourMeans } from '../../store/day-queries.js'
+import { dustMetricData, hourMeans, totaliserSeries } from '../../store/day-queries.js'
 import { COUNTED_FLAGS, dayMean, hourlyValid } from '../../core/dust.js'
+import { nextBaseline, totaliserStep } from '../../core/water.js'
 import { DAY, HOUR, MINUTE, beijingDayStart } from '../../core/time.js'
-import type { DustMetric } from '../../core/sites.js'
+import type { Device, DustMetric } from '../../core/sites.js'
 import type { CpGroup } from '../../hj212/frame.js'
 import { formatDataTime } from '../../hj212/datatime.js'
-import { PARTICULATES } from '../../hj212/realtime.js'
+import { M3H_PER_LPS, PARTICULATES } from '../../hj212/realtime.js'
 
 export type IntervalCn = '2051' | '2061' | '2031'
 export const INTERVAL_CNS: readonly IntervalCn[] = ['2051', '2061', '2031']
@@ -90,4 +99,75 @@ export async function dustIntervalCps (store: Series, site: string, device: stri
     }
   }
   return [...byStart.keys()].sort((a, b) => a - b).map((t) => byStart.get(t)!)
+}
+
+/** The interval data of a device of either kind (`rolloverM3`: the site's totaliser rollover, core/sites.ts). */
+export function intervalCps (store: Series, site: string, device: Pick<Device, 'id' | 'kind'>, cn: IntervalCn, from: number, to: number, rolloverM3: number): Promise<CpGroup[][]> {
+  if (device.kind === 'dust') return dustIntervalCps(store, site, device.id, cn, from, to)
+  if (device.kind === 'water') return waterIntervalCps(store, site, device.id, cn, from, to, rolloverM3)
+  return Promise.resolve([])
+}
+
+/** Flow statistics of one interval, m³/h, and its volume, m³. */
+interface WaterStat { n: number, sum: number, min: number, max: number, volume: number, totals: number }
+
+/**
+ * One CP per interval of water meter `device` starting in [from, to) that holds a reading, in time
+ * order: `DataTime` and `w00000-Min`, `-Avg`, `-Max` (L/s, over the real-time flow values of the
+ * interval, when it has any), `-Cou` (m³, the interval's volume) and `-Flag` N. The volume of a
+ * totaliser step belongs to the interval of the step's later value.
+ */
+export async function waterIntervalCps (store: Series, site: string, device: string, cn: IntervalCn, from: number, to: number, rolloverM3: number): Promise<CpGroup[][]> {
+  const begin = intervalStart(cn, from)
+  if (begin >= to) return []
+  const stats = new Map<number, WaterStat>()
+  const stat = (t: number): WaterStat => {
+    const k = intervalStart(cn, t)
+    let s = stats.get(k)
+    if (!s) stats.set(k, s = { n: 0, sum: 0, min: Infinity, max: -Infinity, volume: 0, totals: 0 })
+    return s
+  }
+  // flow: minute (2051) or hour buckets of mean, count, min and max, merged into intervals
+  const stepMs = cn === '2051' ? MINUTE : HOUR
+  const q = { site, kind: 'water' as const, device, field: 'flowM3h', from: begin, to, stepMs }
+  const [mean, count, min, max] = await Promise.all((['mean', 'count', 'min', 'max'] as const).map((agg) => store.series({ ...q, agg })))
+  const key = (p: { device: string, t: number }) => p.device === device ? p.t : NaN
+  const counts = new Map(count!.map((p) => [key(p), p.value]))
+  const mins = new Map(min!.map((p) => [key(p), p.value]))
+  const maxs = new Map(max!.map((p) => [key(p), p.value]))
+  for (const p of mean!) {
+    const n = counts.get(key(p)) ?? 0
+    if (n === 0) continue
+    const s = stat(p.t)
+    s.n += n
+    s.sum += p.value * n
+    s.min = Math.min(s.min, mins.get(p.t) ?? p.value)
+    s.max = Math.max(s.max, maxs.get(p.t) ?? p.value)
+  }
+  // volume: each Beijing day from its own baseline, as the day facts take it
+  const out = new Float64Array(1)
+  for (let day = beijingDayStart(begin); day < to; day += DAY) {
+    const series = (await totaliserSeries(store, site, 'water', 'totalM3', day, Math.min(day + DAY, to), device)).get(device)
+    if (!series) continue
+    let base = series.baseline ?? NaN
+    for (const p of series.points) {
+      const step = totaliserStep(base, p.value, rolloverM3, out)
+      base = nextBaseline(base, p.value, step)
+      if (p.t < begin) continue
+      const s = stat(p.t)
+      s.volume += out[0]!
+      s.totals++
+    }
+  }
+  const cps: CpGroup[][] = []
+  for (const t of [...stats.keys()].sort((a, b) => a - b)) {
+    if (t < from && cn !== '2031') continue
+    const s = stats.get(t)!
+    const g: CpGroup = []
+    if (s.n > 0) g.push(['w00000-Min', String(s.min / M3H_PER_LPS)], ['w00000-Avg', String(s.sum / s.n / M3H_PER_LPS)], ['w00000-Max', String(s.max / M3H_PER_LPS)])
+    if (s.totals > 0) g.push(['w00000-Cou', String(s.volume)])
+    g.push(['w00000-Flag', 'N'])
+    cps.push([[['DataTime', formatDataTime(t)]], g])
+  }
+  return cps
 }
