@@ -182,9 +182,28 @@ export const storeSchema = z.strictObject({
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
   .prefault({})
 
+const emailAddress = z.string().regex(/^[^\s@<>,;"]+@[^\s@<>,;"]+$/, 'an email address (name@domain)')
+
+/** An email subscription's SMTP server and addresses (alerts/notify/email.ts, smtp.ts). */
+export const emailSchema = z.strictObject({
+  host: z.string().min(1),
+  /** Default by tls: 587 (starttls, submission, RFC 6409), 465 (implicit, RFC 8314), 25 (none). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** starttls (never falls back to clear text), implicit (TLS from the first byte), or none. */
+  tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+  /** PEM CA file to trust instead of the system's (an internal relay). */
+  caFile: z.string().min(1).optional(),
+  /** AUTH user; its password is in the environment variable named by passwordEnv. */
+  user: z.string().min(1).optional(),
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  from: emailAddress,
+  to: z.array(emailAddress).min(1)
+}).refine((e) => (e.user === undefined) === (e.passwordEnv === undefined), { message: 'user and passwordEnv go together', path: ['passwordEnv'] })
+  .refine((e) => e.tls !== 'none' || e.user === undefined, { message: 'AUTH over tls: none sends the password in clear: use starttls or implicit', path: ['tls'] })
+
 export const subscriptionSchema = z.strictObject({
   id: z.string().min(1),
-  type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt']),
+  type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt', 'email']),
   url: z.string().url().optional(),
   /** HMAC key for webhooks (required); DingTalk robot signing secret. */
   secret: z.string().optional(),
@@ -199,8 +218,11 @@ export const subscriptionSchema = z.strictObject({
    * two messages per open alert each time, and its device_offline alert is delivered anyway.
    */
   evidenceEvents: z.boolean().default(false),
-  language: z.enum(['zh', 'en']).optional()
-}).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+  language: z.enum(['zh', 'en']).optional(),
+  /** SMTP server and addresses of an email subscription (required for type email). */
+  email: emailSchema.optional()
+}).refine((s) => s.type === 'mqtt' || s.type === 'email' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+  .refine((s) => (s.type === 'email') === (s.email !== undefined), { message: 'an email subscription needs email: { host, from, to }, and only an email subscription takes it', path: ['email'] })
   .refine((s) => s.type !== 'webhook' || (s.secret !== undefined && s.secret.length >= 16), { message: 'a webhook needs a secret of at least 16 characters: receivers verify the signature with it', path: ['secret'] })
   .refine((s) => s.url === undefined || s.allowHttp || !s.url.toLowerCase().startsWith('http:'), { message: 'plain http sends alerts and signatures in clear text: use https, or set allowHttp: true for a local receiver', path: ['url'] })
 

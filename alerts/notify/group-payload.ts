@@ -66,6 +66,10 @@ export function buildGroupPayload (sub: Subscription, id: string, g: GroupInput,
       while (Buffer.byteLength(content) > WECOM_MAX_BYTES) content = content.slice(0, -16)
       return JSON.stringify({ msgtype: 'markdown', markdown: { content } })
     }
+    case 'email': {
+      const text = [intro, '', ...lines.map((l, i) => `${i + 1}. ${l}`), '', `${zh ? '时间' : 'Time'}: ${beijingTime(t.at)}${zh ? '(北京时间)' : ' (Beijing)'}`].join('\n')
+      return JSON.stringify({ subject: title, text })
+    }
   }
 }
 
