@@ -1,6 +1,6 @@
 /**
  * Notifier: the one interface every delivery channel implements (webhook, DingTalk, WeCom,
- * MQTT, email). test/contract/notifier.ts is its contract suite.
+ * MQTT, email, Aliyun and Tencent SMS). test/contract/notifier.ts is its contract suite.
  *
  * send() resolves when the receiver took the delivery. Otherwise it rejects with a
  * MinewatchError that answers "retry?": MW_DELIVERY_FAILED (canRetry(): the receiver is down,
@@ -18,6 +18,7 @@ import { sendDingTalk } from './dingtalk.js'
 import { sendWeCom } from './wecom.js'
 import { sendMqtt } from './mqtt.js'
 import { sendEmail, type EmailTarget } from './email.js'
+import { smsSender, type SmsTarget } from './sms.js'
 
 export type Channel = Subscription['type']
 
@@ -37,6 +38,22 @@ export interface NotifierDeps {
   wallClock: Clock
   /** Where passwordEnv names are looked up (default process.env). */
   env?: NodeJS.ProcessEnv
+}
+
+/** Vendors' SendSms endpoints. */
+const SMS_ENDPOINTS = { aliyun: 'https://dysmsapi.aliyuncs.com/', tencent: 'https://sms.tencentcloudapi.com/' } as const
+
+/** The vendor account of an SMS subscription; its secret from the environment. */
+export function smsTarget (sub: Subscription, env: NodeJS.ProcessEnv): SmsTarget {
+  const s = sub.sms
+  if (!s) throw new MinewatchError('MW_CONFIG_INVALID', `subscription '${sub.id}': type ${sub.type} needs sms: { keyId, secretEnv, signName, templateId, phones }`)
+  const secret = env[s.secretEnv]
+  if (secret === undefined || secret === '') throw new MinewatchError('MW_CONFIG_INVALID', `subscription '${sub.id}': environment variable ${s.secretEnv} (the SMS secret key) is not set`)
+  const vendor = sub.type === 'tencent_sms' ? 'tencent' : 'aliyun'
+  return {
+    vendor, endpoint: s.endpoint ?? SMS_ENDPOINTS[vendor], keyId: s.keyId, secret, signName: s.signName, templateId: s.templateId,
+    sdkAppId: s.sdkAppId, region: s.region, phones: s.phones, minIntervalMs: s.minIntervalS * 1000
+  }
 }
 
 /** EHLO takes a domain (RFC 5321 §4.1.1.1): a host name that is not one is sent as the address literal of nowhere in particular. */
@@ -75,6 +92,11 @@ export function createNotifier (sub: Subscription, deps: NotifierDeps): Notifier
     case 'email': {
       const target = emailTarget(sub, deps.env ?? process.env)
       return { channel: 'email', send: (d) => sendEmail(target, d.id, d.payload, deps.wallClock.now()) }
+    }
+    case 'aliyun_sms':
+    case 'tencent_sms': {
+      const send = smsSender(deps.fetch, smsTarget(sub, deps.env ?? process.env), () => deps.wallClock.now())
+      return { channel: sub.type, send: (d) => send(d.payload) }
     }
   }
 }

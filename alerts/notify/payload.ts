@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto'
 import { isEvidenceTransition, type Alert, type AlertTransition } from '../../core/alerts.js'
 import type { Registry } from '../../core/registry.js'
 import { BEIJING_OFFSET_MS } from '../../core/time.js'
-import { alertText, alertTitle, fmt, type Language } from '../messages.js'
+import { alertText, alertTitle, fmt, kindName, type Language } from '../messages.js'
+import type { SmsParams } from './sms.js'
 import type { Subscription } from './subscriptions.js'
 
 /** WeCom group robots take at most 4096 bytes of markdown content. */
@@ -95,7 +96,22 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
       return JSON.stringify({ msgtype: 'markdown', markdown: { content } })
     }
     case 'email': return emailBody(alert, t, registry, lang, text)
+    case 'aliyun_sms':
+    case 'tencent_sms': return smsBody(alert, t, registry, lang)
   }
+}
+
+/** SMS template variables (alerts/notify/sms.ts): site, kind (with the state when not firing), value, Beijing time. */
+function smsBody (alert: Alert, t: AlertTransition, registry: Registry, lang: Language): string {
+  const zh = lang === 'zh'
+  const state = t.to === 'resolved' ? (zh ? '(已恢复)' : ' (resolved)') : t.to === 'acknowledged' ? (zh ? '(已确认)' : ' (acknowledged)') : ''
+  const params: SmsParams = {
+    site: registry.site(alert.site)?.name ?? alert.site,
+    kind: `${kindName(alert.kind, lang)}${state}`,
+    value: `${fmt(alert.value)}${alert.unit ? ` ${alert.unit}` : ''}`,
+    time: beijingTime(t.at).slice(5, 16)
+  }
+  return JSON.stringify({ params })
 }
 
 function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
