@@ -119,13 +119,16 @@ function serverName (host: string): string | undefined {
   return isIP(host) === 0 ? host : undefined
 }
 
+/** Connects (and for implicit TLS, handshakes) within DELIVERY_TIMEOUT_MS: a host that drops the SYN is down, not slow. */
 function connectSocket (server: SmtpServer, where: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error & { code?: string }): void => reject(deliveryError(true, `${where}: ${err.code ?? err.name}: ${err.message}`, null, { cause: err }))
+    const onError = (err: Error & { code?: string }): void => { clearTimeout(timer); reject(deliveryError(true, `${where}: ${err.code ?? err.name}: ${err.message}`, null, { cause: err })) }
+    const onConnect = (): void => { clearTimeout(timer); s.off('error', onError); resolve(s) }
     const s: Socket = server.tls === 'implicit'
-      ? tlsConnect({ host: server.host, port: server.port, servername: serverName(server.host), ca: server.ca }, () => { s.off('error', onError); resolve(s) })
-      : netConnect({ host: server.host, port: server.port }, () => { s.off('error', onError); resolve(s) })
+      ? tlsConnect({ host: server.host, port: server.port, servername: serverName(server.host), ca: server.ca }, onConnect)
+      : netConnect({ host: server.host, port: server.port }, onConnect)
     s.once('error', onError)
+    const timer = setTimeout(() => s.destroy(Object.assign(new Error(`not connected within ${DELIVERY_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DELIVERY_TIMEOUT_MS)
   })
 }
 

@@ -5,6 +5,7 @@
  * they arrive, a recipient refused by the server's ACL, a wrong password, an untrusted certificate.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { notifierContract } from '../contract/notifier.js'
 import { createNotifier, type NotifierDeps } from '../../alerts/notify/notifier.js'
 import { answerOf } from '../../alerts/notify/http.js'
@@ -126,6 +127,19 @@ describe('email notifier against Exim', () => {
     expect(err.message).toMatch(/certificate/i)
     expect(answerOf(err)).toBeNull()
   })
+
+  it('a server that accepts the connection and never greets: MW_DELIVERY_FAILED after the 10 s timeout, retried', async () => {
+    const silent = createNetServer(() => { /* never answers */ })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const n = createNotifier(emailSub(x, { port: (silent.address() as AddressInfo).port, tls: 'none' }), deps(x.password))
+      const err = await failure(n.send({ id: 'mail-8', payload: BODY }))
+      expect(err.code).toBe('MW_DELIVERY_FAILED')
+      expect(err.message).toMatch(/no answer within 10000 ms/)
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()))
+    }
+  }, 30_000)
 
   it('a body that is not { subject, text } is refused before connecting', async () => {
     const n = createNotifier(emailSub(x, { port: x.smtpPort, tls: 'none' }), deps(x.password))
