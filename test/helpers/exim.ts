@@ -145,6 +145,9 @@ login:
       return readdirSync(d).map((f) => join(d, f)).sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b)).map((f) => readFileSync(f, 'utf8'))
     },
     async stop () {
+      // deliveries run in children of the daemon: let the queue drain first, so none writes into the dir after it is removed
+      const input = join(dir.path, 'spool', 'input')
+      await waitFor(() => !existsSync(input) || readdirSync(input).length === 0, 10_000, 'the exim queue to drain').catch(() => undefined)
       if (!exited) {
         child.kill('SIGTERM')
         await new Promise((r) => child.once('exit', r))
