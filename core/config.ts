@@ -195,9 +195,50 @@ export const storeSchema = z.strictObject({
 }).refine((s) => s.kind !== 'influx' || s.influx, { message: 'store.kind influx needs store.influx', path: ['influx'] })
   .prefault({})
 
+const emailAddress = z.string().regex(/^[^\s@<>,;"]+@[^\s@<>,;"]+$/, 'an email address (name@domain)')
+
+/** An email subscription's SMTP server and addresses (alerts/notify/email.ts, smtp.ts). */
+export const emailSchema = z.strictObject({
+  host: z.string().min(1),
+  /** Default by tls: 587 (starttls, submission, RFC 6409), 465 (implicit, RFC 8314), 25 (none). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** starttls (never falls back to clear text), implicit (TLS from the first byte), or none. */
+  tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+  /** PEM CA file to trust instead of the system's (an internal relay). */
+  caFile: z.string().min(1).optional(),
+  /** AUTH user; its password is in the environment variable named by passwordEnv. */
+  user: z.string().min(1).optional(),
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  from: emailAddress,
+  to: z.array(emailAddress).min(1)
+}).refine((e) => (e.user === undefined) === (e.passwordEnv === undefined), { message: 'user and passwordEnv go together', path: ['passwordEnv'] })
+  .refine((e) => e.tls !== 'none' || e.user === undefined, { message: 'AUTH over tls: none sends the password in clear: use starttls or implicit', path: ['tls'] })
+
+/** An SMS subscription's vendor account, template and numbers (alerts/notify/sms.ts). */
+export const smsSchema = z.strictObject({
+  /** SendSms endpoint; default https://dysmsapi.aliyuncs.com/ (Aliyun) or https://sms.tencentcloudapi.com/ (Tencent). */
+  endpoint: z.string().url().optional(),
+  /** Aliyun AccessKeyId / Tencent SecretId. */
+  keyId: z.string().min(1),
+  /** The environment variable holding the AccessKeySecret / SecretKey (never the secret itself). */
+  secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  /** 短信签名, as approved by the vendor. */
+  signName: z.string().min(1),
+  /** Aliyun TemplateCode (SMS_…) / Tencent TemplateId, an approved template with the four variables site, kind, value, time. */
+  templateId: z.string().min(1),
+  /** Tencent SmsSdkAppId (required for tencent_sms). */
+  sdkAppId: z.string().min(1).optional(),
+  /** Tencent X-TC-Region. */
+  region: z.string().min(1).default('ap-guangzhou'),
+  /** Mobile numbers: 11 digits (mainland) or +country digits (Tencent wants +86…). */
+  phones: z.array(z.string().regex(/^\+?[0-9]{6,15}$/, 'a mobile number (digits, optionally +country code)')).min(1),
+  /** Each number gets at most one SMS per this many seconds from the subscription (vendors throttle at 1 a minute per number by default); later ones wait. */
+  minIntervalS: z.number().int().nonnegative().default(60)
+})
+
 export const subscriptionSchema = z.strictObject({
   id: z.string().min(1),
-  type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt']),
+  type: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt', 'email', 'aliyun_sms', 'tencent_sms']),
   url: z.string().url().optional(),
   /** HMAC key for webhooks (required); DingTalk robot signing secret. */
   secret: z.string().optional(),
@@ -214,8 +255,16 @@ export const subscriptionSchema = z.strictObject({
   evidenceEvents: z.boolean().default(false),
   /** Receives only what an escalation policy (alerts.escalation) addresses to it, as one of its tiers' receivers; sites, kinds and minSeverity are not used then. */
   escalationOnly: z.boolean().optional(), // absent: false (optional, so Subscription objects built in code need not name it)
-  language: z.enum(['zh', 'en']).optional()
-}).refine((s) => s.type === 'mqtt' || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+  language: z.enum(['zh', 'en']).optional(),
+  /** SMTP server and addresses of an email subscription (required for type email). */
+  email: emailSchema.optional(),
+  /** Vendor account, template and numbers of an SMS subscription (required for aliyun_sms and tencent_sms). */
+  sms: smsSchema.optional()
+}).refine((s) => !['webhook', 'dingtalk', 'wecom'].includes(s.type) || s.url, { message: 'webhook, dingtalk and wecom subscriptions need a url', path: ['url'] })
+  .refine((s) => (s.type === 'aliyun_sms' || s.type === 'tencent_sms') === (s.sms !== undefined), { message: 'an aliyun_sms or tencent_sms subscription needs sms: { keyId, secretEnv, signName, templateId, phones }, and only it takes one', path: ['sms'] })
+  .refine((s) => s.type !== 'tencent_sms' || s.sms?.sdkAppId !== undefined, { message: 'a tencent_sms subscription needs sms.sdkAppId (SmsSdkAppId)', path: ['sms', 'sdkAppId'] })
+  .refine((s) => s.sms?.endpoint === undefined || s.allowHttp || !s.sms.endpoint.toLowerCase().startsWith('http:'), { message: 'plain http sends the signed request in clear: use https, or set allowHttp: true for a local receiver', path: ['sms', 'endpoint'] })
+  .refine((s) => (s.type === 'email') === (s.email !== undefined), { message: 'an email subscription needs email: { host, from, to }, and only an email subscription takes it', path: ['email'] })
   .refine((s) => s.type !== 'webhook' || (s.secret !== undefined && s.secret.length >= 16), { message: 'a webhook needs a secret of at least 16 characters: receivers verify the signature with it', path: ['secret'] })
   .refine((s) => s.url === undefined || s.allowHttp || !s.url.toLowerCase().startsWith('http:'), { message: 'plain http sends alerts and signatures in clear text: use https, or set allowHttp: true for a local receiver', path: ['url'] })
 

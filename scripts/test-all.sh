@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Servers the tests start for real (never mocks): Mosquitto, InfluxDB 1.x, VictoriaMetrics, PostgreSQL (the shared state store); openssl makes TLS test certs.
+# Servers the tests start for real (never mocks): Mosquitto, InfluxDB 1.x, VictoriaMetrics, PostgreSQL (the shared state store), Exim (the email notifier's SMTP server); openssl makes TLS test certs.
 # chromium runs the web console's browser tests (puppeteer-core drives it; no browser download); fonts-noto-cjk draws its Chinese.
-packages=(mosquitto influxdb victoria-metrics postgresql openssl chromium fonts-noto-cjk)
+packages=(mosquitto influxdb victoria-metrics postgresql exim4-daemon-light openssl chromium fonts-noto-cjk)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,6 +9,7 @@ import { alertText, alertTitle, kindName, type Language } from '../messages.js'
 import type { GroupMember } from '../storm.js'
 import { beijingTime, WECOM_MAX_BYTES, type AlertEvent } from './payload.js'
 import type { Subscription } from './subscriptions.js'
+import type { SmsParams } from './sms.js'
 
 /** The group part of the JSON event (webhook, MQTT): `event` is `alert.group`. */
 export interface GroupEvent extends AlertEvent {
@@ -65,6 +66,17 @@ export function buildGroupPayload (sub: Subscription, id: string, g: GroupInput,
       let content = markdown(`<font color="warning">${title}</font>`, intro, lines, t, zh)
       while (Buffer.byteLength(content) > WECOM_MAX_BYTES) content = content.slice(0, -16)
       return JSON.stringify({ msgtype: 'markdown', markdown: { content } })
+    }
+    case 'email': {
+      const text = [intro, '', ...lines.map((l, i) => `${i + 1}. ${l}`), '', `${zh ? '时间' : 'Time'}: ${beijingTime(t.at)}${zh ? '(北京时间)' : ' (Beijing)'}`].join('\n')
+      return JSON.stringify({ subject: title, text })
+    }
+    case 'aliyun_sms':
+    case 'tencent_sms': {
+      const kinds = [...new Set(g.members.map((m) => kindName(m.alert.kind, lang)))].join(zh ? '、' : ', ')
+      const sites = [...new Set(g.members.map((m) => registry.site(m.alert.site)?.name ?? m.alert.site))].join(zh ? '、' : ', ')
+      const params: SmsParams = { site: sites, kind: kinds, value: zh ? `${g.members.length} 条告警` : `${g.members.length} alerts`, time: beijingTime(t.at).slice(5, 16) }
+      return JSON.stringify({ params })
     }
   }
 }

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto'
 import { isEvidenceTransition, type Alert, type AlertTransition } from '../../core/alerts.js'
 import type { Registry } from '../../core/registry.js'
 import { BEIJING_OFFSET_MS } from '../../core/time.js'
-import { alertText, alertTitle, fmt, textReason, type Language } from '../messages.js'
+import { alertText, alertTitle, fmt, kindName, textReason, type Language } from '../messages.js'
 import type { EscalationText } from '../escalation.js'
 import { escalationStep } from '../../core/escalation.js'
+import type { SmsParams } from './sms.js'
 import type { Subscription } from './subscriptions.js'
 
 /** WeCom group robots take at most 4096 bytes of markdown content. */
@@ -94,11 +95,26 @@ export function buildPayload (sub: Subscription, id: string, alert: Alert, t: Al
       while (Buffer.byteLength(content) > WECOM_MAX_BYTES) content = content.slice(0, -16)
       return JSON.stringify({ msgtype: 'markdown', markdown: { content } })
     }
+    case 'email': return emailBody(alert, t, registry, lang, text)
+    case 'aliyun_sms':
+    case 'tencent_sms': return smsBody(alert, t, registry, lang)
   }
 }
 
-function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
+/** SMS template variables (alerts/notify/sms.ts): site, kind (with the state when not firing), value, Beijing time. */
+function smsBody (alert: Alert, t: AlertTransition, registry: Registry, lang: Language): string {
   const zh = lang === 'zh'
+  const state = t.to === 'resolved' ? (zh ? '(已恢复)' : ' (resolved)') : t.to === 'acknowledged' ? (zh ? '(已确认)' : ' (acknowledged)') : ''
+  const params: SmsParams = {
+    site: registry.site(alert.site)?.name ?? alert.site,
+    kind: `${kindName(alert.kind, lang)}${state}`,
+    value: `${fmt(alert.value)}${alert.unit ? ` ${alert.unit}` : ''}`,
+    time: beijingTime(t.at).slice(5, 16)
+  }
+  return JSON.stringify({ params })
+}
+
+function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string, wecom: boolean): string {
   let title = alertTitle(alert, t.to, registry, lang, t.reason)
   // the quoted paragraph is the text without its title line (shown as the heading already)
   const body = text.startsWith(title) ? text.slice(title.length).replace(/^[:：]\s*/, '') : text
@@ -107,9 +123,15 @@ function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, la
     const colour = t.to === 'resolved' ? 'info' : t.to === 'acknowledged' ? 'comment' : 'warning'
     title = `<font color="${colour}">${title}</font>`
   }
+  return [`### ${title}`, '', `> ${body}`, '', ...detailRows(alert, t, registry, lang).map(([k, v]) => `- ${k}: ${v}`)].join('\n')
+}
+
+/** The labelled facts under a message: site, subject, value, limit, standard, time, alert id. */
+function detailRows (alert: Alert, t: AlertTransition, registry: Registry, lang: Language): [string, string][] {
+  const zh = lang === 'zh'
   const site = registry.site(alert.site)
   const unit = alert.unit ? ` ${alert.unit}` : ''
-  const rows: [string, string][] = [
+  return [
     [zh ? '矿山' : 'Site', `${site?.name ?? alert.site} (${alert.site})`],
     [zh ? '对象' : 'Subject', alert.device && alert.device !== alert.subject ? `${alert.subject} · ${alert.device}` : alert.subject],
     [zh ? '数值' : 'Value', `${fmt(alert.value)}${unit}`],
@@ -118,5 +140,11 @@ function markdownLines (alert: Alert, t: AlertTransition, registry: Registry, la
     [zh ? '时间' : 'Time', `${beijingTime(t.at)}${zh ? '(北京时间)' : ' (Beijing)'}`],
     [zh ? '告警编号' : 'Alert id', alert.id]
   ]
-  return [`### ${title}`, '', `> ${body}`, '', ...rows.map(([k, v]) => `- ${k}: ${v}`)].join('\n')
+}
+
+/** Email: subject = the title (state, kind and site); text = the message, then the facts one a line (plain text, nothing to escape). */
+function emailBody (alert: Alert, t: AlertTransition, registry: Registry, lang: Language, text: string): string {
+  const subject = alertTitle(alert, t.to, registry, lang, t.reason)
+  const lines = [text, '', ...detailRows(alert, t, registry, lang).map(([k, v]) => `${k}: ${v}`)]
+  return JSON.stringify({ subject, text: lines.join('\n') })
 }

@@ -18,7 +18,7 @@ import { canSeeSite, type Principal } from '../auth/principal.js'
 const deadLetterSchema = z.object({
   id: z.string().describe('delivery id (the X-Minewatch-Delivery header of webhooks)'),
   subscription: z.string(),
-  channel: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt']).nullable().describe('null when the subscription is no longer configured'),
+  channel: z.enum(['webhook', 'dingtalk', 'wecom', 'mqtt', 'email', 'aliyun_sms', 'tencent_sms']).nullable().describe('null when the subscription is no longer configured'),
   site: z.string().nullable().describe('site of the alert'),
   alertId: z.string().nullable(),
   transitionSeq: z.number().int(),

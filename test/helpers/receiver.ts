@@ -1,5 +1,6 @@
 /** A local HTTP receiver for webhook deliveries (node:http on a free port). */
-import { createServer, type Server, type IncomingHttpHeaders } from 'node:http'
+import { createServer, type Server, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 export interface Delivery { headers: IncomingHttpHeaders, body: string, url: string }
 
@@ -32,4 +33,19 @@ export async function startReceiver (port = 0): Promise<Receiver> {
     deliveries,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
   }) as Receiver
+}
+
+/** A node:http server on a free port that hands each request, with its whole body read, to `answer`. */
+export async function startBodyServer (answer: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ url: string, close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => { body += c })
+    req.on('end', () => answer(req, body, res))
+  })
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve) })
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+  }
 }
