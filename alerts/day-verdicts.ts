@@ -30,10 +30,40 @@ export const RETRY_MS = MINUTE
 /** A device whose data reaches this close to the day's end has sent its day, ms. */
 export const COMPLETE_WITHIN_MS = HOUR
 
-interface Pending { site: string, day: number, due: number }
+interface Pending {
+  site: string
+  day: number
+  /** Judged at or after this time; 0: at the next tick; Infinity: being judged now. */
+  due: number
+  /** Readings of the day evaluated so far (changed while judging: the verdict may miss one, judged again). */
+  touches: number
+}
+
+/** One day of a judgement: what it was judged with, and what came out. */
+interface JudgedDay {
+  key: string
+  p: Pending
+  sc: SiteCtx
+  touches: number
+  signals: PendingSignal[]
+  complete: boolean
+  failed: unknown
+}
+
+/**
+ * A judgement of the days due at `now`: taken (take) and applied (settle) between evaluations,
+ * queried (query) in between while readings keep being evaluated.
+ */
+export interface DayJob {
+  readonly now: number
+  readonly days: readonly JudgedDay[]
+  /** Devices whose `lastDay` was a judged day, with it (cleared by take so that their next reading of it says so). */
+  readonly held: ReadonlyMap<DeviceCtx, number>
+}
 
 export class DayVerdicts {
   private readonly pending = new Map<string, Pending>()
+  private job: DayJob | null = null
 
   constructor (
     private readonly ctx: Contexts,
@@ -43,37 +73,96 @@ export class DayVerdicts {
     private readonly language: 'zh' | 'en'
   ) {}
 
-  /** The Beijing day starting at `day` of `site` has new data (or should be judged when it ends). */
-  touch (site: string, day: number): void {
+  /**
+   * The Beijing day starting at `day` of `site` has new data (or should be judged when it ends).
+   * `device` (the reading's) lets a reading during a judgement tell a day it was already known to
+   * have (judged again only if the judgement completes it) from new news (tried again at once).
+   */
+  touch (site: string, day: number, device?: DeviceCtx): void {
     const key = `${site}\u0000${day}`
     const p = this.pending.get(key)
-    if (p) p.due = 0
-    else this.pending.set(key, { site, day, due: 0 })
+    if (!p) { this.pending.set(key, { site, day, due: 0, touches: 0 }); return }
+    p.touches++
+    if (device === undefined || this.job?.held.get(device) !== day) p.due = 0
   }
 
   get pendingDays (): number { return this.pending.size }
 
-  /** Judges the pending days that are over at `now`; returns the signals (the lifecycle drops repeats). */
-  async judge (now: number): Promise<PendingSignal[]> {
-    const out: PendingSignal[] = []
-    for (const [key, p] of [...this.pending]) {
+  /** Takes the pending days that are over at `now` for one judgement (null: none due); one judgement at a time. */
+  take (now: number): DayJob | null {
+    if (this.job !== null) throw new Error('day verdicts: a judgement is already running')
+    const days: JudgedDay[] = []
+    for (const [key, p] of this.pending) {
       if (now < p.day + DAY || now < p.due) continue
       const sc = this.ctx.sites.get(p.site)
       if (!sc) { this.pending.delete(key); continue }
-      const final = now >= p.day + DAY + this.waitMs
-      const devices = [...this.ctx.devices.values()].filter((d) => d.site === sc)
-      let complete = true
-      if (sc.water) complete = await this.judgeWater(sc, devices, p.day, now, final, out) && complete
-      complete = await this.judgeDust(sc, devices, p.day, now, final, out) && complete
-      if (sc.site.energy.intensityLimitKgcePerT !== undefined) complete = await this.judgeEnergy(sc, devices, p.day, now, final, out) && complete
-      if (complete) {
-        this.pending.delete(key)
-        for (const d of devices) d.lastDay = NaN // the next reading of any day touches it again
-      } else {
-        p.due = now + RETRY_MS
+      days.push({ key, p, sc, touches: p.touches, signals: [], complete: false, failed: undefined })
+      p.due = Infinity
+    }
+    if (days.length === 0) return null
+    const held = new Map<DeviceCtx, number>()
+    for (const d of this.ctx.devices.values()) {
+      if (!days.some((j) => j.sc === d.site && j.p.day === d.lastDay)) continue
+      held.set(d, d.lastDay)
+      d.lastDay = NaN // a reading of the day while it is judged touches it (the queries may not have seen it)
+    }
+    this.job = { now, days, held }
+    return this.job
+  }
+
+  /** Runs the job's store queries (off the alert chain); a day whose queries fail is tried again at the next tick. */
+  async query (job: DayJob): Promise<void> {
+    for (const j of job.days) {
+      const final = job.now >= j.p.day + DAY + this.waitMs
+      const devices = [...this.ctx.devices.values()].filter((d) => d.site === j.sc)
+      try {
+        const water: PendingSignal[] = []
+        const dust: PendingSignal[] = []
+        const energy: PendingSignal[] = []
+        const complete = await Promise.all([
+          j.sc.water ? this.judgeWater(j.sc, devices, j.p.day, job.now, final, water) : true,
+          this.judgeDust(j.sc, devices, j.p.day, job.now, final, dust),
+          j.sc.site.energy.intensityLimitKgcePerT !== undefined ? this.judgeEnergy(j.sc, devices, j.p.day, job.now, final, energy) : true
+        ])
+        j.signals.push(...water, ...dust, ...energy)
+        j.complete = complete.every((c) => c)
+      } catch (err) {
+        j.failed = err
       }
     }
-    return out
+  }
+
+  /**
+   * Ends the job (between evaluations): returns its signals (the lifecycle drops repeats) and the
+   * first query error. A complete day leaves the queue, unless a reading of it was evaluated while
+   * it was judged (judged again at the next tick); an incomplete one is tried again in RETRY_MS;
+   * a day whose site was reloaded meanwhile is judged again with the new configuration.
+   */
+  settle (job: DayJob): { signals: PendingSignal[], failed: unknown } {
+    if (this.job !== job) throw new Error('day verdicts: settling a judgement that is not running')
+    this.job = null
+    const signals: PendingSignal[] = []
+    let failed: unknown
+    const cleared = new Set<SiteCtx>()
+    for (const j of job.days) {
+      const p = j.p
+      if (j.failed !== undefined || this.ctx.sites.get(p.site) !== j.sc) {
+        failed ??= j.failed
+        p.due = 0
+        continue
+      }
+      signals.push(...j.signals)
+      if (!j.complete) {
+        if (p.due !== 0) p.due = job.now + RETRY_MS
+      } else {
+        cleared.add(j.sc) // the next reading of any day touches it again
+        if (p.touches !== j.touches) p.due = 0
+        else this.pending.delete(j.key)
+      }
+    }
+    for (const d of this.ctx.devices.values()) if (cleared.has(d.site)) d.lastDay = NaN
+    for (const [d, day] of job.held) if (!cleared.has(d.site) && Number.isNaN(d.lastDay)) d.lastDay = day
+    return { signals, failed }
   }
 
   private async judgeWater (sc: SiteCtx, devices: DeviceCtx[], day: number, now: number, final: boolean, out: PendingSignal[]): Promise<boolean> {
@@ -125,7 +214,8 @@ export class DayVerdicts {
     // a monitor has sent its day when it stored any reading (of any flag) in the day's last hour
     const sent = new Set<string>()
     if (!final) {
-      for (const metric of metricsOf) for (const id of await devicesWithData(this.telemetry, site.id, 'dust', metric, day + DAY - COMPLETE_WITHIN_MS, day + DAY)) sent.add(id)
+      const lists = await Promise.all(metricsOf.map((metric) => devicesWithData(this.telemetry, site.id, 'dust', metric, day + DAY - COMPLETE_WITHIN_MS, day + DAY)))
+      for (const ids of lists) for (const id of ids) sent.add(id)
     }
     const ready = monitors.filter((m) => final || sent.has(m.d.id))
     if (ready.length === 0) return true // nothing stored yet: a reading for the day queues it again

@@ -1,7 +1,8 @@
 /**
  * The alert engine: rules → lifecycle → stores → outbox → delivery. Everything that changes
  * alert state runs on one serial chain (evaluate, tick, ack, start), so transitions are applied
- * in order and an alert is never touched by two things at once.
+ * in order and an alert is never touched by two things at once. What only reads the telemetry
+ * store (the day facts, the whole-day verdicts' queries) runs off it, so readings never wait for it.
  */
 import { COMMENT_ACTION, isEvidenceTransition, type Alert, type AlertComment, type AlertKind, type AlertState, type AlertTransition, type CloseReason } from '../core/alerts.js'
 import { MinewatchError } from '../core/errors.js'
@@ -64,6 +65,10 @@ export class Engine implements AlertEngine {
   /** Day facts refreshes, in order, off the chain (refreshFacts). */
   private factsChain: Promise<void> = Promise.resolve()
   private factsBusy = 0
+  /** Whole-day verdicts, one judgement at a time, queried off the chain (judgeDays). */
+  private daysChain: Promise<void> = Promise.resolve()
+  private daysNext: Promise<void> | null = null
+  private daysBusy = 0
   private timers: NodeJS.Timeout[] = []
   /** Per site with a roster: the start of the last shift whose handover was sent (or that began before the roster did). */
   private readonly handed = new Map<string, number>()
@@ -77,7 +82,7 @@ export class Engine implements AlertEngine {
     this.settings = {
       stuckAfterS: o.config.alerts.stuckAfterS,
       now: o.clock.now(),
-      touchDay: (site, day) => this.days.touch(site, day),
+      touchDay: (d, day) => this.days.touch(d.site.site.id, day, d),
       facts: this.facts,
       blasting: (site) => this.windows.blastingOf(site)
     }
@@ -175,13 +180,6 @@ export class Engine implements AlertEngine {
         if (s !== null) this.queue.push({ signal: s, site: d.site.site.id, kind: 'device_offline', subject: d.id, device: d.id, unit: 's', standard: 'HJ 212-2017(以周期上报判断在线)' })
       }
       checkTags(this.ctx, now, this.queue) // 标签失联 (after the locators: a silent locator explains its tags)
-      if (this.days.pendingDays > 0) {
-        try {
-          this.queue.push(...await this.days.judge(now))
-        } catch (err) {
-          this.o.logger.error({ err }, 'day verdicts not judged (telemetry query failed); retried on a later tick')
-        }
-      }
       await this.drain()
       await this.releaseSuppressed(now)
       await this.flushStorm(now)
@@ -189,7 +187,38 @@ export class Engine implements AlertEngine {
       await this.sendHandovers(now)
       if (this.events.length > 0) await this.flushEvents()
     })
-    return work.then(async () => { await Promise.all([this.delivery.kick(), this.refreshFacts(false)]) })
+    return work.then(async () => { await Promise.all([this.judgeDays(), this.delivery.kick(), this.refreshFacts(false)]) })
+  }
+
+  /**
+   * Whole-day verdicts: the days due are taken and their signals applied on the chain, their
+   * queries run off it. At start-up under heavy ingest the queries for yesterday took 4.5–15 s, and
+   * every batch of readings waiting behind them on the chain stayed in memory (docs/performance.md,
+   * round 6). A tick while one runs waits for it and for one more (which sees what came meanwhile).
+   */
+  private judgeDays (): Promise<void> {
+    if (this.closed || this.days.pendingDays === 0) return Promise.resolve()
+    if (this.daysNext !== null) return this.daysNext
+    this.daysBusy++
+    const run = this.daysChain.then(async () => {
+      this.daysNext = null
+      if (this.closed) return
+      const job = this.days.take(this.o.clock.now())
+      if (job === null) return
+      try {
+        await this.days.query(job)
+      } finally {
+        await this.serial(async () => {
+          const { signals, failed } = this.days.settle(job)
+          if (failed !== undefined) this.o.logger.error({ err: failed }, 'day verdicts not judged (telemetry query failed); retried on a later tick')
+          this.queue.push(...signals)
+          await this.drain()
+        })
+      }
+    }).catch((err: unknown) => { this.o.logger.error({ err }, 'day verdicts not judged') })
+    this.daysNext = run
+    this.daysChain = run.finally(() => { this.daysBusy-- })
+    return run
   }
 
   /** Computes the marked days now, after the readings evaluated so far. */
@@ -388,8 +417,9 @@ export class Engine implements AlertEngine {
   }
 
   async idle (): Promise<void> {
-    while (this.busy > 0 || this.factsBusy > 0 || this.delivery.busy) {
+    while (this.busy > 0 || this.factsBusy > 0 || this.daysBusy > 0 || this.delivery.busy) {
       await this.chain
+      await this.daysChain
       await this.factsChain
       await this.delivery.idle()
     }
@@ -401,6 +431,7 @@ export class Engine implements AlertEngine {
     for (const t of this.timers) clearInterval(t)
     this.timers = []
     await this.chain
+    await this.daysChain // a judgement already running is applied, none starts
     await this.factsChain
     await this.delivery.close()
   }

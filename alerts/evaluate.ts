@@ -61,8 +61,8 @@ export interface EvaluateSettings {
   stuckAfterS: number
   /** The clock at the start of the batch, epoch ms (a finished day gets no running water checks). */
   now: number
-  /** Called with (site, Beijing day start) for each dust or water reading, so its stored day is (re)judged. */
-  touchDay: (site: string, day: number) => void
+  /** Called with (device, Beijing day start) when a dust or water reading is of another day than its device's last one, so its stored day is (re)judged. */
+  touchDay: (device: DeviceCtx, day: number) => void
   /** The day facts (alerts/day-facts.ts): marked for each dust, water or ore reading's day, once per device and day between refreshes. */
   facts: { readonly generation: number, mark: (site: string, day: number) => void }
   /** The blasting windows of a site's zones by zone id (alerts/schedules.ts), undefined when it has none. */
@@ -207,7 +207,7 @@ function touch (d: DeviceCtx, settings: EvaluateSettings, ts: number): void {
   const day = beijingDayStart(ts)
   if (day === d.lastDay) return
   d.lastDay = day
-  settings.touchDay(d.site.site.id, day)
+  settings.touchDay(d, day)
 }
 
 /** Tells the day facts that the reading's Beijing day has new data (once per device and day until the next refresh). */
