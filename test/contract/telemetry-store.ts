@@ -37,7 +37,7 @@ const MIN = 60 * S
 export function fullReadings (site: string, device: string, ts: number): Reading[] {
   return [
     { site, device: `${device}-dust`, kind: 'dust', ts, seq: 1, values: { tsp: 0.612, pm10: 0.168, pm25: 0.0617, temp: 12.3, rh: 56, windSpeed: 3.4, windDir: 225, noise: 63.2, flag: 'N', pm1: 0.031, pressure: 101.32, intervalS: 60, tspAvg: 0.6, tspMin: 0.41, tspMax: 0.83, pm10Avg: 0.16, pm10Min: 0.12, pm10Max: 0.23, pm25Avg: 0.058, pm25Min: 0.04, pm25Max: 0.077 } },
-    { site, device: `${device}-water`, kind: 'water', ts, seq: 2, values: { totalM3: 123456.75, flowM3h: 42.5, volumeM3: 7.08, intervalS: 600 } },
+    { site, device: `${device}-water`, kind: 'water', ts, seq: 2, values: { totalM3: 123456.75, flowM3h: 42.5, flowM3hMin: 12.25, flowM3hMax: 80.5, volumeM3: 7.08, intervalS: 600 } },
     { site, device: `${device}-loc`, kind: 'locator', ts, seq: 3, values: { entity: 'vehicle', entityId: 'TRUCK-07', lat: 29.123456, lon: 120.654321, alt: 312.5, accuracyM: 1.5, speedKmh: 23.4, heading: 271, sos: 1 } },
     { site, device: `${device}-ore`, kind: 'ore', ts, seq: 4, values: { tonnes: 58.4, totalT: 10234.2, truckId: 'TRUCK-07' } },
     { site, device: `${device}-status`, kind: 'status', ts, seq: 5, values: { batteryPct: 87.5, rssiDbm: -71, fw: '2.3.1', uptimeS: 864_000 } },
