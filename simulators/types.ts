@@ -35,10 +35,14 @@ export type Effect =
   /** The device sends nothing in [fromMs, toMs). */
   | { type: 'silence'; device: string; fromMs: number; toMs: number }
   /**
-   * A truck (entityId = device id) or a person leaves its work to `target`, stays `dwellMs`, and comes back.
-   * A person's tag may send nothing for `silence.forMs` from `silence.afterMs` into the stay (标签失联 scenario).
+   * A truck (entityId = device id) or a person leaves its work along `via`, stays `dwellMs` (a person: and
+   * at least until `untilMs`, 区域超员 scenario), and comes back. A truck drives out at `kmh` (default 15;
+   * 超速 scenario) and back at 15 km/h. A person's tag may send nothing for `silence.forMs` from
+   * `silence.afterMs` into the stay (标签失联 scenario).
    */
-  | { type: 'excursion'; site: string; entity: 'vehicle' | 'person'; entityId: string; fromMs: number; via: LonLat[]; dwellMs: number; silence?: { afterMs: number; forMs: number } }
+  | { type: 'excursion'; site: string; entity: 'vehicle' | 'person'; entityId: string; fromMs: number; via: LonLat[]; dwellMs: number; untilMs?: number; kmh?: number; silence?: { afterMs: number; forMs: number } }
+  /** A person's tag has its SOS button raised in [fromMs, toMs): its fixes carry `sos` = 1 and are sent at every report (紧急呼救 scenario). */
+  | { type: 'sos'; site: string; entityId: string; fromMs: number; toMs: number }
   /** The site's water recycling rate is `rate` from `fromMs` on. */
   | { type: 'recycling'; site: string; fromMs: number; rate: number }
   /** Ore booked by the site's scales is multiplied by `factor` from `fromMs` on. */

@@ -163,7 +163,7 @@ export class Truck implements Actor {
         this.excursionDone = true
         const from = shifted.p
         const there = new Polyline([from, ...e.via])
-        const go = move(shifted.t1, there, 15)
+        const go = move(shifted.t1, there, e.kmh ?? 15)
         const stay: Segment = { kind: 'dwell', t0: go.t1, t1: go.t1 + e.dwellMs, p: there.end, heading: endHeading(go) }
         const back = move(stay.t1, there.reversed(), 15)
         out.push(go, stay, back)

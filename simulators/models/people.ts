@@ -3,7 +3,8 @@
  * inside an area and stay idle for 5–40 min. Each person's tag is GNSS
  * (accuracy 2–4.5 m) or UWB (0.3 m static, 0.5 m moving; domain.md §5). The site's
  * `locator` devices with role personnel report their people in arrays: a moving
- * person every report, an idle one every 30 s. Person i belongs to device i mod n.
+ * person every report, an idle one every 30 s (one calling SOS every report). Person i belongs
+ * to device i mod n.
  * Routes keep 25 m clear of the boundary and every zone (no geofence alert).
  */
 import { Rng, hashSeed } from '../prng.js'
@@ -68,6 +69,8 @@ class Person {
   /** The tag sends nothing in [silentFrom, silentTo) (set when a scenario excursion with a silence is planned). */
   silentFrom = Infinity
   silentTo = -Infinity
+  /** The tag's SOS button is raised in these windows (紧急呼救 scenario). */
+  readonly sos: ReadonlyArray<Extract<Effect, { type: 'sos' }>>
   readonly uwb: boolean
   private excursion: Extract<Effect, { type: 'excursion' }> | undefined
 
@@ -75,6 +78,7 @@ class Person {
     this.uwb = rng.chance(0.3)
     this.area = rng.int(0, map.areas.length - 1)
     this.excursion = effectsOf(effects, 'excursion').find((e) => e.site === site && e.entity === 'person' && e.entityId === id)
+    this.sos = effectsOf(effects, 'sos').filter((e) => e.site === site && e.entityId === id)
     if (this.excursion) this.area = map.areas.reduce((best, a, i) => distanceM(a.center, this.excursion!.via[0]!) < distanceM(map.areas[best]!.center, this.excursion!.via[0]!) ? i : best, 0)
     const p0 = map.spot(this.area, undefined, rng)
     this.plan = new Plan((last) => this.extend(last, start, p0))
@@ -92,7 +96,7 @@ class Person {
       // walk to the area centre, then along the scenario's route, stay, and come back
       const out = new Polyline([here, this.map.areas[this.area]!.center, ...e.via])
       const go = move(last.t1, out, WALK_KMH)
-      const stay: Segment = { kind: 'dwell', t0: go.t1, t1: go.t1 + e.dwellMs, p: out.end, heading: endHeading(go) }
+      const stay: Segment = { kind: 'dwell', t0: go.t1, t1: Math.max(go.t1 + e.dwellMs, e.untilMs ?? -Infinity), p: out.end, heading: endHeading(go) }
       if (e.silence) { this.silentFrom = stay.t0 + e.silence.afterMs; this.silentTo = this.silentFrom + e.silence.forMs }
       return [go, stay, move(stay.t1, out.reversed(), WALK_KMH)]
     }
@@ -109,6 +113,11 @@ class Person {
     const clean = points.filter((p, i) => i === 0 || distanceM(p, points[i - 1]!) > 0.5)
     if (clean.length < 2) return [{ kind: 'dwell', t0: last.t1, t1: last.t1 + 5 * MINUTE, p: here, heading: last.heading }]
     return [move(last.t1, new Polyline(clean), this.rng.uniform(WALK_KMH - 1, WALK_KMH + 0.7))]
+  }
+
+  /** The SOS button is raised at t. */
+  calling (t: number): boolean {
+    return this.sos.some((e) => t >= e.fromMs && t < e.toMs)
   }
 }
 
@@ -137,7 +146,7 @@ export class PersonnelGateway implements Actor {
       if (t >= person.silentFrom && t < person.silentTo) continue // the tag is not heard (标签失联 scenario)
       const pose = poseAt(seg, t)
       if (!stalest || person.lastReport < stalest.lastReport) stalest = person
-      if (!pose.moving && t - person.lastReport < IDLE_REPORT_MS) continue
+      if (!pose.moving && !person.calling(t) && t - person.lastReport < IDLE_REPORT_MS) continue
       readings.push(this.fix(person, t))
     }
     if (readings.length === 0 && stalest) readings.push(this.fix(stalest, t))
@@ -165,6 +174,7 @@ export class PersonnelGateway implements Actor {
       heading: Math.round(((pose.heading + this.rng.normal(0, pose.moving ? 5 : 30)) % 360 + 360) % 360)
     }
     if (this.altM !== undefined && !person.uwb) r.alt = round(this.altM + this.rng.normal(0, accuracyM * 1.5), 1)
+    if (person.calling(ts)) r.sos = 1
     return r
   }
 }

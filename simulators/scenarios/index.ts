@@ -13,11 +13,15 @@ import { dataQuality } from './data-quality.js'
 import { noiseExceedance } from './noise-exceedance.js'
 import { personMotionless } from './person-motionless.js'
 import { tagLost } from './tag-lost.js'
+import { sos } from './sos.js'
+import { zoneOvercrowded } from './zone-overcrowded.js'
+import { zoneOverstay } from './zone-overstay.js'
+import { overSpeed } from './over-speed.js'
 import { energyIntensity } from './energy-intensity.js'
 import { MinewatchError } from '../../core/errors.js'
 
 export const SCENARIOS: readonly Scenario[] = [
-  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, personMotionless, tagLost, energyIntensity, badPayloads, storeOutage
+  normalDay, dustExceedance, boundaryBreach, zoneIntrusion, recyclingDrop, overCapacity, deviceOffline, dataQuality, noiseExceedance, personMotionless, tagLost, sos, zoneOvercrowded, zoneOverstay, overSpeed, energyIntensity, badPayloads, storeOutage
 ]
 
 /** The scenario called `name`; MW_BAD_REQUEST listing the known ones otherwise. */

@@ -6,7 +6,7 @@ import { endingNow, type Scenario, type ScenarioContext } from './types.js'
 import { devicesOf, pickSite } from './pick.js'
 
 /** The first site with a zone that sets `key`, a personnel locator and work areas; that zone, a point inside it, person 1 and its gateway. */
-export function peopleZone (ctx: ScenarioContext, scenario: string, key: 'motionlessS' | 'tagLostS'): { site: Site, zone: Zone, inner: LonLat, person: string, gateway: string } {
+export function peopleZone (ctx: ScenarioContext, scenario: string, key: 'motionlessS' | 'tagLostS' | 'maxStayS' | 'maxPeople'): { site: Site, zone: Zone, inner: LonLat, person: string, gateway: string } {
   const fits = (s: Site) => s.zones.some((z) => z[key] !== undefined) && devicesOf(s, 'locator', 'personnel').length > 0 && (s.simulation?.workAreas.length ?? 0) > 0
   const site = pickSite(ctx.sites, scenario, `a zone with ${key}, work areas and a personnel locator`, fits)
   const zone = site.zones.find((z) => z[key] !== undefined)!

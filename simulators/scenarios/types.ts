@@ -18,6 +18,8 @@ export interface ExpectedAlert {
   /** Device the alert is about, when it is about one. */
   device?: string
   severity?: Severity
+  /** When the scenario can say: true if the alert must be resolved by the end of the run, false if it must still be open. */
+  resolved?: boolean
 }
 
 export interface ScenarioContext {

@@ -90,19 +90,19 @@ async function throughMinewatch (scenario: string, durationMs?: number, start = 
   }
 }
 
-const shape = (a: ExpectedAlert) => `${a.kind} ${a.site} ${a.subject ?? '-'} ${a.device ?? '-'} ${a.severity ?? '-'}`
+const shape = (a: ExpectedAlert) => `${a.kind} ${a.site} ${a.subject ?? '-'} ${a.device ?? '-'} ${a.severity ?? '-'} ${a.resolved === undefined ? '-' : a.resolved ? 'resolved' : 'open'}`
 
 describe('scenarios through minewatch raise exactly their documented alerts', () => {
   // energy-intensity needs a Beijing midnight inside the run: it starts at 21:00 on START's day
   const cases: Array<[string, number | undefined, number?]> = [
     ['normal-day', 4 * HOUR], ['dust-exceedance', undefined], ['boundary-breach', undefined], ['zone-intrusion', undefined],
-    ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['person-motionless', undefined], ['tag-lost', undefined], ['energy-intensity', undefined, START + 13 * HOUR], ['bad-payloads', undefined], ['store-outage', undefined]
+    ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['person-motionless', undefined], ['tag-lost', undefined], ['sos', undefined], ['zone-overcrowded', undefined], ['zone-overstay', undefined], ['over-speed', undefined], ['energy-intensity', undefined, START + 13 * HOUR], ['bad-payloads', undefined], ['store-outage', undefined]
   ]
   for (const [name, duration, start] of cases) {
     it(name, async () => {
       const { run, result, alerts, rejects } = await throughMinewatch(name, duration, start)
       expect(result.errors).toBe(0)
-      const got = alerts.map((a) => shape({ kind: a.kind, site: a.site, subject: a.subject, device: a.device ?? undefined, severity: a.severity })).sort()
+      const got = alerts.map((a) => shape({ kind: a.kind, site: a.site, subject: a.subject, device: a.device ?? undefined, severity: a.severity, resolved: a.state === 'resolved' })).sort()
       const want = run.plan.expectedAlerts.map(shape).sort()
       const summary = got.length > 12 ? `${got.slice(0, 12).join('\n')}\n… ${got.length} alerts` : got.join('\n')
       expect(got.length, summary).toBe(want.length)

@@ -26,8 +26,8 @@ function run (name: string, sites?: string[], start = START) {
   return { ...r, messages, good }
 }
 
-/** Longest run of consecutive fixes of one entity matching `pred`. */
-function consecutive (list: Fix[], pred: (f: Fix) => boolean): number {
+/** Longest run of consecutive fixes (or readings) of one entity matching `pred`. */
+function consecutive<T> (list: T[], pred: (f: T) => boolean): number {
   let best = 0; let n = 0
   for (const f of list) { n = pred(f) ? n + 1 : 0; best = Math.max(best, n) }
   return best
@@ -48,7 +48,7 @@ describe('scenario catalogue', () => {
       }
       expect(s.description.length).toBeGreaterThan(20)
     }
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'person-motionless', 'tag-lost', 'energy-intensity', 'bad-payloads', 'store-outage'])
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'person-motionless', 'tag-lost', 'sos', 'zone-overcrowded', 'zone-overstay', 'over-speed', 'energy-intensity', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
   })
 
@@ -217,6 +217,76 @@ describe('scenarios produce their raw conditions', () => {
         if (d.id === noisy) expect(hours.filter((h) => h.valid && !h.above).every((h) => h.leq <= h.limit - site.noise.clearMarginDb)).toBe(true)
       }
     }
+  })
+
+  it('sos: only person 1 raises the button, only in its 2 min window, reported at every gateway report meanwhile', () => {
+    const r = run('sos', ['zj-huzhou-quarry'])
+    expect(r.plan.expectedAlerts).toEqual([{ kind: 'sos', site: 'zj-huzhou-quarry', subject: 'zj-huzhou-quarry-P001', device: 'ZJ-UWB01', severity: 'alarm', resolved: false }])
+    const calls = r.good.filter((g) => g.kind === 'locator').flatMap((g) => g.readings.map((x): Record<string, unknown> => ({ device: g.m.device, ...x }))).filter((x) => x.sos !== undefined)
+    expect(calls.every((x) => x.sos === 1 && x.entityId === 'zj-huzhou-quarry-P001' && x.device === 'ZJ-UWB01')).toBe(true)
+    expect(calls.every((x) => (x.ts as number) >= START + 30 * MINUTE && (x.ts as number) < START + 32 * MINUTE)).toBe(true)
+    expect(calls.length).toBeGreaterThanOrEqual(20) // every 5 s report of the 2 min, not the idle 30 s
+  })
+
+  it('zone-overcrowded: maxPeople + 1 people are inside the zone together, clear of its edge; nobody else enters', () => {
+    const r = run('zone-overcrowded', ['gz-kaiyang-phos'])
+    const site = registry.site('gz-kaiyang-phos')!
+    const z = site.zones.find((x) => x.maxPeople !== undefined)!
+    const zone = z.geometry.coordinates as PolygonCoords
+    const people = r.plan.expectedAlerts.filter((a) => a.kind === 'zone_intrusion').map((a) => a.subject!.split(':')[1]!)
+    expect(people).toHaveLength(z.maxPeople! + 1)
+    expect(r.plan.expectedAlerts.filter((a) => a.kind === 'zone_overcrowded')).toEqual([{ kind: 'zone_overcrowded', site: site.id, subject: z.id, severity: 'alarm', resolved: true }])
+    const inside = (f: Fix) => pointInPolygon([f.lon, f.lat], zone) && distanceToBoundaryM([f.lon, f.lat], zone) > f.accuracyM
+    const all = fixes(r.good)
+    const spans = people.map((p) => {
+      const mine = all.filter((f) => f.entityId === p && inside(f))
+      expect(consecutive(all.filter((f) => f.entityId === p), inside), p).toBe(mine.length) // one stay
+      return [mine[0]!.ts, mine[mine.length - 1]!.ts] as const
+    })
+    // all inside at once for more than 10 min, everyone out before the end
+    expect(Math.min(...spans.map((x) => x[1])) - Math.max(...spans.map((x) => x[0]))).toBeGreaterThan(10 * MINUTE)
+    expect(Math.max(...spans.map((x) => x[1]))).toBeLessThan(r.end - 10 * MINUTE)
+    expect(all.filter((f) => !people.includes(f.entityId) && pointInPolygon([f.lon, f.lat], zone))).toEqual([])
+  })
+
+  it('zone-overstay: the person stays inside the zone longer than maxStayS in one stay, then leaves; nobody else enters', () => {
+    const r = run('zone-overstay', ['gs-baiyin-cuzn'])
+    const site = registry.site('gs-baiyin-cuzn')!
+    const z = site.zones.find((x) => x.maxStayS !== undefined)!
+    const zone = z.geometry.coordinates as PolygonCoords
+    const person = 'gs-baiyin-cuzn-P001'
+    expect(r.plan.expectedAlerts.map((a) => [a.kind, a.subject, a.device, a.resolved])).toEqual([['zone_intrusion', `${z.id}:${person}`, 'GS-UWB01', true], ['zone_overstay', `${z.id}:${person}`, 'GS-UWB01', true]])
+    const inside = (f: Fix) => pointInPolygon([f.lon, f.lat], zone) && distanceToBoundaryM([f.lon, f.lat], zone) > f.accuracyM
+    const all = fixes(r.good)
+    const mine = all.filter((f) => f.entityId === person)
+    const stay = mine.filter(inside)
+    expect(consecutive(mine, inside)).toBe(stay.length)
+    expect(stay[stay.length - 1]!.ts - stay[0]!.ts).toBeGreaterThan(z.maxStayS! * 1000 + 5 * MINUTE)
+    // no gap longer than people.staleS within the stay (it stays continuous)
+    expect(Math.max(...stay.slice(1).map((f, i) => f.ts - stay[i]!.ts))).toBeLessThanOrEqual(site.people.staleS * 1000)
+    expect(mine[mine.length - 1]!.ts - stay[stay.length - 1]!.ts).toBeGreaterThan(5 * MINUTE) // seen outside afterwards
+    expect(all.filter((f) => f.entityId !== person && pointInPolygon([f.lon, f.lat], zone))).toEqual([])
+  })
+
+  it('over-speed: the truck has consecutive fixes clearly inside the zone above its limit, then stopped ones; no other vehicle enters', () => {
+    const r = run('over-speed', ['gs-baiyin-cuzn'])
+    const site = registry.site('gs-baiyin-cuzn')!
+    const z = site.zones.find((x) => x.maxSpeedKmh !== undefined)!
+    const zone = z.geometry.coordinates as PolygonCoords
+    const [intrusion, speeding] = r.plan.expectedAlerts
+    const truck = speeding!.device!
+    expect(r.plan.expectedAlerts.map((a) => [a.kind, a.subject, a.device, a.resolved])).toEqual([['zone_intrusion', `${z.id}:${truck}`, truck, true], ['over_speed', `${z.id}:${truck}`, truck, true]])
+    expect(intrusion!.severity).toBe('warning')
+    const mine = r.good.filter((g) => g.m.device === truck).flatMap((g) => g.readings)
+    const inside = (x: Record<string, unknown>) => pointInPolygon([x.lon as number, x.lat as number], zone) && distanceToBoundaryM([x.lon as number, x.lat as number], zone) > (x.accuracyM as number)
+    const n = site.fence.consecutiveFixes
+    expect(consecutive(mine, (x) => inside(x) && (x.speedKmh as number) > z.maxSpeedKmh!)).toBeGreaterThanOrEqual(n + 1)
+    expect(consecutive(mine, (x) => inside(x) && (x.speedKmh as number) <= z.maxSpeedKmh!)).toBeGreaterThanOrEqual(n + 10)
+    // nothing else is in the zone, and the truck leaves it within the limit
+    const all = fixes(r.good)
+    expect(all.filter((f) => f.entityId !== truck && pointInPolygon([f.lon, f.lat], zone))).toEqual([])
+    const last = mine.map((x, i) => (inside(x) ? i : -1)).filter((i) => i >= 0).pop()!
+    expect(mine.slice(last - 20, last + 1).every((x) => (x.speedKmh as number) <= z.maxSpeedKmh!)).toBe(true)
   })
 })
 
