@@ -145,6 +145,12 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   readonly name = 'duckdb'
   private opening: Promise<Open> | null = null
   private readonly latestCache = new LatestCache()
+  /**
+   * Commits in progress. A reader connection can see a commit's rows before the writer's COMMIT
+   * promise resolves here and its readings are merged into latestCache; latest() waits for the
+   * commits running when it is called, so what count() or series() already show, latest() shows too.
+   */
+  private readonly committing = new Set<Promise<void>>()
   private closing: Promise<void> | null = null
 
   constructor (private readonly opts: DuckDBTelemetryStoreOptions) {}
@@ -213,6 +219,18 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   /** One transaction: every table's rows appended, then COMMIT (DuckDB's WAL makes it durable). */
   private async commit (o: Open, w: Writer, items: readonly WriteItem[]): Promise<void> {
     if (o.closed) throw this.closedError()
+    let done!: () => void
+    const running = new Promise<void>((resolve) => { done = resolve })
+    this.committing.add(running)
+    try {
+      await this.commitItems(o, w, items)
+    } finally {
+      this.committing.delete(running)
+      done()
+    }
+  }
+
+  private async commitItems (o: Open, w: Writer, items: readonly WriteItem[]): Promise<void> {
     const byKind: Partial<Record<Kind, Reading[]>> = {}
     const events: AlertTransition[] = []
     for (const it of items) {
@@ -321,6 +339,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     if (q.kind !== undefined && !(KINDS as readonly string[]).includes(q.kind)) {
       throw new MinewatchError('MW_BAD_REQUEST', `unknown kind ${JSON.stringify(q.kind)} (expected one of ${KINDS.join(', ')})`)
     }
+    if (this.committing.size > 0) await Promise.all([...this.committing])
     const all = await this.latestCache.get(q.site, async () => {
       const seed: Reading[] = []
       for (const k of KINDS) for (const row of await this.read(latestSql(k, { site: q.site }))) seed.push(rowToReading(k, row))

@@ -117,6 +117,33 @@ describe('DuckDBTelemetryStore', () => {
     await own.close()
   })
 
+  it('latest() shows what count() already shows: it waits for a commit whose rows a reader can see before the writer has merged them', async () => {
+    const own = new DuckDBTelemetryStore({ path: ':memory:', writers: 1 })
+    await own.init()
+    await own.write([dust('late', T0)])
+    expect((await own.latest({ site: 'gm01' }))[0]!.ts).toBe(T0) // the site's cache is seeded
+    // Hold the writer's COMMIT promise after the commit is done: the rows are visible to readers,
+    // the writer's JS has not run on (a busy event loop, a slow native callback).
+    const open = await (own as unknown as { opening: Promise<{ writers: { conn: { run: (sql: string) => Promise<unknown> } }[] }> }).opening
+    const conn = open.writers[0]!.conn
+    const run = conn.run.bind(conn)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    let hold = true
+    conn.run = async (sql: string) => {
+      const r = await run(sql)
+      if (sql === 'COMMIT' && hold) { hold = false; await gate }
+      return r
+    }
+    const written = own.write([dust('late', T0 + 1000)])
+    while ((await own.count({ device: 'late' })) < 2) await new Promise((resolve) => setTimeout(resolve, 5))
+    const latest = own.latest({ site: 'gm01', device: 'late' })
+    setTimeout(release, 50)
+    expect((await latest)[0]!.ts).toBe(T0 + 1000)
+    await written
+    await own.close()
+  })
+
   it('works in memory', async () => {
     const mem = new DuckDBTelemetryStore({ path: ':memory:' })
     await mem.write([dust('a', T0)])
