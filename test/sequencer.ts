@@ -6,8 +6,9 @@
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
-/** Longest first: each takes about 4 minutes. */
-export const SLOW_FILES = ['test/integration/demo-story.test.ts', 'test/integration/scenarios-minewatch.test.ts']
+/** Longest first: the demo story takes about 4 minutes, each scenario shard about 1 to 1.5. */
+export const SLOW_FILES = ['test/integration/demo-story.test.ts', 'test/integration/scenarios-minewatch-1.test.ts',
+  'test/integration/scenarios-minewatch-2.test.ts', 'test/integration/scenarios-minewatch-3.test.ts']
 
 export default class SlowFilesFirst extends BaseSequencer {
   override async sort (files: TestSpecification[]): Promise<TestSpecification[]> {

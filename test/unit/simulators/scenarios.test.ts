@@ -10,6 +10,7 @@ import { parseTimestamp, beijingMonthStart, beijingDayStart, HOUR, MINUTE, DAY }
 import { distanceToBoundaryM, pointInPolygon, type PolygonCoords } from '../../../core/geo.js'
 import { prepareRun } from '../../../simulators/prepare.js'
 import { SCENARIOS, scenario } from '../../../simulators/scenarios/index.js'
+import { SCENARIO_CASES } from '../../helpers/scenario-run.js'
 import { NOISE_HOURS } from '../../../simulators/scenarios/noise-exceedance.js'
 import { isNight, nightPeakLimit, noiseApplies, noiseHourVerdicts } from '../../../core/noise.js'
 import type { SimMessage } from '../../../simulators/types.js'
@@ -50,6 +51,10 @@ describe('scenario catalogue', () => {
     }
     expect(SCENARIOS.map((s) => s.name)).toEqual(['normal-day', 'dust-exceedance', 'boundary-breach', 'zone-intrusion', 'recycling-drop', 'over-capacity', 'device-offline', 'data-quality', 'noise-exceedance', 'person-motionless', 'tag-lost', 'sos', 'zone-overcrowded', 'zone-overstay', 'over-speed', 'energy-intensity', 'bad-payloads', 'store-outage'])
     expect(() => scenario('nope')).toThrow(/unknown scenario 'nope' \(have: normal-day/)
+  })
+
+  it('every scenario is run through minewatch by one of the scenario shards', () => {
+    expect(SCENARIO_CASES.map(([name]) => name).sort()).toEqual(SCENARIOS.map((s) => s.name).sort())
   })
 
   it('default starts end the run by now (no future readings)', () => {

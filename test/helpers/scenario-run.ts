@@ -1,5 +1,5 @@
 /**
- * Every scenario through a whole minewatch in process (startMinewatch: ingest, DuckDB
+ * Runs every scenario through a whole minewatch in process (startMinewatch: ingest, DuckDB
  * stores, alert engine), messages handed straight to ingest with a manual clock that
  * follows simulated time: each run must open exactly the scenario's documented alerts,
  * and bad-payloads exactly its documented rejects.
@@ -12,7 +12,7 @@ import { startMinewatch, type Minewatch } from '../../bin/up.js'
 import { ManualClock } from '../../core/clock.js'
 import { silentLogger } from '../../core/log.js'
 import { HOUR, MINUTE } from '../../core/time.js'
-import { tempDir } from '../helpers/ports.js'
+import { tempDir } from './ports.js'
 import { prepareRun } from '../../simulators/prepare.js'
 import { runSimulation } from '../../simulators/run.js'
 import type { Publisher } from '../../simulators/publisher.js'
@@ -33,7 +33,7 @@ function scenarioConfig (dir: string): string {
 }
 const START = Date.parse('2026-03-10T08:00:00+08:00')
 
-async function throughMinewatch (scenario: string, durationMs?: number, start = START) {
+export async function throughMinewatch (scenario: string, durationMs?: number, start = START) {
   const clock = new ManualClock(start)
   const dir = tempDir('mw-scenario-')
   let mw: Minewatch | undefined
@@ -92,28 +92,39 @@ async function throughMinewatch (scenario: string, durationMs?: number, start = 
 
 const shape = (a: ExpectedAlert) => `${a.kind} ${a.site} ${a.subject ?? '-'} ${a.device ?? '-'} ${a.severity ?? '-'} ${a.resolved === undefined ? '-' : a.resolved ? 'resolved' : 'open'}`
 
-describe('scenarios through minewatch raise exactly their documented alerts', () => {
-  // energy-intensity needs a Beijing midnight inside the run: it starts at 21:00 on START's day
-  const cases: Array<[string, number | undefined, number?]> = [
-    ['normal-day', 4 * HOUR], ['dust-exceedance', undefined], ['boundary-breach', undefined], ['zone-intrusion', undefined],
-    ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['person-motionless', undefined], ['tag-lost', undefined], ['sos', undefined], ['zone-overcrowded', undefined], ['zone-overstay', undefined], ['over-speed', undefined], ['energy-intensity', undefined, START + 13 * HOUR], ['bad-payloads', undefined], ['store-outage', undefined]
-  ]
-  for (const [name, duration, start] of cases) {
-    it(name, async () => {
-      const { run, result, alerts, rejects } = await throughMinewatch(name, duration, start)
-      expect(result.errors).toBe(0)
-      const got = alerts.map((a) => shape({ kind: a.kind, site: a.site, subject: a.subject, device: a.device ?? undefined, severity: a.severity, resolved: a.state === 'resolved' })).sort()
-      const want = run.plan.expectedAlerts.map(shape).sort()
-      const summary = got.length > 12 ? `${got.slice(0, 12).join('\n')}\n… ${got.length} alerts` : got.join('\n')
-      expect(got.length, summary).toBe(want.length)
-      // a field the scenario leaves open ('-') matches anything
-      want.forEach((w, i) => {
-        const g = got[i]!.split(' ')
-        w.split(' ').forEach((x, k) => { if (x !== '-') expect(g[k], got[i]).toBe(x) })
-      })
-      const byReason: Record<string, number> = {}
-      for (const r of rejects) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1
-      expect(byReason).toEqual(run.plan.expectedRejects)
-    }, 300_000)
-  }
-})
+/**
+ * The scenarios checked through minewatch: split over SHARDS test files (scenarios-minewatch-N.test.ts) so
+ * that vitest's workers run them side by side, each shard a third of about 200 s. A new scenario goes here.
+ * energy-intensity needs a Beijing midnight inside the run: it starts at 21:00 on START's day.
+ */
+export const SCENARIO_CASES: Array<[string, number | undefined, number?]> = [
+  ['normal-day', 4 * HOUR], ['dust-exceedance', undefined], ['boundary-breach', undefined], ['zone-intrusion', undefined],
+  ['recycling-drop', undefined], ['over-capacity', undefined], ['device-offline', undefined], ['data-quality', undefined], ['noise-exceedance', undefined], ['person-motionless', undefined], ['tag-lost', undefined], ['sos', undefined], ['zone-overcrowded', undefined], ['zone-overstay', undefined], ['over-speed', undefined], ['energy-intensity', undefined, START + 13 * HOUR], ['bad-payloads', undefined], ['store-outage', undefined]
+]
+
+export const SHARDS = 3
+
+/** Registers the scenarios of shard `shard` (0 … SHARDS − 1): every SHARDS-th case. */
+export function scenarioShard (shard: number): void {
+  const cases = SCENARIO_CASES.filter((_, i) => i % SHARDS === shard)
+  describe(`scenarios through minewatch raise exactly their documented alerts (shard ${shard + 1} of ${SHARDS})`, () => {
+    for (const [name, duration, start] of cases) {
+      it(name, async () => {
+        const { run, result, alerts, rejects } = await throughMinewatch(name, duration, start)
+        expect(result.errors).toBe(0)
+        const got = alerts.map((a) => shape({ kind: a.kind, site: a.site, subject: a.subject, device: a.device ?? undefined, severity: a.severity, resolved: a.state === 'resolved' })).sort()
+        const want = run.plan.expectedAlerts.map(shape).sort()
+        const summary = got.length > 12 ? `${got.slice(0, 12).join('\n')}\n… ${got.length} alerts` : got.join('\n')
+        expect(got.length, summary).toBe(want.length)
+        // a field the scenario leaves open ('-') matches anything
+        want.forEach((w, i) => {
+          const g = got[i]!.split(' ')
+          w.split(' ').forEach((x, k) => { if (x !== '-') expect(g[k], got[i]).toBe(x) })
+        })
+        const byReason: Record<string, number> = {}
+        for (const r of rejects) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1
+        expect(byReason).toEqual(run.plan.expectedRejects)
+      }, 300_000)
+    }
+  })
+}
