@@ -236,3 +236,15 @@ export function rollupExportSelect (kind: Kind, level: RollupLevel, site: string
   const rel = level === '1h' ? hourRelation(kind, { site }, [range], dirty) : minuteRelation(kind, { site }, [range], dirty)
   return `SELECT ${rollupColumnList(kind, level)} FROM (${rel}) ORDER BY t, device`
 }
+
+/**
+ * The series query of rollupSeriesSql as if no minute of [from, to) were marked, in one statement
+ * with the number of marks there: its first row (device NULL) holds that number in `marks`, the
+ * points follow. One statement reads one snapshot, so when `marks` is 0 the points are the answer
+ * (one round trip instead of a read transaction of four); else the caller reads the marks and asks again.
+ */
+export function cleanSeriesSql (q: SeriesQuery, source: Exclude<SeriesSource, 'raw'>): string {
+  const marks = `SELECT count(*) AS n FROM ${ROLLUP_DIRTY_TABLE} WHERE kind = ${lit(q.kind)} AND ${inRanges('t', [{ from: q.from, to: q.to }])}`
+  return `SELECT NULL::VARCHAR AS device, NULL::BIGINT AS t, NULL::DOUBLE AS value, (${marks}) AS marks ` +
+    `UNION ALL SELECT device, t, value, NULL FROM (${rollupSeriesSql(q, source, [])}) ORDER BY device NULLS FIRST, t`
+}

@@ -26,7 +26,7 @@ import { validateDayFacts, validateDayFactsQuery } from '../day-facts.js'
 import { validateCount, validateKeyRange, validateSeries } from '../validate-queries.js'
 import { countSql, copyToSql, exportSql, keysBetweenSql, latestSql, num, recentKeysSql, rowToReading, seriesSql, type Sql } from './telemetry-sql.js'
 import { ROLLUP_DIRTY_TABLE, missingRollupColumnsDdl, rollupTable, type RollupLevel } from './rollup-schema.js'
-import { dirtyMinutesSql, rollupExportSelect, rollupSeriesSql, seriesSource, toRanges, type Range, type SeriesSource } from './rollup-sql.js'
+import { cleanSeriesSql, dirtyMinutesSql, rollupExportSelect, rollupSeriesSql, seriesSource, toRanges, type Range, type SeriesSource } from './rollup-sql.js'
 import { RollupJob } from './rollups.js'
 import { MINUTE } from '../../core/time.js'
 
@@ -360,10 +360,18 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   async series (q: SeriesQuery): Promise<SeriesPoint[]> {
     validateSeries(q)
     const source = this.seriesSource(q)
-    const rows = source === 'raw'
-      ? await this.read(seriesSql(q))
-      : await this.withMarks(q.kind, { from: q.from, to: q.to }, (dirty, conn) => this.readRows(conn, rollupSeriesSql(q, source, dirty)))
+    const rows = source === 'raw' ? await this.read(seriesSql(q)) : await this.rollupSeries(q, source)
     return rows.map((r) => ({ device: r.device as string, t: num(r.t), value: num(r.value) }))
+  }
+
+  /**
+   * A series from the rollups: one statement when no minute of the range is marked (rollup-sql.ts
+   * cleanSeriesSql; the common case once the job has caught up), else a read transaction with the marks.
+   */
+  private async rollupSeries (q: SeriesQuery, source: Exclude<SeriesSource, 'raw'>): Promise<Record<string, unknown>[]> {
+    const [head, ...points] = await this.read({ sql: cleanSeriesSql(q, source), params: {} })
+    if (num(head?.marks) === 0) return points
+    return await this.withMarks(q.kind, { from: q.from, to: q.to }, (dirty, conn) => this.readRows(conn, rollupSeriesSql(q, source, dirty)))
   }
 
   private async readRows (conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
