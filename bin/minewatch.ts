@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../core/config.js'
-import { hashSecret } from '../core/secrets.js'
+import { GENERATED_SECRET_N, generateDeviceSecret, hashSecret } from '../core/secrets.js'
 import { isMinewatchError } from '../core/errors.js'
 import { createLogger, defaultLogFormat, type LogFormat } from '../core/log.js'
 import { demoConfigFile, packageVersion } from '../core/package.js'
@@ -71,11 +71,16 @@ const UPLINK_USAGE = `usage: minewatch uplink status [--data-dir DIR] [--json]
   (env MINEWATCH_DATA_DIR, default ./data) last wrote them (DIR/uplink/status.json, every second)
 `
 const HASH_SECRET_USAGE = `usage: minewatch hash-secret [--for device|account|token|hj212] [--next] [SECRET]
+       minewatch hash-secret --for device --generate [--next]
   prints the scrypt hash of SECRET (read from stdin when not given; at least 8 characters)
   for secretHash (devices), passwordHash (accounts), tokenHash (API tokens) or pwHash (HJ 212 devices)
   --for KIND   print the YAML line for that kind instead of the bare hash (secretHash: '...')
   --next       with --for: the rotation window's second secret (nextSecretHash, nextPasswordHash,
                nextTokenHash, nextPwHash); see docs/operations.md
+  --generate   with --for device: make a new 256-bit random secret, print it on the first line (give it
+               to the device; minewatch keeps only the hash) and its hash on the second, at the cheaper
+               scrypt cost a random secret allows (2^10 instead of 2^14: 10,000 devices reconnecting at once
+               are admitted in seconds, not minutes; docs/security.md)
 `
 
 const EXPORT_USAGE = `usage: minewatch export --site S --kind K --from YYYY-MM-DD --to YYYY-MM-DD --out FILE [--format csv|parquet] [--what readings|rollup-1m|rollup-1h] [--data-dir DIR]
@@ -197,11 +202,18 @@ async function main (): Promise<number> {
       return 0
     }
     case 'hash-secret': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { for: { type: 'string' }, next: { type: 'boolean', default: false }, generate: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true })
       if (values.help) { process.stdout.write(HASH_SECRET_USAGE); return 0 }
       const kind = values.for
       if (kind !== undefined && !(kind in HASH_KEYS)) throw new Error(`--for must be one of ${Object.keys(HASH_KEYS).join(', ')}, got '${kind}'`)
       if (values.next && kind === undefined) throw new Error('--next needs --for device|account|token|hj212 (it names the key to write)')
+      if (values.generate) {
+        if (kind !== 'device') throw new Error('--generate needs --for device: only a device secret can be made by minewatch (a person chooses an account password or a token, and an HJ 212 PW is set on the instrument)')
+        if (positionals.length > 0) throw new Error('--generate makes the secret: give no SECRET with it')
+        const secret = generateDeviceSecret()
+        process.stdout.write(`${secret}\n${HASH_KEYS.device[values.next ? 1 : 0]}: '${hashSecret(secret, undefined, GENERATED_SECRET_N)}'\n`)
+        return 0
+      }
       const secret = positionals[0] ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
       if (secret.length < 8) throw new Error('a secret needs at least 8 characters')
       const hash = hashSecret(secret)

@@ -6,7 +6,7 @@
  * Plain demo passwords are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { SecretVerifier } from '../core/secrets.js'
+import { SecretVerifier, dummyHash, hashCost } from '../core/secrets.js'
 import type { Registry } from '../core/registry.js'
 import type { Config } from '../core/config.js'
 import type { Principal } from './acl.js'
@@ -22,6 +22,8 @@ interface Credential { principal: Principal, password?: string, hashes: string[]
 export class Authenticator {
   private readonly credentials = new Map<string, Credential>()
   private readonly anyHashed: boolean
+  /** What an unknown username is checked against: a hash of the cost most of the configured hashes have. */
+  private readonly dummy: string
 
   /** Disabled devices get no credential: they are refused like unknown usernames. */
   constructor (registry: Registry, accounts: Config['accounts'], private readonly verifier = new SecretVerifier()) {
@@ -44,6 +46,7 @@ export class Authenticator {
       })
     }
     this.anyHashed = [...this.credentials.values()].some((c) => c.hashes.length > 0)
+    this.dummy = dummyHash(usualCost([...this.credentials.values()].flatMap((c) => c.hashes)))
   }
 
   /** The principal `username` logs in as now, or undefined when it may not log in (removed, disabled). */
@@ -71,7 +74,7 @@ export class Authenticator {
     const secret = password.toString('utf8')
     const cred = this.credentials.get(username)
     if (!cred) {
-      const v = this.anyHashed ? await this.verifier.dummy(username, secret) : 'bad'
+      const v = this.anyHashed ? await this.verifier.dummy(username, secret, this.dummy) : 'bad'
       return { ok: false, reason: v === 'busy' ? 'busy' : 'unknown_user' }
     }
     // a plain password is kept only when no hash is configured beside it (or just a next hash: rotating from plain)
@@ -83,6 +86,15 @@ export class Authenticator {
     }
     return { ok: false, reason: 'bad_password' }
   }
+}
+
+/** The scrypt cost most of `stored` ask for (devices with generated secrets: GENERATED_SECRET_N), default 2^14. */
+function usualCost (stored: readonly string[]): number | undefined {
+  const counts = new Map<number, number>()
+  for (const h of stored) { const n = hashCost(h); if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1) }
+  let best: number | undefined; let most = 0
+  for (const [n, c] of counts) if (c > most) { best = n; most = c }
+  return best
 }
 
 function hashes (...list: Array<string | undefined>): string[] {

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { parseDocument, LineCounter, isNode } from 'yaml'
 import { siteSchema, SEVERITIES } from './sites.js'
 import { KINDS } from './kinds.js'
-import { SCRYPT_HASH_PATTERN } from './secrets.js'
+import { PERSON_SECRET_MIN_N, scryptHashSchema } from './secrets.js'
 import { MinewatchError } from './errors.js'
 import { DAY } from './time.js'
 import { scheduleSchema, scheduleProblems } from './schedules.js'
@@ -17,7 +17,6 @@ import { escalationPolicySchema, escalationProblems } from './escalation.js'
 import { rosterSchema, rosterProblems } from './rosters.js'
 
 const secretRefine = (v: { password?: string, passwordHash?: string }) => Boolean(v.password ?? v.passwordHash)
-const hash = z.string().regex(SCRYPT_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)')
 const sitesList = z.union([z.literal('*'), z.array(z.string().min(1)).min(1)])
 
 /** MQTT accounts that are not devices: ingest services, regulators' forwarders, dashboards. */
@@ -32,9 +31,9 @@ export const accountSchema = z.strictObject({
   role: z.enum(['service', 'regulator', 'site-uplink']),
   sites: sitesList.default('*'),
   password: z.string().min(8).optional(),
-  passwordHash: hash.optional(),
+  passwordHash: scryptHashSchema('passwordHash', PERSON_SECRET_MIN_N).optional(),
   /** Rotation window: a second hash also accepted (docs/operations.md). */
-  nextPasswordHash: hash.optional()
+  nextPasswordHash: scryptHashSchema('nextPasswordHash', PERSON_SECRET_MIN_N).optional()
 }).refine(secretRefine, { message: 'an account needs passwordHash (or password in a demo config)', path: ['passwordHash'] })
   .refine((a) => a.role !== 'site-uplink' || (Array.isArray(a.sites) && a.sites.length === 1), { message: 'a site-uplink account has exactly one site', path: ['sites'] })
 
@@ -44,9 +43,9 @@ export const apiTokenSchema = z.strictObject({
   /** Sites this token may see: '*' or a list (an operator has exactly one). */
   sites: sitesList.default('*'),
   token: z.string().min(16).optional(),
-  tokenHash: hash.optional(),
+  tokenHash: scryptHashSchema('tokenHash', PERSON_SECRET_MIN_N).optional(),
   /** Rotation window: a second hash also accepted (docs/operations.md). */
-  nextTokenHash: hash.optional()
+  nextTokenHash: scryptHashSchema('nextTokenHash', PERSON_SECRET_MIN_N).optional()
 }).refine((t) => Boolean(t.token ?? t.tokenHash), { message: 'a token needs tokenHash (or token in a demo config)', path: ['tokenHash'] })
   .refine((t) => t.role !== 'operator' || (Array.isArray(t.sites) && t.sites.length === 1), { message: 'an operator token has exactly one site', path: ['sites'] })
 

@@ -1,20 +1,66 @@
 /** Password and token hashing: scrypt, stored as `scrypt$N$r$p$salt$hash` (base64). */
 import { randomBytes, scrypt, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import { z } from 'zod'
 
 const N = 16384 // CPU/memory cost (2^14): ~15 ms per check on this class of machine
+/**
+ * scrypt cost for a device secret minewatch generated itself (`minewatch hash-secret --for device --generate`):
+ * 2^10, about 1 ms a check. A KDF's cost protects secrets a person chose, which an attacker can guess; a
+ * generated secret is 256 random bits, which no guessing reaches at any hash speed. 16 × cheaper
+ * checks are what lets 10,000 devices reconnect at once (after a broker restart) within the 60 s
+ * of issue 15 on one scrypt slot, instead of minutes of CPU at 2^14.
+ */
+export const GENERATED_SECRET_N = 1024
+/** Random bytes of a generated device secret: 256 bits. */
+const GENERATED_SECRET_BYTES = 32
 const R = 8
 const P = 1
 const KEYLEN = 32
 /** scrypt needs 128·N·r bytes (16 MiB at N = 2^14); refuse stored hashes asking for more than this. */
 const MAXMEM = 64 * 1024 * 1024
 
-export function hashSecret (secret: string, salt: Buffer = randomBytes(16)): string {
-  const hash = scryptSync(secret, salt, KEYLEN, { N, r: R, p: P })
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`
+/** scrypt hash of `secret` at cost `n` (default 2^14; GENERATED_SECRET_N only for generateDeviceSecret()'s secrets). */
+export function hashSecret (secret: string, salt: Buffer = randomBytes(16), n: number = N): string {
+  const hash = scryptSync(secret, salt, KEYLEN, { N: n, r: R, p: P })
+  return `scrypt$${n}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`
+}
+
+/** A new device secret: 256 random bits, base64url (43 characters), to be hashed at GENERATED_SECRET_N. */
+export function generateDeviceSecret (): string {
+  return randomBytes(GENERATED_SECRET_BYTES).toString('base64url')
+}
+
+/** The scrypt cost N a stored hash asks for, or undefined when it is not an scrypt hash. */
+export function hashCost (stored: string): number | undefined {
+  return parse(stored)?.opts.N
 }
 
 export const SCRYPT_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/
+
+/** Cost a hash of a secret a person chose must have (accounts, API tokens): the default, 2^14. */
+export const PERSON_SECRET_MIN_N = N
+
+/**
+ * What is wrong with a stored scrypt hash, or undefined when it is usable: N a power of two from `minN`
+ * (GENERATED_SECRET_N for device secrets, PERSON_SECRET_MIN_N for accounts and tokens), within the
+ * memory a check may take.
+ */
+export function scryptHashProblem (stored: string, minN: number): string | undefined {
+  const h = parse(stored)
+  if (!h) return 'is not scrypt$N$r$p$salt$hash'
+  const { N: n, r, p } = h.opts
+  if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0) return `has scrypt N = ${n}: N must be a power of two`
+  if (n < minN) return `has scrypt N = ${n}, below ${minN} (a secret a person chose needs ${PERSON_SECRET_MIN_N}; ${GENERATED_SECRET_N} is only for device secrets from \`minewatch hash-secret --for device --generate\`)`
+  if (!(r >= 1 && p >= 1 && p <= 16) || 128 * n * r > MAXMEM) return `has scrypt r = ${r}, p = ${p} at N = ${n}: a check would need more than ${MAXMEM / 2 ** 20} MiB or p is out of 1–16`
+  return undefined
+}
+
+/** The config schema of a stored hash under `key` (its messages name the key), at least cost `minN`. */
+export function scryptHashSchema (key: string, minN: number) {
+  return z.string().regex(SCRYPT_HASH_PATTERN, `${key} must be scrypt$N$r$p$salt$hash (use \`minewatch hash-secret\`)`)
+    .superRefine((v, ctx) => { const problem = scryptHashProblem(v, minN); if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${key} ${problem}` }) })
+}
 
 interface Parsed { salt: Buffer, expected: Buffer, opts: { N: number, r: number, p: number, maxmem: number } }
 
@@ -44,8 +90,13 @@ export async function verifySecretAsync (secret: string, stored: string): Promis
   })
 }
 
-/** A hash no secret matches (random salt and digest), checked for unknown usernames so they cost what known ones cost. */
-export const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${randomBytes(16).toString('base64')}$${randomBytes(KEYLEN).toString('base64')}`
+/** A hash at cost `n` that no secret matches (random salt and digest). */
+export function dummyHash (n: number = N): string {
+  return `scrypt$${n}$${R}$${P}$${randomBytes(16).toString('base64')}$${randomBytes(KEYLEN).toString('base64')}`
+}
+
+/** A hash no secret matches, checked for unknown usernames so they cost what known ones cost. */
+export const DUMMY_HASH = dummyHash()
 
 /** Recent failures remembered: a replayed wrong secret costs no second scrypt. */
 const FAILED_ENTRIES = 4096
@@ -161,12 +212,12 @@ export class SecretVerifier {
   }
 
   /**
-   * What an unknown username `name` costs: one scrypt against a hash nothing matches, cached as
-   * a failure exactly like a known user's wrong secret, so neither a first nor a repeated guess
-   * tells the two apart by time. Always bad (or busy).
+   * What an unknown username `name` costs: one scrypt against a hash nothing matches (`stored`, a
+   * dummyHash() of the known credentials' usual cost), cached as a failure exactly like a known user's
+   * wrong secret, so neither a first nor a repeated guess tells the two apart by time. Always bad (or busy).
    */
-  async dummy (name: string, secret: string): Promise<Verdict> {
-    const v = await this.check(secret, DUMMY_HASH, this.key(secret, `${DUMMY_HASH}\0${name}`), false)
+  async dummy (name: string, secret: string, stored: string = DUMMY_HASH): Promise<Verdict> {
+    const v = await this.check(secret, stored, this.key(secret, `${stored}\0${name}`), false)
     return v === 'busy' ? 'busy' : 'bad'
   }
 

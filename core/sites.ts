@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { KINDS } from './kinds.js'
 import { DUST_UNITS } from './units.js'
 import { ID_PATTERN } from './topics.js'
-import { SCRYPT_HASH_PATTERN } from './secrets.js'
+import { GENERATED_SECRET_N, PERSON_SECRET_MIN_N, scryptHashSchema } from './secrets.js'
 import { WATER_ROLES, WATER_FORMULAS, FORMULA_INFO, type WaterRole } from './water.js'
 import { legalRoles, limitApplies, isCalendarDayLimit, windowFits } from './dust.js'
 import { noiseSettingsSchema } from './noise.js'
@@ -167,9 +167,9 @@ export const hj212DeviceSchema = z.strictObject({
   /** Plain PW: demo configs only. */
   pw: z.string().min(1).max(64).optional(),
   /** scrypt hash of the PW (`minewatch hash-secret`). */
-  pwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'pwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  pwHash: scryptHashSchema('pwHash', PERSON_SECRET_MIN_N).optional(),
   /** Rotation window: a second PW hash also accepted (docs/operations.md). */
-  nextPwHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextPwHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  nextPwHash: scryptHashSchema('nextPwHash', PERSON_SECRET_MIN_N).optional(),
   /** standard; swapped: also accept the two CRC bytes printed the other way round; off: no CRC check. */
   crc: z.enum(['standard', 'swapped', 'off']).default('standard'),
   /** bytes: the standard (§6.3.1); chars: length counted in characters also accepted; any: not checked. */
@@ -202,13 +202,13 @@ export const deviceSchema = z.strictObject({
   /** Plain secret: demo configs only (logged as a warning). */
   password: z.string().min(8).optional(),
   /** scrypt hash made by `minewatch hash-secret`. */
-  secretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'secretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  secretHash: scryptHashSchema('secretHash', GENERATED_SECRET_N).optional(),
   /**
    * Rotation window: a second scrypt hash also accepted at login, next to secretHash (or password).
    * Rotate by adding it, reloading, moving the device to the new secret, then making it the
    * secretHash and reloading again (docs/operations.md).
    */
-  nextSecretHash: z.string().regex(SCRYPT_HASH_PATTERN, 'nextSecretHash must be scrypt$N$r$p$salt$hash (use `minewatch hash-secret`)').optional(),
+  nextSecretHash: scryptHashSchema('nextSecretHash', GENERATED_SECRET_N).optional(),
   /** Kept in the registry (its history stays in reports) but refused at login and at ingest. */
   disabled: z.boolean().optional(),
   // ---- device lifecycle (devices/, docs/operations.md): retired and replaced devices are refused like disabled ones

@@ -1,4 +1,5 @@
 /** `minewatch up` start-up: clear errors for a bad config, a busy port and an unwritable data dir; graceful SIGTERM. */
+import { verifySecret } from '../../core/secrets.js'
 import { describe, it, expect } from 'vitest'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
@@ -98,6 +99,16 @@ describe('other commands', () => {
     const next = await run(['hash-secret', '--for', 'device', '--next', 'a-long-secret'])
     expect(next.code).toBe(0)
     expect(next.stdout).toMatch(/^nextSecretHash: 'scrypt\$16384\$8\$1\$\S+\$\S+'\n$/)
+    // a generated device secret: the secret on the first line, its hash at the cheaper cost on the second
+    const gen = await run(['hash-secret', '--for', 'device', '--generate'])
+    expect(gen.code).toBe(0)
+    const [secret, line] = gen.stdout.trimEnd().split('\n') as [string, string]
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(line).toMatch(/^secretHash: 'scrypt\$1024\$8\$1\$\S+'$/)
+    expect(verifySecret(secret, line.slice("secretHash: '".length, -1))).toBe(true)
+    const genAccount = await run(['hash-secret', '--for', 'account', '--generate'])
+    expect(genAccount.code).toBe(1)
+    expect(genAccount.stderr).toContain('--generate needs --for device')
     const bad = await run(['hash-secret', '--next', 'a-long-secret'])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('--next needs --for')

@@ -1,8 +1,8 @@
+import { hashSecret, GENERATED_SECRET_N } from '../../../core/secrets.js'
 import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { parseConfig, loadConfig } from '../../../core/config.js'
 import { isMinewatchError, MinewatchError } from '../../../core/errors.js'
-import { hashSecret } from '../../../core/secrets.js'
 
 const demoText = readFileSync('config/demo.yaml', 'utf8')
 
@@ -100,6 +100,15 @@ describe('config', () => {
 
   it('reports YAML syntax errors with line and column', () => {
     expect(problems('sites: [\n  - a: b\n')[0]).toMatch(/^x\.yaml:\d+:\d+: YAML: /)
+  })
+
+  it('refuses scrypt hashes too cheap for what they protect', () => {
+    const cheap = hashSecret('x'.repeat(43), undefined, GENERATED_SECRET_N)
+    const device = (h: string) => `      - { id: D1, kind: status, intervalS: 60, secretHash: "${h}" }`
+    expect(problems(minimal(device(cheap)))).toEqual([])
+    expect(problems(minimal(device(hashSecret('s', undefined, 256)))).join()).toMatch(/secretHash: secretHash has scrypt N = 256, below 1024/)
+    const account = `accounts:\n  - { username: svc, role: service, sites: '*', passwordHash: "${cheap}" }`
+    expect(problems(minimal(device(cheap), account)).join()).toMatch(/accounts\[0\]\.passwordHash: passwordHash has scrypt N = 1024, below 16384/)
   })
 
   it('says which file is missing', () => {

@@ -4,7 +4,7 @@ import { parseTimestamp, beijingDayStart, beijingDateToMs, beijingDate, beijingM
 import { dustToMgM3, parseDustUnit } from '../../../core/units.js'
 import { READING_SCHEMAS, formatIssue } from '../../../core/readings.js'
 import { pointInPolygon, distanceToBoundaryM, distanceM, offsetM } from '../../../core/geo.js'
-import { verifySecret, hashSecret, SecretVerifier, ScryptSlots, defaultScryptSlots } from '../../../core/secrets.js'
+import { verifySecret, hashSecret, SecretVerifier, ScryptSlots, defaultScryptSlots, generateDeviceSecret, GENERATED_SECRET_N, PERSON_SECRET_MIN_N, hashCost, scryptHashProblem, dummyHash } from '../../../core/secrets.js'
 
 describe('topics', () => {
   it.each([
@@ -84,6 +84,24 @@ describe('geo', () => {
 })
 
 describe('secrets', () => {
+  it('generated device secrets: 256 random bits, hashed at the cheaper cost, refused below it and for people', () => {
+    const a = generateDeviceSecret()
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(generateDeviceSecret()).not.toBe(a)
+    const h = hashSecret(a, undefined, GENERATED_SECRET_N)
+    expect(hashCost(h)).toBe(1024)
+    expect(verifySecret(a, h)).toBe(true)
+    expect(verifySecret(`${a}x`, h)).toBe(false)
+    expect(scryptHashProblem(h, GENERATED_SECRET_N)).toBeUndefined()
+    expect(scryptHashProblem(h, PERSON_SECRET_MIN_N)).toMatch(/N = 1024, below 16384/)
+    expect(scryptHashProblem(hashSecret('s', undefined, 512), GENERATED_SECRET_N)).toMatch(/below 1024/)
+    expect(scryptHashProblem('scrypt$1000$8$1$c2FsdA==$aGFzaA==', 2)).toMatch(/power of two/)
+    expect(scryptHashProblem('scrypt$1048576$8$1$c2FsdA==$aGFzaA==', 2)).toMatch(/more than 64 MiB/)
+    expect(scryptHashProblem('nope', 2)).toMatch(/is not scrypt/)
+    expect(hashCost(dummyHash(GENERATED_SECRET_N))).toBe(1024)
+    expect(hashCost(dummyHash())).toBe(16384)
+  })
+
   it('hashes with scrypt and verifies', async () => {
     const h = hashSecret('correct horse')
     expect(h).toMatch(/^scrypt\$16384\$8\$1\$/)
