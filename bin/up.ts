@@ -262,7 +262,7 @@ export async function startMinewatch (opts: StartOptions): Promise<Minewatch> {
 
     if (config.ingest.external) {
       const ext = config.ingest.external
-      const intake = await startExternalIntake({ url: ext.url, username: ext.username, password: ext.password, clientId: ext.clientId, topic: ext.topic, ingest, logger: logger.child({ part: 'external-intake' }) })
+      const intake = await startExternalIntake({ ...ext, ingest, metrics, logger: logger.child({ part: 'external-intake' }) })
       closers.push(() => intake.close())
     }
 

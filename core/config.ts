@@ -87,11 +87,16 @@ export const ingestSchema = z.strictObject({
   dedupPerDevice: z.number().int().positive().default(2048),
   /** External broker to subscribe to instead of (or besides) the embedded one. */
   external: z.strictObject({
-    url: z.string().url(),
+    url: z.string().url().refine((u) => /^(mqtts?|tcp|ssl):\/\//i.test(u), 'must be mqtt:// (or tcp://) or mqtts:// (or ssl://)'),
     username: z.string().optional(),
     password: z.string().optional(),
     clientId: z.string().default('minewatch-ingest'),
-    topic: z.string().default('mines/#')
+    /** A filter, or `$share/GROUP/filter` to split the messages over the workers of one group. */
+    topic: z.string().default('mines/#'),
+    /** MQTT protocol level: 5 or 4 (3.1.1). */
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    /** MQTT 5 Receive Maximum: QoS 1 messages in flight to us at once (on 3.1.1 the broker's own limit applies). */
+    receiveMaximum: z.number().int().min(1).max(65_535).default(1000)
   }).optional(),
   rejects: z.strictObject({
     /** Rejects kept; the oldest are dropped past this. */

@@ -37,6 +37,9 @@ export function createMetrics (opts: { defaults?: boolean } = {}) {
     deliveryFailures: new Counter({ name: 'minewatch_delivery_failures_total', help: 'Failed alert delivery attempts', labelNames: ['channel'], registers: r }),
     outboxPending: new Gauge({ name: 'minewatch_outbox_pending', help: 'Alert deliveries waiting in the outbox', registers: r }),
     connectionsRefused: new Counter({ name: 'minewatch_connections_refused_total', help: 'Connections and event streams refused at a per-address or per-token cap, or (MQTT) from an address blocked by the login throttle, by listener (mqtt, http, sse) and cap (address, token; MQTT also blocked: the login throttle, pending: the pre-CONNACK budget)', labelNames: ['listener', 'cap'], registers: r }),
+    externalInflight: new Gauge({ name: 'minewatch_external_intake_inflight', help: 'External intake: QoS 1 messages received and not yet acknowledged (being stored, or waiting for an earlier one)', registers: r }),
+    externalInflightMax: new Gauge({ name: 'minewatch_external_intake_inflight_max', help: 'External intake: the most QoS 1 messages in flight at once since start', registers: r }),
+    externalAcked: new Counter({ name: 'minewatch_external_intake_acked_total', help: 'External intake: QoS 1 messages acknowledged (PUBACK) after their readings were durable', registers: r }),
     httpRequests: new Counter({ name: 'minewatch_http_requests_total', help: 'API requests', labelNames: ['route', 'status'], registers: r })
   }
 }

@@ -13,7 +13,13 @@ export interface MosquittoHandle {
   stop(): Promise<void>
 }
 
-export async function startMosquitto (opts: { allowAnonymous?: boolean } = {}): Promise<MosquittoHandle> {
+export async function startMosquitto (opts: {
+  allowAnonymous?: boolean
+  /** QoS 1/2 messages in flight to one client (Mosquitto's default 20; 0: no limit). MQTT 5 clients' Receive Maximum applies too. */
+  maxInflight?: number
+  /** Messages queued per client session past the in-flight ones (default here 100,000). */
+  maxQueued?: number
+} = {}): Promise<MosquittoHandle> {
   const dir = tempDir('mosquitto-')
   const port = await freePort()
   const conf = join(dir.path, 'mosquitto.conf')
@@ -22,7 +28,8 @@ export async function startMosquitto (opts: { allowAnonymous?: boolean } = {}): 
     `allow_anonymous ${opts.allowAnonymous === false ? 'false' : 'true'}`,
     'persistence false',
     'log_dest none',
-    'max_queued_messages 100000'
+    `max_queued_messages ${opts.maxQueued ?? 100_000}`,
+    ...(opts.maxInflight !== undefined ? [`max_inflight_messages ${opts.maxInflight}`] : [])
   ].join('\n') + '\n')
   const child: ChildProcess = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: 'ignore' })
   let exited = false
